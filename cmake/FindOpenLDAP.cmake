@@ -1,0 +1,21 @@
+# OpenLDAP client library: pkg-config (OpenLDAP >= 2.5 ships ldap.pc) with a
+# plain find_library fallback for 2.4 systems that have no .pc file.
+# Result: the imported target Dref::LDAP.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(DREF_PC_LDAP QUIET IMPORTED_TARGET ldap lber)
+endif()
+if(DREF_PC_LDAP_FOUND)
+  add_library(Dref::LDAP INTERFACE IMPORTED)
+  target_link_libraries(Dref::LDAP INTERFACE PkgConfig::DREF_PC_LDAP)
+else()
+  find_path(LDAP_INCLUDE_DIR ldap.h)
+  find_library(LDAP_LIBRARY ldap)
+  find_library(LBER_LIBRARY lber)
+  if(NOT LDAP_INCLUDE_DIR OR NOT LDAP_LIBRARY OR NOT LBER_LIBRARY)
+    message(FATAL_ERROR "OpenLDAP client library not found: install libldap-dev (Debian) or openldap-devel (RPM)")
+  endif()
+  add_library(Dref::LDAP INTERFACE IMPORTED)
+  target_include_directories(Dref::LDAP INTERFACE ${LDAP_INCLUDE_DIR})
+  target_link_libraries(Dref::LDAP INTERFACE ${LDAP_LIBRARY} ${LBER_LIBRARY})
+endif()

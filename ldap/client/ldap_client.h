@@ -1,0 +1,119 @@
+#pragma once
+// Asynchronous directory client on the OpenLDAP C library.
+//
+// It never blocks its caller.  libldap's connect, bind and TLS handshake are
+// blocking calls, so they run on one worker thread owned by the client; the
+// worker pipelines searches (ldap_search_ext + ldap_result) and hands each
+// finished result back through a completion queue.  The caller's event loop
+// watches eventFd() for readability and calls process(), which runs the
+// callbacks on the caller's thread.  Dovecot's glue attaches the descriptor
+// with io_add(); tests use poll().  The worker never calls back into the
+// caller and never touches caller memory.
+//
+// Failover: URIs are tried in order; a connection failure moves to the next
+// URI, and after all have failed the client waits with exponential backoff
+// (capped) before the next round.  Searches queued meanwhile fail with
+// Unavailable once their deadline passes; they are never silently dropped.
+// LDAP referrals are not chased unless configured (D-20).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dref::ldap {
+
+struct ClientSettings {
+    std::vector<std::string> uris;  // ldap://, ldaps://, ldapi://
+    std::string bindDn;
+    std::string bindPassword;
+    std::string saslMech;           // "" (simple bind) or "EXTERNAL"
+    bool startTls = false;          // require StartTLS on ldap:// URIs
+    std::string tlsCaFile;
+    std::string tlsRequireCert = "demand";
+    int connectTimeoutMs = 3000;
+    int timeoutMs = 2000;           // per search, from submission to result
+    int backoffMinMs = 100;
+    int backoffMaxMs = 30000;
+    bool chaseReferrals = false;
+};
+
+enum class Scope { Base, OneLevel, Subtree };
+
+struct SearchRequest {
+    std::string base;
+    Scope scope = Scope::Subtree;
+    std::string filter;                  // already escaped (see escapeFilterValue)
+    std::vector<std::string> attributes; // empty = all user attributes
+    int sizeLimit = 0;                   // 0 = server default
+};
+
+struct Entry {
+    std::string dn;
+    // Attribute names as the server returned them, lowercased; values are raw
+    // octets (may contain NUL, CR, LF: callers validate).
+    std::map<std::string, std::vector<std::string>> attributes;
+
+    // First value of an attribute (name matched case-insensitively), or nullptr.
+    const std::vector<std::string>* values(std::string_view name) const;
+};
+
+enum class ResultStatus {
+    Ok,           // search completed (zero or more entries)
+    NoSuchObject, // the base DN does not exist (rc 32): treated as "no entries"
+    Timeout,      // no answer within timeoutMs
+    Unavailable,  // no server reachable / connection lost and not recovered in time
+    Error,        // the server answered with another error (bad filter, size limit ...)
+    Cancelled,    // cancel() or client destroyed before completion
+};
+
+struct SearchResult {
+    ResultStatus status = ResultStatus::Ok;
+    std::string error;            // one line, empty when Ok
+    std::vector<Entry> entries;
+    std::string server;           // URI that answered (for logs)
+    int64_t elapsedUs = 0;
+};
+
+const char* resultStatusName(ResultStatus s);
+
+using SearchCallback = std::function<void(SearchResult&&)>;
+
+struct ClientStats {
+    uint64_t connects = 0;     // successful connections (each one binds once)
+    uint64_t binds = 0;
+    uint64_t searches = 0;     // searches sent to a server
+    uint64_t failovers = 0;    // moves to the next URI
+    uint64_t timeouts = 0;
+};
+
+class Client {
+public:
+    // Validates settings (URIs parse, timeouts positive) and starts the worker.
+    // It does not connect yet: the first search does.
+    static std::unique_ptr<Client> create(const ClientSettings& settings, std::string* error);
+    virtual ~Client() = default;  // joins the worker; pending callbacks are not run
+
+    // Readable whenever process() has callbacks to run.  Stays the same for
+    // the client's life.
+    virtual int eventFd() const = 0;
+    // Runs the callbacks of finished searches on the calling thread.  Never blocks.
+    virtual void process() = 0;
+
+    // Queues a search.  The callback runs from a later process() call, never
+    // from inside search().  Returns an id for cancel().
+    virtual uint64_t search(SearchRequest request, SearchCallback callback) = 0;
+    // The callback will not run.  Safe to call from within a callback.
+    virtual void cancel(uint64_t id) = 0;
+
+    virtual size_t pending() const = 0;
+    virtual ClientStats stats() const = 0;
+};
+
+// RFC 4515 §3 escaping of an assertion value: '*', '(', ')', '\', NUL and
+// every octet >= 0x80 become \HH.
+std::string escapeFilterValue(std::string_view value);
+
+}  // namespace dref::ldap

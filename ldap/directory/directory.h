@@ -1,0 +1,72 @@
+#pragma once
+// Directory lookups on top of ldap::Client: user -> home server record, and
+// user -> remote mailboxes, with a TTL cache that also remembers "not found".
+//
+// Threading and lifetime are those of ldap::Client: callbacks run from
+// process() on the caller's thread.  Results are plain data (plugin/core
+// types) with every directory value already validated: hostile values are
+// dropped with a reason and never reach the caller's wire.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "home_server.h"
+#include "ldap_client.h"
+#include "remote_mailbox.h"
+#include "settings.h"
+
+namespace dref {
+
+enum class DirectoryStatus { Found, NotFound, Unavailable };
+
+struct UserLookupResult {
+    DirectoryStatus status = DirectoryStatus::NotFound;
+    UserRecord record;          // meaningful when Found
+    std::string error;          // Unavailable: why (one line)
+    std::vector<std::string> warnings;  // values dropped as invalid, several entries matched, ...
+    bool fromCache = false;
+    int64_t elapsedUs = 0;
+};
+
+struct MailboxLookupResult {
+    DirectoryStatus status = DirectoryStatus::NotFound;  // Found even when the list is empty
+    std::vector<RemoteMailbox> mailboxes;
+    std::string error;
+    std::vector<std::string> warnings;  // one per skipped entry, with its DN and reason
+    bool fromCache = false;
+    int64_t elapsedUs = 0;
+};
+
+struct DirectoryStats {
+    uint64_t cacheHits = 0;
+    uint64_t cacheMisses = 0;
+    uint64_t negativeHits = 0;
+    size_t cacheEntries = 0;
+};
+
+class Directory {
+public:
+    // Builds the LDAP client from settings.directory.
+    static std::unique_ptr<Directory> create(const Settings& settings, std::string* error);
+    virtual ~Directory() = default;
+
+    virtual int eventFd() const = 0;   // see ldap::Client::eventFd
+    virtual void process() = 0;        // see ldap::Client::process
+
+    // Callbacks never run inside these calls (a cache hit is delivered from
+    // the next process()), so callers can rely on one code path.
+    virtual uint64_t lookupUser(const std::string& loginName,
+                                std::function<void(UserLookupResult&&)> callback) = 0;
+    // Shared mailboxes under mailbox_shared_base plus personal ones below the
+    // user's entry.
+    virtual uint64_t lookupRemoteMailboxes(const std::string& loginName,
+                                           std::function<void(MailboxLookupResult&&)> callback) = 0;
+    virtual void cancel(uint64_t id) = 0;
+
+    virtual DirectoryStats stats() const = 0;
+    virtual ldap::ClientStats ldapStats() const = 0;
+};
+
+}  // namespace dref

@@ -1,0 +1,25 @@
+#pragma once
+// A user's home server as the directory describes it, already validated.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "referral_policy.h"
+
+namespace dref {
+
+struct HomeServer {
+    std::string host;     // validated DNS name or IPv4 address
+    uint16_t port = 143;  // from imapHomeServerURL, else the configured home_port
+};
+
+// The directory's answer for one user, after mapping (ldap/directory).
+struct UserRecord {
+    std::string dn;
+    std::optional<HomeServer> home;        // absent: no (or no usable) home server
+    std::string homeError;                 // why `home` is absent when the attribute was present
+    std::optional<ReferralPolicy> policy;  // imapReferralPolicy, when present and valid
+    std::string referralUser;              // identity the home server knows (D-18); empty = login name
+};
+
+}  // namespace dref

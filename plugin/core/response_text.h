@@ -1,0 +1,18 @@
+#pragma once
+// Text that goes onto the IMAP wire after "]" (RFC 3501 resp-text): 7-bit,
+// no CR/LF/NUL/controls, bounded, never empty (R3501-2, R3501-4).
+#include <string>
+#include <string_view>
+
+namespace dref {
+
+// Returns `text` with every octet outside %x20-7E replaced by '?' and cut
+// to `maxLen` octets; `fallback` when the result would be empty.
+std::string sanitizeResponseText(std::string_view text, std::string_view fallback,
+                                 size_t maxLen = 200);
+
+// For log lines: printable ASCII kept, everything else as \xHH, cut at
+// maxLen with "..." (Postfix's %.100s habit, made safe for control bytes).
+std::string quoteForLog(std::string_view untrusted, size_t maxLen = 100);
+
+}  // namespace dref

@@ -1,0 +1,98 @@
+#pragma once
+// Typed settings of dovecot-referral: every key of the settings file, with
+// its default.  The file is documented key by key in
+// conf.d/dovecot-referral.conf.ext; keep the two in step.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "referral_decision.h"
+#include "settings_file.h"
+
+namespace dref {
+
+struct DirectorySettings {
+    // ldap_uris: space-separated, tried in order (failover).  Required.
+    std::vector<std::string> uris;
+    std::string bindDn;            // ldap_bind_dn; empty = anonymous (or SASL)
+    std::string bindPassword;      // ldap_bind_password (never logged)
+    std::string saslMech;          // ldap_sasl_mech: "" or "EXTERNAL" (ldapi://)
+    bool startTls = false;         // ldap_starttls = yes: StartTLS required on ldap://
+    std::string tlsCaFile;         // ldap_tls_ca_file
+    std::string tlsRequireCert = "demand";  // ldap_tls_require_cert: never|allow|try|demand
+    int connectTimeoutMs = 3000;   // ldap_connect_timeout (duration: 500ms, 3s, 3)
+    int timeoutMs = 2000;          // ldap_timeout: per search; beyond it -> temporary failure
+    int backoffMaxMs = 30000;      // ldap_reconnect_backoff_max
+    bool chaseReferrals = false;   // ldap_chase_referrals (D-20: off)
+
+    std::string userBase;          // user_base.  Required.
+    std::string userScope = "sub"; // user_scope: base|one|sub
+    // user_filter: %u = login name, %n = local part, %d = domain; every
+    // substituted value is RFC 4515-escaped.
+    std::string userFilter = "(&(objectClass=inetLocalMailRecipient)(|(uid=%u)(mail=%u)))";
+    std::string homeServerAttribute = "mailHost";       // home_server_attribute
+    uint16_t homePort = 143;                            // home_port: port for a bare mailHost
+    std::string homeUrlAttribute = "imapHomeServerURL"; // home_url_attribute
+    std::string policyAttribute = "imapReferralPolicy"; // policy_attribute
+    std::string referralUserAttribute;                  // referral_user_attribute (optional)
+
+    std::string mailboxSharedBase;  // mailbox_shared_base: shared remote mailboxes (optional)
+    std::string mailboxFilter = "(objectClass=imapRemoteMailbox)";  // mailbox_filter
+    std::string mailboxNameAttribute = "imapMailboxName";  // mailbox_name_attribute
+    std::string mailboxUrlAttribute = "imapMailboxURL";    // mailbox_url_attribute
+    size_t mailboxMaxEntries = 100000;                     // mailbox_max_entries
+
+    int cacheTtlMs = 60000;          // cache_ttl
+    int negativeCacheTtlMs = 10000;  // negative_cache_ttl ("not found" answers)
+    size_t cacheSize = 100000;       // cache_size (entries)
+};
+
+struct LoginSettings {
+    // referral_text: the human text after "]" of a login referral.
+    std::string referralText = "Your mailbox is on another server.";
+    // auth_in_url: "star" (default, D-3) writes ;AUTH=* for LOGIN and
+    // AUTHENTICATE; "mechanism" writes the AUTHENTICATE mechanism name.
+    bool authMechanismInUrl = false;
+    std::string proxyMasterUser;      // proxy_master_user: for mechanisms without a password
+    std::string proxyMasterPassword;  // proxy_master_password (never logged)
+    // drain_host / drain_port / drain_text: when drain_host is set, every new
+    // connection is greeted with * BYE [REFERRAL imap://;AUTH=*@host/] text.
+    std::string drainHost;
+    uint16_t drainPort = 143;
+    std::string drainText = "Server not accepting connections.";
+};
+
+enum class MailboxReferralMode { Always, OptIn };
+
+struct MailboxSettings {
+    bool enabled = true;                 // mailbox_referrals
+    MailboxReferralMode mode = MailboxReferralMode::Always;  // mailbox_referral_mode: always|opt-in (D-8)
+    bool referStatus = false;            // mailbox_referral_status (D-9)
+    bool referRename = false;            // mailbox_referral_rename (D-6)
+    bool referCopy = false;              // mailbox_referral_copy (R2193-26)
+    bool referCreate = true;             // mailbox_referral_create (R2193-21)
+    std::string referralText = "Remote mailbox.";  // mailbox_referral_text
+};
+
+struct Settings {
+    std::string path;
+    DirectorySettings directory;
+    DecisionSettings decision;
+    LoginSettings login;
+    MailboxSettings mailbox;
+};
+
+// Applies every line of `file` over the defaults.  Unknown keys, duplicate
+// single-valued keys, bad values and missing required keys (ldap_uris,
+// user_base) are errors: "<file>:<line>: <key>: <message>".
+// Repeatable keys: client_id_rule = <policy> <glob>, listener_rule =
+// <policy> <ip|*>[:port].
+bool loadSettings(const SettingsFile& file, Settings* out, std::string* error);
+
+// readSettingsFile + loadSettings.
+bool loadSettingsFromPath(const std::string& path, Settings* out, std::string* error);
+
+// "250ms", "3s", "2m", "1h", or a bare number of seconds.
+bool parseDurationMs(std::string_view text, int* ms);
+
+}  // namespace dref

@@ -1,0 +1,36 @@
+#pragma once
+// The one settings file shared by the passdb driver, the login plugin, the
+// imap plugin and the lookup command (ARCHITECTURE.md §4), in the
+// `key = value` style of dovecot-ldap.conf.ext:
+//   - '#' starts a comment line; blank lines are ignored;
+//   - surrounding white space of key and value is trimmed; a value may be
+//     wrapped in double quotes to keep leading/trailing spaces;
+//   - "!include <path>" is not supported (one file, one truth).
+// Every problem is reported as "<file>:<line>: <key>: <message>".
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dref {
+
+struct SettingLine {
+    std::string key;
+    std::string value;
+    int line = 0;
+};
+
+struct SettingsFile {
+    std::string path;
+    std::vector<SettingLine> lines;
+};
+
+// Parses text (already read from `path`, used only for messages).  Returns
+// false and sets *error on a syntax error (a line without '=', an empty key,
+// an unterminated quote, a NUL byte, a line over 4096 octets).
+bool parseSettingsText(std::string_view text, const std::string& path, SettingsFile* out,
+                       std::string* error);
+
+// Reads and parses a file; a missing or unreadable file is an error.
+bool readSettingsFile(const std::string& path, SettingsFile* out, std::string* error);
+
+}  // namespace dref
