@@ -1,0 +1,65 @@
+// imap-login plugin entry points (module name "referral_login", loaded with
+// login_plugins = referral_login).  init runs as root before the chroot
+// (DOVECOT-NOTES §1.1), which is when the settings file can still be read.
+#include <exception>
+#include <string>
+
+extern "C" {
+#include "lib.h"
+}
+
+#include "dref_version.h"
+#include "login_client.h"
+#include "login_settings.h"
+
+#define DREF_EXPORT __attribute__((visibility("default")))
+
+namespace {
+dref::LoginPluginConfig* g_config = nullptr;
+}
+
+extern "C" {
+
+DREF_EXPORT const char* referral_login_plugin_version = DOVECOT_ABI_VERSION;
+// pop3-login, submission-login, ... have no IMAP referrals.
+// (extern: a namespace-scope const would otherwise have internal linkage)
+DREF_EXPORT extern const char referral_login_plugin_binary_dependency[] = "imap-login";
+
+DREF_EXPORT void referral_login_plugin_init(struct module* module);
+DREF_EXPORT void referral_login_plugin_deinit(void);
+
+void referral_login_plugin_init(struct module* module) {
+    std::string error;
+    const char* fatal = nullptr;
+    try {
+        std::string path = dref::loginSettingsPath();
+        auto* config = new dref::LoginPluginConfig();
+        if (!dref::loadLoginPluginConfig(path, config, &error)) {
+            delete config;
+            fatal = error.c_str();
+        } else {
+            g_config = config;
+            dref::loginClientHooksAdd(module, g_config);
+            i_info("dovecot-referral " DREF_VERSION " login plugin: settings %s%s", path.c_str(),
+                   g_config->drainGreeting.empty() ? "" : " (drain mode)");
+        }
+    } catch (const std::exception& e) {
+        error = std::string("dovecot-referral login plugin: ") + e.what();
+        fatal = error.c_str();
+    } catch (...) {
+        error = "dovecot-referral login plugin: unknown exception at init";
+        fatal = error.c_str();
+    }
+    // i_fatal() exits without unwinding: call it outside the try block, and
+    // copy the message first because `error` is not destroyed.
+    if (fatal != nullptr) i_fatal("%s", t_strdup(fatal));
+}
+
+void referral_login_plugin_deinit(void) {
+    if (g_config == nullptr) return;
+    dref::loginClientHooksRemove();
+    delete g_config;
+    g_config = nullptr;
+}
+
+}  // extern "C"

@@ -1,0 +1,27 @@
+#pragma once
+// Where the login plugin finds the shared settings file, and what it keeps
+// from it.  No Dovecot include: the glue turns a false return into i_fatal.
+#include <string>
+
+#include "settings.h"
+
+namespace dref {
+
+struct LoginPluginConfig {
+    Settings settings;
+    // The complete drain-mode greeting line (CRLF included), or empty when
+    // drain_host is not set.
+    std::string drainGreeting;
+};
+
+// The settings file: $DOVECOT_REFERRAL_CONFIG (passed to imap-login with
+// Dovecot's import_environment, because login processes get no plugin {}
+// settings), else DREF_DEFAULT_SETTINGS_FILE.
+std::string loginSettingsPath();
+
+// Reads and checks the file.  On failure *error is
+// "<file>:<line>: <key>: <message>" (or "<file>: <key>: <message>" for a
+// check that spans lines) and the plugin must stop the process.
+bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error);
+
+}  // namespace dref
