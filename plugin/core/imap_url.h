@@ -20,6 +20,27 @@ struct ImapUrlParts {
     std::string host;        // DNS name or IPv4 address; never empty, never IPv6
     uint16_t port = 143;     // omitted from the URL when 143
     std::optional<std::string> mailbox;  // UTF-8 mailbox name (not mUTF-7); absent = server URL
+    // ";UIDVALIDITY=n" after the mailbox (R5092-15: only when known for the
+    // referred replica).  Ignored without a mailbox.
+    std::optional<uint32_t> uidValidity;
+};
+
+constexpr size_t kMaxImapUrlLength = 2048;  // imapMailboxURL is IA5{2048}
+constexpr size_t kMaxHostNameLength = 253;  // RFC 1035 name, without the root dot
+
+// What parseImapUrl accepted but a referral must not repeat verbatim.
+struct ImapUrlParseNotes {
+    // No user and no ";AUTH=": as a referral this would mean an anonymous
+    // login (R5092-4, D-2).  Normal for a directory home server URL, which
+    // only names host and port; the builder then adds the user and ";AUTH=*".
+    bool anonymous = false;
+    // "imap://host" without "/": legal in RFC 5092, but not in RFC 2192 and
+    // mis-parsed by older clients (D-1).  The builder always writes the "/".
+    bool missingSlash = false;
+    // The mailbox looks like modified UTF-7 left in the URL ("&...-" that
+    // decodes to non-ASCII), which R5092-10 forbids; it was probably meant as
+    // the percent-encoded UTF-8 form.
+    bool mailboxLooksLikeMutf7 = false;
 };
 
 // Builds the referral URL, or returns nullopt and sets *error to a one-line
@@ -35,10 +56,23 @@ std::string encodeMailbox(std::string_view utf8);
 // attributes imapHomeServerURL / imapMailboxURL). Percent-decodes user and
 // mailbox, validates UTF-8, rejects relative URLs, IPv6 literals, CR/LF/NUL,
 // control characters and over-long input (> 2048 bytes).
+// Message-part, search and URLAUTH URLs (";UID=", "?", ";URLAUTH=") are
+// refused: a referral names a server or a mailbox.  The parsed `auth` is ""
+// when the URL has no ";AUTH=".  Scheme, ";AUTH=" and ";UIDVALIDITY=" are
+// case-insensitive (R5092-20); percent-hex may be either case.
 std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error);
+std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error,
+                                         ImapUrlParseNotes* notes);
+
+// True for a SASL mechanism name as RFC 4422 §3.1 defines it (1-20 of
+// A-Z 0-9 - _); lower-case letters are accepted as IMAP matches them
+// case-insensitively.
+bool isValidSaslMechanism(std::string_view mech);
 
 // True when `host` is a syntactically valid DNS name (LDH labels, 1..253
-// characters, A-labels for IDN) or a dotted-quad IPv4 address.
+// characters, A-labels for IDN) or a dotted-quad IPv4 address.  Refused:
+// IPv6 literals (D-4), a trailing root dot, an all-numeric top label that is
+// not a dotted quad, octets with leading zeros (octal ambiguity), "_".
 bool isValidHostName(std::string_view host);
 
 }  // namespace dref

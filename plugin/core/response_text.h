@@ -15,4 +15,11 @@ std::string sanitizeResponseText(std::string_view text, std::string_view fallbac
 // maxLen with "..." (Postfix's %.100s habit, made safe for control bytes).
 std::string quoteForLog(std::string_view untrusted, size_t maxLen = 100);
 
+// True when `text` may be written verbatim as resp-text: 1..maxLen octets,
+// every one in %x20-7E (no CR, LF, NUL, controls or 8-bit), and not
+// starting with "[" (a client would read it as a response code) or a space.
+// Settings use this for the configured texts so that a bad value is refused
+// at start-up instead of being silently rewritten on the wire.
+bool isWireSafeText(std::string_view text, size_t maxLen = 200);
+
 }  // namespace dref

@@ -1,0 +1,447 @@
+#include "imap_url.h"
+
+#include <cstdlib>
+
+#include "mutf7.h"
+#include "response_text.h"
+
+// RFC 5092 §11 (the sets that matter for referral URLs):
+//   sub-delims-sh = "!" / "$" / "'" / "(" / ")" / "*" / "+" / ","
+//   uchar  = unreserved / sub-delims-sh / pct-encoded
+//   achar  = uchar / "&" / "="
+//   bchar  = achar / ":" / "@" / "/"
+// The builder encodes exactly the octets outside these sets (D-12), with
+// uppercase hex as RFC 3986 §2.1 recommends.
+
+namespace dref {
+
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+bool isAlnum(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool isAchar(unsigned char c) {
+    if (isAlnum(c)) return true;
+    switch (c) {
+        case '-': case '.': case '_': case '~':                        // unreserved
+        case '!': case '$': case '\'': case '(': case ')': case '*':  // sub-delims-sh
+        case '+': case ',':
+        case '&': case '=':
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool isBchar(unsigned char c) { return isAchar(c) || c == ':' || c == '@' || c == '/'; }
+
+int hexValue(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+void appendPct(std::string& out, unsigned char c) {
+    out += '%';
+    out += kHex[c >> 4];
+    out += kHex[c & 0x0f];
+}
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+        if (lower(s[i]) != lower(prefix[i])) return false;
+    }
+    return true;
+}
+
+bool fail(std::string* error, std::string message) {
+    if (error) *error = std::move(message);
+    return false;
+}
+
+bool hasControl(std::string_view s) {
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) return true;
+    }
+    return false;
+}
+
+// Checks a decoded user or mailbox name: UTF-8 (R5092-11), no controls.
+bool checkName(std::string_view value, const char* what, std::string* error) {
+    if (!isValidUtf8(value)) return fail(error, std::string(what) + " is not valid UTF-8");
+    if (hasControl(value)) return fail(error, std::string(what) + " contains a control character");
+    return true;
+}
+
+// Percent-decodes `in`, allowing raw octets for which allowed(c) holds.
+bool percentDecode(std::string_view in, bool (*allowed)(unsigned char), const char* what,
+                   std::string* out, std::string* error) {
+    out->clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        const auto c = static_cast<unsigned char>(in[i]);
+        if (c == '%') {
+            if (in.size() - i < 3 || hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0)
+                return fail(error, std::string("bad percent-encoding in ") + what);
+            *out += static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2]));
+            i += 2;
+        } else if (allowed(c)) {
+            *out += static_cast<char>(c);
+        } else {
+            return fail(error, std::string("character '") + quoteForLog(in.substr(i, 1)) +
+                                   "' must be percent-encoded in " + what);
+        }
+    }
+    return true;
+}
+
+bool isDotSegment(std::string_view seg) { return seg == "." || seg == ".."; }
+
+bool isIpv4Octet(std::string_view s) {
+    if (s.empty() || s.size() > 3) return false;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+    }
+    if (s.size() > 1 && s[0] == '0') return false;
+    return std::atoi(std::string(s).c_str()) <= 255;
+}
+
+bool isAllDigits(std::string_view s) {
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+    }
+    return !s.empty();
+}
+
+// Parses an unsigned decimal with no sign and no leading zero, within max.
+bool parseDecimal(std::string_view s, uint64_t max, uint64_t* value) {
+    if (!isAllDigits(s) || s.size() > 10 || (s.size() > 1 && s[0] == '0')) return false;
+    uint64_t v = 0;
+    for (char c : s) v = v * 10 + static_cast<uint64_t>(c - '0');
+    if (v > max) return false;
+    *value = v;
+    return true;
+}
+
+// Flags a mailbox with an "&...-" run that decodes as modified UTF-7 to
+// something non-ASCII (R5092-10 says it should have been UTF-8).
+bool looksLikeMutf7(std::string_view mailbox) {
+    size_t pos = 0;
+    while ((pos = mailbox.find('&', pos)) != std::string_view::npos) {
+        const size_t end = mailbox.find('-', pos + 1);
+        if (end == std::string_view::npos) return false;
+        if (end > pos + 1) {
+            auto decoded = mutf7ToUtf8(mailbox.substr(pos, end - pos + 1));
+            if (decoded && !decoded->empty()) return true;
+        }
+        pos = end + 1;
+    }
+    return false;
+}
+
+std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
+                                     ImapUrlParseNotes* notes) {
+    ImapUrlParseNotes localNotes;
+    if (!notes) notes = &localNotes;
+    *notes = ImapUrlParseNotes{};
+    if (url.empty()) return fail(error, "empty URL"), std::nullopt;
+    if (url.size() > kMaxImapUrlLength)
+        return fail(error, "URL longer than " + std::to_string(kMaxImapUrlLength) + " octets"),
+               std::nullopt;
+    for (size_t i = 0; i < url.size(); ++i) {
+        const auto c = static_cast<unsigned char>(url[i]);
+        if (c <= 0x20 || c >= 0x7f)
+            return fail(error, "URL contains a space, control or 8-bit octet at offset " +
+                                   std::to_string(i)),
+                   std::nullopt;
+    }
+    constexpr std::string_view kScheme = "imap://";
+    if (!startsWithIgnoreCase(url, kScheme)) {
+        if (url.find("://") != std::string_view::npos || startsWithIgnoreCase(url, "imap:"))
+            return fail(error, "not an absolute imap:// URL"), std::nullopt;
+        return fail(error, "relative IMAP URLs are not accepted (R5092-13)"), std::nullopt;
+    }
+    if (url.find('#') != std::string_view::npos)
+        return fail(error, "fragment ('#') in IMAP URL"), std::nullopt;
+
+    std::string_view rest = url.substr(kScheme.size());
+    const size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view path;
+    if (slash == std::string_view::npos)
+        notes->missingSlash = true;
+    else
+        path = rest.substr(slash + 1);
+    if (authority.find('?') != std::string_view::npos)
+        return fail(error, "'?' in the server part"), std::nullopt;
+
+    ImapUrlParts parts;
+    parts.auth.clear();
+    const size_t at = authority.find('@');
+    std::string_view hostport = authority;
+    if (at != std::string_view::npos) {
+        const std::string_view userinfo = authority.substr(0, at);
+        hostport = authority.substr(at + 1);
+        if (hostport.find('@') != std::string_view::npos)
+            return fail(error, "unencoded '@' in the user name"), std::nullopt;
+        if (userinfo.empty()) return fail(error, "empty user information before '@'"), std::nullopt;
+        const size_t semi = userinfo.find(';');
+        const std::string_view encUser = userinfo.substr(0, semi);
+        if (!percentDecode(encUser, isAchar, "the user name", &parts.user, error))
+            return std::nullopt;
+        if (!checkName(parts.user, "the user name", error)) return std::nullopt;
+        if (semi != std::string_view::npos) {
+            const std::string_view iauth = userinfo.substr(semi);
+            if (!startsWithIgnoreCase(iauth, ";AUTH="))
+                return fail(error, "unknown parameter in the user information"), std::nullopt;
+            const std::string_view encAuth = iauth.substr(6);
+            if (encAuth == "*") {
+                parts.auth = "*";
+            } else {
+                if (!percentDecode(encAuth, isAchar, "the ;AUTH= mechanism", &parts.auth, error))
+                    return std::nullopt;
+                if (parts.auth == "*")
+                    return fail(error, "';AUTH=%2A' is not ';AUTH=*' (R5092-6)"), std::nullopt;
+                if (!isValidSaslMechanism(parts.auth))
+                    return fail(error, "invalid ;AUTH= mechanism name"), std::nullopt;
+            }
+        } else if (parts.user.empty()) {
+            return fail(error, "empty user name"), std::nullopt;
+        }
+    }
+    notes->anonymous = parts.user.empty() && parts.auth.empty();
+
+    if (!hostport.empty() && hostport.front() == '[')
+        return fail(error, "IPv6 literal hosts cannot be sent in a REFERRAL (R3501-1, D-4)"),
+               std::nullopt;
+    const size_t colon = hostport.find(':');
+    const std::string_view host = hostport.substr(0, colon);
+    if (host.empty()) return fail(error, "empty host"), std::nullopt;
+    if (!isValidHostName(host))
+        return fail(error, "invalid host name '" + quoteForLog(host) + "'"), std::nullopt;
+    parts.host = std::string(host);
+    if (colon != std::string_view::npos) {
+        const std::string_view port = hostport.substr(colon + 1);
+        uint64_t value = 0;
+        if (!isAllDigits(port) || port.size() > 5 ||
+            (value = std::strtoul(std::string(port).c_str(), nullptr, 10)) < 1 || value > 65535)
+            return fail(error, "invalid port '" + quoteForLog(port) + "'"), std::nullopt;
+        parts.port = static_cast<uint16_t>(value);
+    }
+
+    if (path.empty()) return parts;
+    if (path.find('?') != std::string_view::npos)
+        return fail(error, "search URLs ('?') cannot be referral targets"), std::nullopt;
+    const size_t semi = path.find(';');
+    const std::string_view encMailbox = path.substr(0, semi);
+    if (encMailbox.empty())
+        return fail(error, "message-part or URLAUTH URL without a mailbox"), std::nullopt;
+    if (encMailbox.front() == '/')
+        return fail(error, "unencoded leading '/' in the mailbox (R5092-12)"), std::nullopt;
+    for (size_t start = 0;;) {
+        const size_t end = encMailbox.find('/', start);
+        if (isDotSegment(encMailbox.substr(start, end == std::string_view::npos ? end : end - start)))
+            return fail(error, "unencoded dot-segment in the mailbox (R5092-12, R5092-13)"),
+                   std::nullopt;
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    std::string mailbox;
+    if (!percentDecode(encMailbox, isBchar, "the mailbox name", &mailbox, error))
+        return std::nullopt;
+    if (mailbox.empty()) return fail(error, "empty mailbox name"), std::nullopt;
+    if (!checkName(mailbox, "the mailbox name", error)) return std::nullopt;
+    notes->mailboxLooksLikeMutf7 = looksLikeMutf7(mailbox);
+    parts.mailbox = std::move(mailbox);
+    if (semi != std::string_view::npos) {
+        const std::string_view param = path.substr(semi);
+        if (!startsWithIgnoreCase(param, ";UIDVALIDITY="))
+            return fail(error, "message-part or URLAUTH URLs cannot be referral targets"),
+                   std::nullopt;
+        uint64_t uv = 0;
+        if (!parseDecimal(param.substr(13), 0xffffffffu, &uv) || uv == 0) {
+            if (param.find('/') != std::string_view::npos || param.find(';', 1) != std::string_view::npos)
+                return fail(error, "message-part or URLAUTH URLs cannot be referral targets"),
+                       std::nullopt;
+            return fail(error, "invalid ;UIDVALIDITY= value"), std::nullopt;
+        }
+        parts.uidValidity = static_cast<uint32_t>(uv);
+    }
+    return parts;
+}
+
+}  // namespace
+
+bool isValidSaslMechanism(std::string_view mech) {
+    if (mech.empty() || mech.size() > 20) return false;
+    for (unsigned char c : mech) {
+        if (!isAlnum(c) && c != '-' && c != '_') return false;
+    }
+    return true;
+}
+
+bool isValidHostName(std::string_view host) {
+    if (host.empty() || host.size() > kMaxHostNameLength) return false;
+    size_t labels = 0;
+    bool allNumeric = true;
+    std::string_view lastLabel;
+    for (size_t start = 0;;) {
+        const size_t end = host.find('.', start);
+        const std::string_view label =
+            host.substr(start, end == std::string_view::npos ? end : end - start);
+        if (label.empty() || label.size() > 63) return false;
+        if (label.front() == '-' || label.back() == '-') return false;
+        for (unsigned char c : label) {
+            if (!isAlnum(c) && c != '-') return false;
+        }
+        if (!isAllDigits(label)) allNumeric = false;
+        lastLabel = label;
+        ++labels;
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    if (allNumeric) {
+        if (labels != 4) return false;
+        for (size_t start = 0;;) {
+            const size_t end = host.find('.', start);
+            if (!isIpv4Octet(host.substr(start, end == std::string_view::npos ? end : end - start)))
+                return false;
+            if (end == std::string_view::npos) break;
+            start = end + 1;
+        }
+        return true;
+    }
+    // RFC 3696 §2: a top-level domain is never all-numeric, so "1.2.3.999a"
+    // is fine but "host.123" would be mistaken for an address by some resolvers.
+    return !isAllDigits(lastLabel);
+}
+
+namespace {
+std::string encodeUserinfoImpl(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size() * 3);
+    for (unsigned char c : utf8) {
+        if (isAchar(c))
+            out += static_cast<char>(c);
+        else
+            appendPct(out, c);
+    }
+    return out;
+}
+
+// R5092-12: "a leading "/" [...] MUST be percent-encoded"; so must the dots
+// of a "." or ".." segment, or the name would be resolved as a dot-segment.
+std::string encodeMailboxImpl(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size() * 3);
+    size_t start = 0;
+    for (;;) {
+        const size_t end = utf8.find('/', start);
+        const std::string_view seg =
+            utf8.substr(start, end == std::string_view::npos ? end : end - start);
+        if (isDotSegment(seg)) {
+            for (size_t k = 0; k < seg.size(); ++k) appendPct(out, '.');
+        } else {
+            for (unsigned char c : seg) {
+                if (isBchar(c))
+                    out += static_cast<char>(c);
+                else
+                    appendPct(out, c);
+            }
+        }
+        if (end == std::string_view::npos) break;
+        if (end == 0)
+            appendPct(out, '/');
+        else
+            out += '/';
+        start = end + 1;
+    }
+    return out;
+}
+}  // namespace
+
+// Out of memory is the only failure; the empty result then makes any URL
+// built from it fail its checks rather than carry a partial name.
+std::string encodeUserinfo(std::string_view utf8) {
+    try {
+        return encodeUserinfoImpl(utf8);
+    } catch (...) {
+        return std::string();
+    }
+}
+
+std::string encodeMailbox(std::string_view utf8) {
+    try {
+        return encodeMailboxImpl(utf8);
+    } catch (...) {
+        return std::string();
+    }
+}
+
+std::optional<std::string> buildImapUrl(const ImapUrlParts& parts, std::string* error) try {
+    if (!checkName(parts.user, "the user name", error)) return std::nullopt;
+    if (parts.user.empty() && parts.auth.empty())
+        return fail(error, "a URL without user and ;AUTH= means anonymous login (R5092-4)"),
+               std::nullopt;
+    if (!parts.auth.empty() && parts.auth != "*" && !isValidSaslMechanism(parts.auth))
+        return fail(error, "invalid ;AUTH= mechanism name '" + quoteForLog(parts.auth) + "'"),
+               std::nullopt;
+    if (parts.host.empty()) return fail(error, "empty host"), std::nullopt;
+    if (!isValidHostName(parts.host))
+        return fail(error, "invalid host name '" + quoteForLog(parts.host) + "'"), std::nullopt;
+    if (parts.port == 0) return fail(error, "port 0"), std::nullopt;
+    if (parts.mailbox) {
+        if (parts.mailbox->empty()) return fail(error, "empty mailbox name"), std::nullopt;
+        if (!checkName(*parts.mailbox, "the mailbox name", error)) return std::nullopt;
+    }
+
+    std::string url = "imap://";
+    url += encodeUserinfoImpl(parts.user);
+    if (!parts.auth.empty()) {
+        url += ";AUTH=";
+        url += parts.auth == "*" ? std::string("*") : encodeUserinfoImpl(parts.auth);
+    }
+    url += '@';
+    url += parts.host;
+    if (parts.port != 143) {
+        url += ':';
+        url += std::to_string(parts.port);
+    }
+    url += '/';
+    if (parts.mailbox) {
+        url += encodeMailboxImpl(*parts.mailbox);
+        if (parts.uidValidity && *parts.uidValidity != 0) {
+            url += ";UIDVALIDITY=";
+            url += std::to_string(*parts.uidValidity);
+        }
+    }
+    if (url.size() > kMaxImapUrlLength)
+        return fail(error, "URL longer than " + std::to_string(kMaxImapUrlLength) + " octets"),
+               std::nullopt;
+    return url;
+} catch (...) {
+    fail(error, "out of memory");
+    return std::nullopt;
+}
+
+std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error) {
+    return parseImapUrl(url, error, nullptr);
+}
+
+std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error,
+                                         ImapUrlParseNotes* notes) {
+    try {
+        return parseUrl(url, error, notes);
+    } catch (...) {
+        fail(error, "out of memory");
+        return std::nullopt;
+    }
+}
+
+}  // namespace dref

@@ -1,0 +1,590 @@
+// RFC 5092 IMAP URLs in REFERRAL codes: REQUIREMENTS.md §4.1-4.5.
+#include "imap_url.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+
+#include "mutf7.h"
+
+namespace dref {
+namespace {
+
+ImapUrlParts server(std::string user, std::string auth = "*",
+                    std::string host = "server2.example.org") {
+    ImapUrlParts p;
+    p.user = std::move(user);
+    p.auth = std::move(auth);
+    p.host = std::move(host);
+    return p;
+}
+
+ImapUrlParts mailbox(std::string name, std::string user = "fred") {
+    ImapUrlParts p = server(std::move(user));
+    p.mailbox = std::move(name);
+    return p;
+}
+
+std::string build(const ImapUrlParts& p) {
+    std::string error;
+    auto url = buildImapUrl(p, &error);
+    EXPECT_TRUE(url.has_value()) << error;
+    return url.value_or("");
+}
+
+std::string buildError(const ImapUrlParts& p) {
+    std::string error;
+    auto url = buildImapUrl(p, &error);
+    EXPECT_FALSE(url.has_value()) << *url;
+    EXPECT_FALSE(error.empty());
+    return error;
+}
+
+std::string parseError(std::string_view url) {
+    std::string error;
+    auto parts = parseImapUrl(url, &error);
+    EXPECT_FALSE(parts.has_value()) << "accepted: " << url;
+    EXPECT_FALSE(error.empty());
+    return error;
+}
+
+void expectSameParts(const ImapUrlParts& a, const ImapUrlParts& b) {
+    EXPECT_EQ(a.user, b.user);
+    EXPECT_EQ(a.auth, b.auth);
+    EXPECT_EQ(a.host, b.host);
+    EXPECT_EQ(a.port, b.port);
+    EXPECT_EQ(a.mailbox, b.mailbox);
+    EXPECT_EQ(a.uidValidity, b.uidValidity);
+}
+
+// ---------------------------------------------------------------------------
+// §4.5 worked vectors: build == canonical, parse(canonical) == input parts,
+// build(parse(canonical)) == canonical.
+struct Vector {
+    const char* name;
+    ImapUrlParts parts;
+    const char* canonical;
+};
+
+ImapUrlParts withPort(ImapUrlParts p, uint16_t port) {
+    p.port = port;
+    return p;
+}
+
+const Vector kVectors[] = {
+    {"user_at_sign_R5092_8", server("fred@example.com"),
+     "imap://fred%40example.com;AUTH=*@server2.example.org/"},
+    {"user_semicolon_R5092_8", server("a;b"), "imap://a%3Bb;AUTH=*@server2.example.org/"},
+    {"user_slash", server("a/b"), "imap://a%2Fb;AUTH=*@server2.example.org/"},
+    {"user_colon", server("a:b"), "imap://a%3Ab;AUTH=*@server2.example.org/"},
+    {"user_space_R5092_8", server("a b"), "imap://a%20b;AUTH=*@server2.example.org/"},
+    {"user_subdelims_kept", server("o'neil+tag"), "imap://o'neil+tag;AUTH=*@server2.example.org/"},
+    {"user_utf8_R5092_11", server("j\xC3\xBCrgen"), "imap://j%C3%BCrgen;AUTH=*@server2.example.org/"},
+    {"auth_gssapi_R5092_5", server("fred", "GSSAPI"), "imap://fred;AUTH=GSSAPI@server2.example.org/"},
+    {"auth_scram", server("fred", "SCRAM-SHA-256"),
+     "imap://fred;AUTH=SCRAM-SHA-256@server2.example.org/"},
+    {"user_without_auth_R5092_7", server("MIKE", "", "SERVER2"), "imap://MIKE@SERVER2/"},
+    {"greeting_no_user_D2", server(""), "imap://;AUTH=*@server2.example.org/"},
+    {"mailbox_inbox", mailbox("INBOX", ""), "imap://;AUTH=*@server2.example.org/INBOX"},
+    {"mailbox_umlaut_R5092_10", mailbox("Entw\xC3\xBCrfe"),
+     "imap://fred;AUTH=*@server2.example.org/Entw%C3%BCrfe"},
+    {"mailbox_space_slash_R5092_14", mailbox("a b/c"),
+     "imap://fred;AUTH=*@server2.example.org/a%20b/c"},
+    {"mailbox_ampersand_bchar", mailbox("Shared/Sales & Ops"),
+     "imap://fred;AUTH=*@server2.example.org/Shared/Sales%20&%20Ops"},
+    {"mailbox_percent_question_R5092_9", mailbox("100% done?"),
+     "imap://fred;AUTH=*@server2.example.org/100%25%20done%3F"},
+    {"mailbox_brackets_R3501_1", mailbox("[Gmail]/Sent Mail"),
+     "imap://fred;AUTH=*@server2.example.org/%5BGmail%5D/Sent%20Mail"},
+    {"mailbox_semicolon_hash", mailbox("a;b#c"), "imap://fred;AUTH=*@server2.example.org/a%3Bb%23c"},
+    {"mailbox_leading_slash_R5092_12", mailbox("/leading"),
+     "imap://fred;AUTH=*@server2.example.org/%2Fleading"},
+    {"mailbox_dot_segments_R5092_12", mailbox("../up/./x"),
+     "imap://fred;AUTH=*@server2.example.org/%2E%2E/up/%2E/x"},
+    {"mailbox_quote_backslash", mailbox("q\"uote\\back"),
+     "imap://fred;AUTH=*@server2.example.org/q%22uote%5Cback"},
+    {"mailbox_cjk_rfc5092_s9", mailbox("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E/\xE5\x8F\xB0\xE5\x8C\x97"),
+     "imap://fred;AUTH=*@server2.example.org/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97"},
+    {"mailbox_astral_4byte", mailbox("\xF0\x9F\x98\x80"),
+     "imap://fred;AUTH=*@server2.example.org/%F0%9F%98%80"},
+    {"host_ipv4", server("fred", "*", "192.0.2.7"), "imap://fred;AUTH=*@192.0.2.7/"},
+    {"port_10143", withPort(server("fred"), 10143), "imap://fred;AUTH=*@server2.example.org:10143/"},
+    {"port_143_omitted_R5092_1", withPort(server("fred"), 143), "imap://fred;AUTH=*@server2.example.org/"},
+};
+
+class ImapUrlVectorTest : public ::testing::TestWithParam<Vector> {};
+
+TEST_P(ImapUrlVectorTest, BuildsCanonicalForm_D12) {
+    EXPECT_EQ(build(GetParam().parts), GetParam().canonical);
+}
+
+TEST_P(ImapUrlVectorTest, ParsesBackToSameParts) {
+    std::string error;
+    ImapUrlParseNotes notes;
+    auto parsed = parseImapUrl(GetParam().canonical, &error, &notes);
+    ASSERT_TRUE(parsed.has_value()) << error;
+    expectSameParts(*parsed, GetParam().parts);
+    EXPECT_FALSE(notes.anonymous);
+    EXPECT_FALSE(notes.missingSlash);
+    EXPECT_FALSE(notes.mailboxLooksLikeMutf7);
+    EXPECT_EQ(build(*parsed), GetParam().canonical);
+}
+
+// R3501-4, D-12, D-1, R3501-1: 7-bit, uppercase hex, "/" after authority, no "]".
+TEST_P(ImapUrlVectorTest, WireShape) {
+    const std::string url = GetParam().canonical;
+    for (unsigned char c : url) {
+        EXPECT_TRUE(c > 0x20 && c < 0x7f) << url;
+        EXPECT_NE(c, ']');
+    }
+    EXPECT_FALSE(std::regex_search(url, std::regex("%[0-9A-F]?[a-f]"))) << url;
+    EXPECT_NE(url.find('/', 7), std::string::npos);
+    EXPECT_EQ(url.find("%2A"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Section45, ImapUrlVectorTest, ::testing::ValuesIn(kVectors),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Wire names of the §4.5 table go through mUTF-7 first (§4.4).
+TEST(ImapUrl, WireMailboxToUrl_Section44) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"Entw&APw-rfe", "imap://fred;AUTH=*@server2.example.org/Entw%C3%BCrfe"},
+        {"Shared/Sales &- Ops", "imap://fred;AUTH=*@server2.example.org/Shared/Sales%20&%20Ops"},
+        {"&ZeVnLIqe-/&U,BTFw-",
+         "imap://fred;AUTH=*@server2.example.org/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97"},
+        {"&2D3eAA-", "imap://fred;AUTH=*@server2.example.org/%F0%9F%98%80"},
+    };
+    for (const auto& [wire, url] : cases) {
+        auto utf8 = mutf7ToUtf8(wire);
+        ASSERT_TRUE(utf8.has_value()) << wire;
+        EXPECT_EQ(build(mailbox(*utf8)), url);
+    }
+}
+
+TEST(ImapUrl, Ipv6HostNotSendable_D4) {
+    EXPECT_NE(buildError(server("fred", "*", "2001:db8::7")).find("host"), std::string::npos);
+    buildError(server("fred", "*", "[2001:db8::7]"));
+    buildError(server("fred", "*", "::1"));
+}
+
+// ---------------------------------------------------------------------------
+// RFC-provided vectors (verbatim).
+
+TEST(ImapUrlRfc, Rfc5092MessagePartUrlIsNotAReferralTarget) {
+    EXPECT_NE(parseError("imap://minbari.example.org/gray-council;UIDVALIDITY=385759045/;UID=20/"
+                         ";PARTIAL=0.1024")
+                  .find("message-part"),
+              std::string::npos);
+}
+
+TEST(ImapUrlRfc, Rfc5092MailboxWithUidValidity_R5092_15) {
+    std::string error;
+    ImapUrlParseNotes notes;
+    auto p = parseImapUrl("imap://minbari.example.org/gray-council;UIDVALIDITY=385759045", &error,
+                          &notes);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->mailbox, "gray-council");
+    EXPECT_EQ(p->uidValidity, 385759045u);
+    EXPECT_TRUE(notes.anonymous);
+    p->user = "fred";
+    p->auth = "*";
+    EXPECT_EQ(build(*p), "imap://fred;AUTH=*@minbari.example.org/gray-council;UIDVALIDITY=385759045");
+}
+
+TEST(ImapUrlRfc, Rfc5092Section9NonAsciiMailbox) {
+    std::string error;
+    ImapUrlParseNotes notes;
+    auto p = parseImapUrl(
+        "imap://psicorp.example.org/~peter/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97", &error,
+        &notes);
+    ASSERT_TRUE(p) << error;
+    EXPECT_TRUE(notes.anonymous);  // a referral must add the user / ;AUTH=* (R5092-4)
+    EXPECT_EQ(p->host, "psicorp.example.org");
+    EXPECT_EQ(utf8ToMutf7(*p->mailbox), "~peter/&ZeVnLIqe-/&U,BTFw-");
+}
+
+TEST(ImapUrlRfc, Rfc5092AuthGssapiMessageUrl) {
+    parseError("imap://;AUTH=GSSAPI@minbari.example.org/gray-council/;uid=20/;section=1.2");
+    std::string error;
+    auto p = parseImapUrl("imap://;AUTH=GSSAPI@minbari.example.org/gray-council", &error);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->user, "");
+    EXPECT_EQ(p->auth, "GSSAPI");
+    EXPECT_EQ(build(*p), "imap://;AUTH=GSSAPI@minbari.example.org/gray-council");
+}
+
+TEST(ImapUrlRfc, Rfc5092SearchUrlsAreRefused) {
+    EXPECT_NE(parseError("imap://;AUTH=*@minbari.example.org/gray%20council?SUBJECT%20shadows")
+                  .find("search"),
+              std::string::npos);
+    parseError("imap://john;AUTH=*@minbari.example.org/babylon5/personel?charset%20UTF-8%20SUBJECT%20"
+               "%7B14+%7D%0D%0A%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2%D0%B0");
+    std::string error;
+    auto p = parseImapUrl("imap://;AUTH=*@minbari.example.org/gray%20council", &error);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->mailbox, "gray council");  // -> SELECT "gray council"
+}
+
+TEST(ImapUrlRfc, Rfc5092DifferentUsersDifferentMailboxes) {
+    auto michael = parseImapUrl("imap://michael@example.org/INBOX", nullptr);
+    auto bester = parseImapUrl("imap://bester@example.org/INBOX", nullptr);
+    ASSERT_TRUE(michael && bester);
+    EXPECT_EQ(michael->user, "michael");
+    EXPECT_EQ(bester->user, "bester");
+    EXPECT_EQ(michael->mailbox, bester->mailbox);
+    EXPECT_NE(build(*michael), build(*bester));
+}
+
+struct RfcReferral {
+    const char* url;
+    const char* user;
+    const char* auth;
+    const char* mailbox;  // nullptr: server URL
+};
+
+class ImapUrlRfc2221Test : public ::testing::TestWithParam<RfcReferral> {};
+
+// R2221-5, R2193-5, R5092-20: the RFC examples (upper-case scheme) parse and
+// rebuild to the same URL, compared case-insensitively.
+TEST_P(ImapUrlRfc2221Test, ParsesAndRebuilds) {
+    const auto& v = GetParam();
+    std::string error;
+    auto p = parseImapUrl(v.url, &error);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->user, v.user);
+    EXPECT_EQ(p->auth, v.auth);
+    EXPECT_EQ(p->host, "SERVER2");
+    if (v.mailbox)
+        EXPECT_EQ(p->mailbox, v.mailbox);
+    else
+        EXPECT_FALSE(p->mailbox);
+    std::string rebuilt = build(*p);
+    std::string expected = v.url;
+    for (auto* s : {&rebuilt, &expected})
+        for (char& c : *s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    EXPECT_EQ(rebuilt, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rfc2221And2193, ImapUrlRfc2221Test,
+    ::testing::Values(RfcReferral{"IMAP://user;AUTH=*@SERVER2/", "user", "*", nullptr},
+                      RfcReferral{"IMAP://MIKE@SERVER2/", "MIKE", "", nullptr},
+                      RfcReferral{"IMAP://MATTHEW@SERVER2/", "MATTHEW", "", nullptr},
+                      RfcReferral{"IMAP://user;AUTH=GSSAPI@SERVER2/", "user", "GSSAPI", nullptr},
+                      RfcReferral{"IMAP://user;AUTH=*@SERVER2/SHARED/FOO", "user", "*", "SHARED/FOO"},
+                      RfcReferral{"IMAP://user;AUTH=*@SERVER2/REMOTE", "user", "*", "REMOTE"}));
+
+// ---------------------------------------------------------------------------
+// §4.5 negative vectors: rejected or flagged by the parser, never built.
+
+TEST(ImapUrlNegative, AnonymousIsFlaggedAndNeverBuilt_R5092_4) {
+    ImapUrlParseNotes notes;
+    auto p = parseImapUrl("imap://server2/", nullptr, &notes);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(notes.anonymous);
+    EXPECT_NE(buildError(*p).find("anonymous"), std::string::npos);
+}
+
+TEST(ImapUrlNegative, EncodedStarIsNotAuthStar_R5092_6) {
+    EXPECT_NE(parseError("imap://fred;AUTH=%2A@server2/").find("R5092-6"), std::string::npos);
+    EXPECT_NE(parseError("imap://fred;AUTH=%2a@server2/").find("R5092-6"), std::string::npos);
+}
+
+TEST(ImapUrlNegative, UnencodedAtInUser) {
+    EXPECT_NE(parseError("imap://fred@example.com@server2/").find("'@'"), std::string::npos);
+}
+
+TEST(ImapUrlNegative, EmptyHost_D17) {
+    EXPECT_NE(parseError("imap://fred;AUTH=*@/").find("empty host"), std::string::npos);
+    parseError("imap://fred;AUTH=*@:143/");
+    parseError("imap:///");
+    EXPECT_NE(buildError(server("fred", "*", "")).find("empty host"), std::string::npos);
+}
+
+TEST(ImapUrlNegative, MissingSlashIsFlaggedAndRebuiltWithSlash_D1) {
+    ImapUrlParseNotes notes;
+    auto p = parseImapUrl("imap://fred;AUTH=*@server2", nullptr, &notes);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(notes.missingSlash);
+    EXPECT_EQ(build(*p), "imap://fred;AUTH=*@server2/");
+}
+
+TEST(ImapUrlNegative, Ipv6LiteralRefused_R3501_1) {
+    EXPECT_NE(parseError("imap://fred;AUTH=*@[::1]/").find("IPv6"), std::string::npos);
+    parseError("imap://fred;AUTH=*@[2001:db8::7]:143/INBOX");
+}
+
+TEST(ImapUrlNegative, Raw8BitRefused_R5092_10) {
+    parseError("imap://fred;AUTH=*@server2/Entw\xC3\xBCrfe");
+}
+
+TEST(ImapUrlNegative, Mutf7LeftInUrlIsFlagged_R5092_10) {
+    ImapUrlParseNotes notes;
+    auto p = parseImapUrl("imap://fred;AUTH=*@server2/Entw&APw-rfe", nullptr, &notes);
+    ASSERT_TRUE(p);
+    EXPECT_TRUE(notes.mailboxLooksLikeMutf7);
+    // An ordinary '&' is not flagged.
+    ASSERT_TRUE(parseImapUrl("imap://fred;AUTH=*@server2/Sales%20&%20Ops", nullptr, &notes));
+    EXPECT_FALSE(notes.mailboxLooksLikeMutf7);
+    ASSERT_TRUE(parseImapUrl("imap://fred;AUTH=*@server2/A&B-C", nullptr, &notes));
+    EXPECT_FALSE(notes.mailboxLooksLikeMutf7);  // "&B-" is not valid mUTF-7
+}
+
+TEST(ImapUrlNegative, RelativeUrlsRefused_R5092_13) {
+    for (const char* rel : {"//server2/INBOX", "INBOX", "/INBOX", "../x", ";AUTH=*@server2/",
+                            "fred@server2/INBOX"}) {
+        EXPECT_NE(parseError(rel).find("R5092-13"), std::string::npos) << rel;
+    }
+    parseError("imap:fred@server2/INBOX");
+    parseError("http://server2/");
+    parseError("imaps://server2/");
+}
+
+// ---------------------------------------------------------------------------
+// Parser details.
+
+TEST(ImapUrlParse, CaseInsensitiveKeywords_R5092_20) {
+    auto p = parseImapUrl("iMaP://Fred;auth=*@Server2.Example.ORG:993/INBOX;uidvalidity=7", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->user, "Fred");
+    EXPECT_EQ(p->auth, "*");
+    EXPECT_EQ(p->host, "Server2.Example.ORG");
+    EXPECT_EQ(p->port, 993);
+    EXPECT_EQ(p->uidValidity, 7u);
+}
+
+TEST(ImapUrlParse, AcceptsOverEncodingAndLowerHex) {
+    auto p = parseImapUrl("imap://fred;AUTH=*@server2/Shared/Sales%20%26%20Ops/%c3%bc%2f", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->mailbox, "Shared/Sales & Ops/\xC3\xBC/");
+    EXPECT_EQ(build(*p), "imap://fred;AUTH=*@server2/Shared/Sales%20&%20Ops/%C3%BC/");
+}
+
+TEST(ImapUrlParse, BadPercentEncoding) {
+    parseError("imap://fred%G1@server2/");
+    parseError("imap://fred@server2/INBOX%4");
+    parseError("imap://fred@server2/INBOX%");
+}
+
+TEST(ImapUrlParse, DecodedValuesMustBeCleanUtf8_R5092_11) {
+    EXPECT_NE(parseError("imap://fred%FF@server2/").find("UTF-8"), std::string::npos);
+    parseError("imap://fred@server2/%C0%AF");        // overlong "/"
+    parseError("imap://fred@server2/%ED%A0%80");     // surrogate
+    parseError("imap://fred@server2/a%00b");         // NUL
+    parseError("imap://fred%0D%0A@server2/");        // CR LF in the user
+    parseError("imap://fred@server2/a%0D%0A* BYE");  // and a space
+}
+
+TEST(ImapUrlParse, WireInjectionRefused_R3501_4) {
+    parseError("imap://fred@server2/\r\nA1 OK");
+    parseError("imap://fred@server2/a b");
+    parseError("imap://fred@server2/a]b");
+    parseError(std::string("imap://fred@server2/a\0b", 23));
+    parseError("imap://fred@server2/a\x7f");
+}
+
+TEST(ImapUrlParse, UnencodedSlashOrDotSegmentsInMailbox_R5092_12) {
+    parseError("imap://fred@server2//leading");
+    parseError("imap://fred@server2/a/../b");
+    parseError("imap://fred@server2/./x");
+    parseError("imap://fred@server2/x/..");
+    parseError("imap://fred@server2/..");
+    auto p = parseImapUrl("imap://fred@server2/a/.../.hidden/x..y", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->mailbox, "a/.../.hidden/x..y");
+}
+
+TEST(ImapUrlParse, Ports) {
+    parseError("imap://fred@server2:0/");
+    parseError("imap://fred@server2:65536/");
+    parseError("imap://fred@server2:/");
+    parseError("imap://fred@server2:14a/");
+    parseError("imap://fred@server2:143:1/");
+    parseError("imap://fred@server2:-1/");
+    auto p = parseImapUrl("imap://fred@server2:65535/", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->port, 65535);
+}
+
+TEST(ImapUrlParse, UserinfoSyntax) {
+    parseError("imap://@server2/");
+    parseError("imap://fred:secret@server2/");  // passwords are not IMAP URL syntax
+    parseError("imap://fred;FOO=bar@server2/");
+    parseError("imap://fred;AUTH=@server2/");
+    parseError("imap://fred;AUTH=GSS%20API@server2/");
+    parseError("imap://fred;AUTH=*;AUTH=*@server2/");
+    auto p = parseImapUrl("imap://;AUTH=*@server2/", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->user, "");
+    EXPECT_EQ(p->auth, "*");
+}
+
+TEST(ImapUrlParse, UidValidity) {
+    parseError("imap://fred@server2/INBOX;UIDVALIDITY=0");
+    parseError("imap://fred@server2/INBOX;UIDVALIDITY=4294967296");
+    parseError("imap://fred@server2/INBOX;UIDVALIDITY=");
+    parseError("imap://fred@server2/INBOX;UIDVALIDITY=012");
+    parseError("imap://fred@server2/INBOX;URLAUTH=anonymous:internal:abc");
+    parseError("imap://fred@server2/;UID=1");
+    auto p = parseImapUrl("imap://fred@server2/INBOX;UIDVALIDITY=4294967295", nullptr);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->uidValidity, 4294967295u);
+}
+
+TEST(ImapUrlParse, FragmentAndQueryRefused) {
+    parseError("imap://fred@server2/INBOX#x");
+    parseError("imap://fred@server2?x/");
+}
+
+TEST(ImapUrlParse, LengthLimit) {
+    std::string url = "imap://fred@server2/";
+    url += std::string(kMaxImapUrlLength - url.size(), 'a');
+    EXPECT_TRUE(parseImapUrl(url, nullptr));
+    url += 'a';
+    EXPECT_NE(parseError(url).find("longer"), std::string::npos);
+    parseError("");
+}
+
+TEST(ImapUrlParse, ErrorsDoNotEchoControlBytes) {
+    std::string error;
+    EXPECT_FALSE(parseImapUrl("imap://fred@bad\x01host/", &error));
+    for (unsigned char c : error) EXPECT_TRUE(c >= 0x20 && c < 0x7f);
+    EXPECT_FALSE(parseImapUrl("imap://fred@bad_host/", &error));
+    EXPECT_NE(error.find("bad_host"), std::string::npos);
+}
+
+TEST(ImapUrlParse, NullErrorPointerIsFine) {
+    EXPECT_FALSE(parseImapUrl("imap://fred@/", nullptr));
+    EXPECT_FALSE(buildImapUrl(server("fred", "*", ""), nullptr));
+}
+
+// ---------------------------------------------------------------------------
+// Builder details.
+
+TEST(ImapUrlBuild, AuthStarIsLiteral_R5092_6) {
+    const std::string url = build(server("fred"));
+    EXPECT_NE(url.find(";AUTH=*@"), std::string::npos);
+    EXPECT_EQ(url.find("%2A"), std::string::npos);
+}
+
+TEST(ImapUrlBuild, RefusesBadAuthMechanism) {
+    buildError(server("fred", "GSS API"));
+    buildError(server("fred", "PLAIN]"));
+    buildError(server("fred", "A23456789012345678901"));  // 21 characters
+    buildError(server("fred", "**"));
+}
+
+TEST(ImapUrlBuild, RefusesInvalidUtf8AndControls) {
+    buildError(server("j\xC3rgen"));           // truncated sequence
+    buildError(server("\xC0\xAF"));            // overlong
+    buildError(server("fred\r\n"));
+    buildError(mailbox("Entw\xFC" "rfe"));     // Latin-1, not UTF-8
+    buildError(mailbox("\xED\xA0\x80"));       // surrogate
+    buildError(mailbox(std::string("a\0b", 3)));
+    buildError(mailbox("a\nb"));
+}
+
+TEST(ImapUrlBuild, RefusesEmptyMailboxAndPortZero) {
+    buildError(mailbox(""));
+    ImapUrlParts p = server("fred");
+    p.port = 0;
+    buildError(p);
+}
+
+TEST(ImapUrlBuild, RefusesOverlongUrl) {
+    EXPECT_NE(buildError(mailbox(std::string(700, ' '))).find("longer"), std::string::npos);
+}
+
+TEST(ImapUrlBuild, UidValidityOnlyWithMailbox_R5092_15) {
+    ImapUrlParts p = server("fred");
+    p.uidValidity = 42;
+    EXPECT_EQ(build(p), "imap://fred;AUTH=*@server2.example.org/");
+    p.mailbox = "INBOX";
+    EXPECT_EQ(build(p), "imap://fred;AUTH=*@server2.example.org/INBOX;UIDVALIDITY=42");
+}
+
+TEST(ImapUrlBuild, RefusesBadHosts_D4_D17) {
+    for (const char* host :
+         {"a]b", "a\rb", "a\nb", "a b", "a\tb", "host\x01", "a_b.example", "-a.example", "a-.example",
+          "a..b", ".a", "a.", "\xC3\xA9.example", "a%2Eb", "a@b", "a:1", "a/b", "[::1]"}) {
+        buildError(server("fred", "*", host));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Encoders and host validation.
+
+TEST(ImapUrlEncode, UserinfoKeepsExactlyAchar) {
+    EXPECT_EQ(encodeUserinfo("AZaz09-._~!$'()*+,&="), "AZaz09-._~!$'()*+,&=");
+    EXPECT_EQ(encodeUserinfo(":@/;?#[]% \"<>\\^`{|}"),
+              "%3A%40%2F%3B%3F%23%5B%5D%25%20%22%3C%3E%5C%5E%60%7B%7C%7D");
+    EXPECT_EQ(encodeUserinfo(std::string("\x00\x1f\x7f\xff", 4)), "%00%1F%7F%FF");
+    EXPECT_EQ(encodeUserinfo(""), "");
+}
+
+TEST(ImapUrlEncode, MailboxKeepsBcharAndEncodesDotSegments_R5092_12) {
+    EXPECT_EQ(encodeMailbox("a:b@c/d&e=f"), "a:b@c/d&e=f");
+    EXPECT_EQ(encodeMailbox("."), "%2E");
+    EXPECT_EQ(encodeMailbox(".."), "%2E%2E");
+    EXPECT_EQ(encodeMailbox("a/."), "a/%2E");
+    EXPECT_EQ(encodeMailbox("a/.."), "a/%2E%2E");
+    EXPECT_EQ(encodeMailbox("a/../b"), "a/%2E%2E/b");
+    EXPECT_EQ(encodeMailbox("./x"), "%2E/x");
+    EXPECT_EQ(encodeMailbox("/./x"), "%2F%2E/x");
+    EXPECT_EQ(encodeMailbox("/"), "%2F");
+    EXPECT_EQ(encodeMailbox("//x"), "%2F/x");
+    EXPECT_EQ(encodeMailbox("..."), "...");
+    EXPECT_EQ(encodeMailbox(".hidden/a..b/c."), ".hidden/a..b/c.");
+    EXPECT_EQ(encodeMailbox("a;b?c#d"), "a%3Bb%3Fc%23d");
+}
+
+// Every encoded mailbox parses back to itself: no dot-segment survives.
+TEST(ImapUrlEncode, DotSegmentMailboxesRoundTrip_R5092_12) {
+    for (const char* name : {".", "..", "/", "//", "a/./b", "../..", "/..", "a//b", "./", "x/"}) {
+        const std::string url = build(mailbox(name));
+        auto p = parseImapUrl(url, nullptr);
+        ASSERT_TRUE(p) << url;
+        EXPECT_EQ(p->mailbox, name) << url;
+    }
+}
+
+TEST(ImapUrlHost, Valid) {
+    for (const char* host : {"localhost", "server2", "SERVER2", "server2.example.org",
+                             "xn--bcher-kva.example", "a1.b2", "192.0.2.7", "0.0.0.0",
+                             "255.255.255.255", "123abc.example", "1-2.example.com", "a.b-c.d"}) {
+        EXPECT_TRUE(isValidHostName(host)) << host;
+    }
+    std::string maxLabel(63, 'a');
+    EXPECT_TRUE(isValidHostName(maxLabel + ".example"));
+    std::string longName;
+    while (longName.size() + 64 <= kMaxHostNameLength) longName += maxLabel + ".";
+    longName += std::string(kMaxHostNameLength - longName.size(), 'b');
+    ASSERT_EQ(longName.size(), kMaxHostNameLength);
+    EXPECT_TRUE(isValidHostName(longName));
+    EXPECT_FALSE(isValidHostName(longName + "b"));
+}
+
+TEST(ImapUrlHost, Invalid) {
+    for (const char* host :
+         {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.04", "host.123", "a..b", "a.",
+          ".", "::1", "2001:db8::7", "[::1]", "a]", "a b", "a_b", "-a", "a-", "a*b", "a\\b"}) {
+        EXPECT_FALSE(isValidHostName(host)) << host;
+    }
+    EXPECT_FALSE(isValidHostName(std::string(64, 'a') + ".example"));
+    EXPECT_FALSE(isValidHostName(std::string("a\0b", 3)));
+}
+
+TEST(ImapUrlSasl, MechanismNames) {
+    EXPECT_TRUE(isValidSaslMechanism("PLAIN"));
+    EXPECT_TRUE(isValidSaslMechanism("SCRAM-SHA-256"));
+    EXPECT_TRUE(isValidSaslMechanism("X_OAUTH2"));
+    EXPECT_TRUE(isValidSaslMechanism("A2345678901234567890"));
+    EXPECT_FALSE(isValidSaslMechanism("A23456789012345678901"));
+    EXPECT_FALSE(isValidSaslMechanism(""));
+    EXPECT_FALSE(isValidSaslMechanism("*"));
+    EXPECT_FALSE(isValidSaslMechanism("GSS API"));
+}
+
+}  // namespace
+}  // namespace dref

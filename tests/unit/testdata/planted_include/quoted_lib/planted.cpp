@@ -1,0 +1,3 @@
+// Planted for the no_dovecot_includes self-test: this MUST be detected.
+#include <string>
+#include "lib.h"
