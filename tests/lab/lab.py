@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""The loopback lab: a slapd, a front Dovecot and two home Dovecots on
+127.0.0.x, each with its own directory under the lab dir.
+
+    python3 tests/lab/lab.py start  [--dir DIR] [--addr-base N] [--plugins none|build|installed]
+                                    [--build-dir B]
+    python3 tests/lab/lab.py status [--dir DIR]
+    python3 tests/lab/lab.py stop   [--dir DIR]
+
+Addresses: front 127.0.0.N, home1 N+1, home2 N+2, slapd N+3 (N = --addr-base,
+default 2).  `start` writes <dir>/lab.env (shell-sourceable; docs/lab.md lists
+every key) and <dir>/lab.json (the same, for Python), and prints the env
+file's path.  `stop` ends every process group it started and fails loudly if
+anything of the lab is still running.  Importable: Lab(...).start()/stop(),
+read_env(path).  Run as root (Dovecot's login processes chroot).
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+
+import lab_process  # noqa: E402
+from lab_dovecot import DovecotInstance, check_traversable, render  # noqa: E402
+from lab_process import LabError  # noqa: E402
+
+CONF_DIR = os.path.join(HERE, "conf")
+REFERRAL_TEMPLATE = os.path.join(CONF_DIR, "front-referral.conf.in")
+SETTINGS_TEMPLATE = os.path.join(CONF_DIR, "dovecot-referral.conf.ext.in")
+LDIF_TEMPLATE = os.path.join(HERE, "lab.ldif")
+# Dovecot loads passdb drivers only from its compiled-in AUTH_MODULE_DIR.
+AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+AUTH_MODULE = "libauthdb_referral.so"
+LOGIN_MODULE = "lib95_referral_login_plugin.so"
+MAIL_MODULE = "lib95_imap_referral_plugin.so"
+INSTALLED_LOGIN_DIR = "/usr/lib/dovecot/modules/login"
+INSTALLED_MAIL_DIR = "/usr/lib/dovecot/modules"
+STATE = "lab.json"
+ENV = "lab.env"
+LAB_PARTS = ("slapd", "front", "home1", "home2", "lab.ldif", ENV, STATE)
+
+# role -> user; every user's password is "pw-<user>".
+ROLES = {
+    "HOME1": "alice",     # mailHost = home1
+    "HOME2": "bob",       # mailHost = home2
+    "LOCAL": "carol",     # mailHost = the front
+    "BADHOST": "mallory",  # hostile mailHost (CR LF, "]")
+    "NOHOME": "nancy",    # in the directory, no mailHost
+    "REFER": "rita",      # imapReferralPolicy = refer, home1
+    "PROXY": "percy",     # imapReferralPolicy = proxy, home2
+    "UNLISTED": "dave",   # not in the directory at all
+}
+USERS = [(u, "pw-" + u) for u in ROLES.values()]
+SHARED_MAILBOX = "Shared/Projects"
+SHARED_MAILBOX_UTF8 = "Shared/Büro"
+PERSONAL_MAILBOX = "Archive/2019"  # carol's, on home1
+
+
+def read_env(path):
+    """lab.env as a dict (values unquoted)."""
+    env = {}
+    with open(path, "r", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, value = line.partition("=")
+            if key.startswith("export "):
+                key = key[len("export "):]
+            parts = shlex.split(value)
+            env[key] = parts[0] if parts else ""
+    return env
+
+
+class Lab:
+    def __init__(self, directory="lab-run", addr_base=2, plugins="none", build_dir=None):
+        if plugins not in ("none", "build", "installed"):
+            raise LabError("--plugins must be none, build or installed")
+        if not 1 <= addr_base <= 251:
+            raise LabError("--addr-base must be 1..251 (uses 127.0.0.N..N+3)")
+        self.dir = os.path.abspath(directory)
+        self.addr_base = addr_base
+        self.plugins = plugins
+        self.build_dir = os.path.abspath(build_dir or os.path.join(REPO, "build"))
+        self.addr = {k: "127.0.0.%d" % (addr_base + i)
+                     for i, k in enumerate(("front", "home1", "home2", "slapd"))}
+        self.state = {}
+
+    # ------------------------------------------------------------ start
+    def start(self):
+        if os.geteuid() != 0:
+            raise LabError("the lab runs Dovecot as root (login processes chroot): run as root")
+        if os.path.exists(os.path.join(self.dir, STATE)):
+            self.stop(quiet=True)
+        for part in LAB_PARTS:
+            p = os.path.join(self.dir, part)
+            if os.path.isdir(p):
+                shutil.rmtree(p)
+            elif os.path.exists(p):
+                os.unlink(p)
+        os.makedirs(self.dir, exist_ok=True)
+        check_traversable(self.dir)
+        t0 = time.monotonic()
+        self.state = {"dir": self.dir, "plugins": self.plugins, "addr_base": self.addr_base,
+                      "build_dir": self.build_dir, "pgids": {}, "auth_symlink": None}
+        try:
+            self._start_all()
+        except BaseException:
+            self._stop_all()
+            raise
+        self.state["start_seconds"] = round(time.monotonic() - t0, 2)
+        self._write_state()
+        return self
+
+    def _start_all(self):
+        a = self.addr
+        front_port = lab_process.pick_port([a["front"]])
+        direct_port = lab_process.pick_port([a["front"]], taken={front_port})
+        home_port = lab_process.pick_port([a["home1"], a["home2"]], taken={front_port, direct_port})
+        self.ports = {"front": front_port, "direct": direct_port, "home": home_port}
+        self._write_state()  # from here on, stop() knows what to clean up
+
+        import slapd_server
+        slapd_dir = os.path.join(self.dir, "slapd")
+        os.makedirs(slapd_dir)
+        ldif = os.path.join(self.dir, "lab.ldif")
+        render(LDIF_TEMPLATE, {"LDAP_BASE": slapd_server.SUFFIX, "FRONT_ADDR": a["front"],
+                               "HOME1_ADDR": a["home1"], "HOME2_ADDR": a["home2"],
+                               "HOME_PORT": home_port}, ldif)
+        self.slapd = slapd_server.SlapdServer(slapd_dir, a["slapd"])
+        self.state["pgids"]["slapd"] = None
+        try:
+            self.slapd.start([ldif])
+        except slapd_server.SlapdError as e:
+            raise LabError("slapd: %s" % e)
+        self.state["pgids"]["slapd"] = self.slapd.pid
+        self.state["slapd"] = {"uri": self.slapd.uri, "pid": self.slapd.pid,
+                               "port": self.slapd.port, "log": self.slapd.log_path,
+                               "base": slapd_server.SUFFIX, "admin_dn": slapd_server.ROOT_DN,
+                               "admin_pw": slapd_server.ROOT_PASSWORD}
+        self._write_state()
+
+        homes = {}
+        for name in ("home1", "home2"):
+            inst = DovecotInstance(name, os.path.join(self.dir, name), a[name], home_port, USERS)
+            extra = []
+            namespaces = ""
+            if name == "home2":
+                public = os.path.join(inst.dir, "public")
+                namespaces = ("namespace shared {\n  type = public\n  separator = /\n"
+                              "  prefix = Shared/\n  location = maildir:%s\n  subscriptions = no\n"
+                              "  list = yes\n}\n" % public)
+                inst.prepare(trusted=a["front"], namespaces=namespaces)
+                inst.add_public_mailbox(public, "Projects", "Shared project kick-off")
+                inst.add_public_mailbox(public, "Büro", "Büro: Schlüssel abholen")
+                extra.append(public)
+            else:
+                inst.prepare(trusted=a["front"])
+                inst.add_mailbox(ROLES["LOCAL"], PERSONAL_MAILBOX, "carol's archived mail")
+            inst.finish_prepare(extra)
+            homes[name] = inst
+        front = DovecotInstance("front", os.path.join(self.dir, "front"), a["front"], front_port,
+                                USERS)
+        settings = os.path.join(front.dir, "dovecot-referral.conf.ext")
+        os.makedirs(front.dir, exist_ok=True)
+        render(SETTINGS_TEMPLATE, {"LDAP_URI": self.slapd.uri, "LDAP_BASE": slapd_server.SUFFIX,
+                                   "LDAP_ADMIN_DN": slapd_server.ROOT_DN,
+                                   "LDAP_ADMIN_PW": slapd_server.ROOT_PASSWORD,
+                                   "HOME_PORT": home_port, "FRONT_ADDR": a["front"],
+                                   "DIRECT_PORT": direct_port}, settings)
+        os.chmod(settings, 0o644)
+        self.settings_file = settings
+        include = self._plugin_include(front, settings) if self.plugins != "none" else ""
+        listeners = ("  # second front listener; its listener_rule refers instead of proxying\n"
+                     "  inet_listener imap_direct {\n    address = %s\n    port = %d\n  }"
+                     % (a["front"], direct_port))
+        front.prepare(listeners=listeners, include=include)
+        front.finish_prepare()
+
+        self.instances = dict(homes, front=front)
+        for name in ("home1", "home2", "front"):
+            inst = self.instances[name]
+            self.state["pgids"][name] = None
+            inst.start()
+            self.state["pgids"][name] = inst.pid
+            self._write_state()
+        if self.plugins != "none":
+            self._probe_front(front)
+
+    def _plugin_include(self, front, settings):
+        if not os.path.exists(REFERRAL_TEMPLATE):
+            raise LabError("--plugins %s: %s does not exist yet (owned by the auth plugin); "
+                           "start the lab with --plugins none" % (self.plugins, REFERRAL_TEMPLATE))
+        if self.plugins == "build":
+            built = {
+                "auth": os.path.join(self.build_dir, "plugin", "auth", AUTH_MODULE),
+                "login": os.path.join(self.build_dir, "plugin", "login", LOGIN_MODULE),
+                "mail": os.path.join(self.build_dir, "plugin", "imap", MAIL_MODULE),
+            }
+            missing = [p for p in built.values() if not os.path.exists(p)]
+            if missing:
+                raise LabError("--plugins build: not built: %s (cmake --build %s)"
+                               % (", ".join(missing), self.build_dir))
+            check_traversable(built["mail"])  # the imap process loads it as uid 65534
+            login_dir = os.path.join(front.dir, "plugins", "login")
+            mail_dir = os.path.join(front.dir, "plugins", "mail")
+            for d, key, mod in ((login_dir, "login", LOGIN_MODULE), (mail_dir, "mail", MAIL_MODULE)):
+                os.makedirs(d, exist_ok=True)
+                os.symlink(built[key], os.path.join(d, mod))
+            self._link_auth_module(built["auth"])
+        else:
+            login_dir, mail_dir = INSTALLED_LOGIN_DIR, INSTALLED_MAIL_DIR
+            for p in (os.path.join(AUTH_MODULE_DIR, AUTH_MODULE),
+                      os.path.join(login_dir, LOGIN_MODULE), os.path.join(mail_dir, MAIL_MODULE)):
+                if not os.path.exists(p):
+                    raise LabError("--plugins installed: %s is missing (package not installed?)" % p)
+        out = os.path.join(front.dir, "referral.conf")
+        render(REFERRAL_TEMPLATE, {
+            "SETTINGS_FILE": settings, "LOGIN_PLUGIN_DIR": login_dir, "MAIL_PLUGIN_DIR": mail_dir,
+            "LDAP_URI": self.slapd.uri, "FRONT_ADDR": self.addr["front"],
+            "FRONT_PORT": self.ports["front"], "DIRECT_PORT": self.ports["direct"],
+            "HOME_PORT": self.ports["home"], "LAB_DIR": self.dir,
+        }, out)
+        return "# dovecot-referral plugins (rendered from tests/lab/conf/front-referral.conf.in)\n" \
+               "!include %s\n" % out
+
+    def _link_auth_module(self, target):
+        link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
+        if os.path.islink(link):
+            current = os.readlink(link)
+            if current != target:
+                print("lab: replacing %s -> %s (was -> %s)" % (link, target, current),
+                      file=sys.stderr)
+                os.unlink(link)
+        elif os.path.exists(link):
+            raise LabError("%s is a regular file (the installed package's driver?): the lab will not "
+                           "overwrite it; remove the package or use --plugins installed" % link)
+        if not os.path.islink(link):
+            os.makedirs(AUTH_MODULE_DIR, exist_ok=True)
+            os.symlink(target, link)
+        self.state["auth_symlink"] = {"link": link, "target": target}
+        self._write_state()
+
+    def _probe_front(self, front):
+        """One local login, so the auth process starts now and loads the
+        passdb driver (a broken driver shows up here, not in the first test)."""
+        from imap_client import ImapClient, ImapError
+        user = ROLES["LOCAL"]
+        try:
+            c = ImapClient.connect(front.addr, front.port, timeout=10)
+            _, tagged = c.login("p1", user, "pw-" + user)
+            c.logout()
+        except (OSError, ImapError) as e:
+            tagged = ("no answer: %s" % e).encode()
+        if b" OK" not in tagged[:6]:
+            print("lab: WARNING: local login of %s on the front failed: %s\n%s"
+                  % (user, tagged.decode("utf-8", "replace"), front.describe()), file=sys.stderr)
+
+    # ------------------------------------------------------------ state and env
+    def _write_state(self):
+        if hasattr(self, "ports"):
+            self.state["ports"] = self.ports
+        self.state["addr"] = self.addr
+        path = os.path.join(self.dir, STATE)
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(self.state, f, indent=1)
+        os.replace(path + ".tmp", path)
+
+    def env(self):
+        a, p, s = self.addr, self.ports, self.state["slapd"]
+        inst = self.instances
+        env = [
+            ("LAB_DIR", self.dir), ("LAB_ENV", os.path.join(self.dir, ENV)),
+            ("LAB_PLUGINS", self.plugins), ("LAB_BUILD_DIR", self.build_dir),
+            ("LDAP_URI", s["uri"]), ("LDAP_ADDR", a["slapd"]), ("LDAP_PORT", s["port"]),
+            ("LDAP_BASE", s["base"]), ("LDAP_ADMIN_DN", s["admin_dn"]),
+            ("LDAP_ADMIN_PW", s["admin_pw"]),
+            ("FRONT_ADDR", a["front"]), ("FRONT_PORT", p["front"]),
+            ("FRONT_DIRECT_PORT", p["direct"]),
+            ("HOME1_ADDR", a["home1"]), ("HOME1_PORT", p["home"]),
+            ("HOME2_ADDR", a["home2"]), ("HOME2_PORT", p["home"]), ("HOME_PORT", p["home"]),
+        ]
+        for role, user in ROLES.items():
+            env += [(role + "_USER", user), (role + "_PASS", "pw-" + user)]
+        env += [
+            ("SHARED_MAILBOX", SHARED_MAILBOX), ("SHARED_MAILBOX_UTF8", SHARED_MAILBOX_UTF8),
+            ("PERSONAL_MAILBOX", PERSONAL_MAILBOX),
+            ("REFERRAL_SETTINGS", self.settings_file),
+            ("FRONT_CONF", inst["front"].conf), ("HOME1_CONF", inst["home1"].conf),
+            ("HOME2_CONF", inst["home2"].conf),
+            ("FRONT_LOG", inst["front"].log), ("HOME1_LOG", inst["home1"].log),
+            ("HOME2_LOG", inst["home2"].log), ("SLAPD_LOG", s["log"]),
+            ("SLAPD_DIR", os.path.join(self.dir, "slapd")),
+            ("SLAPD_PID", s["pid"]), ("FRONT_PID", inst["front"].pid),
+            ("HOME1_PID", inst["home1"].pid), ("HOME2_PID", inst["home2"].pid),
+        ]
+        return env
+
+    def write_env(self):
+        path = os.path.join(self.dir, ENV)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("# dovecot-referral loopback lab (tests/lab/lab.py; keys: docs/lab.md)\n")
+            for k, v in self.env():
+                f.write("export %s=%s\n" % (k, shlex.quote(str(v))))
+        self.state["env"] = dict((k, str(v)) for k, v in self.env())
+        self._write_state()
+        return path
+
+    # ------------------------------------------------------------ stop
+    def _load_state(self):
+        with open(os.path.join(self.dir, STATE), "r", encoding="utf-8") as f:
+            self.state = json.load(f)
+
+    def _stop_all(self):
+        left = []
+        pgids = self.state.get("pgids", {})
+        for name in ("front", "home1", "home2", "slapd"):
+            pgid = pgids.get(name)
+            if pgid:
+                left += lab_process.stop_group(pgid)
+        link = self.state.get("auth_symlink")
+        if link and os.path.islink(link["link"]) and os.readlink(link["link"]) == link["target"]:
+            os.unlink(link["link"])
+        return left
+
+    def stop(self, quiet=False):
+        """Stops everything; raises LabError if any process of the lab is
+        still alive afterwards."""
+        try:
+            self._load_state()
+        except FileNotFoundError:
+            if not quiet:
+                print("lab: no lab state in %s" % self.dir, file=sys.stderr)
+            self.state = {}
+        t0 = time.monotonic()
+        left = self._stop_all()
+        # Anything else still naming the lab dir (a daemon whose pid we lost).
+        deadline = time.monotonic() + 3.0
+        stray = lab_process.processes_mentioning(self.dir + "/")
+        while stray and time.monotonic() < deadline:
+            time.sleep(0.1)
+            stray = lab_process.processes_mentioning(self.dir + "/")
+        try:
+            os.unlink(os.path.join(self.dir, STATE))
+        except FileNotFoundError:
+            pass
+        self.stop_seconds = round(time.monotonic() - t0, 2)
+        if left or stray:
+            raise LabError("processes of the lab in %s are still running:\n%s" % (
+                self.dir, "\n".join("  pid %d: %s" % pc for pc in left + stray)))
+
+    def status(self):
+        """[(name, pid, alive)] of the recorded daemons; [] when not started."""
+        try:
+            self._load_state()
+        except FileNotFoundError:
+            return []
+        return [(n, pid, bool(pid) and lab_process.alive(pid))
+                for n, pid in self.state.get("pgids", {}).items()]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="dovecot-referral loopback lab")
+    ap.add_argument("command", choices=("start", "stop", "status"))
+    ap.add_argument("--dir", default="lab-run")
+    ap.add_argument("--addr-base", type=int, default=2)
+    ap.add_argument("--plugins", choices=("none", "build", "installed"), default="none")
+    ap.add_argument("--build-dir", default=None)
+    args = ap.parse_args(argv)
+    lab = Lab(args.dir, args.addr_base, args.plugins, args.build_dir)
+    try:
+        if args.command == "start":
+            lab.start()
+            path = lab.write_env()
+            print("lab: started in %.2fs (plugins: %s): front %s:%d (direct %d), home1 %s:%d, "
+                  "home2 %s:%d, slapd %s" % (
+                      lab.state["start_seconds"], lab.plugins, lab.addr["front"],
+                      lab.ports["front"], lab.ports["direct"], lab.addr["home1"],
+                      lab.ports["home"], lab.addr["home2"], lab.ports["home"], lab.slapd.uri))
+            print(path)
+        elif args.command == "stop":
+            lab.stop()
+            print("lab: stopped in %.2fs, no process left" % lab.stop_seconds)
+        else:
+            st = lab.status()
+            if not st:
+                print("lab: not running (no %s in %s)" % (STATE, lab.dir))
+                return 3
+            for name, pid, up in st:
+                print("%-6s pid %-8s %s" % (name, pid, "running" if up else "NOT RUNNING"))
+            env = os.path.join(lab.dir, ENV)
+            if os.path.exists(env):
+                print(env)
+            return 0 if all(up for _, _, up in st) else 1
+    except LabError as e:
+        print("lab: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""One Dovecot instance of the loopback lab: its directory, configuration,
+users, Maildirs, start and stop.
+
+Layout of an instance directory (<labdir>/<name>/):
+    dovecot.conf   rendered from tests/lab/conf/dovecot.conf.in
+    passwd         passwd-file passdb (every lab user, same passwords everywhere)
+    run/ state/    base_dir, state_dir
+    log/           dovecot.log (Dovecot's own log), stdout.log (master's stdout/stderr)
+    mail/<user>/Maildir
+"""
+import base64
+import os
+import re
+import subprocess
+
+import lab_process
+from lab_process import LabError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONF_DIR = os.path.join(HERE, "conf")
+MAIL_UID = MAIL_GID = 65534  # the static userdb's uid/gid (nobody/nogroup)
+# sockaddr_un.sun_path is 108 bytes; Dovecot's longest socket name under
+# base_dir is about 30 bytes.
+MAX_BASE_DIR = 75
+
+
+def render(template_path, values, out_path=None):
+    """Replaces every @KEY@ of the template; an @WORD@ left over is an error
+    (a template variable the lab does not know)."""
+    with open(template_path, "r", encoding="utf-8") as f:
+        text = f.read()
+    for key, value in values.items():
+        text = text.replace("@%s@" % key, str(value))
+    left = sorted(set(re.findall(r"@[A-Z][A-Z0-9_]*@", text)))
+    if left:
+        raise LabError("%s: unknown template variables %s" % (template_path, " ".join(left)))
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return text
+
+
+def mutf7_encode(name):
+    """RFC 3501 modified UTF-7, for Maildir folder names on disk."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b = base64.b64encode("".join(run).encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + b.replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def _write_message(maildir, n, subject, body, sender="lab@example.test"):
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+    msg = ("From: %s\r\nTo: lab@example.test\r\nSubject: %s\r\n"
+           "Date: Sun, 22 Nov 2026 00:00:00 +0000\r\nMessage-ID: <lab-%d-%s@example.test>\r\n\r\n%s\r\n"
+           % (sender, subject, n, abs(hash(maildir)) % 100000, body))
+    name = "%d.M%dP%d.lab" % (1795000000 + n, n, os.getpid())
+    with open(os.path.join(maildir, "new", name), "w", encoding="utf-8", newline="") as f:
+        f.write(msg)
+
+
+def _chown_tree(path, uid, gid):
+    os.chown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            os.chown(os.path.join(root, n), uid, gid)
+
+
+def check_traversable(path):
+    """The mail processes run as MAIL_UID: every ancestor of the lab dir must
+    be searchable by others, or every login fails with a permission error."""
+    p = os.path.abspath(path)
+    while True:
+        st = os.stat(p)
+        if not (st.st_mode & 0o001) and st.st_uid != MAIL_UID:
+            raise LabError("%s is not searchable by uid %d (mode %o): the lab's mail processes "
+                           "could not reach their Maildirs; use a --dir below a world-searchable "
+                           "directory or chmod o+x %s" % (p, MAIL_UID, st.st_mode & 0o777, p))
+        parent = os.path.dirname(p)
+        if parent == p:
+            return
+        p = parent
+
+
+class DovecotInstance:
+    def __init__(self, name, directory, addr, port, users):
+        self.name = name
+        self.dir = os.path.abspath(directory)
+        self.addr = addr
+        self.port = port
+        self.users = users  # [(name, password)]
+        self.proc = None
+        self.pid = None
+        if len(os.path.join(self.dir, "run")) > MAX_BASE_DIR:
+            raise LabError("lab dir too long for Dovecot's UNIX sockets: %s (max %d chars); "
+                           "use a shorter --dir" % (self.dir, MAX_BASE_DIR - len("/xxxxx/run")))
+
+    @property
+    def conf(self):
+        return os.path.join(self.dir, "dovecot.conf")
+
+    @property
+    def log(self):
+        return os.path.join(self.dir, "log", "dovecot.log")
+
+    @property
+    def stdout_log(self):
+        return os.path.join(self.dir, "log", "stdout.log")
+
+    def maildir(self, user, mailbox=None):
+        base = os.path.join(self.dir, "mail", user, "Maildir")
+        if not mailbox:
+            return base
+        return os.path.join(base, "." + mutf7_encode(mailbox).replace("/", "."))
+
+    def prepare(self, trusted="", namespaces="", listeners="", include=""):
+        for sub in ("run", "state", "log", "mail"):
+            os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+        render(os.path.join(CONF_DIR, "dovecot.conf.in"), {
+            "NAME": self.name, "DIR": self.dir, "ADDR": self.addr, "PORT": self.port,
+            "TRUSTED": trusted, "NAMESPACES": namespaces, "LISTENERS": listeners,
+            "INCLUDE": include,
+        }, self.conf)
+        with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
+            for user, password in self.users:
+                f.write("%s:{PLAIN}%s::::::\n" % (user, password))
+        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+        for i, (user, _) in enumerate(self.users):
+            _write_message(self.maildir(user), i, "Welcome to %s's INBOX on %s" % (user, self.name),
+                           "This message lives on the lab server %s (%s:%d)."
+                           % (self.name, self.addr, self.port))
+
+    def add_mailbox(self, user, mailbox, subject):
+        path = self.maildir(user, mailbox)
+        _write_message(path, 100, subject, "Mailbox %s of %s on %s." % (mailbox, user, self.name))
+        open(os.path.join(path, "maildirfolder"), "a").close()
+
+    def add_public_mailbox(self, root, mailbox, subject):
+        path = os.path.join(root, "." + mutf7_encode(mailbox).replace("/", "."))
+        _write_message(path, 200, subject, "Public mailbox %s on %s." % (mailbox, self.name))
+        open(os.path.join(path, "maildirfolder"), "a").close()
+
+    def finish_prepare(self, extra_trees=()):
+        _chown_tree(os.path.join(self.dir, "mail"), MAIL_UID, MAIL_GID)
+        for t in extra_trees:
+            _chown_tree(t, MAIL_UID, MAIL_GID)
+
+    def validate(self):
+        p = subprocess.run(["doveconf", "-n", "-c", self.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        if p.returncode != 0:
+            raise LabError("doveconf rejects %s:\n%s" % (self.conf, p.stdout.decode("utf-8", "replace")))
+
+    def start(self, timeout=20.0):
+        self.validate()
+        self.proc = lab_process.spawn(["dovecot", "-F", "-c", self.conf], self.stdout_log)
+        self.pid = self.proc.pid
+        try:
+            lab_process.wait_imap_greeting(self.addr, self.port, self.proc, timeout, self.describe)
+        except LabError as e:
+            self.stop()
+            raise LabError("dovecot %s (%s:%d): %s" % (self.name, self.addr, self.port, e))
+
+    def describe(self):
+        return lab_process.log_tail(self.log) + "\n" + lab_process.log_tail(self.stdout_log, 10)
+
+    def stop(self, timeout=10.0):
+        left = lab_process.stop_group(self.pid, timeout)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=1)
+            except Exception:
+                pass
+        return left
