@@ -1,0 +1,70 @@
+// resp-text after "]" (R3501-2, R3501-4) and log quoting.
+#include "response_text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace dref {
+namespace {
+
+TEST(ResponseText, KeepsPlainText) {
+    EXPECT_EQ(sanitizeResponseText("Remote mailbox. Try SERVER2", "x"), "Remote mailbox. Try SERVER2");
+}
+
+TEST(ResponseText, ReplacesCrLfAndControls_R3501_4) {
+    EXPECT_EQ(sanitizeResponseText("a\r\nb\0c\x7f" "d", "x"), "a??b");  // stops at the NUL literal
+    EXPECT_EQ(sanitizeResponseText(std::string("a\r\nb\0c\x7f" "d", 8), "x"), "a??b?c?d");
+    EXPECT_EQ(sanitizeResponseText("\t\x1b[31m", "x"), "??[31m");
+}
+
+TEST(ResponseText, Replaces8BitOctets_R3501_4) {
+    EXPECT_EQ(sanitizeResponseText("Entw\xC3\xBCrfe", "x"), "Entw??rfe");
+}
+
+TEST(ResponseText, NeverEmpty_R3501_2) {
+    EXPECT_EQ(sanitizeResponseText("", "Remote mailbox."), "Remote mailbox.");
+    EXPECT_EQ(sanitizeResponseText("   ", "Remote mailbox."), "Remote mailbox.");
+    EXPECT_EQ(sanitizeResponseText("", ""), "Failed.");
+    EXPECT_EQ(sanitizeResponseText("", "\r\n"), "??");
+    EXPECT_EQ(sanitizeResponseText("", " "), "Failed.");
+}
+
+TEST(ResponseText, TrimsBlanks) {
+    EXPECT_EQ(sanitizeResponseText("  text  ", "x"), "text");
+}
+
+TEST(ResponseText, CutsAtMaxLen) {
+    EXPECT_EQ(sanitizeResponseText(std::string(500, 'a'), "x").size(), 200u);
+    EXPECT_EQ(sanitizeResponseText("abcdef", "x", 3), "abc");
+    EXPECT_EQ(sanitizeResponseText("abcdef", "x", 0), "a");
+}
+
+TEST(ResponseText, WireSafe) {
+    EXPECT_TRUE(isWireSafeText("Your mailbox is on another server."));
+    EXPECT_TRUE(isWireSafeText("a]b"));  // after the code, ']' is plain TEXT-CHAR
+    EXPECT_FALSE(isWireSafeText(""));
+    EXPECT_FALSE(isWireSafeText("a\r\nb"));
+    EXPECT_FALSE(isWireSafeText("a\tb"));
+    EXPECT_FALSE(isWireSafeText(std::string("a\0b", 3)));
+    EXPECT_FALSE(isWireSafeText("Entw\xC3\xBCrfe"));
+    EXPECT_FALSE(isWireSafeText("[ALERT] x"));
+    EXPECT_FALSE(isWireSafeText(" leading"));
+    EXPECT_TRUE(isWireSafeText(std::string(200, 'a')));
+    EXPECT_FALSE(isWireSafeText(std::string(201, 'a')));
+}
+
+TEST(QuoteForLog, EscapesEverythingUnprintable) {
+    EXPECT_EQ(quoteForLog("plain text"), "plain text");
+    EXPECT_EQ(quoteForLog(std::string("a\r\n\0\x7f\xff", 6)), "a\\x0D\\x0A\\x00\\x7F\\xFF");
+}
+
+TEST(QuoteForLog, Cuts) {
+    EXPECT_EQ(quoteForLog(std::string(150, 'a')), std::string(100, 'a') + "...");
+    EXPECT_EQ(quoteForLog("abcd", 4), "abcd");
+    EXPECT_EQ(quoteForLog("abcde", 4), "abcd...");
+    EXPECT_EQ(quoteForLog("abc", 0), "...");
+}
+
+}  // namespace
+}  // namespace dref
