@@ -204,16 +204,23 @@ class Lab:
                 "login": os.path.join(self.build_dir, "plugin", "login", LOGIN_MODULE),
                 "mail": os.path.join(self.build_dir, "plugin", "imap", MAIL_MODULE),
             }
-            missing = [p for p in built.values() if not os.path.exists(p)]
-            if missing:
-                raise LabError("--plugins build: not built: %s (cmake --build %s)"
-                               % (", ".join(missing), self.build_dir))
-            check_traversable(built["mail"])  # the imap process loads it as uid 65534
+            if not os.path.exists(built["auth"]):
+                raise LabError("--plugins build: %s is not built (cmake --build %s)"
+                               % (built["auth"], self.build_dir))
+            # Login and mail plugins come from lab-local directories of
+            # symlinks into the build tree (login_plugin_dir, mail_plugin_dir).
+            # One not built yet is left out: the template decides what loads,
+            # and Dovecot names a missing plugin clearly in the front's log.
             login_dir = os.path.join(front.dir, "plugins", "login")
             mail_dir = os.path.join(front.dir, "plugins", "mail")
             for d, key, mod in ((login_dir, "login", LOGIN_MODULE), (mail_dir, "mail", MAIL_MODULE)):
                 os.makedirs(d, exist_ok=True)
-                os.symlink(built[key], os.path.join(d, mod))
+                if os.path.exists(built[key]):
+                    os.symlink(built[key], os.path.join(d, mod))
+                else:
+                    print("lab: warning: %s is not built" % built[key], file=sys.stderr)
+            if os.path.exists(built["mail"]):
+                check_traversable(built["mail"])  # the imap process loads it as uid 65534
             self._link_auth_module(built["auth"])
         else:
             login_dir, mail_dir = INSTALLED_LOGIN_DIR, INSTALLED_MAIL_DIR

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Smoke test of the loopback lab itself (no plugins): start a private lab,
+log every home user in to THEIR home server and the local user in to the
+front with Python's imaplib, stop the lab, and check that no slapd or Dovecot
+process of it is left.  Exit status 0 only when every check held.
+
+    lab_smoke.py --dir DIR [--addr-base N]
+"""
+import argparse
+import imaplib
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import lab  # noqa: E402
+import lab_process  # noqa: E402
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok   %s" % what)
+
+
+def imap_session(host, port, user, password, expect_subject):
+    """LOGIN, SELECT INBOX, read the welcome message's subject, LOGOUT."""
+    m = imaplib.IMAP4(host, port, timeout=10)
+    try:
+        typ, _ = m.login(user, password)
+        check(typ == "OK", "%s logs in at %s:%d" % (user, host, port))
+        typ, data = m.select("INBOX")
+        check(typ == "OK" and int(data[0]) >= 1, "%s: SELECT INBOX has mail (%s)" % (user, data[0]))
+        typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subject = data[0][1].decode("utf-8", "replace").strip()
+        check(expect_subject in subject, "%s: message says %r" % (user, subject))
+    finally:
+        try:
+            m.logout()
+        except Exception:
+            pass
+
+
+def refused(host, port, user, password):
+    m = imaplib.IMAP4(host, port, timeout=10)
+    try:
+        m.login(user, password)
+        return False
+    except imaplib.IMAP4.error:
+        return True
+    finally:
+        try:
+            m.shutdown()
+        except Exception:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--addr-base", type=int, default=6)
+    args = ap.parse_args()
+    lb = lab.Lab(args.dir, args.addr_base, "none")
+    pids = []
+    try:
+        t0 = time.monotonic()
+        lb.start()
+        env = lab.read_env(lb.write_env())
+        print("lab started in %.2fs" % (time.monotonic() - t0))
+        pids = [int(env[k]) for k in ("SLAPD_PID", "FRONT_PID", "HOME1_PID", "HOME2_PID")]
+        check(all(lab_process.alive(p) for p in pids), "all four daemons are running")
+        # Each home user at THEIR home server (LOGIN, SELECT INBOX, LOGOUT).
+        imap_session(env["HOME1_ADDR"], int(env["HOME1_PORT"]), env["HOME1_USER"],
+                     env["HOME1_PASS"], "on home1")
+        imap_session(env["HOME2_ADDR"], int(env["HOME2_PORT"]), env["HOME2_USER"],
+                     env["HOME2_PASS"], "on home2")
+        # The front serves its local user from its own Maildir.
+        imap_session(env["FRONT_ADDR"], int(env["FRONT_PORT"]), env["LOCAL_USER"],
+                     env["LOCAL_PASS"], "on front")
+        check(refused(env["FRONT_ADDR"], int(env["FRONT_PORT"]), env["LOCAL_USER"], "wrong"),
+              "a wrong password is refused")
+        # The remote shared mailbox exists on home2 under the directory's name.
+        m = imaplib.IMAP4(env["HOME2_ADDR"], int(env["HOME2_PORT"]), timeout=10)
+        m.login(env["HOME2_USER"], env["HOME2_PASS"])
+        typ, data = m.select('"%s"' % env["SHARED_MAILBOX"])
+        check(typ == "OK" and int(data[0]) == 1, "home2 has %s with one message" % env["SHARED_MAILBOX"])
+        m.logout()
+    finally:
+        t0 = time.monotonic()
+        lb.stop()
+        print("lab stopped in %.2fs" % (time.monotonic() - t0))
+    check(pids and not any(lab_process.alive(p) for p in pids), "no daemon pid is alive after stop")
+    left = lab_process.processes_mentioning(os.path.abspath(args.dir) + "/")
+    check(not left, "no slapd/dovecot process names the lab dir (%s)" % left)
+    check(not os.path.exists(os.path.join(args.dir, "lab.json")), "lab state removed")
+    print("lab smoke test passed")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (AssertionError, lab.LabError, imaplib.IMAP4.error, OSError) as e:
+        print("FAIL %s" % e, file=sys.stderr)
+        sys.exit(1)
