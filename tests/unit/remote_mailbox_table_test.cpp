@@ -1,0 +1,254 @@
+// The imap plugin's remote mailbox table (RFC 2193): subtree cover, INBOX
+// case, separators, conflicts, self-referral guard, 100k entries, URLs.
+#include "remote_mailbox_table.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using dref::ImapUrlParts;
+using dref::ListPattern;
+using dref::RemoteMailbox;
+using dref::RemoteMailboxTable;
+
+namespace {
+
+ImapUrlParts loc(const std::string& host, uint16_t port = 143,
+                 std::optional<std::string> mailbox = std::nullopt, const std::string& user = "") {
+    ImapUrlParts p;
+    p.host = host;
+    p.port = port;
+    p.mailbox = std::move(mailbox);
+    p.user = user;
+    return p;
+}
+
+RemoteMailbox mb(const std::string& name, std::vector<ImapUrlParts> locations,
+                 const std::string& dn = "", bool personal = false) {
+    RemoteMailbox m;
+    m.name = name;
+    m.locations = std::move(locations);
+    m.dn = dn.empty() ? "cn=" + name + ",ou=mailboxes,dc=example,dc=test" : dn;
+    m.personal = personal;
+    return m;
+}
+
+RemoteMailboxTable build(const std::vector<RemoteMailbox>& in, char sep = '/',
+                         std::vector<std::string>* warnings = nullptr,
+                         const std::vector<std::string>& local = {"home1.example.test"}) {
+    std::vector<std::string> w;
+    return RemoteMailboxTable::build(in, sep, local, warnings ? warnings : &w);
+}
+
+}  // namespace
+
+// Item 2: an entry covers the mailbox and its inferiors.
+TEST(RemoteMailboxTableTest, EntryCoversItsSubtree) {
+    auto t = build({mb("Shared/Projects", {loc("home2.example.test")})});
+    auto self = t.find("Shared/Projects");
+    ASSERT_TRUE(self);
+    EXPECT_EQ(self->entry->vname, "Shared/Projects");
+    EXPECT_EQ(self->inferior, "");
+    auto deep = t.find("Shared/Projects/2026/Q1");
+    ASSERT_TRUE(deep);
+    EXPECT_EQ(deep->inferior, "2026/Q1");
+    EXPECT_FALSE(t.find("Shared"));                 // the parent is not remote
+    EXPECT_FALSE(t.find("Shared/ProjectsX"));       // not a hierarchy boundary
+    EXPECT_FALSE(t.find("Shared/Project"));
+    EXPECT_FALSE(t.find("Other/Shared/Projects"));
+    EXPECT_TRUE(t.hasRemoteInferiors("Shared"));
+    EXPECT_FALSE(t.hasRemoteInferiors("Shared/Projects"));
+    EXPECT_FALSE(t.hasRemoteInferiors("Shar"));
+}
+
+TEST(RemoteMailboxTableTest, LongestEntryWinsWhenEntriesNest) {
+    auto t = build({mb("Shared", {loc("home2.example.test")}),
+                    mb("Shared/Archive", {loc("home3.example.test")})});
+    EXPECT_EQ(t.find("Shared/Archive/2020")->entry->vname, "Shared/Archive");
+    EXPECT_EQ(t.find("Shared/Projects")->entry->vname, "Shared");
+    EXPECT_EQ(t.find("Shared/Projects")->inferior, "Projects");
+}
+
+// RFC 3501 §5.1: INBOX (and INBOX/...) is case-insensitive.
+TEST(RemoteMailboxTableTest, InboxIsCaseInsensitive) {
+    auto t = build({mb("inbox/Remote", {loc("home2.example.test")})});
+    ASSERT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.entries()[0].vname, "INBOX/Remote");
+    EXPECT_TRUE(t.find("INBOX/Remote"));
+    EXPECT_TRUE(t.find("Inbox/Remote/sub"));
+    EXPECT_FALSE(t.find("INBOX/remote"));  // only the INBOX level folds
+    EXPECT_FALSE(t.find("INBOXX/Remote"));
+}
+
+TEST(RemoteMailboxTableTest, ConvertsToTheNamespaceSeparator) {
+    std::vector<std::string> w;
+    auto t = build({mb("Shared/Projects", {loc("home2.example.test")}),
+                    mb("Shared/Mr.Smith", {loc("home2.example.test")})},
+                   '.', &w);
+    EXPECT_TRUE(t.find("Shared.Projects"));
+    EXPECT_TRUE(t.find("Shared.Projects.sub"));
+    EXPECT_FALSE(t.find("Shared/Projects"));
+    ASSERT_EQ(t.size(), 1u);  // "Mr.Smith" cannot be a level with separator '.'
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_NE(w[0].find("namespace separator"), std::string::npos);
+}
+
+TEST(RemoteMailboxTableTest, UnrepresentableNamesAreSkippedWithWarnings) {
+    std::vector<std::string> w;
+    auto t = build({mb("", {loc("h.example.test")}, "cn=a"),
+                    mb("/lead", {loc("h.example.test")}, "cn=b"),
+                    mb("a//b", {loc("h.example.test")}, "cn=c"),
+                    mb("trail/", {loc("h.example.test")}, "cn=d"),
+                    mb("bad\r\nname", {loc("h.example.test")}, "cn=e"),
+                    mb("wild*", {loc("h.example.test")}, "cn=f"),
+                    mb(std::string(4096, 'x'), {loc("h.example.test")}, "cn=g"),
+                    mb("\xC3\x28", {loc("h.example.test")}, "cn=h"),
+                    mb("nolocation", {}, "cn=i"),
+                    mb("ok", {loc("h.example.test")}, "cn=j")},
+                   '/', &w);
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_EQ(w.size(), 9u);
+    for (const auto& line : w) {
+        EXPECT_EQ(line.find('\r'), std::string::npos) << line;
+        EXPECT_EQ(line.find('\n'), std::string::npos) << line;
+        EXPECT_LT(line.size(), 600u);
+    }
+}
+
+// Deterministic conflict resolution: personal beats shared, then smallest DN.
+TEST(RemoteMailboxTableTest, DuplicatesResolveDeterministically) {
+    for (int order = 0; order < 2; ++order) {
+        std::vector<RemoteMailbox> in = {
+            mb("Dup", {loc("b.example.test")}, "cn=b,ou=shared"),
+            mb("Dup", {loc("a.example.test")}, "cn=a,ou=shared"),
+            mb("Mine", {loc("s.example.test")}, "cn=s,ou=shared"),
+            mb("Mine", {loc("p.example.test")}, "cn=p,uid=alice", true)};
+        if (order == 1) std::reverse(in.begin(), in.end());
+        std::vector<std::string> w;
+        auto t = build(in, '/', &w);
+        EXPECT_EQ(t.find("Dup")->entry->locations[0].host, "a.example.test");
+        EXPECT_EQ(t.find("Mine")->entry->locations[0].host, "p.example.test");
+        EXPECT_EQ(w.size(), 2u);
+    }
+}
+
+// R2193-3: a location naming this server is dropped; with none left the
+// name stays local.
+TEST(RemoteMailboxTableTest, SelfLocationsNeverReferred_R2193_3) {
+    std::vector<std::string> w;
+    auto t = build({mb("Loop", {loc("home1.example.test")}),
+                    mb("Half", {loc("home1.example.test"), loc("home2.example.test")})},
+                   '/', &w, {"home1.example.test", "127.0.0.40:10143"});
+    EXPECT_FALSE(t.find("Loop"));
+    ASSERT_TRUE(t.find("Half"));
+    ASSERT_EQ(t.find("Half")->entry->locations.size(), 1u);
+    EXPECT_EQ(t.find("Half")->entry->locations[0].host, "home2.example.test");
+    EXPECT_EQ(w.size(), 3u);  // two self locations + the skipped entry
+}
+
+// R2193-5/-8/-9, R2193-12, D-19: URLs per location, preferred first,
+// the remote name, the inferior appended, ;AUTH=*, UTF-8 percent-encoded.
+TEST(RemoteMailboxTableTest, ReferralUrls_R2193_8_9_D19) {
+    auto t = build({mb("Shared/Projects", {loc("home2.example.test", 10143, std::string("Projects")),
+                                           loc("home3.example.test", 143)}),
+                    mb("Shared/B\xC3\xBCro", {loc("home2.example.test", 143, std::nullopt, "ops")})},
+                   '.');
+    std::vector<std::string> skipped;
+    auto urls = dref::buildReferralUrls(*t.find("Shared.Projects.2026"), "alice", &skipped);
+    ASSERT_EQ(urls.size(), 2u);
+    EXPECT_EQ(urls[0], "imap://alice;AUTH=*@home2.example.test:10143/Projects/2026");
+    EXPECT_EQ(urls[1], "imap://alice;AUTH=*@home3.example.test/Shared/Projects/2026");
+    auto b = dref::buildReferralUrls(*t.find("Shared.B\xC3\xBCro"), "alice", &skipped);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b[0], "imap://ops;AUTH=*@home2.example.test/Shared/B%C3%BCro");
+    EXPECT_TRUE(skipped.empty());
+    auto u = dref::buildReferralUrls(*t.find("Shared.Projects"), "fred@example.com", &skipped);
+    EXPECT_EQ(u[0], "imap://fred%40example.com;AUTH=*@home2.example.test:10143/Projects");
+}
+
+TEST(RemoteMailboxTableTest, ForEachMatchUsesPatterns) {
+    auto t = build({mb("Shared/Projects", {loc("h.example.test")}),
+                    mb("Shared/Projects/Old", {loc("h.example.test")}),
+                    mb("Shared/B\xC3\xBCro", {loc("h.example.test")}),
+                    mb("INBOX/Remote", {loc("h.example.test")}),
+                    mb("Top", {loc("h.example.test")})});
+    auto collect = [&](const char* ref, const char* pat) {
+        std::vector<std::string> out;
+        t.forEachMatch(ListPattern(ref, pat, '/'),
+                       [&](const dref::RemoteMailboxEntry& e) { out.push_back(e.vname); });
+        return out;
+    };
+    EXPECT_EQ(collect("", "*").size(), 5u);
+    EXPECT_EQ(collect("", "%"), std::vector<std::string>({"Top"}));
+    EXPECT_EQ(collect("", "Shared/%"),
+              std::vector<std::string>({"Shared/B\xC3\xBCro", "Shared/Projects"}));
+    EXPECT_EQ(collect("Shared/", "*").size(), 3u);
+    EXPECT_EQ(collect("", "inbox/*"), std::vector<std::string>({"INBOX/Remote"}));
+    EXPECT_EQ(collect("", "i*"), std::vector<std::string>({"INBOX/Remote"}));
+    EXPECT_TRUE(collect("", "Nothing*").empty());
+}
+
+// Item 1: 100k entries; a lookup costs at most one hash probe per level of
+// the looked-up name, whatever the table size (no linear scan).
+TEST(RemoteMailboxTableTest, HundredThousandEntriesLookupCostIsPerLevel) {
+    std::vector<RemoteMailbox> in;
+    in.reserve(100000);
+    for (int i = 0; i < 100000; ++i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "Shared/team%03d/box%05d", i % 1000, i);
+        in.push_back(mb(name, {loc("home2.example.test")}, std::string("cn=") + name));
+    }
+    auto start = std::chrono::steady_clock::now();
+    auto t = build(in);
+    auto builtUs = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    ASSERT_EQ(t.size(), 100000u);
+    std::printf("[ figure ] table build, 100000 entries: %lld us\n",
+                static_cast<long long>(builtUs));
+
+    uint64_t before = t.probes();
+    size_t found = 0;
+    for (int i = 0; i < 100000; ++i) {
+        char name[96];
+        // Depth 5: an inferior two levels below the entry.
+        std::snprintf(name, sizeof name, "Shared/team%03d/box%05d/a/b", i % 1000, i);
+        if (t.find(name)) ++found;
+    }
+    EXPECT_EQ(found, 100000u);
+    EXPECT_LE(t.probes() - before, 100000u * 5);  // <= depth probes per lookup
+
+    before = t.probes();
+    for (int i = 0; i < 100000; ++i) {
+        char name[96];
+        std::snprintf(name, sizeof name, "Local/folder%05d", i);
+        EXPECT_FALSE(t.find(name));
+    }
+    EXPECT_LE(t.probes() - before, 100000u * 2);
+}
+
+TEST(RemoteMailboxTableTest, BuildFigureThousandEntries) {
+    std::vector<RemoteMailbox> in;
+    for (int i = 0; i < 1000; ++i)
+        in.push_back(mb("Shared/box" + std::to_string(i), {loc("home2.example.test")}));
+    auto start = std::chrono::steady_clock::now();
+    auto t = build(in);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    EXPECT_EQ(t.size(), 1000u);
+    std::printf("[ figure ] table build, 1000 entries: %lld us\n", static_cast<long long>(us));
+}
+
+TEST(RemoteMailboxTableTest, MovedTableKeepsWorkingIndex) {
+    auto t = build({mb("Shared/Projects", {loc("h.example.test")})});
+    RemoteMailboxTable moved(std::move(t));
+    EXPECT_TRUE(moved.find("Shared/Projects/x"));
+    RemoteMailboxTable assigned;
+    assigned = std::move(moved);
+    EXPECT_TRUE(assigned.find("Shared/Projects"));
+    EXPECT_FALSE(RemoteMailboxTable().find("x"));
+}
