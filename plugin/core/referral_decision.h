@@ -63,10 +63,40 @@ struct Decision {
 // listener rule, then the default.  Unavailable -> TempFail.  A found user
 // whose home server is missing or invalid -> Reject (a clean NO, never a URL)
 // unless the chosen policy is Local.
+//
+// In full, in this order:
+//  1. status Unavailable -> TempFail (source "directory").
+//  2. status NotFound -> Local when settings.notFoundIsLocal, else Reject
+//     (source "not-found").
+//  3. record.home is this server (isThisServer) -> Local (source "self"),
+//     whatever the policies say (R2221-3, R2193-3, D-11).
+//  4. policy = record.policy ("user"), else the first client-ID rule whose
+//     glob matches client.clientIdName ("client-id"; an empty name is matched
+//     like any other text, so only "*" matches it), else the first listener
+//     rule matching client.localIp/localPort ("listener"; "*" = any address,
+//     port 0 = any port, "::ffff:a.b.c.d" equals "a.b.c.d"), else
+//     settings.defaultPolicy ("default").
+//  5. policy Local -> Local.
+//  6. no record.home -> Reject (source "no-home", why names homeError) (D-17).
+//  7. policy Refer/Suggest on a connection that is not secured while
+//     referInsecure is false -> insecureFallback (source "insecure"):
+//     Proxy -> Proxy, Local -> Local, Refer/Suggest -> Reject.
+//  8. Refer -> Refer, Suggest -> Suggest, Proxy -> Proxy; target = *record.home.
+// Always: targetUser = record.referralUser if set, else client.loginUser
+// (D-18); target = *record.home when there is one.
+//
+// R2221-15 ("MUST NOT give a login referral if authentication for that user
+// fails") is the caller's job: call decide() only after the password or SASL
+// exchange succeeded.  D-11's "resolved addresses" are the caller's job too:
+// put every name and address of this server into localNames (DNS is not
+// consulted here).  Never throws; out of memory gives TempFail.
 Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
                 const DecisionSettings& settings);
 
-// True when host[:port] names this server per settings.localNames.
+// True when host[:port] names this server per settings.localNames: entries
+// "host" (any port), "host:port", "[v6]", "[v6]:port" or a bare IPv6 address;
+// host names compare ASCII case-insensitively and ignore a trailing dot.
+// Malformed entries never match.
 bool isThisServer(const HomeServer& home, const std::vector<std::string>& localNames);
 
 const char* decisionKindName(DecisionKind k);

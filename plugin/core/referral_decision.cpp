@@ -1,0 +1,217 @@
+#include "referral_decision.h"
+
+#include <cstdlib>
+#include <string_view>
+
+#include "glob_match.h"
+#include "response_text.h"
+
+namespace dref {
+
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// DNS names and IPv6 hex compare case-insensitively; "host." is "host".
+bool sameHost(std::string_view a, std::string_view b) {
+    if (!a.empty() && a.back() == '.') a.remove_suffix(1);
+    if (!b.empty() && b.back() == '.') b.remove_suffix(1);
+    if (a.size() != b.size() || a.empty()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool parsePort(std::string_view s, uint16_t* port) {
+    if (s.empty() || s.size() > 5) return false;
+    unsigned long v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (v < 1 || v > 65535) return false;
+    *port = static_cast<uint16_t>(v);
+    return true;
+}
+
+// Splits "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 address
+// (two or more colons, no port).  *port = 0 when none is given.
+bool splitHostPort(std::string_view entry, std::string_view* host, uint16_t* port) {
+    *port = 0;
+    if (!entry.empty() && entry.front() == '[') {
+        const size_t close = entry.find(']');
+        if (close == std::string_view::npos) return false;
+        *host = entry.substr(1, close - 1);
+        const std::string_view rest = entry.substr(close + 1);
+        if (rest.empty()) return !host->empty();
+        return rest.front() == ':' && parsePort(rest.substr(1), port) && !host->empty();
+    }
+    const size_t colon = entry.find(':');
+    if (colon == std::string_view::npos || entry.find(':', colon + 1) != std::string_view::npos) {
+        *host = entry;
+        return !entry.empty();
+    }
+    *host = entry.substr(0, colon);
+    return !host->empty() && parsePort(entry.substr(colon + 1), port);
+}
+
+// "::ffff:192.0.2.1" is how an IPv4 client looks on a dual-stack listener.
+std::string_view unmapIpv4(std::string_view ip) {
+    constexpr std::string_view kMapped = "::ffff:";
+    if (ip.size() > kMapped.size() && sameHost(ip.substr(0, kMapped.size()), kMapped) &&
+        ip.find('.') != std::string_view::npos)
+        return ip.substr(kMapped.size());
+    return ip;
+}
+
+bool listenerMatches(const ListenerRule& rule, const ClientFacts& client) {
+    if (rule.port != 0 && rule.port != client.localPort) return false;
+    if (rule.address == "*") return true;
+    return sameHost(unmapIpv4(rule.address), unmapIpv4(client.localIp));
+}
+
+std::string hostPort(const HomeServer& home) {
+    return quoteForLog(home.host) + ":" + std::to_string(home.port);
+}
+
+Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientFacts& client,
+                    const DecisionSettings& settings) {
+    Decision d;
+    // D-18: the URL and the proxy carry the identity the home server knows.
+    d.targetUser = record.referralUser.empty() ? client.loginUser : record.referralUser;
+    if (record.home) d.target = *record.home;
+
+    if (status == LookupStatus::Unavailable) {
+        d.kind = DecisionKind::TempFail;
+        d.source = "directory";
+        d.why = "directory unavailable";
+        return d;
+    }
+    if (status == LookupStatus::NotFound) {
+        d.source = "not-found";
+        if (settings.notFoundIsLocal) {
+            d.kind = DecisionKind::Local;
+            d.why = "user not in the directory: local login";
+        } else {
+            d.kind = DecisionKind::Reject;
+            d.why = "user not in the directory";
+        }
+        return d;
+    }
+
+    // R2221-3, R2193-3, D-11: a home that is this server is served here,
+    // whatever any policy says, so no configuration can build a loop.
+    if (record.home && isThisServer(*record.home, settings.localNames)) {
+        d.kind = DecisionKind::Local;
+        d.source = "self";
+        d.why = "home server " + hostPort(*record.home) + " is this server";
+        return d;
+    }
+
+    ReferralPolicy policy = settings.defaultPolicy;
+    d.source = "default";
+    if (record.policy) {
+        policy = *record.policy;
+        d.source = "user";
+    } else {
+        bool chosen = false;
+        for (const auto& rule : settings.clientIdRules) {
+            if (globMatch(rule.pattern, client.clientIdName)) {
+                policy = rule.policy;
+                d.source = "client-id";
+                chosen = true;
+                break;
+            }
+        }
+        for (size_t i = 0; !chosen && i < settings.listenerRules.size(); ++i) {
+            if (listenerMatches(settings.listenerRules[i], client)) {
+                policy = settings.listenerRules[i].policy;
+                d.source = "listener";
+                chosen = true;
+            }
+        }
+    }
+
+    if (policy == ReferralPolicy::Local) {
+        d.kind = DecisionKind::Local;
+        d.why = std::string("policy local (") + d.source + ")";
+        return d;
+    }
+    // D-17: without a valid home server there is nothing to refer or proxy
+    // to; never build "imap://user@/".
+    if (!record.home) {
+        d.kind = DecisionKind::Reject;
+        d.why = record.homeError.empty() ? "no home server in the directory"
+                                         : "unusable home server: " + quoteForLog(record.homeError);
+        d.source = "no-home";
+        return d;
+    }
+    // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
+    // unless allowed; the fallback must not itself be a referral.
+    if ((policy == ReferralPolicy::Refer || policy == ReferralPolicy::Suggest) && !client.secured &&
+        !settings.referInsecure) {
+        policy = settings.insecureFallback;
+        d.source = "insecure";
+        if (policy == ReferralPolicy::Refer || policy == ReferralPolicy::Suggest) {
+            d.kind = DecisionKind::Reject;
+            d.why = "no referral over an insecure connection";
+            return d;
+        }
+        if (policy == ReferralPolicy::Local) {
+            d.kind = DecisionKind::Local;
+            d.why = "insecure connection: local login instead of a referral";
+            return d;
+        }
+    }
+
+    switch (policy) {
+        case ReferralPolicy::Refer: d.kind = DecisionKind::Refer; break;
+        case ReferralPolicy::Suggest: d.kind = DecisionKind::Suggest; break;
+        case ReferralPolicy::Proxy: d.kind = DecisionKind::Proxy; break;
+        case ReferralPolicy::Local: d.kind = DecisionKind::Local; break;
+    }
+    d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(*record.home) + " (" +
+            d.source + ")";
+    return d;
+}
+
+}  // namespace
+
+bool isThisServer(const HomeServer& home, const std::vector<std::string>& localNames) {
+    for (const auto& entry : localNames) {
+        std::string_view host;
+        uint16_t port = 0;
+        if (!splitHostPort(entry, &host, &port)) continue;
+        if (port != 0 && port != home.port) continue;
+        if (sameHost(host, home.host)) return true;
+    }
+    return false;
+}
+
+Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
+                const DecisionSettings& settings) {
+    try {
+        return decideImpl(status, record, client, settings);
+    } catch (...) {
+        // Out of memory: the one answer that is safe whatever the inputs.
+        Decision d;
+        d.kind = DecisionKind::TempFail;
+        d.source = "directory";
+        return d;
+    }
+}
+
+const char* decisionKindName(DecisionKind k) {
+    switch (k) {
+        case DecisionKind::Local: return "local";
+        case DecisionKind::Refer: return "refer";
+        case DecisionKind::Suggest: return "suggest";
+        case DecisionKind::Proxy: return "proxy";
+        case DecisionKind::TempFail: return "tempfail";
+        case DecisionKind::Reject: return "reject";
+    }
+    return "unknown";
+}
+
+}  // namespace dref
