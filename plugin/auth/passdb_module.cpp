@@ -1,0 +1,133 @@
+// Dovecot entry points of libauthdb_referral.so: the module symbols
+// (authdb_referral_version/init/deinit) and the passdb driver "referral".
+//
+//   passdb {
+//     driver = passwd-file            # or any passdb that checks the password
+//     args = ...
+//     result_success = continue-ok
+//   }
+//   passdb {
+//     driver = referral
+//     args = /etc/dovecot/dovecot-referral.conf.ext
+//     skip = unauthenticated
+//     result_internalfail = return-fail
+//   }
+extern "C" {
+#include "auth-common.h"
+#include "auth-request.h"
+#include "module-dir.h"
+#include "passdb.h"
+}
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "dref_version.h"
+#include "passdb_chain.h"
+#include "referral_passdb.h"
+
+namespace {
+
+struct referral_passdb_module {
+    struct passdb_module module;  // first: Dovecot casts between the two
+    dref::ReferralPassdb* impl;
+};
+
+// Every input of the decision is in the key, so a cached answer is the
+// answer the lookup would give for the same user, listener and client.
+const char kDefaultCacheKey[] = "%{user}\t%{lip}\t%{lport}\t%{secured}\t%{client_id}";
+
+dref::ReferralPassdb* implOf(struct auth_request* request) {
+    auto* m = reinterpret_cast<struct referral_passdb_module*>(request->passdb->passdb);
+    return m->impl;
+}
+
+std::string trim(const char* s) {
+    std::string out(s != nullptr ? s : "");
+    size_t b = out.find_first_not_of(" \t");
+    if (b == std::string::npos) return "";
+    size_t e = out.find_last_not_of(" \t");
+    return out.substr(b, e - b + 1);
+}
+
+struct passdb_module* referral_preinit(pool_t pool, const char* args) {
+    std::string path = trim(args);
+    if (path.empty()) path = DREF_DEFAULT_SETTINGS_FILE;
+    dref::Settings settings;
+    std::string error;
+    bool ok = false;
+    try {
+        ok = dref::loadSettingsFromPath(path, &settings, &error);
+    } catch (const std::exception& e) {
+        error = path + ": " + e.what();
+    } catch (...) {
+        error = path + ": unexpected error";
+    }
+    // The auth process cannot serve logins with a broken settings file:
+    // stop it with the file, line and key in the message.
+    if (!ok) i_fatal("passdb referral: %s", error.c_str());
+
+    auto* module = p_new(pool, struct referral_passdb_module, 1);
+    module->impl = new dref::ReferralPassdb(std::move(settings));
+    module->module.default_cache_key = p_strdup(pool, kDefaultCacheKey);
+    module->module.default_pass_scheme = "PLAIN";
+    return &module->module;
+}
+
+void referral_init(struct passdb_module* module) {
+    std::string error = dref::checkPassdbChain(module);
+    if (!error.empty()) i_fatal("%s", error.c_str());
+    i_info("dovecot-referral " DREF_VERSION ": passdb referral ready (%s)",
+           reinterpret_cast<struct referral_passdb_module*>(module)->impl->settings().path.c_str());
+}
+
+void referral_deinit(struct passdb_module* module) {
+    auto* m = reinterpret_cast<struct referral_passdb_module*>(module);
+    try {
+        delete m->impl;
+    } catch (...) {
+    }
+    m->impl = nullptr;
+}
+
+void referral_verify_plain(struct auth_request* request, const char* /*password*/,
+                           verify_plain_callback_t* callback) {
+    // The password was checked by the earlier passdb (skip = unauthenticated
+    // guarantees it); ReferralPassdb never sees or logs it.
+    implOf(request)->start(request, reinterpret_cast<void*>(callback), nullptr);
+}
+
+void referral_lookup_credentials(struct auth_request* request,
+                                 lookup_credentials_callback_t* callback) {
+    implOf(request)->start(request, nullptr, reinterpret_cast<void*>(callback));
+}
+
+struct passdb_module_interface referral_passdb_iface = {
+    "referral",
+    referral_preinit,
+    referral_init,
+    referral_deinit,
+    referral_verify_plain,
+    referral_lookup_credentials,
+    nullptr,  // set_credentials
+};
+
+}  // namespace
+
+extern "C" {
+__attribute__((visibility("default"))) extern const char authdb_referral_version[];
+__attribute__((visibility("default"))) void authdb_referral_init(struct module* module);
+__attribute__((visibility("default"))) void authdb_referral_deinit(void);
+
+const char authdb_referral_version[] = DOVECOT_ABI_VERSION;
+
+void authdb_referral_init(struct module* /*module*/) {
+    i_info("dovecot-referral " DREF_VERSION " (passdb driver referral) loaded");
+    passdb_register_module(&referral_passdb_iface);
+}
+
+void authdb_referral_deinit(void) {
+    passdb_unregister_module(&referral_passdb_iface);
+}
+}

@@ -1,0 +1,95 @@
+#include "passdb_reply.h"
+
+#include "response_text.h"
+
+namespace dref {
+
+const char* const kRejectText = "Your mailbox cannot be reached from this server.";
+
+namespace {
+
+const char* const kReferFallbackText = "Try this server instead.";
+
+std::string targetUser(const Decision& d, const ReplyContext& ctx) {
+    return d.targetUser.empty() ? ctx.loginUser : d.targetUser;
+}
+
+void addTarget(PassdbReply* r, const Decision& d, const ReplyContext& ctx) {
+    r->fields.emplace_back("host", d.target.host);
+    r->fields.emplace_back("port", std::to_string(d.target.port));
+    r->fields.emplace_back("destuser", targetUser(d, ctx));
+}
+
+std::string where(const Decision& d) {
+    return d.target.host + ":" + std::to_string(d.target.port);
+}
+
+PassdbReply refused(const std::string& why) {
+    PassdbReply r;
+    r.outcome = PassdbOutcome::Refused;
+    r.logLine = "refused: " + why;
+    return r;
+}
+
+// Proxy fields; false when the backend cannot be logged in to.
+bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
+              const ReplyContext& ctx) {
+    r->fields.emplace_back("proxy", "y");
+    addTarget(r, d, ctx);
+    if (!ctx.plaintextMech || ctx.credentialsLookup) {
+        // Dovecot adds pass=<client's password> only for plaintext
+        // mechanisms; the others need a master login on the home server.
+        if (login.proxyMasterUser.empty() || login.proxyMasterPassword.empty())
+            return false;
+        r->fields.emplace_back("master", login.proxyMasterUser);
+        r->fields.emplace_back("pass", login.proxyMasterPassword);
+    }
+    return true;
+}
+
+}  // namespace
+
+PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
+                             const ReplyContext& ctx) {
+    PassdbReply r;
+    switch (d.kind) {
+    case DecisionKind::Local:
+        r.logLine = "local";
+        return r;
+    case DecisionKind::Refer:
+    case DecisionKind::Suggest:
+        if (ctx.credentialsLookup) {
+            if (!addProxy(&r, d, login, ctx))
+                return refused("referral to " + where(d) +
+                               " not possible before the mechanism verified the client, "
+                               "and no proxy_master_user is set");
+            r.logLine = "proxy to " + where(d) + " (referral replaced: credentials mechanism)";
+            return r;
+        }
+        r.fields.emplace_back("nologin", "y");
+        addTarget(&r, d, ctx);
+        r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
+        r.logLine = "refer to " + where(d);
+        return r;
+    case DecisionKind::Proxy:
+        if (!addProxy(&r, d, login, ctx))
+            return refused("proxy to " + where(d) +
+                           " needs proxy_master_user for a mechanism without a password");
+        r.logLine = "proxy to " + where(d);
+        return r;
+    case DecisionKind::TempFail:
+        r.outcome = PassdbOutcome::InternalFailure;
+        r.noDelay = !ctx.credentialsLookup;
+        r.logLine = "temporary failure";
+        return r;
+    case DecisionKind::Reject:
+        if (ctx.credentialsLookup) return refused("no usable home server");
+        r.fields.emplace_back("nologin", "y");
+        r.fields.emplace_back("reason", kRejectText);
+        r.logLine = "rejected: no usable home server";
+        return r;
+    }
+    return refused("unknown decision");
+}
+
+}  // namespace dref

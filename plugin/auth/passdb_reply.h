@@ -1,0 +1,56 @@
+#pragma once
+// Maps the referral decision onto what a Dovecot passdb can answer: a
+// result and the extra fields Dovecot's login process understands (host,
+// port, destuser, nologin, reason, proxy, master, pass).  No Dovecot
+// include: unit-testable.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "referral_decision.h"
+#include "settings.h"
+
+namespace dref {
+
+enum class PassdbOutcome {
+    Ok,               // PASSDB_RESULT_OK with `fields`
+    InternalFailure,  // PASSDB_RESULT_INTERNAL_FAILURE -> NO [UNAVAILABLE]
+    Refused,          // PASSDB_RESULT_USER_DISABLED: a plain authentication failure
+};
+
+struct PassdbReply {
+    PassdbOutcome outcome = PassdbOutcome::Ok;
+    std::vector<std::pair<std::string, std::string>> fields;
+    // Answer a failure without auth_failure_delay and penalty (the password
+    // was correct; the directory is the problem).
+    bool noDelay = false;
+    // One line for the log, never a password.
+    std::string logLine;
+};
+
+struct ReplyContext {
+    std::string loginUser;         // user the password was checked for
+    bool plaintextMech = true;     // verify_plain (the mechanism sent a password)
+    bool credentialsLookup = false;  // lookup_credentials: the mechanism has not
+                                     // verified the client's response yet
+};
+
+// Local -> Ok, no fields.
+// Refer/Suggest -> Ok + nologin host port destuser reason: Dovecot's login
+//   process answers NO [REFERRAL ...] (an OK referral cannot be produced by
+//   Dovecot 2.3, so Suggest is answered like Refer).  Never during a
+//   credentials lookup: a later mechanism failure would still carry the
+//   fields to the login process, which turns any `host` into a referral
+//   (R2221-15); there the user is proxied with the master user, or refused.
+// Proxy -> Ok + proxy host port destuser (+ master/pass for mechanisms
+//   without a plaintext password; refused when no master user is set).
+// TempFail -> InternalFailure, no delay (plaintext) -> NO [UNAVAILABLE].
+// Reject -> Ok + nologin reason (NO [CONTACTADMIN] text, no URL) for
+//   plaintext mechanisms; Refused during a credentials lookup.
+PassdbReply buildPassdbReply(const Decision& decision, const LoginSettings& login,
+                             const ReplyContext& ctx);
+
+// Text of a Reject answer (after "]" of NO [CONTACTADMIN]).
+extern const char* const kRejectText;
+
+}  // namespace dref

@@ -1,0 +1,245 @@
+// Asynchronous home-server lookup for one auth request, and the mapping of
+// its outcome onto Dovecot's passdb answer (see referral_passdb.h).
+extern "C" {
+#include "auth-common.h"
+#include "auth-fields.h"
+#include "auth-request.h"
+#include "ioloop.h"
+#include "passdb.h"
+}
+
+#include <chrono>
+#include <exception>
+
+#include "client_id_name.h"
+#include "passdb_reply.h"
+#include "referral_decision.h"
+#include "referral_passdb.h"
+#include "response_text.h"
+
+namespace dref {
+
+// Our event category ("referral"), a child of Dovecot's "auth" category, so
+// `event_category = referral` (or auth) selects these events in metrics.
+static struct event_category referralCategory = {&event_category_auth, "referral", nullptr};
+
+struct PendingLookup {
+    struct auth_request* request = nullptr;  // referenced while pending; null once answered
+    verify_plain_callback_t* plainCallback = nullptr;
+    lookup_credentials_callback_t* credentialsCallback = nullptr;
+    struct event* event = nullptr;
+    ClientFacts facts;
+    uint64_t id = 0;
+    std::chrono::steady_clock::time_point started;
+};
+
+namespace {
+
+const char* lookupResultName(DirectoryStatus s) {
+    switch (s) {
+    case DirectoryStatus::Found: return "found";
+    case DirectoryStatus::NotFound: return "not_found";
+    case DirectoryStatus::Unavailable: return "unavailable";
+    }
+    return "unavailable";
+}
+
+LookupStatus toLookupStatus(DirectoryStatus s) {
+    switch (s) {
+    case DirectoryStatus::Found: return LookupStatus::Found;
+    case DirectoryStatus::NotFound: return LookupStatus::NotFound;
+    case DirectoryStatus::Unavailable: return LookupStatus::Unavailable;
+    }
+    return LookupStatus::Unavailable;
+}
+
+ClientFacts clientFacts(const struct auth_request* request) {
+    ClientFacts f;
+    f.loginUser = request->fields.user != nullptr ? request->fields.user : "";
+    if (request->fields.client_id != nullptr) f.clientIdName = clientIdName(request->fields.client_id);
+    if (request->fields.local_ip.family != 0) f.localIp = net_ip2addr(&request->fields.local_ip);
+    f.localPort = request->fields.local_port;
+    f.secured = request->fields.secured != AUTH_REQUEST_SECURED_NONE;
+    return f;
+}
+
+enum passdb_result toPassdbResult(PassdbOutcome o) {
+    switch (o) {
+    case PassdbOutcome::Ok: return PASSDB_RESULT_OK;
+    case PassdbOutcome::InternalFailure: return PASSDB_RESULT_INTERNAL_FAILURE;
+    case PassdbOutcome::Refused: return PASSDB_RESULT_USER_DISABLED;
+    }
+    return PASSDB_RESULT_INTERNAL_FAILURE;
+}
+
+// Hands the answer to Dovecot and drops our reference.  `p.request` is
+// cleared first, so a late directory callback for the same lookup finds
+// nothing to answer.
+void answer(PendingLookup& p, const PassdbReply& reply) {
+    struct auth_request* request = p.request;
+    p.request = nullptr;
+    for (const auto& field : reply.fields)
+        auth_request_set_field(request, field.first.c_str(), field.second.c_str(), nullptr);
+    enum passdb_result result = toPassdbResult(reply.outcome);
+    if (reply.noDelay) {
+        // Dovecot rolls back the fields of a failed passdb lookup to the
+        // last snapshot; take one so `nodelay` survives and the correct-
+        // password user is not held back by auth_failure_delay.
+        auth_request_set_field(request, "nodelay", "yes", nullptr);
+        auth_fields_snapshot(request->fields.extra_fields);
+    }
+    if (p.plainCallback != nullptr)
+        p.plainCallback(result, request);
+    else
+        p.credentialsCallback(result, uchar_empty_ptr, 0, request);
+    auth_request_unref(&request);
+}
+
+PassdbReply internalFailure(const std::string& why) {
+    PassdbReply r;
+    r.outcome = PassdbOutcome::InternalFailure;
+    r.noDelay = true;
+    r.logLine = "temporary failure: " + why;
+    return r;
+}
+
+}  // namespace
+
+ReferralPassdb::~ReferralPassdb() {
+    shutdown();
+}
+
+void ReferralPassdb::onDirectoryReadable(ReferralPassdb* self) {
+    try {
+        self->directory_->process();
+    } catch (const std::exception& e) {
+        i_error("passdb referral: directory processing failed: %s", e.what());
+    } catch (...) {
+        i_error("passdb referral: directory processing failed");
+    }
+}
+
+bool ReferralPassdb::ensureDirectory(std::string* error) {
+    if (directory_) return true;
+    directory_ = Directory::create(settings_, error);
+    if (!directory_) return false;
+    io_ = io_add(directory_->eventFd(), IO_READ, onDirectoryReadable, this);
+    return true;
+}
+
+void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
+                           void* credentialsCallback) {
+    auto p = std::make_shared<PendingLookup>();
+    p->request = request;
+    p->plainCallback = reinterpret_cast<verify_plain_callback_t*>(plainCallback);
+    p->credentialsCallback = reinterpret_cast<lookup_credentials_callback_t*>(credentialsCallback);
+    p->started = std::chrono::steady_clock::now();
+    auth_request_ref(request);
+    p->event = event_create(authdb_event(request));
+    event_add_category(p->event, &referralCategory);
+    try {
+        p->facts = clientFacts(request);
+        event_add_str(p->event, "client_id_name", p->facts.clientIdName.c_str());
+        std::string error;
+        if (!ensureDirectory(&error)) {
+            PassdbReply reply = internalFailure("directory unusable: " + error);
+            e_error(p->event, "%s", reply.logLine.c_str());
+            answer(*p, reply);
+            event_unref(&p->event);
+            return;
+        }
+        e_debug(event_create_passthrough(p->event)->set_name("referral_lookup_started")->event(),
+                "home server lookup started (client id %s, listener %s:%u)",
+                quoteForLog(p->facts.clientIdName).c_str(), p->facts.localIp.c_str(),
+                static_cast<unsigned>(p->facts.localPort));
+        pending_.insert(p);
+        p->id = directory_->lookupUser(p->facts.loginUser, [this, p](UserLookupResult&& result) {
+            finish(p, std::move(result));
+        });
+    } catch (const std::exception& e) {
+        pending_.erase(p);
+        if (p->request != nullptr) answer(*p, internalFailure(e.what()));
+        event_unref(&p->event);
+    } catch (...) {
+        pending_.erase(p);
+        if (p->request != nullptr) answer(*p, internalFailure("unexpected error"));
+        event_unref(&p->event);
+    }
+}
+
+void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
+    if (p->request == nullptr) return;  // already answered (shutdown)
+    pending_.erase(p);
+    PassdbReply reply;
+    try {
+        auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - p->started).count();
+        struct event_passthrough* e = event_create_passthrough(p->event)
+                                          ->set_name("referral_lookup_finished")
+                                          ->add_int("duration_usecs", usecs)
+                                          ->add_str("result", lookupResultName(result.status))
+                                          ->add_str("cache", result.fromCache ? "hit" : "miss");
+        if (result.status == DirectoryStatus::Unavailable) {
+            e->add_str("error", result.error.c_str());
+            e_warning(e->event(), "home server lookup failed after %lld us: %s",
+                      static_cast<long long>(usecs), quoteForLog(result.error, 200).c_str());
+        } else {
+            e_debug(e->event(), "home server lookup: %s in %lld us (%s)",
+                    lookupResultName(result.status), static_cast<long long>(usecs),
+                    result.fromCache ? "cache hit" : "cache miss");
+        }
+        for (const std::string& w : result.warnings)
+            e_warning(p->event, "directory: %s", quoteForLog(w, 300).c_str());
+        if (result.status == DirectoryStatus::Found && !result.record.home &&
+            !result.record.homeError.empty())
+            e_info(p->event, "home server of %s unusable: %s", quoteForLog(result.record.dn, 200).c_str(),
+                   quoteForLog(result.record.homeError, 200).c_str());
+
+        Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
+                            settings_.decision);
+        ReplyContext ctx;
+        ctx.loginUser = p->facts.loginUser;
+        ctx.plaintextMech = p->plainCallback != nullptr;
+        ctx.credentialsLookup = p->credentialsCallback != nullptr;
+        reply = buildPassdbReply(d, settings_.login, ctx);
+
+        struct event_passthrough* de = event_create_passthrough(p->event)
+                                           ->set_name("referral_decision")
+                                           ->add_str("decision", decisionKindName(d.kind))
+                                           ->add_str("source", d.source.c_str());
+        if (!d.target.host.empty())
+            de->add_str("target_host", d.target.host.c_str())->add_int("target_port", d.target.port);
+        const char* fmt = "decision %s (source %s, client id %s): %s; %s";
+        std::string why = quoteForLog(d.why, 300);
+        std::string cid = quoteForLog(p->facts.clientIdName);
+        if (d.kind == DecisionKind::Local)
+            e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
+                    reply.logLine.c_str(), why.c_str());
+        else if (d.kind == DecisionKind::TempFail)
+            e_warning(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
+                      reply.logLine.c_str(), why.c_str());
+        else
+            e_info(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
+                   reply.logLine.c_str(), why.c_str());
+    } catch (const std::exception& e) {
+        reply = internalFailure(e.what());
+    } catch (...) {
+        reply = internalFailure("unexpected error");
+    }
+    answer(*p, reply);
+    event_unref(&p->event);
+}
+
+void ReferralPassdb::shutdown() {
+    auto pending = std::move(pending_);
+    pending_.clear();
+    for (const auto& p : pending) {
+        if (directory_) directory_->cancel(p->id);
+        if (p->request != nullptr) answer(*p, internalFailure("auth process shutting down"));
+        if (p->event != nullptr) event_unref(&p->event);
+    }
+    if (io_ != nullptr) io_remove(&io_);
+    directory_.reset();
+}
+
+}  // namespace dref

@@ -1,0 +1,50 @@
+#pragma once
+// The referral passdb of one settings file: owns the Directory of the auth
+// process (created at the first lookup, so auth-worker processes and
+// processes that never see a login open no LDAP connection), runs lookups
+// without blocking the ioloop and answers Dovecot's passdb callbacks.
+// Dovecot glue: include only from files that wrap Dovecot headers in
+// extern "C".
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "directory.h"
+#include "settings.h"
+
+struct auth_request;
+struct io;
+
+namespace dref {
+
+struct PendingLookup;
+
+class ReferralPassdb {
+public:
+    explicit ReferralPassdb(Settings settings) : settings_(std::move(settings)) {}
+    ~ReferralPassdb();
+    ReferralPassdb(const ReferralPassdb&) = delete;
+    ReferralPassdb& operator=(const ReferralPassdb&) = delete;
+
+    // `plainCallback` / `credentialsCallback`: Dovecot's verify_plain_callback_t
+    // / lookup_credentials_callback_t, kept as void* so this header needs no
+    // Dovecot include.  Exactly one is non-null.
+    void start(struct auth_request* request, void* plainCallback, void* credentialsCallback);
+
+    // Fails every pending lookup (auth process shutting down).
+    void shutdown();
+
+    const Settings& settings() const { return settings_; }
+
+private:
+    bool ensureDirectory(std::string* error);
+    void finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
+    static void onDirectoryReadable(ReferralPassdb* self);
+
+    Settings settings_;
+    std::unique_ptr<Directory> directory_;
+    struct io* io_ = nullptr;
+    std::unordered_set<std::shared_ptr<PendingLookup>> pending_;
+};
+
+}  // namespace dref

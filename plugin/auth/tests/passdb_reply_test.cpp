@@ -1,0 +1,110 @@
+// Decision -> Dovecot passdb answer (issue 3 deliverable 1; R2221-15, D-14, D-17).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "passdb_reply.h"
+
+using namespace dref;
+
+namespace {
+
+Decision decision(DecisionKind k) {
+    Decision d;
+    d.kind = k;
+    d.target.host = "home1.example.test";
+    d.target.port = 10143;
+    return d;
+}
+
+std::map<std::string, std::string> fields(const PassdbReply& r) {
+    return {r.fields.begin(), r.fields.end()};
+}
+
+ReplyContext plain() {
+    ReplyContext c;
+    c.loginUser = "alice";
+    return c;
+}
+
+ReplyContext credentials() {
+    ReplyContext c = plain();
+    c.plaintextMech = false;
+    c.credentialsLookup = true;
+    return c;
+}
+
+}  // namespace
+
+TEST(PassdbReply, LocalSetsNothing) {
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Local), LoginSettings{}, plain());
+    EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
+    EXPECT_TRUE(r.fields.empty());
+}
+
+TEST(PassdbReply, ReferSetsNologinHostPortDestuserReason) {
+    LoginSettings login;
+    login.referralText = "Use home1\r\n]x";
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Refer), login, plain());
+    EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
+    auto f = fields(r);
+    EXPECT_EQ(f.size(), 5u);
+    EXPECT_EQ(f["nologin"], "y");
+    EXPECT_EQ(f["host"], "home1.example.test");
+    EXPECT_EQ(f["port"], "10143");
+    EXPECT_EQ(f["destuser"], "alice");
+    EXPECT_EQ(f["reason"].find_first_of("\r\n"), std::string::npos);
+    EXPECT_EQ(f.count("proxy"), 0u);
+}
+
+TEST(PassdbReply, ReferUsesDirectoryIdentity_D18) {
+    Decision d = decision(DecisionKind::Refer);
+    d.targetUser = "alice@example.test";
+    EXPECT_EQ(fields(buildPassdbReply(d, LoginSettings{}, plain()))["destuser"], "alice@example.test");
+}
+
+TEST(PassdbReply, ProxyPlaintextLetsDovecotAddThePassword) {
+    auto f = fields(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, plain()));
+    EXPECT_EQ(f["proxy"], "y");
+    EXPECT_EQ(f["host"], "home1.example.test");
+    EXPECT_EQ(f.count("pass"), 0u);
+    EXPECT_EQ(f.count("nologin"), 0u);
+}
+
+TEST(PassdbReply, ProxyWithoutPasswordNeedsMasterUser) {
+    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, credentials()).outcome,
+              PassdbOutcome::Refused);
+    LoginSettings login;
+    login.proxyMasterUser = "proxy-master";
+    login.proxyMasterPassword = "s3cret";
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, credentials());
+    auto f = fields(r);
+    EXPECT_EQ(f["master"], "proxy-master");
+    EXPECT_EQ(f["pass"], "s3cret");
+    EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
+}
+
+// R2221-15: during a credentials lookup the mechanism has not verified the
+// client yet; any `host` field would become a referral after a failure.
+TEST(PassdbReply, NoReferralFieldsDuringCredentialsLookup_R2221_15) {
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Refer), LoginSettings{}, credentials());
+    EXPECT_EQ(r.outcome, PassdbOutcome::Refused);
+    EXPECT_TRUE(r.fields.empty());
+    PassdbReply rej = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, credentials());
+    EXPECT_EQ(rej.outcome, PassdbOutcome::Refused);
+    EXPECT_TRUE(rej.fields.empty());
+}
+
+TEST(PassdbReply, TempFailIsUndelayedInternalFailure_D14) {
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::TempFail), LoginSettings{}, plain());
+    EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure);
+    EXPECT_TRUE(r.noDelay);
+    EXPECT_TRUE(r.fields.empty());
+}
+
+TEST(PassdbReply, RejectHasNoHost_D17) {
+    auto f = fields(buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, plain()));
+    EXPECT_EQ(f["nologin"], "y");
+    EXPECT_EQ(f.count("host"), 0u);
+    EXPECT_EQ(f["reason"], kRejectText);
+}
