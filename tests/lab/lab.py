@@ -80,7 +80,8 @@ def read_env(path):
 
 
 class Lab:
-    def __init__(self, directory="lab-run", addr_base=2, plugins="none", build_dir=None):
+    def __init__(self, directory="lab-run", addr_base=2, plugins="none", build_dir=None,
+                 settings_file=None):
         if plugins not in ("none", "build", "installed"):
             raise LabError("--plugins must be none, build or installed")
         if not 1 <= addr_base <= 251:
@@ -89,6 +90,10 @@ class Lab:
         self.addr_base = addr_base
         self.plugins = plugins
         self.build_dir = os.path.abspath(build_dir or os.path.join(REPO, "build"))
+        # --settings-file: where the rendered settings go instead of the lab
+        # dir; tests/packaging points it at the installed package's
+        # /etc/dovecot/dovecot-referral.conf.ext (settings from /etc/dovecot).
+        self.settings_path = os.path.abspath(settings_file) if settings_file else None
         self.addr = {k: "127.0.0.%d" % (addr_base + i)
                      for i, k in enumerate(("front", "home1", "home2", "slapd"))}
         self.state = {}
@@ -168,7 +173,7 @@ class Lab:
             homes[name] = inst
         front = DovecotInstance("front", os.path.join(self.dir, "front"), a["front"], front_port,
                                 USERS)
-        settings = os.path.join(front.dir, "dovecot-referral.conf.ext")
+        settings = self.settings_path or os.path.join(front.dir, "dovecot-referral.conf.ext")
         os.makedirs(front.dir, exist_ok=True)
         render(SETTINGS_TEMPLATE, {"LDAP_URI": self.slapd.uri, "LDAP_BASE": slapd_server.SUFFIX,
                                    "LDAP_ADMIN_DN": slapd_server.ROOT_DN,
@@ -380,8 +385,10 @@ def main(argv=None):
     ap.add_argument("--addr-base", type=int, default=2)
     ap.add_argument("--plugins", choices=("none", "build", "installed"), default="none")
     ap.add_argument("--build-dir", default=None)
+    ap.add_argument("--settings-file", default=None,
+                    help="write the plugins' settings file here (default: in the lab dir)")
     args = ap.parse_args(argv)
-    lab = Lab(args.dir, args.addr_base, args.plugins, args.build_dir)
+    lab = Lab(args.dir, args.addr_base, args.plugins, args.build_dir, args.settings_file)
     try:
         if args.command == "start":
             lab.start()
