@@ -5,8 +5,10 @@
 # Results (.deb, dbgsym .deb, .changes, .buildinfo, .rpm, .src.rpm) go to
 # packaging/out/ (gitignored) or to --out DIR.  See docs/packaging.md.
 #
-# Usage: scripts/build-packages.sh [--deb] [--rpm] [--out DIR] [--jobs N] [--keep]
+# Usage: scripts/build-packages.sh [--deb] [--rpm] [--out DIR] [--jobs N] [--no-check] [--keep]
 #   --deb / --rpm   build only that package (default: both)
+#   --no-check      skip the unit tests inside the package builds (nocheck);
+#                   for callers that have just run them (tests/packaging)
 #   --out DIR       where to put the results (default: packaging/out)
 #   --jobs N        parallel build jobs (default: nproc)
 #   --keep          keep the temporary build directory (its path is printed)
@@ -27,6 +29,7 @@ JOBS=$(nproc)
 BUILD_DEB=0
 BUILD_RPM=0
 KEEP=0
+CHECK=1
 
 log() { printf 'build-packages: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -38,7 +41,8 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift ;;
     --jobs) JOBS=$2; shift ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-check) CHECK=0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -92,7 +96,9 @@ if [[ $BUILD_DEB -eq 1 ]]; then
   rm -rf "$DEBTREE/debian"
   cp -a "$DEBTREE/packaging/debian" "$DEBTREE/debian"
   log "building the .deb in $DEBTREE"
-  (cd "$DEBTREE" && dpkg-buildpackage -us -uc -b -j"$JOBS") >"$WORK/deb/build.log" 2>&1 || {
+  deb_options=${DEB_BUILD_OPTIONS:-}
+  [[ $CHECK -eq 0 ]] && deb_options="$deb_options nocheck"
+  (cd "$DEBTREE" && DEB_BUILD_OPTIONS="$deb_options" dpkg-buildpackage -us -uc -b -j"$JOBS") >"$WORK/deb/build.log" 2>&1 || {
     tail -n 60 "$WORK/deb/build.log" >&2
     KEEP=1
     die "dpkg-buildpackage failed (full log: $WORK/deb/build.log, kept)"; }
@@ -111,7 +117,9 @@ if [[ $BUILD_RPM -eq 1 ]]; then
   log "building the .rpm in $TOP"
   # --nodeps: on a Debian host the rpm database is empty, so BuildRequires
   # cannot be checked by rpm (dpkg-checkbuilddeps covers the same packages).
-  rpmbuild -ba --nodeps \
+  rpm_check=()
+  [[ $CHECK -eq 0 ]] && rpm_check=(--nocheck)
+  rpmbuild -ba --nodeps "${rpm_check[@]}" \
       --define "_topdir $TOP" \
       --define "_smp_mflags -j$JOBS" \
       "$TOP/SPECS/dovecot-referral.spec" >"$TOP/build.log" 2>&1 || {
