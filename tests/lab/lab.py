@@ -118,7 +118,14 @@ class Lab:
         try:
             self._start_all()
         except BaseException:
-            self._stop_all()
+            left = self._stop_all()
+            try:
+                os.unlink(os.path.join(self.dir, STATE))
+            except FileNotFoundError:
+                pass
+            if left:
+                print("lab: after the failed start, still running:\n%s"
+                      % "\n".join("  pid %d: %s" % pc for pc in left), file=sys.stderr)
             raise
         self.state["start_seconds"] = round(time.monotonic() - t0, 2)
         self._write_state()

@@ -167,7 +167,8 @@ class DovecotInstance:
         self.proc = lab_process.spawn(["dovecot", "-F", "-c", self.conf], self.stdout_log)
         self.pid = self.proc.pid
         try:
-            lab_process.wait_imap_greeting(self.addr, self.port, self.proc, timeout, self.describe)
+            lab_process.wait_imap_greeting(self.addr, self.port, self.proc, timeout, self.describe,
+                                           fatal_log=self.log)
         except LabError as e:
             self.stop()
             raise LabError("dovecot %s (%s:%d): %s" % (self.name, self.addr, self.port, e))

@@ -136,16 +136,19 @@ def spawn(argv, log_path, env=None):
     return proc
 
 
-def wait_imap_greeting(addr, port, proc, timeout, describe_failure):
+def wait_imap_greeting(addr, port, proc, timeout, describe_failure, fatal_log=None):
     """Waits until addr:port answers with an IMAP '* OK' greeting.  Raises
-    LabError with describe_failure() appended when proc exits or time runs
-    out."""
+    LabError with describe_failure() appended when proc exits, when a
+    "Fatal:" line appears in fatal_log (a service that cannot start is
+    retried by the master forever), or when time runs out."""
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise LabError("exited with status %d during start-up\n%s"
                            % (proc.returncode, describe_failure()))
+        if fatal_log and _has_fatal(fatal_log):
+            raise LabError("a service failed to start\n%s" % describe_failure())
         try:
             with socket.create_connection((addr, port), timeout=1.0) as s:
                 s.settimeout(2.0)
@@ -165,10 +168,20 @@ def wait_imap_greeting(addr, port, proc, timeout, describe_failure):
                    % (addr, port, timeout, last, describe_failure()))
 
 
+def _has_fatal(path):
+    try:
+        with open(path, "rb") as f:
+            return b": Fatal: " in f.read()
+    except OSError:
+        return False
+
+
 def log_tail(path, n=25):
     try:
         with open(path, "r", encoding="utf-8", errors="replace") as f:
             lines = f.readlines()[-n:]
     except OSError:
         return "(no log at %s)" % path
+    if not "".join(lines).strip():
+        return ""
     return "--- last lines of %s ---\n%s" % (path, "".join(lines))
