@@ -82,7 +82,8 @@ struct Settings {
     MailboxSettings mailbox;
 };
 
-// Applies every line of `file` over the defaults.  Unknown keys, duplicate
+// Applies every line of `file` over the defaults (a fresh Settings; *out is
+// only written on success).  Keys are case-sensitive.  Unknown keys, duplicate
 // single-valued keys, bad values and missing required keys (ldap_uris,
 // user_base) are errors: "<file>:<line>: <key>: <message>".
 // Repeatable keys: client_id_rule = <policy> <glob>, listener_rule =
@@ -92,7 +93,11 @@ bool loadSettings(const SettingsFile& file, Settings* out, std::string* error);
 // readSettingsFile + loadSettings.
 bool loadSettingsFromPath(const std::string& path, Settings* out, std::string* error);
 
-// "250ms", "3s", "2m", "1h", or a bare number of seconds.
+// "250ms", "3s", "2m", "1h", or a bare number of seconds; at most INT_MAX ms.
 bool parseDurationMs(std::string_view text, int* ms);
+
+// Every key loadSettings knows, in the order of the table above (the sample
+// file test uses it to keep conf.d/dovecot-referral.conf.ext complete).
+std::vector<std::string> settingsKeys();
 
 }  // namespace dref
