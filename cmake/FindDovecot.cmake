@@ -37,6 +37,9 @@ target_compile_definitions(Dref::DovecotHeaders INTERFACE HAVE_CONFIG_H)
 # every absolute destination as a config file).
 file(RELATIVE_PATH DOVECOT_MODULEDIR_REL "${CMAKE_INSTALL_PREFIX}" "${DOVECOT_MODULEDIR}")
 
+# Only the loader's entry points are exported (cmake/dovecot_plugin_exports.map).
+set(DREF_PLUGIN_EXPORTS_MAP ${CMAKE_CURRENT_LIST_DIR}/dovecot_plugin_exports.map)
+
 # dref_add_dovecot_plugin(<target> <output-name> SOURCES ...): a MODULE library
 # whose file name decides Dovecot's module name (lib95_x_plugin.so -> x).
 function(dref_add_dovecot_plugin target output_name)
@@ -45,5 +48,7 @@ function(dref_add_dovecot_plugin target output_name)
   set_target_properties(${target} PROPERTIES PREFIX "" OUTPUT_NAME ${output_name}
                         CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(${target} PRIVATE Dref::DovecotHeaders)
+  target_link_options(${target} PRIVATE "LINKER:--version-script=${DREF_PLUGIN_EXPORTS_MAP}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${DREF_PLUGIN_EXPORTS_MAP})
   dref_target_warnings(${target})
 endfunction()
