@@ -139,7 +139,10 @@ class Lab:
         self.ports = {"front": front_port, "direct": direct_port, "home": home_port}
         self._write_state()  # from here on, stop() knows what to clean up
 
-        import slapd_server
+        try:
+            import slapd_server
+        except ImportError as e:
+            raise LabError("cannot load tests/support/slapd_server.py (the throwaway slapd): %s" % e)
         slapd_dir = os.path.join(self.dir, "slapd")
         os.makedirs(slapd_dir)
         ldif = os.path.join(self.dir, "lab.ldif")
