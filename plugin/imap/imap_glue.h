@@ -1,0 +1,51 @@
+#pragma once
+// Shared declarations of the imap plugin's glue files (Dovecot side).
+#include <string>
+
+#include "dovecot_imap.h"
+#include "imap_session.h"
+
+namespace dref {
+
+// Per-session glue: the Dovecot objects around one ImapSession.
+struct SessionGlue;
+
+// The session of an imap client / of its mail user; nullptr when the plugin
+// is not active for it (settings failed, mailbox_referrals = no, not imap).
+ImapSession* sessionForClient(struct client* client);
+ImapSession* sessionForUser(struct mail_user* user);
+
+// The IMAP command being executed for this user ("SELECT", "UID COPY"), or
+// "" outside a command, and an identity of that command execution (for
+// logging one referral once).  Set by the command hooks.
+const char* currentCommandName(struct mail_user* user);
+const void* currentCommandToken(struct mail_user* user);
+
+// This plugin's module (for mail_user_is_plugin_loaded) and log category.
+struct module* imapReferralModule();
+extern struct event_category event_category_referral;
+
+// While set, the storage and list overrides pass everything through: used
+// by the plugin's own bookkeeping (home subscriptions of remote names,
+// listing subscriptions for RLSUB).
+class OverrideBypass {
+public:
+    OverrideBypass();
+    ~OverrideBypass();
+    static bool active();
+};
+
+// R2193-30: one log line and one event per referral given.
+void logReferral(struct mail_user* user, const char* command, const char* vname,
+                 const MailboxVerdict& verdict);
+
+void sessionGlueInit(struct module* module);
+void sessionGlueDeinit();
+void storageGlueInit(struct module* module);
+void storageGlueDeinit();
+void listCommandsInit();
+void listCommandsDeinit();
+void subscribeCommandsInit();
+void subscribeCommandsDeinit();
+
+}  // namespace dref

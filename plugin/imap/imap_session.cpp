@@ -1,0 +1,241 @@
+#include "imap_session.h"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "response_text.h"
+
+namespace dref {
+namespace {
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A remote name the directory does not list for this location, on the
+// location's server: the old location with another mailbox name.
+RemoteMailboxMatch syntheticMatch(const RemoteMailboxEntry& holder, const ImapUrlParts& location,
+                                  std::string directoryName, RemoteMailboxEntry* storage) {
+    storage->vname = holder.vname;
+    storage->directoryName = std::move(directoryName);
+    storage->locations = {location};
+    storage->locations[0].mailbox.reset();
+    storage->dn = holder.dn;
+    storage->personal = holder.personal;
+    RemoteMailboxMatch m;
+    m.entry = storage;
+    return m;
+}
+
+}  // namespace
+
+MailboxCommand classifyCommand(std::string_view name) {
+    std::string n = upper(name);
+    if (n.rfind("UID ", 0) == 0) n.erase(0, 4);
+    if (n == "SELECT") return MailboxCommand::Select;
+    if (n == "EXAMINE") return MailboxCommand::Examine;
+    if (n == "STATUS") return MailboxCommand::Status;
+    if (n == "APPEND") return MailboxCommand::Append;
+    if (n == "CREATE") return MailboxCommand::Create;
+    if (n == "DELETE") return MailboxCommand::Delete;
+    if (n == "RENAME") return MailboxCommand::Rename;
+    if (n == "SUBSCRIBE") return MailboxCommand::Subscribe;
+    if (n == "UNSUBSCRIBE") return MailboxCommand::Unsubscribe;
+    if (n == "COPY") return MailboxCommand::Copy;
+    if (n == "MOVE") return MailboxCommand::Move;
+    if (n == "LIST" || n == "LSUB" || n == "RLIST" || n == "RLSUB") return MailboxCommand::List;
+    return MailboxCommand::Other;
+}
+
+const char* mailboxCommandName(MailboxCommand c) {
+    switch (c) {
+        case MailboxCommand::Select: return "SELECT";
+        case MailboxCommand::Examine: return "EXAMINE";
+        case MailboxCommand::Status: return "STATUS";
+        case MailboxCommand::Append: return "APPEND";
+        case MailboxCommand::Create: return "CREATE";
+        case MailboxCommand::Delete: return "DELETE";
+        case MailboxCommand::Rename: return "RENAME";
+        case MailboxCommand::Subscribe: return "SUBSCRIBE";
+        case MailboxCommand::Unsubscribe: return "UNSUBSCRIBE";
+        case MailboxCommand::Copy: return "COPY";
+        case MailboxCommand::Move: return "MOVE";
+        case MailboxCommand::List: return "LIST";
+        case MailboxCommand::Other: return "other";
+    }
+    return "other";
+}
+
+ImapSession::ImapSession(std::shared_ptr<const Settings> settings, std::string user)
+    : settings_(std::move(settings)), user_(std::move(user)) {}
+
+void ImapSession::startLoading(int64_t) {
+    state_ = TableState::Loading;
+    refreshing_ = true;
+}
+
+void ImapSession::tableLoaded(RemoteMailboxTable&& table, int64_t nowMs) {
+    table_ = std::move(table);
+    state_ = TableState::Ready;
+    loadedAtMs_ = nowMs;
+    refreshing_ = false;
+}
+
+void ImapSession::tableUnavailable(int64_t nowMs) {
+    // A refresh that fails keeps the table we have: the names stay remote
+    // rather than flipping to local for one cache period.
+    if (state_ != TableState::Ready) state_ = TableState::Unavailable;
+    loadedAtMs_ = nowMs;
+    refreshing_ = false;
+}
+
+bool ImapSession::refreshDue(int64_t nowMs) const {
+    if (!enabled() || refreshing_ || state_ == TableState::Loading) return false;
+    int64_t ttl = state_ == TableState::Ready ? settings_->directory.cacheTtlMs
+                                              : settings_->directory.negativeCacheTtlMs;
+    return nowMs - loadedAtMs_ >= ttl;
+}
+
+bool ImapSession::referralsAllowed() const {
+    return enabled() && (settings_->mailbox.mode == MailboxReferralMode::Always || optedIn_);
+}
+
+bool ImapSession::isRemote(std::string_view vname) const {
+    return enabled() && table_.find(vname).has_value();
+}
+
+std::string ImapSession::text() const {
+    return sanitizeResponseText(settings_->mailbox.referralText, "Remote mailbox.");
+}
+
+MailboxVerdict ImapSession::referralFromUrls(const std::vector<std::string>& urls,
+                                             std::vector<std::string> notes) const {
+    MailboxVerdict v;
+    v.notes = std::move(notes);
+    if (urls.empty()) {
+        // Every location was refused by the URL builder: no referral can be
+        // written, and the name must not open locally either.
+        v.kind = MailboxVerdict::Kind::Nonexistent;
+        return v;
+    }
+    v.kind = MailboxVerdict::Kind::Refer;
+    v.urlCount = urls.size();
+    v.target = urls.front();
+    v.error = "[REFERRAL";
+    for (const std::string& u : urls) {
+        v.error.push_back(' ');
+        v.error.append(u);
+    }
+    v.error.append("] ");
+    v.error.append(text());
+    return v;
+}
+
+MailboxVerdict ImapSession::refer(const RemoteMailboxMatch& match) const {
+    std::vector<std::string> notes;
+    std::vector<std::string> urls = buildReferralUrls(match, user_, &notes);
+    return referralFromUrls(urls, std::move(notes));
+}
+
+MailboxVerdict ImapSession::decide(std::string_view vname, MailboxCommand command) const {
+    MailboxVerdict v;
+    if (!enabled()) return v;
+    std::optional<RemoteMailboxMatch> match = table_.find(vname);
+    if (!match) return v;
+    if (!referralsAllowed()) {
+        // D-8: a client that never asked for remote mailboxes sees none.
+        v.kind = command == MailboxCommand::Create ? MailboxVerdict::Kind::Refuse
+                                                   : MailboxVerdict::Kind::Nonexistent;
+        v.error = "Mailbox name is reserved for a remote mailbox.";
+        return v;
+    }
+    const MailboxSettings& ms = settings_->mailbox;
+    switch (command) {
+        case MailboxCommand::Select:
+        case MailboxCommand::Examine:
+        case MailboxCommand::Append:
+        case MailboxCommand::Delete:
+        case MailboxCommand::Subscribe:
+        case MailboxCommand::Unsubscribe:
+            return refer(*match);
+        case MailboxCommand::Status:
+            if (ms.referStatus) return refer(*match);
+            v.kind = MailboxVerdict::Kind::Nonexistent;  // D-9
+            return v;
+        case MailboxCommand::Create:
+            if (ms.referCreate) return refer(*match);  // R2193-21
+            v.kind = MailboxVerdict::Kind::Refuse;
+            v.error = "Mailbox name is reserved for a remote mailbox.";
+            return v;
+        case MailboxCommand::Copy:
+        case MailboxCommand::Move:
+            if (ms.referCopy) return refer(*match);  // R2193-26
+            v.kind = MailboxVerdict::Kind::Refuse;
+            v.error = "Destination mailbox is on another server.";
+            return v;
+        case MailboxCommand::Rename:
+            return decideRename(vname, vname);
+        case MailboxCommand::List:
+        case MailboxCommand::Other:
+            v.kind = MailboxVerdict::Kind::Nonexistent;
+            return v;
+    }
+    return v;
+}
+
+MailboxVerdict ImapSession::decideRename(std::string_view oldName, std::string_view newName) const {
+    MailboxVerdict v;
+    if (!enabled()) return v;
+    std::optional<RemoteMailboxMatch> from = table_.find(oldName);
+    std::optional<RemoteMailboxMatch> to = table_.find(newName);
+    if (!from && !to) return v;
+    if (!referralsAllowed()) {
+        v.kind = from ? MailboxVerdict::Kind::Nonexistent : MailboxVerdict::Kind::Refuse;
+        v.error = "Mailbox name is reserved for a remote mailbox.";
+        return v;
+    }
+    if (!settings_->mailbox.referRename || !from) {
+        // D-6 (c-client's REFRENAME contract), or a local mailbox moving
+        // into a remote subtree: no server can do that in one RENAME.
+        v.kind = MailboxVerdict::Kind::Refuse;
+        v.error = "Cannot rename: the mailbox is on another server.";
+        return v;
+    }
+    // R2193-23: pairs (old URL, new URL), one pair per location of the old
+    // name; the new name is on the same server unless the directory places
+    // it elsewhere.
+    std::vector<std::string> urls, notes;
+    const RemoteMailboxEntry& entry = *from->entry;
+    std::string newDirName(newName);
+    std::replace(newDirName.begin(), newDirName.end(), table_.separator(), '/');
+    for (size_t i = 0; i < entry.locations.size(); ++i) {
+        RemoteMailboxEntry oldOne, newOne;
+        RemoteMailboxMatch oldMatch = *from;
+        RemoteMailboxEntry single = entry;
+        single.locations = {entry.locations[i]};
+        oldMatch.entry = &single;
+        std::vector<std::string> oldUrl = buildReferralUrls(oldMatch, user_, &notes);
+        std::vector<std::string> newUrl;
+        if (to) {
+            RemoteMailboxEntry target = *to->entry;
+            const auto& locs = to->entry->locations;
+            target.locations = {locs[std::min(i, locs.size() - 1)]};
+            RemoteMailboxMatch newMatch = *to;
+            newMatch.entry = &target;
+            newUrl = buildReferralUrls(newMatch, user_, &notes);
+        } else {
+            newUrl = buildReferralUrls(
+                syntheticMatch(entry, entry.locations[i], newDirName, &newOne), user_, &notes);
+        }
+        if (oldUrl.size() == 1 && newUrl.size() == 1) {
+            urls.push_back(oldUrl[0]);
+            urls.push_back(newUrl[0]);
+        }
+    }
+    return referralFromUrls(urls, std::move(notes));
+}
+
+}  // namespace dref

@@ -1,0 +1,85 @@
+#include "referral_process.h"
+
+#include <exception>
+
+#include "dovecot_imap.h"
+#include "dref_version.h"
+
+namespace dref {
+namespace {
+
+ReferralProcess* g_process = nullptr;
+bool g_failed = false;  // logged once; later sessions run without referrals
+std::string g_failedPath;
+
+}  // namespace
+
+ReferralProcess::~ReferralProcess() {
+    if (io_ != nullptr) io_remove(&io_);
+}
+
+void ReferralProcess::onReadable(void* context) {
+    auto* self = static_cast<ReferralProcess*>(context);
+    try {
+        self->directory_->process();
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: directory callback failed: %s", e.what());
+    } catch (...) {
+        i_error("dovecot-referral: directory callback failed");
+    }
+}
+
+ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
+    const char* configured = mail_user_plugin_getenv(user, "referral_config");
+    std::string path = configured != nullptr && *configured != '\0' ? configured
+                                                                     : DREF_DEFAULT_SETTINGS_FILE;
+    if (g_process != nullptr) {
+        if (g_process->path_ != path) {
+            // One directory per process: a second settings file in the same
+            // process (service_count > 1 with per-user plugin settings) is a
+            // configuration error worth saying out loud, not guessing about.
+            i_error("dovecot-referral: user %s: referral_config %s differs from %s used by this "
+                    "process; mailbox referrals disabled for this session",
+                    user->username, path.c_str(), g_process->path_.c_str());
+            return nullptr;
+        }
+        return g_process;
+    }
+    if (g_failed && g_failedPath == path) return nullptr;
+
+    std::string error;
+    auto settings = std::make_shared<Settings>();
+    if (!loadSettingsFromPath(path, settings.get(), &error)) {
+        i_error("dovecot-referral imap plugin: %s (the settings file must be readable by the "
+                "mail user, uid %ld); mailbox referrals disabled",
+                error.c_str(), static_cast<long>(geteuid()));
+        g_failed = true;
+        g_failedPath = path;
+        return nullptr;
+    }
+    auto* p = new ReferralProcess();
+    p->path_ = path;
+    p->settings_ = settings;
+    if (settings->mailbox.enabled) {
+        p->directory_ = Directory::create(*settings, &error);
+        if (!p->directory_) {
+            i_error("dovecot-referral imap plugin: %s: directory: %s; mailbox referrals disabled",
+                    path.c_str(), error.c_str());
+            delete p;
+            g_failed = true;
+            g_failedPath = path;
+            return nullptr;
+        }
+        p->io_ = io_add(p->directory_->eventFd(), IO_READ, onReadable, p);
+    }
+    g_process = p;
+    i_debug("dovecot-referral " DREF_VERSION " imap plugin: settings %s", path.c_str());
+    return g_process;
+}
+
+void ReferralProcess::shutdown() {
+    delete g_process;
+    g_process = nullptr;
+}
+
+}  // namespace dref

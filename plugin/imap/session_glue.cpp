@@ -1,0 +1,332 @@
+// Session glue: one ImapSession per imap client.  Starts the remote mailbox
+// lookup when the client is created, parks mailbox commands until the table
+// is there (bounded by ldap_timeout), refreshes it per cache_ttl, and adds
+// MAILBOX-REFERRALS to the capability (R2193-1).
+//
+// Parking (DOVECOT-NOTES §2.8, adapted): a command that arrives while the
+// table loads gets its func swapped for parkedCommand() by the pre-command
+// hook, before it has read its arguments.  parkedCommand() returns FALSE
+// and leaves the command in CLIENT_COMMAND_STATE_WAIT_INPUT: Dovecot then
+// treats it like a command waiting for more of its line, keeps the input
+// lock on it (so pipelined commands keep their order) and does not spin.
+// When the table arrives (or the lookup fails or times out), the client's
+// input is marked pending; Dovecot re-runs the command, which restores the
+// real func and runs it.  Nothing has been read yet, so a synchronising
+// APPEND literal still gets its "+" or its NO [REFERRAL] from cmd_append
+// itself (D-15).  WAIT_EXTERNAL is not usable here: the command still owns
+// unread input, and Dovecot would loop on it.
+#include <chrono>
+#include <exception>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "imap_glue.h"
+#include "referral_process.h"
+#include "response_text.h"
+
+namespace dref {
+
+struct SessionGlue {
+    struct client* client = nullptr;
+    struct mail_user* user = nullptr;
+    ReferralProcess* process = nullptr;
+    std::unique_ptr<ImapSession> session;
+    struct imap_client_vfuncs super;
+    struct event* event = nullptr;
+    uint64_t lookupId = 0;
+    bool lookupPending = false;
+    int64_t lookupStartUs = 0;
+    struct timeout* guard = nullptr;
+    std::string currentCommand;
+    const void* currentToken = nullptr;
+    std::string lastLogged;  // "<token>\n<vname>" of the last referral logged
+    struct client_command_context* parked = nullptr;
+    command_func_t* parkedFunc = nullptr;
+};
+
+namespace {
+
+imap_client_created_func_t* g_nextHook = nullptr;
+std::unordered_map<struct client*, SessionGlue*> g_byClient;
+std::unordered_map<struct mail_user*, SessionGlue*> g_byUser;
+int g_bypassDepth = 0;
+constexpr size_t kMaxWarningLines = 20;
+
+int64_t nowUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+int64_t nowMs() { return nowUs() / 1000; }
+
+SessionGlue* glueForClient(struct client* client) {
+    auto it = g_byClient.find(client);
+    return it == g_byClient.end() ? nullptr : it->second;
+}
+
+// Commands that never name a mailbox and need no table: they run at once
+// even while the table loads.
+bool runsWithoutTable(const char* name) {
+    static const std::unordered_set<std::string> kFree = {
+        "CAPABILITY", "NOOP", "LOGOUT", "ID", "ENABLE", "NAMESPACE", "IDLE", "CHECK", "CLOSE",
+        "UNSELECT", "EXPUNGE", "FETCH", "STORE", "SEARCH", "SORT", "THREAD", "UID FETCH",
+        "UID STORE", "UID SEARCH", "UID SORT", "UID THREAD", "UID EXPUNGE", "X-CANCEL",
+        "CANCELUPDATE", "COMPRESS", "X-STATE"};
+    std::string n = name == nullptr ? "" : name;
+    for (char& c : n) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+    return kFree.count(n) != 0;
+}
+
+void resumeParked(SessionGlue* g) {
+    if (g->parked == nullptr) return;
+    // The parked command re-runs from Dovecot's input handler, where a
+    // command normally continues (never from inside this callback).
+    client_add_missing_io(g->client);
+    i_stream_set_input_pending(g->client->input, TRUE);
+}
+
+void logWarnings(SessionGlue* g, const std::vector<std::string>& warnings) {
+    size_t n = 0;
+    for (const std::string& w : warnings) {
+        if (++n > kMaxWarningLines) break;
+        e_warning(g->event, "remote mailboxes: %s", w.c_str());
+    }
+    if (warnings.size() > kMaxWarningLines)
+        e_warning(g->event, "remote mailboxes: %zu more warnings not shown",
+                  warnings.size() - kMaxWarningLines);
+}
+
+void finishLookup(SessionGlue* g) {
+    g->lookupPending = false;
+    if (g->guard != nullptr) timeout_remove(&g->guard);
+}
+
+void onLookupTimeout(void* context) {
+    auto* g = static_cast<SessionGlue*>(context);
+    if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    finishLookup(g);
+    bool first = g->session->state() == TableState::Loading;
+    g->session->tableUnavailable(nowMs());
+    e_warning(g->event,
+              "remote mailboxes: directory did not answer within %d ms; %s",
+              g->session->settings().directory.timeoutMs,
+              first ? "serving local mailboxes only, remote names are unknown in this session "
+                      "until the directory answers"
+                    : "keeping the previous table");
+    resumeParked(g);
+}
+
+void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
+    finishLookup(g);
+    const int64_t elapsed = nowUs() - g->lookupStartUs;
+    bool first = g->session->state() == TableState::Loading;
+    if (result.status == DirectoryStatus::Unavailable) {
+        g->session->tableUnavailable(nowMs());
+        e_warning(g->event, "remote mailboxes: directory unavailable (%s); %s",
+                  quoteForLog(result.error, 200).c_str(),
+                  first ? "serving local mailboxes only, remote names are unknown in this session "
+                          "until the directory answers"
+                        : "keeping the previous table");
+    } else {
+        std::vector<std::string> warnings = result.warnings;
+        struct mail_namespace* inbox = g->user->namespaces == nullptr
+                                           ? nullptr
+                                           : mail_namespace_find_inbox(g->user->namespaces);
+        char sep = inbox != nullptr ? mail_namespace_get_sep(inbox) : '/';
+        const size_t skippedByDirectory = result.warnings.size();
+        size_t before = warnings.size();
+        RemoteMailboxTable table = RemoteMailboxTable::build(
+            result.mailboxes, sep, g->session->settings().decision.localNames, &warnings);
+        size_t entries = table.size();
+        g->session->tableLoaded(std::move(table), nowMs());
+        logWarnings(g, warnings);
+        struct event_passthrough* e =
+            event_create_passthrough(g->event)
+                ->set_name("dref_remote_mailboxes_loaded")
+                ->add_int("duration_usecs", elapsed)
+                ->add_int("entries", entries)
+                ->add_int("skipped", skippedByDirectory + (warnings.size() - before))
+                ->add_str("from_cache", result.fromCache ? "yes" : "no");
+        e_debug(e->event(), "remote mailboxes: %zu entries loaded in %lld us (%zu skipped%s)",
+                entries, static_cast<long long>(elapsed),
+                skippedByDirectory + (warnings.size() - before),
+                result.fromCache ? ", from cache" : "");
+    }
+    resumeParked(g);
+}
+
+void startLookup(SessionGlue* g) {
+    if (g->lookupPending) return;
+    g->lookupPending = true;
+    g->lookupStartUs = nowUs();
+    g->session->startRefresh();
+    g->lookupId = g->process->directory().lookupRemoteMailboxes(
+        g->user->username, [g](MailboxLookupResult&& r) {
+            try {
+                onMailboxes(g, std::move(r));
+            } catch (const std::exception& e) {
+                i_error("dovecot-referral: remote mailbox table: %s", e.what());
+                g->session->tableUnavailable(nowMs());
+                resumeParked(g);
+            }
+        });
+    int guardMs = g->session->settings().directory.timeoutMs + 1000;
+    g->guard = timeout_add(guardMs, onLookupTimeout, g);
+}
+
+bool parkedCommand(struct client_command_context* cmd) {
+    SessionGlue* g = glueForClient(cmd->client);
+    if (g == nullptr || g->parked != cmd) {
+        // Cannot happen (the glue outlives its client's commands); finishing
+        // the command is the only safe answer.
+        client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
+        return TRUE;
+    }
+    if (cmd->cancel) return TRUE;  // the client is going away
+    if (g->session->state() == TableState::Loading) return FALSE;  // still WAIT_INPUT
+    command_func_t* func = g->parkedFunc;
+    g->parked = nullptr;
+    g->parkedFunc = nullptr;
+    cmd->func = func;
+    return func(cmd);
+}
+
+void commandPre(struct client_command_context* cmd) {
+    SessionGlue* g = glueForClient(cmd->client);
+    if (g == nullptr) return;
+    g->currentCommand = cmd->name != nullptr ? cmd->name : "";
+    g->currentToken = cmd;
+    try {
+        if (g->session->refreshDue(nowMs())) startLookup(g);
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: refresh: %s", e.what());
+    }
+    if (g->session->state() != TableState::Loading || cmd->func == parkedCommand) return;
+    // Only a command that has not started: it still holds the input lock
+    // and has read none of its arguments.
+    if (cmd->args != nullptr || cmd->client->input_lock != cmd ||
+        cmd->state != CLIENT_COMMAND_STATE_WAIT_INPUT || g->parked != nullptr ||
+        runsWithoutTable(cmd->name))
+        return;
+    g->parked = cmd;
+    g->parkedFunc = cmd->func;
+    cmd->func = parkedCommand;
+}
+
+void commandPost(struct client_command_context* cmd) {
+    SessionGlue* g = glueForClient(cmd->client);
+    if (g == nullptr) return;
+    g->currentCommand.clear();
+    g->currentToken = nullptr;
+}
+
+void clientDestroy(struct client* client, const char* reason) {
+    SessionGlue* g = glueForClient(client);
+    if (g == nullptr) return;  // not ours: cannot chain, never happens
+    struct imap_client_vfuncs super = g->super;
+    g_byClient.erase(client);
+    g_byUser.erase(g->user);
+    if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    if (g->guard != nullptr) timeout_remove(&g->guard);
+    event_unref(&g->event);
+    delete g;
+    super.destroy(client, reason);
+}
+
+void clientCreated(struct client** clientp) {
+    struct client* client = *clientp;
+    try {
+        if (mail_user_is_plugin_loaded(client->user, imapReferralModule())) {
+            ReferralProcess* process = ReferralProcess::forUser(client->user);
+            if (process != nullptr && process->settings()->mailbox.enabled) {
+                auto* g = new SessionGlue();
+                g->client = client;
+                g->user = client->user;
+                g->process = process;
+                g->session = std::make_unique<ImapSession>(process->settings(),
+                                                           client->user->username);
+                g->event = event_create(client->user->event);
+                event_add_category(g->event, &event_category_referral);
+                // struct client has no vlast: chain through a copy of v.
+                g->super = client->v;
+                client->v.destroy = clientDestroy;
+                g_byClient[client] = g;
+                g_byUser[client->user] = g;
+                client_add_capability(client, "MAILBOX-REFERRALS");
+                g->session->startLoading(nowMs());
+                startLookup(g);
+            }
+        }
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: session setup failed: %s", e.what());
+    } catch (...) {
+        i_error("dovecot-referral: session setup failed");
+    }
+    if (g_nextHook != nullptr) g_nextHook(clientp);
+}
+
+}  // namespace
+
+struct event_category event_category_referral = {nullptr, "referral", nullptr};
+
+ImapSession* sessionForClient(struct client* client) {
+    SessionGlue* g = glueForClient(client);
+    return g == nullptr ? nullptr : g->session.get();
+}
+
+ImapSession* sessionForUser(struct mail_user* user) {
+    auto it = g_byUser.find(user);
+    return it == g_byUser.end() ? nullptr : it->second->session.get();
+}
+
+const char* currentCommandName(struct mail_user* user) {
+    auto it = g_byUser.find(user);
+    return it == g_byUser.end() ? "" : it->second->currentCommand.c_str();
+}
+
+const void* currentCommandToken(struct mail_user* user) {
+    auto it = g_byUser.find(user);
+    return it == g_byUser.end() ? nullptr : it->second->currentToken;
+}
+
+OverrideBypass::OverrideBypass() { ++g_bypassDepth; }
+OverrideBypass::~OverrideBypass() { --g_bypassDepth; }
+bool OverrideBypass::active() { return g_bypassDepth > 0; }
+
+void logReferral(struct mail_user* user, const char* command, const char* vname,
+                 const MailboxVerdict& verdict) {
+    auto it = g_byUser.find(user);
+    struct event* parent = it != g_byUser.end() ? it->second->event : user->event;
+    if (it != g_byUser.end()) {
+        // exists() and open() may both see the name within one command.
+        char token[32];
+        snprintf(token, sizeof token, "%p\n", it->second->currentToken);
+        std::string key = std::string(token) + vname;
+        if (it->second->currentToken != nullptr && key == it->second->lastLogged) return;
+        it->second->lastLogged = key;
+    }
+    struct event_passthrough* e = event_create_passthrough(parent)
+                                      ->set_name("dref_mailbox_referral")
+                                      ->add_str("command", command)
+                                      ->add_str("mailbox", vname)
+                                      ->add_int("url_count", verdict.urlCount);
+    e_info(e->event(), "mailbox referral: user=%s command=%s mailbox=%s target=%s urls=%zu",
+           quoteForLog(user->username).c_str(), command, quoteForLog(vname, 200).c_str(),
+           verdict.target.c_str(), verdict.urlCount);
+    for (const std::string& note : verdict.notes)
+        e_warning(parent, "mailbox referral: %s", note.c_str());
+}
+
+void sessionGlueInit(struct module*) {
+    g_nextHook = imap_client_created_hook_set(clientCreated);
+    command_hook_register(commandPre, commandPost);
+}
+
+void sessionGlueDeinit() {
+    command_hook_unregister(commandPre, commandPost);
+    imap_client_created_hook_set(g_nextHook);
+    ReferralProcess::shutdown();
+}
+
+}  // namespace dref

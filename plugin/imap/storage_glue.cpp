@@ -1,0 +1,197 @@
+// Storage-level referrals (DOVECOT-NOTES §2.4, verified approach): every
+// mailbox of a session gets overrides of exists, open, create_box,
+// delete_box, rename_box and get_status that consult the session for the
+// box's vname on every call, so a name is never opened locally by one
+// command and referred by another (item 6).  A referral is the error
+// "[REFERRAL <urls>] <text>" with MAIL_ERROR_NOTPOSSIBLE, which
+// imap_get_error_string() sends verbatim after "NO " (never NOTFOUND: that
+// adds [TRYCREATE] on APPEND and COPY).  SELECT, EXAMINE, STATUS, APPEND
+// (cmd-append.c: client_open_save_dest_box -> mailbox_open), COPY/MOVE
+// (cmd-copy.c: the same function with the destination), CREATE, DELETE and
+// RENAME all meet these vfuncs.
+//
+// The list override hides remote names from LIST/LSUB (R2193-13) and from
+// the local part of RLIST/RLSUB, which print them themselves.
+#include <exception>
+
+#include "imap_glue.h"
+
+namespace dref {
+namespace {
+
+MODULE_CONTEXT_DEFINE_INIT(dref_storage_module, &mail_storage_module_register);
+MODULE_CONTEXT_DEFINE_INIT(dref_list_module, &mailbox_list_module_register);
+
+union mailbox_module_context* boxContext(struct mailbox* box) {
+    return static_cast<union mailbox_module_context*>(MODULE_CONTEXT(box, dref_storage_module));
+}
+
+union mailbox_list_module_context* listContext(struct mailbox_list* list) {
+    return static_cast<union mailbox_list_module_context*>(MODULE_CONTEXT(list, dref_list_module));
+}
+
+struct mail_user* boxUser(struct mailbox* box) { return box->list->ns->user; }
+
+// The verdict for this box under the command being executed.  RENAME is
+// decided in rename_box alone (it never opens the source).
+MailboxVerdict verdictFor(struct mailbox* box, MailboxCommand* commandOut = nullptr) {
+    MailboxVerdict v;
+    if (OverrideBypass::active()) return v;
+    ImapSession* session = sessionForUser(boxUser(box));
+    if (session == nullptr) return v;
+    MailboxCommand command = classifyCommand(currentCommandName(boxUser(box)));
+    if (commandOut != nullptr) *commandOut = command;
+    if (command == MailboxCommand::Rename) return v;
+    try {
+        return session->decide(box->vname, command);
+    } catch (const std::exception& e) {
+        // Failing closed: a remote name must not open locally by accident.
+        v.kind = MailboxVerdict::Kind::Refuse;
+        v.error = "Internal error.";
+        i_error("dovecot-referral: decision for %s failed: %s", box->vname, e.what());
+        return v;
+    }
+}
+
+// Sets the storage error for a non-local verdict.  Returns -1 (the vfunc's
+// failure) so callers can `return fail(...)`.
+int fail(struct mailbox* box, const MailboxVerdict& v) {
+    switch (v.kind) {
+        case MailboxVerdict::Kind::Refer:
+            logReferral(boxUser(box), currentCommandName(boxUser(box)), box->vname, v);
+            mail_storage_set_error(box->storage, MAIL_ERROR_NOTPOSSIBLE, v.error.c_str());
+            break;
+        case MailboxVerdict::Kind::Refuse:
+            mail_storage_set_error(box->storage, MAIL_ERROR_NOTPOSSIBLE, v.error.c_str());
+            break;
+        case MailboxVerdict::Kind::Nonexistent:
+        case MailboxVerdict::Kind::Local:
+            mail_storage_set_error(box->storage, MAIL_ERROR_NOTFOUND,
+                                   T_MAIL_ERR_MAILBOX_NOT_FOUND(box->vname));
+            break;
+    }
+    return -1;
+}
+
+int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* existence) {
+    MailboxVerdict v = verdictFor(box);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return boxContext(box)->super.exists(box, autoBoxes, existence);
+    if (v.kind == MailboxVerdict::Kind::Nonexistent) {
+        *existence = MAILBOX_EXISTENCE_NONE;
+        return 0;
+    }
+    return fail(box, v);
+}
+
+int boxOpen(struct mailbox* box) {
+    MailboxVerdict v = verdictFor(box);
+    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(box)->super.open(box);
+    return fail(box, v);
+}
+
+int boxCreate(struct mailbox* box, const struct mailbox_update* update, bool directory) {
+    MailboxVerdict v = verdictFor(box);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return boxContext(box)->super.create_box(box, update, directory);
+    return fail(box, v);
+}
+
+int boxDelete(struct mailbox* box) {
+    MailboxVerdict v = verdictFor(box);
+    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(box)->super.delete_box(box);
+    return fail(box, v);
+}
+
+int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
+                 struct mailbox_status* status) {
+    MailboxVerdict v = verdictFor(box);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return boxContext(box)->super.get_status(box, items, status);
+    return fail(box, v);
+}
+
+int boxRename(struct mailbox* src, struct mailbox* dest) {
+    MailboxVerdict v;
+    ImapSession* session = OverrideBypass::active() ? nullptr : sessionForUser(boxUser(src));
+    if (session != nullptr) {
+        try {
+            v = session->decideRename(src->vname, dest->vname);
+        } catch (const std::exception& e) {
+            v.kind = MailboxVerdict::Kind::Refuse;
+            v.error = "Internal error.";
+            i_error("dovecot-referral: rename decision failed: %s", e.what());
+        }
+    }
+    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(src)->super.rename_box(src, dest);
+    if (v.kind == MailboxVerdict::Kind::Refer)
+        logReferral(boxUser(src), "RENAME", src->vname, v);
+    if (v.kind == MailboxVerdict::Kind::Nonexistent) {
+        mail_storage_set_error(src->storage, MAIL_ERROR_NOTFOUND,
+                               T_MAIL_ERR_MAILBOX_NOT_FOUND(src->vname));
+        return -1;
+    }
+    mail_storage_set_error(src->storage, MAIL_ERROR_NOTPOSSIBLE, v.error.c_str());
+    return -1;
+}
+
+void mailboxAllocated(struct mailbox* box) {
+    struct mailbox_vfuncs* v = box->vlast;
+    auto* ctx = p_new(box->pool, union mailbox_module_context, 1);
+    ctx->super = *v;
+    box->vlast = &ctx->super;
+    v->exists = boxExists;
+    v->open = boxOpen;
+    v->create_box = boxCreate;
+    v->delete_box = boxDelete;
+    v->rename_box = boxRename;
+    v->get_status = boxGetStatus;
+    MODULE_CONTEXT_SET_SELF(box, dref_storage_module, ctx);
+}
+
+bool listingCommand(struct mail_user* user) {
+    return classifyCommand(currentCommandName(user)) == MailboxCommand::List;
+}
+
+const struct mailbox_info* listIterNext(struct mailbox_list_iterate_context* iter) {
+    union mailbox_list_module_context* ctx = listContext(iter->list);
+    const struct mailbox_info* info;
+    while ((info = ctx->super.iter_next(iter)) != nullptr) {
+        if (OverrideBypass::active()) return info;
+        struct mail_user* user = iter->list->ns->user;
+        ImapSession* session = sessionForUser(user);
+        if (session == nullptr || !listingCommand(user)) return info;
+        bool remote = false;
+        try {
+            remote = session->isRemote(info->vname);
+        } catch (const std::exception&) {
+            remote = false;
+        }
+        if (!remote) return info;  // R2193-13: remote names are not LISTed here
+    }
+    return nullptr;
+}
+
+void mailboxListCreated(struct mailbox_list* list) {
+    struct mailbox_list_vfuncs* v = list->vlast;
+    auto* ctx = p_new(list->pool, union mailbox_list_module_context, 1);
+    ctx->super = *v;
+    list->vlast = &ctx->super;
+    v->iter_next = listIterNext;
+    MODULE_CONTEXT_SET_SELF(list, dref_list_module, ctx);
+}
+
+struct mail_storage_hooks g_hooks;
+
+}  // namespace
+
+void storageGlueInit(struct module* module) {
+    g_hooks = mail_storage_hooks();
+    g_hooks.mailbox_list_created = mailboxListCreated;
+    g_hooks.mailbox_allocated = mailboxAllocated;
+    mail_storage_hooks_add(module, &g_hooks);
+}
+
+void storageGlueDeinit() { mail_storage_hooks_remove(&g_hooks); }
+
+}  // namespace dref

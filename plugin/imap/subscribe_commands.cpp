@@ -1,0 +1,84 @@
+// SUBSCRIBE and UNSUBSCRIBE of a remote name (R2193-19).  Dovecot's
+// mailbox_set_subscribed() skips the storage when the state would not
+// change, so these two are wrapped at command level: for a remote name the
+// subscription is recorded in the home server's subscriptions (where RLSUB
+// reads it, R2193-14; Dovecot accepts names that do not exist locally) and
+// the client gets NO [REFERRAL ...] to do the same on the owning server.
+// Everything else goes to Dovecot's own command, which re-reads the same
+// arguments.
+#include <exception>
+
+#include "imap_glue.h"
+
+namespace dref {
+namespace {
+
+command_func_t* g_subscribe = nullptr;
+command_func_t* g_unsubscribe = nullptr;
+
+bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
+    command_func_t* original = subscribe ? g_subscribe : g_unsubscribe;
+    ImapSession* session = sessionForClient(cmd->client);
+    if (session == nullptr) return original(cmd);
+    const char* mailbox;
+    if (!client_read_string_args(cmd, 1, &mailbox)) return FALSE;
+    const char* vname = mailbox;
+    const char* clientError;
+    struct mail_namespace* ns = client_find_namespace_full(cmd->client, &vname, &clientError);
+    if (ns == nullptr) return original(cmd);  // it sends the same error
+
+    MailboxVerdict verdict;
+    try {
+        verdict = session->decide(vname, subscribe ? MailboxCommand::Subscribe
+                                                   : MailboxCommand::Unsubscribe);
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: %s decision failed: %s", cmd->name, e.what());
+        client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
+        return TRUE;
+    }
+    if (verdict.kind != MailboxVerdict::Kind::Refer) return original(cmd);
+
+    {
+        OverrideBypass bypass;
+        struct mailbox* box = mailbox_alloc(ns->list, vname, static_cast<enum mailbox_flags>(0));
+        if (mailbox_set_subscribed(box, subscribe) < 0) {
+            enum mail_error error;
+            i_warning("dovecot-referral: %s %s: home subscription not updated: %s", cmd->name,
+                      vname, mailbox_get_last_error(box, &error));
+        }
+        mailbox_free(&box);
+    }
+    logReferral(cmd->client->user, cmd->name, vname, verdict);
+    client_send_tagline(cmd, t_strconcat("NO ", verdict.error.c_str(), nullptr));
+    return TRUE;
+}
+
+bool cmdSubscribe(struct client_command_context* cmd) { return subscribeRemote(cmd, true); }
+bool cmdUnsubscribe(struct client_command_context* cmd) { return subscribeRemote(cmd, false); }
+
+void wrap(const char* name, command_func_t* wrapper, command_func_t** original) {
+    struct command* command = command_find(name);
+    if (command == nullptr) i_fatal("dovecot-referral: imap command %s not found", name);
+    *original = command->func;
+    command->func = wrapper;
+}
+
+void unwrap(const char* name, command_func_t* wrapper, command_func_t** original) {
+    struct command* command = command_find(name);
+    if (command != nullptr && command->func == wrapper) command->func = *original;
+    *original = nullptr;
+}
+
+}  // namespace
+
+void subscribeCommandsInit() {
+    wrap("SUBSCRIBE", cmdSubscribe, &g_subscribe);
+    wrap("UNSUBSCRIBE", cmdUnsubscribe, &g_unsubscribe);
+}
+
+void subscribeCommandsDeinit() {
+    unwrap("SUBSCRIBE", cmdSubscribe, &g_subscribe);
+    unwrap("UNSUBSCRIBE", cmdUnsubscribe, &g_unsubscribe);
+}
+
+}  // namespace dref
