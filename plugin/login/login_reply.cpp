@@ -42,8 +42,8 @@ LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSett
         reply.referral = false;
         reply.code = "UNAVAILABLE";
         reply.text = kUnavailableText;
-        reply.log = "no login referral for user " + quoteForLog(facts.user) + ": host " +
-                    quoteForLog(facts.host) + " refused (" + error + ")";
+        reply.log = "no login referral for user \"" + quoteForLog(facts.user) + "\": host \"" +
+                    quoteForLog(facts.host) + "\" refused (" + error + ")";
         return reply;
     }
     reply.referral = true;
@@ -56,8 +56,8 @@ LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSett
 
 std::string composeDrainGreeting(const LoginSettings& settings, std::string* error) {
     if (!isValidHostName(settings.drainHost)) {
-        *error = "drain_host " + quoteForLog(settings.drainHost) +
-                 " is not a DNS name or IPv4 address";
+        *error = "\"" + quoteForLog(settings.drainHost) +
+                 "\" is not a DNS name or IPv4 address";
         return std::string();
     }
     ImapUrlParts parts;

@@ -1,0 +1,245 @@
+"""Login referral presentation, independent of LDAP and of the passdb driver.
+
+A private front Dovecot loads the referral login plugin from the build tree;
+its passwd-file passdb returns the fields the passdb driver would set for a
+referred user (`nologin host= port= destuser= reason= nodelay`), so this test
+pins what the plugin writes on the wire for every shape of input.  Exact
+bytes are asserted.
+
+Requirements: R2221-1, R2221-5, R2221-7, R2221-9, R2221-12, R2221-14,
+R2221-15, R5092-1, R5092-6, R5092-11, R3501-1, R3501-2, D-1, D-2, D-3, D-4,
+D-12, D-14, D-17.
+"""
+import base64
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_login_presentation_front import (  # noqa: E402
+    SETTINGS_BASE, PluginFront, check_referral_line)
+
+TEXT = "Your mailbox moved to your home server."
+UNAVAILABLE = b"NO [UNAVAILABLE] Your home server cannot be reached from here."
+AUTHFAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed."
+
+PASSWD = [
+    "alice:{PLAIN}pw-alice::::::",
+    "bob:{PLAIN}pw-bob::::::nologin=y nodelay=y host=home.example.test port=10143",
+    "bob143:{PLAIN}pw-bob143::::::nologin=y nodelay=y host=home.example.test port=143",
+    "carol:{PLAIN}pw-carol::::::nologin=y nodelay=y host=192.0.2.7 port=10143 reason=Moved_to_B",
+    # passwd-file %-expands extra fields: %% is one literal %.
+    "enc:{PLAIN}pw-enc::::::nologin=y nodelay=y host=home.example.test destuser=j\u00fcrgen@ex;a/b%%c+d",
+    "v6:{PLAIN}pw-v6::::::nologin=y nodelay=y host=::1 port=10143",
+    "nohost:{PLAIN}pw-nohost::::::nologin=y nodelay=y host=",
+    "hostile:{PLAIN}pw-hostile::::::nologin=y nodelay=y host=evil]host.example",
+    # The same referral without nodelay: a referral is a successful passdb
+    # lookup with nologin, so no failure delay applies either way (D-14).
+    "plain:{PLAIN}pw-plain::::::nologin=y host=home.example.test port=10143",
+    # host without nologin/proxy: Dovecot 2.3.19.1 ignores host and logs in
+    # locally (docs/ok-referral.md: REFERRAL_SUCCESS is unreachable).
+    "hostonly:{PLAIN}pw-hostonly::::::host=home.example.test port=10143",
+]
+
+FAST = 0.5   # a referral answers well within this (D-14)
+SLOW = 1.5   # a real failure waits auth_failure_delay (2 s by default)
+
+
+def b64(s):
+    return base64.b64encode(s.encode("utf-8"))
+
+
+def authenticate_login(client, tag, user, password):
+    """AUTHENTICATE LOGIN: the second SASL mechanism of the lab."""
+    client.send_raw(tag.encode() + b" AUTHENTICATE LOGIN\r\n")
+    client.expect_continuation()
+    client.send_raw(b64(user) + b"\r\n")
+    client.expect_continuation()
+    client.send_raw(b64(password) + b"\r\n")
+    return client.read_until_tagged(tag)
+
+
+class StarFront(unittest.TestCase):
+    """Default settings: ;AUTH=* after LOGIN and AUTHENTICATE (D-3)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-star", PASSWD,
+                                SETTINGS_BASE + "referral_text = %s\n" % TEXT)
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def referral(self, tag, user, port_part=":10143"):
+        return ("%s NO [REFERRAL imap://%s;AUTH=*@home.example.test%s/] %s"
+                % (tag, user, port_part, TEXT)).encode()
+
+    def test_login_gets_star_referral_R2221_7_D3(self):
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "bob", "pw-bob")
+            self.assertEqual(tagged, self.referral("a1", "bob"))
+            check_referral_line(tagged)
+        self.front.wait_log("login referral to imap://bob;AUTH=*@home.example.test:10143/")
+
+    def test_authenticate_plain_sasl_ir_gets_star_D3(self):
+        with self.front.connect() as c:
+            _, tagged = c.authenticate_plain("a1", "bob", "pw-bob", sasl_ir=True)
+            self.assertEqual(tagged, self.referral("a1", "bob"))
+            check_referral_line(tagged)
+
+    def test_authenticate_plain_without_sasl_ir_gets_star_D3(self):
+        with self.front.connect() as c:
+            _, tagged = c.authenticate_plain("a1", "bob", "pw-bob", sasl_ir=False)
+            self.assertEqual(tagged, self.referral("a1", "bob"))
+            check_referral_line(tagged)
+
+    def test_authenticate_login_gets_star_D3(self):
+        with self.front.connect() as c:
+            _, tagged = authenticate_login(c, "a1", "bob", "pw-bob")
+            self.assertEqual(tagged, self.referral("a1", "bob"))
+            check_referral_line(tagged)
+
+    def test_default_port_is_omitted_R5092_1(self):
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "bob143", "pw-bob143")
+            self.assertEqual(tagged, self.referral("a1", "bob143", port_part=""))
+            check_referral_line(tagged)
+
+    def test_passdb_reason_and_ipv4_host(self):
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "carol", "pw-carol")
+            self.assertEqual(tagged, b"a1 NO [REFERRAL imap://carol;AUTH=*@192.0.2.7:10143/] Moved_to_B")
+            check_referral_line(tagged)
+
+    def test_destuser_is_percent_encoded_uppercase_D12_R5092_11(self):
+        # Dovecot alone writes j%c3%bcrgen%40ex%3ba%2fb%25c+d (lower-case hex).
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "enc", "pw-enc")
+            self.assertEqual(tagged, ("a1 NO [REFERRAL imap://j%C3%BCrgen%40ex%3Ba%2Fb%25c+d;AUTH=*"
+                                      "@home.example.test/] " + TEXT).encode())
+            check_referral_line(tagged)
+
+    def test_unusable_hosts_never_reach_the_wire_D4_D17(self):
+        for user in ("v6", "nohost", "hostile"):
+            with self.subTest(user=user), self.front.connect() as c:
+                _, tagged = c.login("a1", user, "pw-" + user)
+                self.assertEqual(tagged, b"a1 " + UNAVAILABLE)
+                # The connection stays usable: a local user can log in.
+                _, tagged = c.login("a2", "alice", "pw-alice")
+                self.assertTrue(tagged.startswith(b"a2 OK "), tagged)
+        log = self.front.wait_log("no login referral for user \"hostile\"")
+        self.assertIn("no login referral for user \"v6\": host \"::1\" refused", log)
+        self.assertIn("no login referral for user \"nohost\": host \"\" refused", log)
+        self.assertIn("host \"evil]host.example\" refused", log)
+        self.assertNotIn("REFERRAL imap://v6", log)
+
+    def test_wrong_password_and_unknown_user_identical_no_referral_R2221_15(self):
+        with self.front.connect() as c:
+            _, wrong = c.login("a1", "bob", "not-the-password")
+            _, unknown = c.login("a1", "nosuchuser", "pw-bob")
+        self.assertEqual(wrong, b"a1 " + AUTHFAILED)
+        self.assertEqual(unknown, wrong)
+
+    def test_three_referrals_fast_and_identical_D14(self):
+        for user in ("bob", "plain"):
+            answers, times = [], []
+            with self.subTest(user=user), self.front.connect() as c:
+                for i in range(3):
+                    t0 = time.monotonic()
+                    _, tagged = c.login("r%d" % i, user, "pw-" + user)
+                    times.append(time.monotonic() - t0)
+                    answers.append(tagged.split(b" ", 1)[1])
+                    check_referral_line(tagged)
+                self.assertEqual(len(set(answers)), 1, answers)
+                self.assertEqual(answers[0], self.referral("x", user).split(b" ", 1)[1])
+                for t in times:
+                    self.assertLess(t, FAST, "referral took %.3fs: %r" % (t, times))
+
+    def test_delay_control_wrong_password_is_slow(self):
+        # Proves the D-14 measurement can fail: a real authentication failure
+        # on this front waits for Dovecot's auth_failure_delay.
+        with self.front.connect() as c:
+            t0 = time.monotonic()
+            _, tagged = c.login("a1", "bob", "wrong")
+            elapsed = time.monotonic() - t0
+        self.assertEqual(tagged, b"a1 " + AUTHFAILED)
+        self.assertGreaterEqual(elapsed, SLOW, "no failure delay seen: %.3fs" % elapsed)
+
+    def test_state_after_referral_is_not_authenticated_R2221_9_R2221_1(self):
+        with self.front.connect() as c:
+            self.assertIn(b" LOGIN-REFERRALS ", c.greeting + b" ")
+            untagged, tagged = c.command("c1", "CAPABILITY")
+            self.assertEqual(tagged, b"c1 OK Pre-login capabilities listed, post-login capabilities have more.")
+            self.assertIn(b" LOGIN-REFERRALS ", untagged[0] + b" ")
+            _, tagged = c.login("a1", "bob", "pw-bob")
+            self.assertEqual(tagged, self.referral("a1", "bob"))
+            # Still Not Authenticated: pre-login capabilities, no SELECT.
+            untagged, tagged = c.command("c2", "CAPABILITY")
+            self.assertTrue(tagged.startswith(b"c2 OK Pre-login"), tagged)
+            self.assertIn(b" AUTH=PLAIN", untagged[0])
+            _, tagged = c.command("s1", "SELECT INBOX")
+            self.assertTrue(tagged.startswith(b"s1 BAD "), tagged)
+            # ... and a retry as a local user logs in (R2221-9: no lockout).
+            # The client asked CAPABILITY before, so Dovecot sends the
+            # post-login capabilities untagged and a plain tagged OK.
+            untagged, tagged = c.login("a2", "alice", "pw-alice")
+            self.assertEqual(tagged, b"a2 OK Logged in")
+            self.assertTrue(untagged[-1].startswith(b"* CAPABILITY "), untagged)
+            self.assertIn(b" LOGIN-REFERRALS ", untagged[-1])
+            untagged, tagged = c.command("c3", "CAPABILITY")
+            self.assertTrue(tagged.startswith(b"c3 OK Capability completed"), tagged)
+            self.assertIn(b" LOGIN-REFERRALS ", untagged[0] + b" ")
+            self.assertNotIn(b"AUTH=PLAIN", untagged[0])
+
+    def test_host_without_nologin_logs_in_locally(self):
+        # Evidence for docs/ok-referral.md: Dovecot 2.3.19.1 never reaches
+        # CLIENT_AUTH_RESULT_REFERRAL_SUCCESS, the login is local.
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "hostonly", "pw-hostonly")
+            self.assertTrue(tagged.startswith(b"a1 OK [CAPABILITY "), tagged)
+            self.assertTrue(tagged.endswith(b"] Logged in"), tagged)
+            self.assertNotIn(b"[REFERRAL", tagged)
+
+
+class MechanismFront(unittest.TestCase):
+    """auth_in_url = mechanism: AUTHENTICATE names its mechanism, LOGIN
+    keeps ;AUTH=* (D-3)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-mech", PASSWD,
+                                SETTINGS_BASE + "auth_in_url = mechanism\n"
+                                "referral_text = %s\n" % TEXT)
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def test_login_still_star(self):
+        with self.front.connect() as c:
+            _, tagged = c.login("a1", "bob", "pw-bob")
+        self.assertEqual(tagged, ("a1 NO [REFERRAL imap://bob;AUTH=*@home.example.test:10143/] "
+                                  + TEXT).encode())
+
+    def test_authenticate_plain_names_plain(self):
+        for sasl_ir in (True, False):
+            with self.subTest(sasl_ir=sasl_ir), self.front.connect() as c:
+                _, tagged = c.authenticate_plain("a1", "bob", "pw-bob", sasl_ir=sasl_ir)
+                self.assertEqual(tagged, ("a1 NO [REFERRAL imap://bob;AUTH=PLAIN@home.example.test:10143/] "
+                                          + TEXT).encode())
+                check_referral_line(tagged)
+
+    def test_authenticate_login_names_login(self):
+        with self.front.connect() as c:
+            _, tagged = authenticate_login(c, "a1", "bob", "pw-bob")
+        self.assertEqual(tagged, ("a1 NO [REFERRAL imap://bob;AUTH=LOGIN@home.example.test:10143/] "
+                                  + TEXT).encode())
+        check_referral_line(tagged)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
