@@ -34,9 +34,11 @@ struct referral_passdb_module {
     dref::ReferralPassdb* impl;
 };
 
-// Every input of the decision is in the key, so a cached answer is the
-// answer the lookup would give for the same user, listener and client.
-const char kDefaultCacheKey[] = "%{user}\t%{lip}\t%{lport}\t%{secured}\t%{client_id}";
+// Every input of the answer is in the key, so a cached answer is the one
+// the lookup would give: user, listener, TLS and client ID feed decide(),
+// and the mechanism decides between verify_plain answers (referral fields)
+// and credentials-lookup answers (never referral fields, R2221-15).
+const char kDefaultCacheKey[] = "%{user}\t%{lip}\t%{lport}\t%{secured}\t%{mech}\t%{client_id}";
 
 dref::ReferralPassdb* implOf(struct auth_request* request) {
     auto* m = reinterpret_cast<struct referral_passdb_module*>(request->passdb->passdb);
@@ -116,11 +118,12 @@ struct passdb_module_interface referral_passdb_iface = {
 }  // namespace
 
 extern "C" {
-__attribute__((visibility("default"))) extern const char authdb_referral_version[];
+// module-dir.c reads this symbol as a `const char *` variable (not an array).
+__attribute__((visibility("default"))) extern const char* authdb_referral_version;
 __attribute__((visibility("default"))) void authdb_referral_init(struct module* module);
 __attribute__((visibility("default"))) void authdb_referral_deinit(void);
 
-const char authdb_referral_version[] = DOVECOT_ABI_VERSION;
+const char* authdb_referral_version = DOVECOT_ABI_VERSION;
 
 void authdb_referral_init(struct module* /*module*/) {
     i_info("dovecot-referral " DREF_VERSION " (passdb driver referral) loaded");

@@ -78,9 +78,16 @@ enum passdb_result toPassdbResult(PassdbOutcome o) {
 void answer(PendingLookup& p, const PassdbReply& reply) {
     struct auth_request* request = p.request;
     p.request = nullptr;
+    enum passdb_result result = toPassdbResult(reply.outcome);
+    if (result == PASSDB_RESULT_OK) {
+        // The password was checked by the earlier passdb.  Without this,
+        // Dovecot's auth cache would store a hash of the client's password
+        // under our cache key and later offer it as credentials to
+        // CRAM-MD5 and friends; with it, cached entries carry only fields.
+        auth_request_set_field(request, "nopassword", "y", nullptr);
+    }
     for (const auto& field : reply.fields)
         auth_request_set_field(request, field.first.c_str(), field.second.c_str(), nullptr);
-    enum passdb_result result = toPassdbResult(reply.outcome);
     if (reply.noDelay) {
         // Dovecot rolls back the fields of a failed passdb lookup to the
         // last snapshot; take one so `nodelay` survives and the correct-
@@ -192,7 +199,8 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
             e_warning(p->event, "directory: %s", quoteForLog(w, 300).c_str());
         if (result.status == DirectoryStatus::Found && !result.record.home &&
             !result.record.homeError.empty())
-            e_info(p->event, "home server of %s unusable: %s", quoteForLog(result.record.dn, 200).c_str(),
+            e_info(p->event, "home server unusable (entry %s): %s",
+                   quoteForLog(result.record.dn, 200).c_str(),
                    quoteForLog(result.record.homeError, 200).c_str());
 
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
