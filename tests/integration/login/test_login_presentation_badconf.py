@@ -1,0 +1,94 @@
+"""A bad settings file stops the login process before it serves anyone, and
+the log names file, line and key (ARCHITECTURE.md §4, issue 3 item 5).
+
+imap-login loads the plugin in its pre-init, as root, before the chroot; the
+plugin's init reads the settings file and calls i_fatal() on any problem.
+Dovecot's master itself keeps running (login processes are started per
+connection), but no connection is ever greeted: the client sees the socket
+close without a byte, and the log carries
+`imap-login: Fatal: <file>:<line>: <key>: <message>`.
+"""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import socket  # noqa: E402
+
+from test_login_presentation_front import (  # noqa: E402
+    SETTINGS_BASE, PluginFront)
+
+PASSWD = ["alice:{PLAIN}pw-alice::::::"]
+
+
+def first_bytes(front, timeout=20.0):
+    """Connects until the master accepts, and returns what the server sends
+    before it closes (b"" for a login process that died at start)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((front.addr, front.port), timeout=2.0) as s:
+                s.settimeout(5.0)
+                data = b""
+                while True:
+                    try:
+                        chunk = s.recv(4096)
+                    except ConnectionResetError:
+                        break
+                    if not chunk:
+                        break
+                    data += chunk
+                return data
+        except ConnectionRefusedError as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError("master never accepted on %s:%d: %r" % (front.addr, front.port, last))
+
+
+class BadSettings(unittest.TestCase):
+    def refused(self, name, settings_text, suffix, env_path=None):
+        """Starts a front whose settings are bad; asserts that no client is
+        greeted and that the log has "Fatal: <file><suffix>"."""
+        front = PluginFront(name, PASSWD, settings_text)
+        expected_fatal = (env_path or front.settings_path) + suffix
+        if env_path is not None:
+            # Point DOVECOT_REFERRAL_CONFIG somewhere else (missing file).
+            with open(front.instance.conf, "r", encoding="utf-8") as f:
+                conf = f.read()
+            conf = conf.replace("DOVECOT_REFERRAL_CONFIG=%s" % front.settings_path,
+                                "DOVECOT_REFERRAL_CONFIG=%s" % env_path)
+            with open(front.instance.conf, "w", encoding="utf-8") as f:
+                f.write(conf)
+        front.start_unchecked()
+        try:
+            data = first_bytes(front)
+            self.assertEqual(data, b"", "a login process with bad settings greeted: %r" % data)
+            log = front.wait_log("imap-login: Fatal: ")
+            self.assertIn("imap-login: Fatal: " + expected_fatal, log)
+            self.assertNotIn("dovecot-referral 0.1.0 login plugin: settings", log)
+        finally:
+            front.stop()
+
+    def test_unknown_key_names_file_line_key(self):
+        text = SETTINGS_BASE + "referral_text = Go away.\nno_such_key = 1\n"
+        line = text.count("\n")  # the last line
+        self.refused("lp-bad-key", text, ":%d: no_such_key: unknown setting" % line)
+
+    def test_bad_value_names_file_line_key(self):
+        text = "auth_in_url = sometimes\n" + SETTINGS_BASE
+        self.refused("lp-bad-value", text, ":1: auth_in_url: expected star or mechanism")
+
+    def test_ipv6_drain_host_refused_D4(self):
+        text = SETTINGS_BASE + "drain_host = ::1\n"
+        line = text.count("\n")
+        self.refused("lp-bad-drain", text, ":%d: drain_host: " % line)
+
+    def test_missing_file(self):
+        self.refused("lp-bad-missing", SETTINGS_BASE, "",
+                     env_path="/nonexistent/dovecot-referral.conf.ext")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
