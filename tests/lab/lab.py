@@ -272,7 +272,9 @@ class Lab:
 
     def _probe_front(self, front):
         """One local login, so the auth process starts now and loads the
-        passdb driver (a broken driver shows up here, not in the first test)."""
+        passdb driver: a driver that cannot load or rejects its settings
+        (a Fatal in the log) fails the start here, not in the first test.
+        A login that merely fails is only a warning."""
         from imap_client import ImapClient, ImapError
         user = ROLES["LOCAL"]
         try:
@@ -281,6 +283,10 @@ class Lab:
             c.logout()
         except (OSError, ImapError) as e:
             tagged = ("no answer: %s" % e).encode()
+        if lab_process.has_fatal(front.log):
+            raise LabError("the front's auth/login/imap side failed after the plugins loaded "
+                           "(probe login of %s: %s)\n%s"
+                           % (user, tagged.decode("utf-8", "replace"), front.describe()))
         if b" OK" not in tagged[:6]:
             print("lab: WARNING: local login of %s on the front failed: %s\n%s"
                   % (user, tagged.decode("utf-8", "replace"), front.describe()), file=sys.stderr)

@@ -147,7 +147,7 @@ def wait_imap_greeting(addr, port, proc, timeout, describe_failure, fatal_log=No
         if proc is not None and proc.poll() is not None:
             raise LabError("exited with status %d during start-up\n%s"
                            % (proc.returncode, describe_failure()))
-        if fatal_log and _has_fatal(fatal_log):
+        if fatal_log and has_fatal(fatal_log):
             raise LabError("a service failed to start\n%s" % describe_failure())
         try:
             with socket.create_connection((addr, port), timeout=1.0) as s:
@@ -168,7 +168,7 @@ def wait_imap_greeting(addr, port, proc, timeout, describe_failure, fatal_log=No
                    % (addr, port, timeout, last, describe_failure()))
 
 
-def _has_fatal(path):
+def has_fatal(path):
     try:
         with open(path, "rb") as f:
             return b": Fatal: " in f.read()
