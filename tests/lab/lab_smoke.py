@@ -9,6 +9,7 @@ process of it is left.  Exit status 0 only when every check held.
 import argparse
 import imaplib
 import os
+import subprocess
 import sys
 import time
 
@@ -92,8 +93,11 @@ def main():
         lb.stop()
         print("lab stopped in %.2fs" % (time.monotonic() - t0))
     check(pids and not any(lab_process.alive(p) for p in pids), "no daemon pid is alive after stop")
-    left = lab_process.processes_mentioning(os.path.abspath(args.dir) + "/")
+    labdir = os.path.abspath(args.dir) + "/"
+    left = lab_process.processes_mentioning(labdir)
     check(not left, "no slapd/dovecot process names the lab dir (%s)" % left)
+    p = subprocess.run(["pgrep", "-af", labdir], stdout=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode == 1, "pgrep -af %s finds nothing (%r)" % (labdir, p.stdout.strip()))
     check(not os.path.exists(os.path.join(args.dir, "lab.json")), "lab state removed")
     print("lab smoke test passed")
     return 0
