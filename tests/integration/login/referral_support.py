@@ -1,0 +1,129 @@
+"""Shared helpers of the login referral tests (passdb referral; not a test).
+
+- Lab: the ctest lab fixture's environment (lab.env) plus connections that
+  come from a chosen loopback source address.  Dovecot's auth penalty and
+  failure delay are per client IP, so every test that must measure time
+  uses a source address of its own (127.0.1.x; all of 127/8 is loopback).
+- exact expected lines for referrals and failures.
+"""
+import os
+import re
+import socket
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+
+from imap_client import ImapClient, ImapError, quote  # noqa: E402,F401
+
+# Dovecot's fixed texts (login-common), as the client sees them.
+AUTH_FAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed."
+# plugin/auth/passdb_reply.cpp kRejectText: a user whose home server is
+# missing or unusable (D-17).
+REJECT = b"NO [CONTACTADMIN] Your mailbox cannot be reached from this server."
+# conf.d/dovecot-referral.conf.ext default referral_text.
+DEFAULT_REFERRAL_TEXT = b"Your mailbox is on another server."
+
+
+def read_env(path):
+    env = {}
+    with open(path, "r", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            if key.startswith("export "):
+                key = key[len("export "):]
+            import shlex
+            parts = shlex.split(value)
+            env[key] = parts[0] if parts else ""
+    return env
+
+
+_source_counter = [0]
+
+
+def fresh_source():
+    """A loopback source address no other test of this process used:
+    127.0.1.<pid-derived block + counter>."""
+    _source_counter[0] += 1
+    base = (os.getpid() % 25) * 10
+    return "127.0.1.%d" % (1 + (base + _source_counter[0]) % 250)
+
+
+class Lab:
+    def __init__(self):
+        path = os.environ.get("DREF_LAB_ENV")
+        if not path or not os.path.exists(path):
+            raise RuntimeError("DREF_LAB_ENV (%r) missing: run through ctest (fixture lab)" % path)
+        self.env = read_env(path)
+        e = self.env
+        self.front = e["FRONT_ADDR"]
+        self.port = int(e["FRONT_PORT"])          # default listener: proxy policy
+        self.direct = int(e["FRONT_DIRECT_PORT"])  # listener_rule refer
+        self.home1 = e["HOME1_ADDR"]
+        self.home2 = e["HOME2_ADDR"]
+        self.home_port = int(e["HOME_PORT"])
+
+    def user(self, role):
+        return self.env[role + "_USER"], self.env[role + "_PASS"]
+
+    def connect(self, port=None, source=None, timeout=15.0):
+        sock = socket.create_connection((self.front, port or self.port), timeout=timeout,
+                                        source_address=(source or fresh_source(), 0))
+        c = ImapClient(sock, timeout)
+        c.greeting = c.read_line()
+        return c
+
+    def log(self, name="FRONT_LOG"):
+        with open(self.env[name], "r", encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def log_size(self, name="FRONT_LOG"):
+        return os.path.getsize(self.env[name])
+
+    def log_since(self, offset, name="FRONT_LOG"):
+        with open(self.env[name], "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, offset, pattern, name="FRONT_LOG", timeout=10.0):
+        """Waits until the log written since `offset` matches the regex."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            text = self.log_since(offset, name)
+            if rx.search(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError("%r not in %s within %.0fs; new lines:\n%s"
+                                     % (pattern, self.env[name], timeout, text[-3000:]))
+            time.sleep(0.05)
+
+    def referral(self, tag, user, host, port, text=DEFAULT_REFERRAL_TEXT):
+        """The exact tagged referral line (RFC 2221 §4.1, D-3: ;AUTH=*)."""
+        url = b"imap://%s;AUTH=*@%s%s/" % (user.encode(), host.encode(),
+                                           b"" if port == 143 else b":%d" % port)
+        return tag.encode() + b" NO [REFERRAL " + url + b"] " + text
+
+
+def login(c, tag, user, password):
+    """(untagged, tagged, seconds)."""
+    t0 = time.monotonic()
+    untagged, tagged = c.login(tag, user, password)
+    return untagged, tagged, time.monotonic() - t0
+
+
+def send_id(c, tag, name):
+    untagged, tagged = c.command(tag, b'ID ("name" ' + quote(name) + b' "version" "1.0")')
+    assert tagged.startswith(tag.encode() + b" OK"), tagged
+    return untagged
+
+
+def assert_local_login(tagged, tag):
+    assert tagged.startswith(tag.encode() + b" OK [CAPABILITY "), tagged
+    assert tagged.endswith(b"] Logged in"), tagged

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""passdb referral on a private front (127.0.0.20) with a private slapd
+(127.0.0.21): LDAP failover, slapd killed and restarted under a running
+Dovecot, events as metrics, and start-up errors (issue 3).  Everything
+started here is stopped here, also on failure.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from referral_support import (SOURCE_DIR, ImapClient, ImapError, assert_local_login,  # noqa: E402
+                              fresh_source, login, send_id)
+
+import lab_dovecot  # noqa: E402
+import lab_process  # noqa: E402
+import slapd_server  # noqa: E402
+
+FRONT_ADDR = "127.0.0.20"
+SLAPD_ADDR = "127.0.0.21"
+TARGET_ADDR = "127.0.0.23"   # zoe's home: never contacted, only named in the referral
+ERROR_ADDR = "127.0.0.24"    # fronts that must refuse to serve
+DEAD_ADDR = "127.0.0.22"     # first LDAP URI: nothing listens there
+LDAP_TIMEOUT = 2.0
+TARGET_PORT = 10993
+
+LDIF = """dn: ou=people,dc=example,dc=test
+objectClass: organizationalUnit
+ou: people
+
+dn: uid=zoe,ou=people,dc=example,dc=test
+objectClass: inetOrgPerson
+objectClass: inetLocalMailRecipient
+uid: zoe
+cn: Zoe
+sn: Elsewhere
+mailHost: %s
+
+dn: uid=yan,ou=people,dc=example,dc=test
+objectClass: inetOrgPerson
+objectClass: inetLocalMailRecipient
+uid: yan
+cn: Yan
+sn: Here
+mailHost: %s
+""" % (TARGET_ADDR, FRONT_ADDR)
+
+PASSDB = """
+passdb {
+  driver = referral
+  args = %(settings)s
+%(chain)s
+}
+"""
+CHAIN_OK = "  skip = unauthenticated\n  result_internalfail = return-fail"
+
+METRICS = """
+metric dref_referral_decision {
+  filter = event=referral_decision
+  group_by = decision
+}
+metric dref_referral_lookup {
+  filter = event=referral_lookup_finished
+  group_by = result
+}
+"""
+
+
+def build_dir():
+    return os.path.abspath(os.environ.get("DREF_BUILD_DIR") or os.path.join(SOURCE_DIR, "build"))
+
+
+def work_dir(name):
+    base = os.path.join(build_dir(), "referral-tests")
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    d = tempfile.mkdtemp(prefix=name + "-", dir=base)
+    os.chmod(d, 0o755)
+    return d
+
+
+def settings_text(uris, extra=""):
+    return ("ldap_uris = %s\nldap_bind_dn = %s\nldap_bind_password = %s\n"
+            "ldap_timeout = %ds\nldap_connect_timeout = 1s\nldap_reconnect_backoff_max = 1s\n"
+            "user_base = ou=people,dc=example,dc=test\nhome_port = %d\n"
+            "cache_ttl = 1s\nnegative_cache_ttl = 1s\nlocal_names = %s\n"
+            "default_policy = refer\n%s"
+            % (uris, slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD, int(LDAP_TIMEOUT),
+               TARGET_PORT, FRONT_ADDR, extra))
+
+
+class Front:
+    def __init__(self, name, addr, settings, chain=CHAIN_OK, login_plugin=True, extra=""):
+        self.dir = work_dir(name)
+        self.addr = addr
+        self.port = lab_process.pick_port([addr])
+        self.settings = os.path.join(self.dir, "dovecot-referral.conf.ext")
+        with open(self.settings, "w", encoding="utf-8") as f:
+            f.write(settings)
+        os.chmod(self.settings, 0o644)
+        include = PASSDB % {"settings": self.settings, "chain": chain}
+        include += "imap_id_retain = yes\nauth_cache_size = 1M\nauth_cache_ttl = 30s\n"
+        if login_plugin:
+            include += ("login_plugin_dir = %s\nlogin_plugins = referral_login\n"
+                        "import_environment = $import_environment DOVECOT_REFERRAL_CONFIG=%s\n"
+                        % (os.path.join(build_dir(), "plugin", "login"), self.settings))
+        include += extra
+        self.inst = lab_dovecot.DovecotInstance(name, self.dir, addr, self.port,
+                                                [("zoe", "pw-zoe"), ("yan", "pw-yan")])
+        self.inst.prepare(include=include)
+        self.inst.finish_prepare()
+
+    def start(self):
+        self.inst.start()
+
+    def stop(self):
+        left = self.inst.stop()
+        if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        return left
+
+    def connect(self):
+        sock = socket.create_connection((self.addr, self.port), timeout=15,
+                                        source_address=(fresh_source(), 0))
+        c = ImapClient(sock, 15)
+        c.greeting = c.read_line()
+        return c
+
+    def log(self):
+        try:
+            with open(self.inst.log, "r", encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait_log(self, pattern, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log()
+            m = re.search(pattern, text)
+            if m:
+                return m
+            time.sleep(0.1)
+        raise AssertionError("%r not in %s:\n%s" % (pattern, self.inst.log, self.log()[-3000:]))
+
+    def login(self, tag, user, pw, client_id):
+        c = self.connect()
+        try:
+            send_id(c, "i0", client_id)
+            return login(c, tag, user, pw)
+        finally:
+            c.close()
+
+
+def referral(tag, user="zoe"):
+    return (b"%s NO [REFERRAL imap://%s;AUTH=*@%s:%d/] Your mailbox is on another server."
+            % (tag.encode(), user.encode(), TARGET_ADDR.encode(), TARGET_PORT))
+
+
+def unique(prefix):
+    return "%s-%d-%d" % (prefix, os.getpid(), int(time.monotonic() * 1000))
+
+
+class PrivateFrontTest(unittest.TestCase):
+    def setUp(self):
+        self.cleanups = []
+
+    def tearDown(self):
+        for fn in reversed(self.cleanups):
+            fn()
+
+    def start_slapd(self):
+        d = work_dir("slapd")
+        srv = slapd_server.SlapdServer(d, SLAPD_ADDR)
+        ldif = os.path.join(d, "zoe.ldif")
+        with open(ldif, "w", encoding="utf-8") as f:
+            f.write(LDIF)
+        srv.start([ldif])
+        self.cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True)))
+        return srv
+
+    def start_front(self, *args, **kw):
+        front = Front(*args, **kw)
+        self.cleanups.append(front.stop)
+        front.start()
+        return front
+
+    # Issue 3: two URIs, the first dead -> referrals keep working; slapd
+    # killed -> NO [UNAVAILABLE] within ldap_timeout + 1 s; slapd back on
+    # the same port -> referrals resume without restarting Dovecot.  The
+    # events feed Dovecot metrics (category referral).
+    def test_failover_restart_and_metrics(self):
+        srv = self.start_slapd()
+        dead = "ldap://%s:%d" % (DEAD_ADDR, lab_process.pick_port([DEAD_ADDR]))
+        front = self.start_front("pfront", FRONT_ADDR, settings_text("%s %s" % (dead, srv.uri)),
+                                 extra=METRICS)
+        for i in range(3):
+            tag = "f%d" % i
+            _, tagged, secs = front.login(tag, "zoe", "pw-zoe", unique("dref-failover"))
+            self.assertEqual(tagged, referral(tag))
+            self.assertLess(secs, LDAP_TIMEOUT + 1.0)
+        _, tagged, _ = front.login("y1", "yan", "pw-yan", unique("dref-local"))
+        assert_local_login(tagged, "y1")
+
+        srv.kill()
+        time.sleep(1.5)  # directory cache_ttl = 1s
+        _, tagged, secs = front.login("k1", "zoe", "pw-zoe", unique("dref-down"))
+        self.assertTrue(tagged.startswith(b"k1 NO [UNAVAILABLE] "), tagged)
+        self.assertLess(secs, LDAP_TIMEOUT + 1.0)
+
+        srv.start()
+        deadline = time.monotonic() + 20
+        while True:
+            _, tagged, _ = front.login("k2", "zoe", "pw-zoe", unique("dref-back"))
+            if tagged == referral("k2") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(tagged, referral("k2"))
+        self.assertNotRegex(front.log(), r"killed with signal|(auth|imap-login): (Fatal|Panic)")
+
+        p = subprocess.run(["doveadm", "-c", front.inst.conf, "stats", "dump"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        dump = p.stdout.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, dump)
+        counts = {}
+        for line in dump.splitlines()[1:]:
+            cols = line.split("\t")
+            if len(cols) > 1 and cols[0].startswith("dref_referral_"):
+                counts[cols[0]] = int(cols[1])
+        self.assertGreaterEqual(counts.get("dref_referral_decision_refer", 0), 4, dump)
+        self.assertGreaterEqual(counts.get("dref_referral_decision_local", 0), 1, dump)
+        self.assertGreaterEqual(counts.get("dref_referral_decision_tempfail", 0), 1, dump)
+        self.assertGreaterEqual(counts.get("dref_referral_lookup_found", 0), 5, dump)
+        self.assertGreaterEqual(counts.get("dref_referral_lookup_unavailable", 0), 1, dump)
+        # Events and logs never carry the password.
+        self.assertNotIn("pw-zoe", front.log())
+
+    # Settings errors stop the auth process with <file>:<line>: <key>: <message>;
+    # so does a passdb chain that would be unsafe.  No login succeeds.
+    def test_startup_errors_are_fatal_with_location(self):
+        cases = [
+            (settings_text("ldap://%s:389" % SLAPD_ADDR).replace(
+                "ldap_timeout = %ds" % int(LDAP_TIMEOUT), "ldap_timeout = soon"), CHAIN_OK,
+             r"auth: Fatal: passdb referral: (?P<f>\S+):4: ldap_timeout: "),
+            (settings_text("ldap://%s:389" % SLAPD_ADDR) + "no_such_key = 1\n", CHAIN_OK,
+             r"auth: Fatal: passdb referral: (?P<f>\S+):13: no_such_key: "),
+            (settings_text("ldap://%s:389" % SLAPD_ADDR), "  result_internalfail = return-fail",
+             r"auth: Fatal: passdb referral \(service default\): needs skip = unauthenticated"),
+            (settings_text("ldap://%s:389" % SLAPD_ADDR), "  skip = unauthenticated",
+             r"auth: Fatal: passdb referral \(service default\): needs result_internalfail = "
+             r"return-fail"),
+        ]
+        for settings, chain, pattern in cases:
+            front = Front("pbad", ERROR_ADDR, settings, chain=chain, login_plugin=False)
+            try:
+                front.start()
+                c = front.connect()
+                try:
+                    _, tagged = c.login("b1", "yan", "pw-yan", timeout=20)
+                except ImapError:
+                    tagged = b""
+                finally:
+                    c.close()
+                self.assertFalse(tagged.startswith(b"b1 OK"), tagged)
+                m = front.wait_log(pattern)
+                if "f" in m.groupdict():
+                    self.assertEqual(m.group("f"), front.settings)
+            finally:
+                self.assertFalse(front.stop(), "processes left after stop")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

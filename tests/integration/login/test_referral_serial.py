@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Login referral tests that disturb the shared lab and put it back
+(ctest RUN_SERIAL): a stalled directory, and directory entries changed
+while Dovecot runs.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from referral_support import AUTH_FAILED, Lab, assert_local_login, login, send_id  # noqa: E402
+
+# tests/lab/conf/dovecot-referral.conf.ext.in
+LDAP_TIMEOUT = 2.0
+DIRECTORY_CACHE_TTL = 2.0
+
+
+def unique(prefix):
+    return "%s-%d-%d" % (prefix, os.getpid(), int(time.monotonic() * 1000))
+
+
+class SerialReferralTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+
+    def ldap(self, tool, ldif):
+        e = self.lab.env
+        p = subprocess.run([tool, "-x", "-H", e["LDAP_URI"], "-D", e["LDAP_ADMIN_DN"],
+                            "-w", e["LDAP_ADMIN_PW"]], input=ldif.encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def refer_line(self, tag, user, pw, port, client_id):
+        c = self.lab.connect(port)
+        try:
+            send_id(c, "i0", client_id)
+            return login(c, tag, user, pw)
+        finally:
+            c.close()
+
+    # Issue 3 "done when": slapd stopped -> NO [UNAVAILABLE] within
+    # ldap_timeout + 1 s, nothing crashes; slapd back -> referrals resume
+    # without restarting Dovecot.  A wrong password during the outage is
+    # still the plain failure (R2221-15).
+    def test_stalled_directory_tempfails_then_recovers(self):
+        alice, pw = self.lab.user("HOME1")
+        carol, cpw = self.lab.user("LOCAL")
+        pgid = int(self.lab.env["SLAPD_PID"])
+        offset = self.lab.log_size()
+        front_pid = int(self.lab.env["FRONT_PID"])
+        time.sleep(DIRECTORY_CACHE_TTL + 0.5)  # nothing of alice/carol left in the directory cache
+        os.killpg(pgid, signal.SIGSTOP)
+        try:
+            for user, password in ((alice, pw), (carol, cpw)):
+                _, tagged, secs = self.refer_line("o1", user, password, self.lab.direct,
+                                                  unique("dref-outage"))
+                self.assertTrue(tagged.startswith(b"o1 NO [UNAVAILABLE] "), tagged)
+                self.assertNotIn(b"REFERRAL", tagged)
+                self.assertLess(secs, LDAP_TIMEOUT + 1.0, "%s: %.2fs" % (user, secs))
+            _, tagged, _ = self.refer_line("o2", alice, "wrong", self.lab.direct, unique("dref-o"))
+            self.assertEqual(tagged, b"o2 " + AUTH_FAILED)
+        finally:
+            os.killpg(pgid, signal.SIGCONT)
+        deadline = time.monotonic() + 20
+        expected = None
+        while time.monotonic() < deadline:
+            _, tagged, _ = self.refer_line("o3", alice, pw, self.lab.direct, unique("dref-back"))
+            expected = self.lab.referral("o3", alice, self.lab.home1, self.lab.home_port)
+            if tagged == expected:
+                break
+            time.sleep(0.5)
+        self.assertEqual(tagged, expected, "referrals did not resume after slapd came back")
+        text = self.lab.log_since(offset)
+        self.assertNotIn("killed with signal", text)
+        self.assertNotRegex(text, r"(auth|imap-login): (Fatal|Panic)")
+        os.kill(front_pid, 0)  # the same Dovecot master is still running
+
+    # R2221-3, D-11: a home server given by one of this server's names is
+    # local; the same entry pointing at home1 is referred (the test can fail).
+    def test_home_named_as_this_server_is_local_R2221_3_D11(self):
+        user, pw = self.lab.user("UNLISTED")
+        base = self.lab.env["LDAP_BASE"]
+        dn = "uid=%s,ou=people,%s" % (user, base)
+        rc, out = self.ldap("ldapadd", "dn: %s\nobjectClass: inetOrgPerson\n"
+                                       "objectClass: inetLocalMailRecipient\nuid: %s\ncn: %s\n"
+                                       "sn: Byname\nmailHost: front.lab.test\n" % (dn, user, user))
+        self.assertEqual(rc, 0, out)
+        try:
+            time.sleep(DIRECTORY_CACHE_TTL + 0.5)  # negative cache entry of the unlisted user
+            _, tagged, _ = self.refer_line("n1", user, pw, self.lab.direct, unique("dref-byname"))
+            assert_local_login(tagged, "n1")
+            rc, out = self.ldap("ldapmodify", "dn: %s\nchangetype: modify\nreplace: mailHost\n"
+                                              "mailHost: %s\n" % (dn, self.lab.home1))
+            self.assertEqual(rc, 0, out)
+            time.sleep(DIRECTORY_CACHE_TTL + 0.5)
+            _, tagged, _ = self.refer_line("n2", user, pw, self.lab.direct, unique("dref-byname"))
+            self.assertEqual(tagged, self.lab.referral("n2", user, self.lab.home1,
+                                                       self.lab.home_port))
+        finally:
+            self.ldap("ldapdelete", dn + "\n")
+            time.sleep(DIRECTORY_CACHE_TTL + 0.5)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
