@@ -1,5 +1,8 @@
 // Per-client overrides (DOVECOT-NOTES §1.2, the vlast/module_context pattern):
 //  - v.auth_result rewrites the tagged login referral (RFC 2221 §4.1);
+//  - v.sasl_check_login answers a local login that the passdb marked with a
+//    bare `host` (no nologin, no proxy) with OK [REFERRAL ...] (R2221-10,
+//    docs/ok-referral.md);
 //  - v.create / v.notify_auth_ready answer every connection with the drain
 //    greeting (RFC 2221 §4.2) when drain_host is set.
 // Every entry point is noexcept and catches everything: no C++ exception may
@@ -18,9 +21,11 @@ extern "C" {
 #include "login-common.h"
 #include "client-common.h"
 #include "imap-login-client.h"
+#include "strnum.h"
 }
 
 #include "login_reply.h"
+#include "response_text.h"
 
 namespace {
 
@@ -30,6 +35,9 @@ struct ReferralLoginClient {
     struct timeout* to_drain;
     unsigned int drain_flush_tries;
     bool draining;
+    // The tagged OK [REFERRAL ...] of a local login has been sent; the
+    // command must not get a second tagged completion.
+    bool ok_referral_sent;
 };
 
 MODULE_CONTEXT_DEFINE_INIT(referral_login_client_module, &login_module_register);
@@ -87,6 +95,17 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
 void referralAuthResult(struct client* client, enum client_auth_result result,
                         const struct client_auth_reply* reply, const char* text) noexcept {
     ReferralLoginClient* ctx = contextOf(client);
+    if (ctx->ok_referral_sent) {
+        // After our tagged OK only the hand-off to the imap process can
+        // still fail (mail_max_userip_connections, master or userdb
+        // failure); Dovecot then destroys the client.  Say it untagged.
+        if (result != CLIENT_AUTH_RESULT_SUCCESS) {
+            ctx->ok_referral_sent = false;
+            client_send_reply_code(client, IMAP_CMD_REPLY_BYE, "UNAVAILABLE",
+                                   text != nullptr && text[0] != '\0' ? text : "Login failed.");
+        }
+        return;
+    }
     const bool referral = result == CLIENT_AUTH_RESULT_REFERRAL_NOLOGIN ||
                           result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS;
     if (!referral || reply == nullptr || g_config == nullptr) {
@@ -102,6 +121,88 @@ void referralAuthResult(struct client* client, enum client_auth_result result,
         e_error(client->event, "login referral failed: unknown exception");
         client_send_reply_code(client, IMAP_CMD_REPLY_NO, "UNAVAILABLE", "Internal error.");
     }
+}
+
+const char* passdbField(struct client* client, const char* key) {
+    if (client->auth_passdb_args == nullptr) return nullptr;
+    const size_t len = strlen(key);
+    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
+        if (strncmp(*arg, key, len) == 0 && (*arg)[len] == '=') return *arg + len + 1;
+    }
+    return nullptr;
+}
+
+// The imap process writes "<tag> OK [CAPABILITY ...] Logged in" itself
+// (imap/main.c client_send_login_reply()), with the tag it finds in
+// master_data_prefix ("<0|1><tag>\0", imap-login's imap_client_auth_begin()).
+// With the tag replaced by "*" that line becomes the untagged
+// "* OK [CAPABILITY ...] Logged in" after our tagged OK [REFERRAL ...]:
+// exactly one tagged completion, no CAPABILITY code on it (D-13, R3501-3).
+void untagImapLoginReply(struct client* client) {
+    const unsigned char flag =
+        client->master_data_prefix_len > 0 ? client->master_data_prefix[0] : '0';
+    auto* prefix = static_cast<unsigned char*>(i_malloc(3));
+    prefix[0] = flag;
+    prefix[1] = '*';
+    prefix[2] = '\0';
+    i_free(client->master_data_prefix);
+    client->master_data_prefix = prefix;
+    client->master_data_prefix_len = 3;
+}
+
+// RFC 2221 §4.1 "OK [REFERRAL ...]": the user is logged in here (public
+// mailboxes), the personal ones are elsewhere.  Called by Dovecot after a
+// successful authentication and before the connection is handed to the imap
+// process, only when the passdb set neither nologin nor proxy.  A passdb
+// `host` in that case is Dovecot's own way of asking for an OK referral
+// (client_auth_handle_reply()'s REFERRAL_SUCCESS branch, which 2.3.19.1
+// never reaches).
+void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
+    const char* host = passdbField(client, "host");
+    if (host == nullptr) return;
+    if (client->auth_anonymous && !login_binary->anonymous_login_acceptable) return;
+    dref::LoginReferralFacts facts;
+    facts.command = commandOf(client);
+    facts.mechanism = orEmpty(client->auth_mech_name);
+    facts.user = orEmpty(passdbField(client, "destuser"));
+    if (facts.user.empty()) facts.user = orEmpty(client->virtual_user);
+    facts.host = host;
+    facts.reason = orEmpty(passdbField(client, "reason"));
+    const char* port = passdbField(client, "port");
+    unsigned int portNumber = 143;
+    if (port != nullptr && (str_to_uint(port, &portNumber) < 0 || portNumber == 0 ||
+                            portNumber > 65535)) {
+        e_error(client->event, "no OK referral: invalid passdb port \"%s\"",
+                dref::quoteForLog(port).c_str());
+        return;
+    }
+    facts.port = static_cast<uint16_t>(portNumber);
+    dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);
+    if (!out.referral) {
+        // The login itself succeeded: serve it locally, without the hint.
+        e_error(client->event, "%s; logging in locally without OK referral", out.log.c_str());
+        return;
+    }
+    e_info(client->event, "OK %s", out.log.c_str());
+    client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
+    untagImapLoginReply(client);
+    ctx->ok_referral_sent = true;
+}
+
+bool referralSaslCheckLogin(struct client* client) noexcept {
+    ReferralLoginClient* ctx = contextOf(client);
+    if (ctx->module_ctx.super.sasl_check_login != nullptr &&
+        !ctx->module_ctx.super.sasl_check_login(client))
+        return false;
+    if (g_config == nullptr) return true;
+    try {
+        sendOkReferral(client, ctx);
+    } catch (const std::exception& e) {
+        e_error(client->event, "OK referral failed, logging in locally: %s", e.what());
+    } catch (...) {
+        e_error(client->event, "OK referral failed, logging in locally: unknown exception");
+    }
+    return true;
 }
 
 void drainClose(struct client* client) noexcept {
@@ -149,6 +250,7 @@ void referralClientAllocated(struct client* client) noexcept {
     ctx->module_ctx.super = *v;
     client->vlast = &ctx->module_ctx.super;
     v->auth_result = referralAuthResult;
+    v->sasl_check_login = referralSaslCheckLogin;
     if (g_config != nullptr && !g_config->drainGreeting.empty()) {
         v->create = referralCreate;
         v->notify_auth_ready = referralNotifyAuthReady;

@@ -6,9 +6,9 @@ referred user (`nologin host= port= destuser= reason= nodelay`), so this test
 pins what the plugin writes on the wire for every shape of input.  Exact
 bytes are asserted.
 
-Requirements: R2221-1, R2221-5, R2221-7, R2221-9, R2221-12, R2221-14,
+Requirements: R2221-1, R2221-5, R2221-10, R2221-7, R2221-9, R2221-12, R2221-14,
 R2221-15, R5092-1, R5092-6, R5092-11, R3501-1, R3501-2, D-1, D-2, D-3, D-4,
-D-12, D-14, D-17.
+D-12, D-13, D-14, D-17.
 """
 import base64
 import os
@@ -37,9 +37,10 @@ PASSWD = [
     # The same referral without nodelay: a referral is a successful passdb
     # lookup with nologin, so no failure delay applies either way (D-14).
     "plain:{PLAIN}pw-plain::::::nologin=y host=home.example.test port=10143",
-    # host without nologin/proxy: Dovecot 2.3.19.1 ignores host and logs in
-    # locally (docs/ok-referral.md: REFERRAL_SUCCESS is unreachable).
+    # host without nologin/proxy: Dovecot 2.3.19.1 alone ignores host and
+    # logs in locally; the plugin adds the OK referral (docs/ok-referral.md).
     "hostonly:{PLAIN}pw-hostonly::::::host=home.example.test port=10143",
+    "hostonlyv6:{PLAIN}pw-hostonlyv6::::::host=::1",
 ]
 
 FAST = 0.5   # a referral answers well within this (D-14)
@@ -194,14 +195,49 @@ class StarFront(unittest.TestCase):
             self.assertIn(b" LOGIN-REFERRALS ", untagged[0] + b" ")
             self.assertNotIn(b"AUTH=PLAIN", untagged[0])
 
-    def test_host_without_nologin_logs_in_locally(self):
-        # Evidence for docs/ok-referral.md: Dovecot 2.3.19.1 never reaches
-        # CLIENT_AUTH_RESULT_REFERRAL_SUCCESS, the login is local.
+    def test_host_without_nologin_is_ok_referral_R2221_10_D13(self):
+        # A bare passdb host (no nologin, no proxy) is a local login with an
+        # OK referral (docs/ok-referral.md).  Exactly one tagged completion,
+        # without a CAPABILITY code; Dovecot's own "Logged in" line follows
+        # untagged; the session is authenticated here.
         with self.front.connect() as c:
-            _, tagged = c.login("a1", "hostonly", "pw-hostonly")
+            untagged, tagged = c.login("a1", "hostonly", "pw-hostonly")
+            self.assertEqual(untagged, [])
+            self.assertEqual(tagged, ("a1 OK [REFERRAL imap://hostonly;AUTH=*@home.example.test:10143/] "
+                                      + TEXT).encode())
+            check_referral_line(tagged)
+            untagged, tagged = c.command("n1", "NOOP")
+            self.assertTrue(tagged.startswith(b"n1 OK NOOP completed"), tagged)
+            self.assertTrue(untagged and untagged[0].startswith(b"* OK [CAPABILITY IMAP4rev1 "), untagged)
+            self.assertTrue(untagged[0].endswith(b"] Logged in"), untagged)
+            self.assertIn(b" LOGIN-REFERRALS ", untagged[0])
+            self.assertFalse([u for u in untagged if u.startswith(b"a1 ")], untagged)
+            _, tagged = c.command("s1", "SELECT INBOX")
+            self.assertTrue(tagged.startswith(b"s1 OK [READ-WRITE]"), tagged)
+        self.front.wait_log("OK login referral to imap://hostonly;AUTH=*@home.example.test:10143/")
+
+    def test_ok_referral_with_untagged_capability_client_D13(self):
+        # A client that asked CAPABILITY first gets Dovecot's capabilities
+        # untagged ("* CAPABILITY" + "* OK Logged in"), still after the one
+        # tagged OK [REFERRAL ...].
+        with self.front.connect() as c:
+            c.command("c1", "CAPABILITY")
+            _, tagged = c.authenticate_plain("a1", "hostonly", "pw-hostonly", sasl_ir=False)
+            self.assertEqual(tagged, ("a1 OK [REFERRAL imap://hostonly;AUTH=*@home.example.test:10143/] "
+                                      + TEXT).encode())
+            untagged, tagged = c.command("n1", "NOOP")
+            self.assertTrue(tagged.startswith(b"n1 OK"), tagged)
+            self.assertTrue(untagged[0].startswith(b"* CAPABILITY IMAP4rev1 "), untagged)
+            self.assertEqual(untagged[1], b"* OK Logged in")
+
+    def test_ok_referral_unusable_host_logs_in_without_url_D4(self):
+        with self.front.connect() as c:
+            untagged, tagged = c.login("a1", "hostonlyv6", "pw-hostonlyv6")
+            self.assertEqual(untagged, [])
             self.assertTrue(tagged.startswith(b"a1 OK [CAPABILITY "), tagged)
-            self.assertTrue(tagged.endswith(b"] Logged in"), tagged)
             self.assertNotIn(b"[REFERRAL", tagged)
+        self.front.wait_log("host \"::1\" refused (host is not a DNS name or IPv4 address); "
+                            "logging in locally without OK referral")
 
 
 class MechanismFront(unittest.TestCase):
