@@ -73,7 +73,8 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
         p->io_ = io_add(p->directory_->eventFd(), IO_READ, onReadable, p);
     }
     g_process = p;
-    i_debug("dovecot-referral " DREF_VERSION " imap plugin: settings %s", path.c_str());
+    e_debug(user->event, "dovecot-referral " DREF_VERSION " imap plugin: settings %s",
+            path.c_str());
     return g_process;
 }
 

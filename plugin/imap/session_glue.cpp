@@ -52,6 +52,7 @@ std::unordered_map<struct client*, SessionGlue*> g_byClient;
 std::unordered_map<struct mail_user*, SessionGlue*> g_byUser;
 int g_bypassDepth = 0;
 constexpr size_t kMaxWarningLines = 20;
+constexpr int kGuardSlackMs = 1000;
 
 int64_t nowUs() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -110,7 +111,7 @@ void onLookupTimeout(void* context) {
     g->session->tableUnavailable(nowMs());
     e_warning(g->event,
               "remote mailboxes: directory did not answer within %d ms; %s",
-              g->session->settings().directory.timeoutMs,
+              g->session->settings().directory.timeoutMs + kGuardSlackMs,
               first ? "serving local mailboxes only, remote names are unknown in this session "
                       "until the directory answers"
                     : "keeping the previous table");
@@ -171,7 +172,9 @@ void startLookup(SessionGlue* g) {
                 resumeParked(g);
             }
         });
-    int guardMs = g->session->settings().directory.timeoutMs + 1000;
+    // The directory fails a search itself after ldap_timeout; the guard only
+    // covers a directory that never calls back.
+    int guardMs = g->session->settings().directory.timeoutMs + kGuardSlackMs;
     g->guard = timeout_add(guardMs, onLookupTimeout, g);
 }
 
@@ -219,6 +222,7 @@ void commandPost(struct client_command_context* cmd) {
     if (g == nullptr) return;
     g->currentCommand.clear();
     g->currentToken = nullptr;
+    g->lastLogged.clear();
 }
 
 void clientDestroy(struct client* client, const char* reason) {

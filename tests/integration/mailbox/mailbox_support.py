@@ -1,0 +1,149 @@
+"""Helpers of the mailbox referral tests (RFC 2193; plugin/imap).  Not a test.
+
+The tests run against the ctest lab fixture (DREF_LAB_ENV -> lab.env): the
+front serves carol (LOCAL_USER, mailHost = the front) and dave (UNLISTED_USER,
+not in the directory) locally, with the imap plugin loaded.  The directory
+lists the shared remote mailboxes Shared/Projects and Shared/Büro on home2
+(visible to everyone) and carol's personal Archive/2019 on home1 (visible to
+carol only), plus hostile entries that must never reach the wire.
+"""
+import os
+import re
+import shlex
+import socket
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
+
+from imap_client import ImapClient, Literal, quote  # noqa: E402,F401
+from lab_dovecot import mutf7_encode  # noqa: E402,F401
+
+# conf.d/dovecot-referral.conf.ext default mailbox_referral_text.  Dovecot
+# puts its command timing before the final '.' of every tagged line.
+REFERRAL_TEXT = b"Remote mailbox"
+TIMING = rb" \(\d+\.\d{3} \+ \d+\.\d{3}(?: \+ \d+\.\d{3})? secs\)\.$"
+BUERO = "Shared/B\u00fcro"            # SHARED_MAILBOX_UTF8
+BUERO_WIRE = b"Shared/B&APw-ro"       # the same name in modified UTF-7
+
+
+def read_env(path):
+    env = {}
+    with open(path, "r", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#") or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            if key.startswith("export "):
+                key = key[len("export "):]
+            parts = shlex.split(value)
+            env[key] = parts[0] if parts else ""
+    return env
+
+
+class Lab:
+    def __init__(self):
+        path = os.environ.get("DREF_LAB_ENV")
+        if not path or not os.path.exists(path):
+            raise RuntimeError("DREF_LAB_ENV (%r) missing: run through ctest (fixture lab)" % path)
+        self.env = read_env(path)
+        e = self.env
+        self.front = e["FRONT_ADDR"]
+        self.port = int(e["FRONT_PORT"])
+        self.home1 = e["HOME1_ADDR"]
+        self.home2 = e["HOME2_ADDR"]
+        self.home_port = int(e["HOME_PORT"])
+
+    def user(self, role):
+        return self.env[role + "_USER"], self.env[role + "_PASS"]
+
+    def connect(self, host=None, port=None, timeout=15.0):
+        sock = socket.create_connection((host or self.front, port or self.port), timeout=timeout)
+        c = ImapClient(sock, timeout)
+        c.greeting = c.read_line()
+        return c
+
+    def session(self, role="LOCAL", tag="l1"):
+        """A logged-in front session of a locally served user; returns
+        (client, tagged login line)."""
+        user, password = self.user(role)
+        c = self.connect()
+        _, tagged = c.login(tag, user, password)
+        if not tagged.startswith(tag.encode() + b" OK"):
+            c.close()
+            raise AssertionError("login of %s on the front failed: %r" % (user, tagged))
+        return c, tagged
+
+    def url(self, user, host, mailbox_utf8):
+        """The exact referral URL the plugin must build (RFC 5092, D-12)."""
+        port = "" if self.home_port == 143 else ":%d" % self.home_port
+        enc = urllib.parse.quote(mailbox_utf8.encode("utf-8"), safe="/!$'()*+,&=:@-._~")
+        return ("imap://%s;AUTH=*@%s%s/%s" % (user, host, port, enc)).encode()
+
+    # -- logs
+    def log_size(self, name="FRONT_LOG"):
+        return os.path.getsize(self.env[name])
+
+    def log_since(self, offset, name="FRONT_LOG"):
+        with open(self.env[name], "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, offset, pattern, name="FRONT_LOG", timeout=10.0):
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            text = self.log_since(offset, name)
+            if rx.search(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError("%r not in %s within %.0fs; new lines:\n%s"
+                                     % (pattern, self.env[name], timeout, text[-3000:]))
+            time.sleep(0.05)
+
+
+def referral_rx(tag, *urls):
+    """The exact tagged referral line, timing aside (R2193-4, R2193-5)."""
+    body = tag.encode() + b" NO [REFERRAL " + b" ".join(urls) + b"] " + REFERRAL_TEXT
+    return re.compile(re.escape(body) + TIMING)
+
+
+def assert_referral(testcase, tagged, tag, *urls):
+    testcase.assertRegex(tagged, referral_rx(tag, *urls))
+
+
+def assert_clean_wire(testcase, lines):
+    """Nothing a hostile directory entry carries ever reaches the client."""
+    for line in lines:
+        testcase.assertNotIn(b"\r", line)
+        testcase.assertNotIn(b"\n", line)
+        testcase.assertNotIn(b"\0", line)
+        for bad in (b"evil", b"Evil", b"HostileURL", b"BYE injected", b"LLLLLLLL"):
+            testcase.assertNotIn(bad, line)
+
+
+def select_inbox_works(testcase, c, tag):
+    """R2193-20: the home connection stays usable after a referral."""
+    untagged, tagged = c.command(tag, "SELECT INBOX")
+    testcase.assertTrue(tagged.startswith(tag.encode() + b" OK [READ-WRITE] Select completed"),
+                        tagged)
+    return untagged
+
+
+def list_names(untagged, kind=b"LIST"):
+    """Mailbox names (wire form) of * LIST / * LSUB lines."""
+    names = []
+    rx = re.compile(rb'^\* ' + kind + rb' \(([^)]*)\) "(.)" (.*)$')
+    for line in untagged:
+        m = rx.match(line)
+        if m:
+            name = m.group(3)
+            if name.startswith(b'"') and name.endswith(b'"'):
+                name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+            names.append((name, m.group(1)))
+    return names
