@@ -151,6 +151,17 @@ public:
         return id;
     }
 
+    uint64_t defer(std::function<void()> fn) override {
+        const uint64_t id = nextId_++;
+        callbacks_.emplace(id, [fn = std::move(fn)](SearchResult&&) { fn(); });
+        {
+            std::lock_guard<std::mutex> lock(shared_->mutex);
+            shared_->completions.push_back(Completion{id, SearchResult{}});
+        }
+        shared_->callerReady.signal();
+        return id;
+    }
+
     void cancel(uint64_t id) override {
         if (callbacks_.erase(id) == 0) return;
         {

@@ -75,6 +75,9 @@ struct SearchResult {
     std::vector<Entry> entries;
     std::string server;           // URI that answered (for logs)
     int64_t elapsedUs = 0;
+    // The server stopped at SearchRequest::sizeLimit (rc 4): status is Error
+    // and `entries` holds what arrived before the limit.
+    bool sizeLimitExceeded = false;
 };
 
 const char* resultStatusName(ResultStatus s);
@@ -107,6 +110,12 @@ public:
     virtual uint64_t search(SearchRequest request, SearchCallback callback) = 0;
     // The callback will not run.  Safe to call from within a callback.
     virtual void cancel(uint64_t id) = 0;
+
+    // Runs `fn` from the next process() call (the descriptor becomes readable
+    // at once), in order with search callbacks.  For answers known without a
+    // search (a cache hit) that must still not run inside the caller's call.
+    // Cancellable with cancel(id).
+    virtual uint64_t defer(std::function<void()> fn) = 0;
 
     virtual size_t pending() const = 0;
     virtual ClientStats stats() const = 0;

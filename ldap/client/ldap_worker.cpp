@@ -75,8 +75,10 @@ bool Worker::pullShared() {
     return true;
 }
 
-void Worker::complete(uint64_t id, Pending& p, ResultStatus status, std::string error) {
+void Worker::complete(uint64_t id, Pending& p, ResultStatus status, std::string error,
+                      bool sizeLimitExceeded) {
     SearchResult r;
+    r.sizeLimitExceeded = sizeLimitExceeded;
     r.status = status;
     r.error = std::move(error);
     r.entries = std::move(p.entries);
@@ -239,13 +241,14 @@ void Worker::onSearchDone(int msgid, int rc, std::string&& diagnostic) {
         return;
     }
     ResultStatus status = ResultStatus::Error;
+    const bool sizeLimit = (rc == LDAP_SIZELIMIT_EXCEEDED);
     if (rc == LDAP_SUCCESS) {
         status = ResultStatus::Ok;
         diagnostic.clear();
     } else if (rc == LDAP_NO_SUCH_OBJECT) {
         status = ResultStatus::NoSuchObject;
     }
-    complete(id, pit->second, status, std::move(diagnostic));
+    complete(id, pit->second, status, std::move(diagnostic), sizeLimit);
     pending_.erase(pit);
 }
 

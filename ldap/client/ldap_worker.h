@@ -40,7 +40,8 @@ private:
     int pollTimeoutMs(Clock::time_point now) const;
     bool hasUnsent() const;
     bool stopRequested();
-    void complete(uint64_t id, Pending& p, ResultStatus status, std::string error);
+    void complete(uint64_t id, Pending& p, ResultStatus status, std::string error,
+                  bool sizeLimitExceeded = false);
     void bumpStat(uint64_t ClientStats::*field);
 
     void onEntry(int msgid, Entry&& entry) override;

@@ -1,0 +1,318 @@
+// Directory: user and remote-mailbox lookups on ldap::Client with a TTL
+// cache.  Everything here runs on the caller's thread; the only concurrency
+// is inside ldap::Client.  Answers, cached or not, always arrive through
+// the client's process(), never from inside lookupUser() and friends.
+#include "directory.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <unordered_map>
+
+#include "entry_mapping.h"
+#include "ttl_cache.h"
+
+namespace dref {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t usSince(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+ldap::ClientSettings clientSettings(const DirectorySettings& d) {
+    ldap::ClientSettings c;
+    c.uris = d.uris;
+    c.bindDn = d.bindDn;
+    c.bindPassword = d.bindPassword;
+    c.saslMech = d.saslMech;
+    c.startTls = d.startTls;
+    c.tlsCaFile = d.tlsCaFile;
+    c.tlsRequireCert = d.tlsRequireCert;
+    c.connectTimeoutMs = d.connectTimeoutMs;
+    c.timeoutMs = d.timeoutMs;
+    c.backoffMaxMs = d.backoffMaxMs;
+    c.backoffMinMs = std::min(c.backoffMinMs, std::max(1, d.backoffMaxMs));
+    c.chaseReferrals = d.chaseReferrals;
+    return c;
+}
+
+bool parseScope(const std::string& text, ldap::Scope* scope) {
+    if (text == "base") *scope = ldap::Scope::Base;
+    else if (text == "one" || text == "onelevel") *scope = ldap::Scope::OneLevel;
+    else if (text == "sub" || text == "subtree") *scope = ldap::Scope::Subtree;
+    else return false;
+    return true;
+}
+
+std::string failureText(const ldap::SearchResult& r) {
+    std::string text = ldap::resultStatusName(r.status);
+    if (!r.error.empty()) text += ": " + r.error;
+    return text;
+}
+
+class DirectoryImpl final : public Directory {
+public:
+    DirectoryImpl(const DirectorySettings& s, ldap::Scope userScope,
+                  std::unique_ptr<ldap::Client> client)
+        : s_(s), userScope_(userScope), client_(std::move(client)),
+          users_(s.cacheSize), mailboxes_(s.cacheSize) {
+        for (const std::string* a : {&s.homeServerAttribute, &s.homeUrlAttribute,
+                                     &s.policyAttribute, &s.referralUserAttribute}) {
+            if (!a->empty() &&
+                std::find(userAttributes_.begin(), userAttributes_.end(), *a) == userAttributes_.end()) {
+                userAttributes_.push_back(*a);
+            }
+        }
+        if (userAttributes_.empty()) userAttributes_.push_back("1.1");  // RFC 4511: no attributes
+    }
+
+    int eventFd() const override { return client_->eventFd(); }
+    void process() override { client_->process(); }
+
+    uint64_t lookupUser(const std::string& loginName,
+                        std::function<void(UserLookupResult&&)> callback) override {
+        const uint64_t id = nextId_++;
+        ops_[id];
+        fetchUser(id, loginName, [this, id, callback = std::move(callback)](UserLookupResult&& r) {
+            ops_.erase(id);
+            callback(std::move(r));
+        });
+        return id;
+    }
+
+    uint64_t lookupRemoteMailboxes(const std::string& loginName,
+                                   std::function<void(MailboxLookupResult&&)> callback) override {
+        const uint64_t id = nextId_++;
+        ops_[id];
+        auto deliver = [this, id, callback = std::move(callback)](MailboxLookupResult&& r) {
+            ops_.erase(id);
+            callback(std::move(r));
+        };
+        const auto start = Clock::now();
+        if (const MailboxLookupResult* hit = mailboxes_.get(loginName, start)) {
+            ++stats_.cacheHits;
+            MailboxLookupResult copy = *hit;
+            copy.fromCache = true;
+            copy.elapsedUs = 0;
+            track(id, client_->defer([deliver, copy = std::move(copy)]() mutable {
+                deliver(std::move(copy));
+            }));
+            return id;
+        }
+        ++stats_.cacheMisses;
+        fetchUser(id, loginName, [this, id, loginName, start, deliver](UserLookupResult&& user) {
+            if (user.status != DirectoryStatus::Found) {
+                MailboxLookupResult r;
+                r.status = user.status;
+                r.error = user.error;
+                r.warnings = std::move(user.warnings);
+                r.elapsedUs = usSince(start);
+                deliver(std::move(r));
+                return;
+            }
+            searchMailboxes(id, loginName, user, start, deliver);
+        });
+        return id;
+    }
+
+    void cancel(uint64_t id) override {
+        auto it = ops_.find(id);
+        if (it == ops_.end()) return;
+        for (uint64_t clientId : it->second) client_->cancel(clientId);
+        ops_.erase(it);
+    }
+
+    DirectoryStats stats() const override {
+        DirectoryStats st = stats_;
+        st.cacheEntries = users_.size() + mailboxes_.size();
+        return st;
+    }
+
+    ldap::ClientStats ldapStats() const override { return client_->stats(); }
+
+private:
+    using UserDone = std::function<void(UserLookupResult&&)>;
+    using MailboxDone = std::function<void(MailboxLookupResult&&)>;
+
+    // Remembers the client requests of an operation so cancel() can stop
+    // them; ids of requests already finished are harmless to cancel.
+    void track(uint64_t op, uint64_t clientId) {
+        auto it = ops_.find(op);
+        if (it != ops_.end()) it->second.push_back(clientId);
+    }
+
+    void fetchUser(uint64_t op, const std::string& loginName, UserDone done) {
+        const auto start = Clock::now();
+        if (const UserLookupResult* hit = users_.get(loginName, start)) {
+            ++stats_.cacheHits;
+            if (hit->status == DirectoryStatus::NotFound) ++stats_.negativeHits;
+            UserLookupResult copy = *hit;
+            copy.fromCache = true;
+            copy.elapsedUs = 0;
+            track(op, client_->defer([done = std::move(done), copy = std::move(copy)]() mutable {
+                done(std::move(copy));
+            }));
+            return;
+        }
+        ++stats_.cacheMisses;
+        ldap::SearchRequest req;
+        req.base = s_.userBase;
+        req.scope = userScope_;
+        req.filter = expandUserFilter(s_.userFilter, loginName);
+        req.attributes = userAttributes_;
+        // Two entries are enough to know the answer is ambiguous.
+        req.sizeLimit = 2;
+        track(op, client_->search(std::move(req), [this, loginName, start, done = std::move(done)](
+                                                      ldap::SearchResult&& sr) {
+            done(userResult(loginName, std::move(sr), start));
+        }));
+    }
+
+    UserLookupResult userResult(const std::string& loginName, ldap::SearchResult&& sr,
+                                Clock::time_point start) {
+        UserLookupResult r;
+        const bool ok = sr.status == ldap::ResultStatus::Ok || sr.sizeLimitExceeded;
+        if (!ok) {
+            r.status = DirectoryStatus::Unavailable;
+            r.error = sr.status == ldap::ResultStatus::NoSuchObject
+                          ? "user_base '" + s_.userBase + "' does not exist"
+                          : failureText(sr);
+            r.elapsedUs = usSince(start);
+            return r;  // never cached: the next lookup asks again
+        }
+        switch (mapUserEntries(sr.entries, s_, &r.record, &r.warnings)) {
+        case UserMappingStatus::NotFound: r.status = DirectoryStatus::NotFound; break;
+        case UserMappingStatus::Found:
+        case UserMappingStatus::Ambiguous: r.status = DirectoryStatus::Found; break;
+        }
+        const int ttlMs = r.status == DirectoryStatus::NotFound ? s_.negativeCacheTtlMs : s_.cacheTtlMs;
+        users_.put(loginName, r, std::chrono::milliseconds(ttlMs), Clock::now());
+        r.elapsedUs = usSince(start);
+        return r;
+    }
+
+    struct Gather {
+        MailboxLookupResult result;
+        std::vector<RemoteMailbox> personal;
+        std::vector<RemoteMailbox> shared;
+        int outstanding = 0;
+        bool failed = false;
+    };
+
+    void searchMailboxes(uint64_t op, const std::string& loginName, const UserLookupResult& user,
+                         Clock::time_point start, const MailboxDone& deliver) {
+        auto gather = std::make_shared<Gather>();
+        gather->result.warnings = user.warnings;
+        std::vector<std::pair<std::string, bool>> bases;  // base, personal
+        if (!user.record.dn.empty()) {
+            bases.emplace_back(user.record.dn, true);
+        } else {
+            gather->result.warnings.push_back("no unique user entry: personal remote mailboxes not read");
+        }
+        if (!s_.mailboxSharedBase.empty()) bases.emplace_back(s_.mailboxSharedBase, false);
+        gather->outstanding = static_cast<int>(bases.size());
+        if (bases.empty()) {
+            finishMailboxes(loginName, *gather, start, deliver);
+            return;
+        }
+        const size_t limit = s_.mailboxMaxEntries;
+        for (const auto& [base, personal] : bases) {
+            ldap::SearchRequest req;
+            req.base = base;
+            req.scope = ldap::Scope::Subtree;
+            req.filter = s_.mailboxFilter;
+            req.attributes = {s_.mailboxNameAttribute, s_.mailboxUrlAttribute};
+            req.sizeLimit = limit < static_cast<size_t>(INT_MAX) ? static_cast<int>(limit) + 1 : 0;
+            const bool isPersonal = personal;
+            const std::string baseDn = base;
+            track(op, client_->search(std::move(req), [this, gather, isPersonal, baseDn, loginName,
+                                                       start, deliver](ldap::SearchResult&& sr) {
+                onMailboxSearch(*gather, isPersonal, baseDn, std::move(sr));
+                if (--gather->outstanding == 0) finishMailboxes(loginName, *gather, start, deliver);
+            }));
+        }
+    }
+
+    void onMailboxSearch(Gather& g, bool personal, const std::string& base, ldap::SearchResult&& sr) {
+        if (sr.status == ldap::ResultStatus::NoSuchObject) {
+            if (!personal) g.result.warnings.push_back("mailbox_shared_base '" + base + "' does not exist");
+            return;
+        }
+        if (sr.status != ldap::ResultStatus::Ok && !sr.sizeLimitExceeded) {
+            if (!g.failed) g.result.error = (personal ? "personal" : "shared") +
+                                            std::string(" remote mailboxes: ") + failureText(sr);
+            g.failed = true;
+            return;
+        }
+        if (sr.sizeLimitExceeded) {
+            g.result.warnings.push_back("more than " + std::to_string(s_.mailboxMaxEntries) +
+                                        " remote mailbox entries under '" + base + "'; the rest ignored");
+        }
+        mapMailboxEntries(sr.entries, personal, s_, personal ? &g.personal : &g.shared,
+                          &g.result.warnings);
+    }
+
+    void finishMailboxes(const std::string& loginName, Gather& g, Clock::time_point start,
+                         const MailboxDone& deliver) {
+        MailboxLookupResult r = std::move(g.result);
+        if (g.failed) {
+            r.status = DirectoryStatus::Unavailable;
+            r.elapsedUs = usSince(start);
+            deliver(std::move(r));  // not cached
+            return;
+        }
+        r.status = DirectoryStatus::Found;
+        // Personal placements first: on equal names they are the more specific.
+        r.mailboxes = std::move(g.personal);
+        for (auto& m : g.shared) r.mailboxes.push_back(std::move(m));
+        if (r.mailboxes.size() > s_.mailboxMaxEntries) {
+            r.warnings.push_back(std::to_string(r.mailboxes.size()) + " remote mailboxes; only the first " +
+                                 std::to_string(s_.mailboxMaxEntries) + " (mailbox_max_entries) are used");
+            r.mailboxes.resize(s_.mailboxMaxEntries);
+        }
+        mailboxes_.put(loginName, r, std::chrono::milliseconds(s_.cacheTtlMs), Clock::now());
+        r.elapsedUs = usSince(start);
+        deliver(std::move(r));
+    }
+
+    DirectorySettings s_;
+    ldap::Scope userScope_;
+    std::unique_ptr<ldap::Client> client_;
+    std::vector<std::string> userAttributes_;
+    TtlCache<UserLookupResult> users_;
+    TtlCache<MailboxLookupResult> mailboxes_;
+    DirectoryStats stats_;
+    uint64_t nextId_ = 1;
+    std::unordered_map<uint64_t, std::vector<uint64_t>> ops_;
+};
+
+}  // namespace
+
+std::unique_ptr<Directory> Directory::create(const Settings& settings, std::string* error) {
+    const DirectorySettings& d = settings.directory;
+    if (d.userBase.empty()) {
+        *error = "user_base is not set";
+        return nullptr;
+    }
+    ldap::Scope scope;
+    if (!parseScope(d.userScope, &scope)) {
+        *error = "user_scope '" + d.userScope + "' is not base, one or sub";
+        return nullptr;
+    }
+    std::string clientError;
+    auto client = ldap::Client::create(clientSettings(d), &clientError);
+    if (!client) {
+        *error = clientError;
+        return nullptr;
+    }
+    try {
+        return std::make_unique<DirectoryImpl>(d, scope, std::move(client));
+    } catch (const std::exception& e) {
+        *error = std::string("cannot create the directory: ") + e.what();
+    }
+    return nullptr;
+}
+
+}  // namespace dref

@@ -1,0 +1,44 @@
+#pragma once
+// Directory entries -> validated plugin/core records.  Pure functions: no
+// LDAP connection, no clock, unit-testable with hand-made ldap::Entry values.
+//
+// Every value is untrusted.  A value that fails validation (bad syntax,
+// CR/LF, ']', NUL or other controls, over-long, invalid UTF-8, several
+// values of a single-valued attribute) is dropped and one warning naming the
+// DN, the attribute and the (log-quoted) value is appended; it never reaches
+// the record.
+#include <string>
+#include <vector>
+
+#include "home_server.h"
+#include "ldap_client.h"
+#include "remote_mailbox.h"
+#include "settings.h"
+
+namespace dref {
+
+constexpr size_t kMaxMailboxNameBytes = 1024;
+constexpr size_t kMaxReferralUserBytes = 256;
+
+enum class UserMappingStatus { Found, NotFound, Ambiguous };
+
+// Maps the entries the user search returned.  Zero entries: NotFound.
+// Several entries: Ambiguous (the record keeps no home server and
+// homeError says why; which entry is meant cannot be known, so none is
+// trusted).  One entry: Found, with whatever of it is valid.
+UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
+                                 const DirectorySettings& settings, UserRecord* record,
+                                 std::vector<std::string>* warnings);
+
+// Maps the entries of one remote-mailbox search and appends the valid ones to
+// *out.  Entries without a usable name or without any valid URL are skipped
+// with a warning naming their DN.
+void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
+                       const DirectorySettings& settings, std::vector<RemoteMailbox>* out,
+                       std::vector<std::string>* warnings);
+
+// user_filter with %u (login name), %n (local part), %d (domain) replaced by
+// their RFC 4515-escaped values and %% by %.  Other % sequences stay as written.
+std::string expandUserFilter(const std::string& pattern, const std::string& loginName);
+
+}  // namespace dref
