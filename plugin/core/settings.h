@@ -12,7 +12,8 @@
 namespace dref {
 
 struct DirectorySettings {
-    // ldap_uris: space-separated, tried in order (failover).  Required.
+    // ldap_uris: space- (or comma-) separated ldap://, ldaps://, ldapi://
+    // URIs, tried in order (failover).  Required.
     std::vector<std::string> uris;
     std::string bindDn;            // ldap_bind_dn; empty = anonymous (or SASL)
     std::string bindPassword;      // ldap_bind_password (never logged)
@@ -32,6 +33,9 @@ struct DirectorySettings {
     std::string userFilter = "(&(objectClass=inetLocalMailRecipient)(|(uid=%u)(mail=%u)))";
     std::string homeServerAttribute = "mailHost";       // home_server_attribute
     uint16_t homePort = 143;                            // home_port: port for a bare mailHost
+    // home_url_attribute / policy_attribute / home_server_attribute: empty
+    // disables the attribute (home_server_attribute and home_url_attribute
+    // may not both be empty).
     std::string homeUrlAttribute = "imapHomeServerURL"; // home_url_attribute
     std::string policyAttribute = "imapReferralPolicy"; // policy_attribute
     std::string referralUserAttribute;                  // referral_user_attribute (optional)
@@ -49,14 +53,17 @@ struct DirectorySettings {
 
 struct LoginSettings {
     // referral_text: the human text after "]" of a login referral.
+    // Texts (referral_text, drain_text, mailbox_referral_text) must pass
+    // isWireSafeText(text, 200): printable US-ASCII, no leading '[' or space.
     std::string referralText = "Your mailbox is on another server.";
     // auth_in_url: "star" (default, D-3) writes ;AUTH=* for LOGIN and
     // AUTHENTICATE; "mechanism" writes the AUTHENTICATE mechanism name.
     bool authMechanismInUrl = false;
     std::string proxyMasterUser;      // proxy_master_user: for mechanisms without a password
-    std::string proxyMasterPassword;  // proxy_master_password (never logged)
+    std::string proxyMasterPassword;  // proxy_master_password (never logged); required with the user
     // drain_host / drain_port / drain_text: when drain_host is set, every new
     // connection is greeted with * BYE [REFERRAL imap://;AUTH=*@host/] text.
+    // drain_host is checked with isValidHostName (DNS name or IPv4, no IPv6).
     std::string drainHost;
     uint16_t drainPort = 143;
     std::string drainText = "Server not accepting connections.";
@@ -77,6 +84,14 @@ struct MailboxSettings {
 struct Settings {
     std::string path;
     DirectorySettings directory;
+    // Keys for DecisionSettings (referral_decision.h):
+    //   local_names = <host|host:port|IPv4|IPv6|[IPv6]:port> ... (spaces or commas)
+    //   default_policy = refer|suggest|proxy|local           (default proxy)
+    //   client_id_rule = <policy> <glob>     repeatable, glob = rest of line
+    //   listener_rule = <policy> <ip|*>[:port]  repeatable ([IPv6]:port)
+    //   refer_insecure = yes|no                              (default yes)
+    //   insecure_policy = proxy|local                        (default proxy)
+    //   unknown_user_policy = local|reject -> notFoundIsLocal (default local)
     DecisionSettings decision;
     LoginSettings login;
     MailboxSettings mailbox;
