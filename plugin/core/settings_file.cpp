@@ -76,9 +76,9 @@ bool parseText(std::string_view text, const std::string& path, SettingsFile* out
         if (!value.empty() && value.front() == '"') {
             if (value.size() < 2 || value.back() != '"')
                 return lineError(error, path, lineNo, key, "unterminated quoted value");
+            // Only the outer pair is removed, so any value can be written
+            // (a password may itself start with '"').
             value = value.substr(1, value.size() - 2);
-            if (value.find('"') != std::string_view::npos)
-                return lineError(error, path, lineNo, key, "'\"' inside a quoted value");
         }
         file.lines.push_back(SettingLine{std::string(key), std::string(value), lineNo});
     }

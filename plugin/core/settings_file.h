@@ -4,7 +4,9 @@
 // `key = value` style of dovecot-ldap.conf.ext:
 //   - '#' starts a comment line; blank lines are ignored;
 //   - surrounding white space of key and value is trimmed; a value may be
-//     wrapped in double quotes to keep leading/trailing spaces;
+//     wrapped in double quotes to keep leading/trailing spaces (only the
+//     outer pair is removed; there are no escapes);
+//   - '#' starts a comment only at the beginning of a line;
 //   - "!include <path>" is not supported (one file, one truth).
 // Every problem is reported as "<file>:<line>: <key>: <message>".
 #include <string>

@@ -76,7 +76,15 @@ TEST(SettingsFile, ErrorInvalidKeyCharacter) {
 TEST(SettingsFile, ErrorUnterminatedQuote) {
     EXPECT_EQ(parseFails("a = \"open\n"), "t.conf:1: a: unterminated quoted value");
     EXPECT_EQ(parseFails("a = \"\n"), "t.conf:1: a: unterminated quoted value");
-    EXPECT_EQ(parseFails("a = \"x\"y\"\n"), "t.conf:1: a: '\"' inside a quoted value");
+    EXPECT_EQ(parseFails("a = \"x\"y\n"), "t.conf:1: a: unterminated quoted value");
+}
+
+TEST(SettingsFile, OnlyOuterQuotesRemoved) {
+    const auto f = parseOk("a = \"x\"y\"\nb = \"\"starts with a quote\"\nc = in\"side\n");
+    ASSERT_EQ(f.lines.size(), 3u);
+    EXPECT_EQ(f.lines[0].value, "x\"y");
+    EXPECT_EQ(f.lines[1].value, "\"starts with a quote");
+    EXPECT_EQ(f.lines[2].value, "in\"side");
 }
 
 TEST(SettingsFile, ErrorNulByte) {
