@@ -15,6 +15,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
 import lab  # noqa: E402
 import lab_process  # noqa: E402
@@ -58,6 +59,39 @@ def refused(host, port, user, password):
             pass
 
 
+def raw_client_checks(env):
+    """tests/support/imap_client.py against a plain home server: SASL-IR
+    and continuation AUTHENTICATE PLAIN, synchronising and LITERAL+
+    literals, a literal in a response, and read timeouts."""
+    from imap_client import ImapClient, ImapTimeout, Literal
+    host, port = env["HOME2_ADDR"], int(env["HOME2_PORT"])
+    user, password = env["HOME2_USER"], env["HOME2_PASS"]
+    with ImapClient.connect(host, port, timeout=10) as c:
+        check(c.greeting.startswith(b"* OK "), "raw client reads the greeting")
+        _, tagged = c.authenticate_plain("r1", user, "wrong", sasl_ir=True)
+        check(tagged.startswith(b"r1 NO [AUTHENTICATIONFAILED]"), "AUTHENTICATE PLAIN (SASL-IR), "
+              "wrong password: %r" % tagged)
+        _, tagged = c.authenticate_plain("r2", user, password, sasl_ir=False)
+        check(tagged.startswith(b"r2 OK "), "AUTHENTICATE PLAIN after '+': %r" % tagged[:40])
+        msg = b"Subject: raw\r\n\r\nline one\r\n"
+        _, tagged = c.command("r3", ["APPEND INBOX () ", Literal(msg)])
+        check(tagged.startswith(b"r3 OK [APPENDUID "), "APPEND, synchronising literal: %r" % tagged)
+        _, tagged = c.command("r4", ["APPEND INBOX ", Literal(msg, plus=True)])
+        check(tagged.startswith(b"r4 OK [APPENDUID "), "APPEND, LITERAL+: %r" % tagged)
+        c.command("r5", "SELECT INBOX")
+        untagged, tagged = c.command("r6", "FETCH 2 BODY.PEEK[TEXT]")
+        check(untagged == [b"* 2 FETCH (BODY[TEXT] {10}\r\nline one\r\n)"],
+              "literal in a response kept byte for byte: %r" % untagged)
+        try:
+            c.read_line(timeout=0.3)
+            check(False, "a silent server times out")
+        except ImapTimeout:
+            check(True, "a silent server raises ImapTimeout")
+    with ImapClient.connect(host, port, timeout=10) as c:
+        _, tagged = c.authenticate_plain("s1", user, password, sasl_ir=True)
+        check(tagged.startswith(b"s1 OK "), "AUTHENTICATE PLAIN with SASL-IR")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -88,6 +122,7 @@ def main():
         typ, data = m.select('"%s"' % env["SHARED_MAILBOX"])
         check(typ == "OK" and int(data[0]) == 1, "home2 has %s with one message" % env["SHARED_MAILBOX"])
         m.logout()
+        raw_client_checks(env)
     finally:
         t0 = time.monotonic()
         lb.stop()
