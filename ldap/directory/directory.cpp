@@ -8,6 +8,7 @@
 #include <chrono>
 #include <climits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "entry_mapping.h"
 #include "ttl_cache.h"
@@ -265,8 +266,14 @@ private:
         }
         r.status = DirectoryStatus::Found;
         // Personal placements first: on equal names they are the more specific.
+        // A shared base that contains user entries finds personal mailboxes
+        // a second time: keep them once, as personal.
         r.mailboxes = std::move(g.personal);
-        for (auto& m : g.shared) r.mailboxes.push_back(std::move(m));
+        std::unordered_set<std::string> personalDns;
+        for (const auto& m : r.mailboxes) personalDns.insert(m.dn);
+        for (auto& m : g.shared) {
+            if (personalDns.count(m.dn) == 0) r.mailboxes.push_back(std::move(m));
+        }
         if (r.mailboxes.size() > s_.mailboxMaxEntries) {
             r.warnings.push_back(std::to_string(r.mailboxes.size()) + " remote mailboxes; only the first " +
                                  std::to_string(s_.mailboxMaxEntries) + " (mailbox_max_entries) are used");
