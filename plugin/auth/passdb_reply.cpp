@@ -56,8 +56,22 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
     case DecisionKind::Local:
         r.logLine = "local";
         return r;
-    case DecisionKind::Refer:
     case DecisionKind::Suggest:
+        // A bare `host` (no nologin, no proxy) is a local login; the login
+        // plugin answers it with OK [REFERRAL ...] (R2221-10).  During a
+        // credentials lookup a failed mechanism would still carry `host`
+        // to the login process, which makes it a NO referral: log in here
+        // without the hint instead.
+        if (ctx.credentialsLookup) {
+            r.logLine = "local (OK referral to " + where(d) +
+                        " left out: credentials mechanism)";
+            return r;
+        }
+        addTarget(&r, d, ctx);
+        r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
+        r.logLine = "log in here, suggest " + where(d);
+        return r;
+    case DecisionKind::Refer:
         if (ctx.credentialsLookup) {
             if (!addProxy(&r, d, login, ctx))
                 return refused("referral to " + where(d) +
@@ -66,10 +80,13 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
             r.logLine = "proxy to " + where(d) + " (referral replaced: credentials mechanism)";
             return r;
         }
-        r.fields.emplace_back("nologin", "y");
+        // Suggest: no nologin.  Dovecot then logs the user in here, and the
+        // login plugin turns the bare host into the tagged OK [REFERRAL ...]
+        // (docs/ok-referral.md); without the plugin it is a plain local login.
+        if (d.kind == DecisionKind::Refer) r.fields.emplace_back("nologin", "y");
         addTarget(&r, d, ctx);
         r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
-        r.logLine = "refer to " + where(d);
+        r.logLine = (d.kind == DecisionKind::Refer ? "refer to " : "suggest (OK referral) to ") + where(d);
         return r;
     case DecisionKind::Proxy:
         if (!addProxy(&r, d, login, ctx))

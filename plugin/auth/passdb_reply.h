@@ -36,9 +36,10 @@ struct ReplyContext {
 };
 
 // Local -> Ok, no fields.
-// Refer/Suggest -> Ok + nologin host port destuser reason: Dovecot's login
-//   process answers NO [REFERRAL ...] (an OK referral cannot be produced by
-//   Dovecot 2.3, so Suggest is answered like Refer).  Never during a
+// Refer -> Ok + nologin host port destuser reason: Dovecot's login
+//   process answers NO [REFERRAL ...].  Suggest -> the same without nologin:
+//   a local login, which the login plugin answers with OK [REFERRAL ...]
+//   (docs/ok-referral.md).  Never during a
 //   credentials lookup: a later mechanism failure would still carry the
 //   fields to the login process, which turns any `host` into a referral
 //   (R2221-15); there the user is proxied with the master user, or refused.
