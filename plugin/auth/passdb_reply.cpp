@@ -69,7 +69,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         }
         addTarget(&r, d, ctx);
         r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
-        r.logLine = "log in here, suggest " + where(d);
+        r.logLine = "suggest (OK referral) to " + where(d);
         return r;
     case DecisionKind::Refer:
         if (ctx.credentialsLookup) {
@@ -80,13 +80,10 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
             r.logLine = "proxy to " + where(d) + " (referral replaced: credentials mechanism)";
             return r;
         }
-        // Suggest: no nologin.  Dovecot then logs the user in here, and the
-        // login plugin turns the bare host into the tagged OK [REFERRAL ...]
-        // (docs/ok-referral.md); without the plugin it is a plain local login.
-        if (d.kind == DecisionKind::Refer) r.fields.emplace_back("nologin", "y");
+        r.fields.emplace_back("nologin", "y");
         addTarget(&r, d, ctx);
         r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
-        r.logLine = (d.kind == DecisionKind::Refer ? "refer to " : "suggest (OK referral) to ") + where(d);
+        r.logLine = "refer to " + where(d);
         return r;
     case DecisionKind::Proxy:
         if (!addProxy(&r, d, login, ctx))

@@ -36,13 +36,14 @@ struct ReplyContext {
 };
 
 // Local -> Ok, no fields.
-// Refer -> Ok + nologin host port destuser reason: Dovecot's login
-//   process answers NO [REFERRAL ...].  Suggest -> the same without nologin:
-//   a local login, which the login plugin answers with OK [REFERRAL ...]
-//   (docs/ok-referral.md).  Never during a
-//   credentials lookup: a later mechanism failure would still carry the
-//   fields to the login process, which turns any `host` into a referral
-//   (R2221-15); there the user is proxied with the master user, or refused.
+// Refer -> Ok + nologin host port destuser reason: Dovecot's login process
+//   answers NO [REFERRAL ...].  Never during a credentials lookup: a later
+//   mechanism failure would still carry the fields to the login process,
+//   which turns any `host` into a referral (R2221-15); there the user is
+//   proxied with the master user, or refused.
+// Suggest -> Ok + host port destuser reason without nologin: a local login,
+//   which the login plugin answers with OK [REFERRAL ...] (R2221-10,
+//   docs/ok-referral.md); during a credentials lookup a plain local login.
 // Proxy -> Ok + proxy host port destuser (+ master/pass for mechanisms
 //   without a plaintext password; refused when no master user is set).
 // TempFail -> InternalFailure, no delay (plaintext) -> NO [UNAVAILABLE].

@@ -108,3 +108,17 @@ TEST(PassdbReply, RejectHasNoHost_D17) {
     EXPECT_EQ(f.count("host"), 0u);
     EXPECT_EQ(f["reason"], kRejectText);
 }
+
+// R2221-10: Suggest is a local login carrying a bare host for the login
+// plugin's OK [REFERRAL]; never a host during a credentials lookup.
+TEST(PassdbReply, SuggestIsLocalLoginWithBareHost_R2221_10) {
+    auto f = fields(buildPassdbReply(decision(DecisionKind::Suggest), LoginSettings{}, plain()));
+    EXPECT_EQ(f.count("nologin"), 0u);
+    EXPECT_EQ(f.count("proxy"), 0u);
+    EXPECT_EQ(f["host"], "home1.example.test");
+    EXPECT_EQ(f["port"], "10143");
+    EXPECT_EQ(f["destuser"], "alice");
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Suggest), LoginSettings{}, credentials());
+    EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
+    EXPECT_TRUE(r.fields.empty());
+}

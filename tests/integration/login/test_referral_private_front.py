@@ -229,10 +229,10 @@ class PrivateFrontTest(unittest.TestCase):
         dump = p.stdout.decode("utf-8", "replace")
         self.assertEqual(p.returncode, 0, dump)
         counts = {}
-        for line in dump.splitlines()[1:]:
+        for line in dump.splitlines()[1:]:  # metric_name field count ...
             cols = line.split("\t")
-            if len(cols) > 1 and cols[0].startswith("dref_referral_"):
-                counts[cols[0]] = int(cols[1])
+            if len(cols) > 2 and cols[0].startswith("dref_referral_"):
+                counts[cols[0]] = int(cols[2])
         self.assertGreaterEqual(counts.get("dref_referral_decision_refer", 0), 4, dump)
         self.assertGreaterEqual(counts.get("dref_referral_decision_local", 0), 1, dump)
         self.assertGreaterEqual(counts.get("dref_referral_decision_tempfail", 0), 1, dump)
