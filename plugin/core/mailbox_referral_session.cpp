@@ -1,4 +1,4 @@
-#include "imap_session.h"
+#include "mailbox_referral_session.h"
 
 #include <algorithm>
 #include <cctype>
@@ -69,22 +69,22 @@ const char* mailboxCommandName(MailboxCommand c) {
     return "other";
 }
 
-ImapSession::ImapSession(std::shared_ptr<const Settings> settings, std::string user)
+MailboxReferralSession::MailboxReferralSession(std::shared_ptr<const Settings> settings, std::string user)
     : settings_(std::move(settings)), user_(std::move(user)) {}
 
-void ImapSession::startLoading(int64_t) {
+void MailboxReferralSession::startLoading(int64_t) {
     state_ = TableState::Loading;
     refreshing_ = true;
 }
 
-void ImapSession::tableLoaded(RemoteMailboxTable&& table, int64_t nowMs) {
+void MailboxReferralSession::tableLoaded(RemoteMailboxTable&& table, int64_t nowMs) {
     table_ = std::move(table);
     state_ = TableState::Ready;
     loadedAtMs_ = nowMs;
     refreshing_ = false;
 }
 
-void ImapSession::tableUnavailable(int64_t nowMs) {
+void MailboxReferralSession::tableUnavailable(int64_t nowMs) {
     // A refresh that fails keeps the table we have: the names stay remote
     // rather than flipping to local for one cache period.
     if (state_ != TableState::Ready) state_ = TableState::Unavailable;
@@ -92,26 +92,26 @@ void ImapSession::tableUnavailable(int64_t nowMs) {
     refreshing_ = false;
 }
 
-bool ImapSession::refreshDue(int64_t nowMs) const {
+bool MailboxReferralSession::refreshDue(int64_t nowMs) const {
     if (!enabled() || refreshing_ || state_ == TableState::Loading) return false;
     int64_t ttl = state_ == TableState::Ready ? settings_->directory.cacheTtlMs
                                               : settings_->directory.negativeCacheTtlMs;
     return nowMs - loadedAtMs_ >= ttl;
 }
 
-bool ImapSession::referralsAllowed() const {
+bool MailboxReferralSession::referralsAllowed() const {
     return enabled() && (settings_->mailbox.mode == MailboxReferralMode::Always || optedIn_);
 }
 
-bool ImapSession::isRemote(std::string_view vname) const {
+bool MailboxReferralSession::isRemote(std::string_view vname) const {
     return enabled() && table_.find(vname).has_value();
 }
 
-std::string ImapSession::text() const {
+std::string MailboxReferralSession::text() const {
     return sanitizeResponseText(settings_->mailbox.referralText, "Remote mailbox.");
 }
 
-MailboxVerdict ImapSession::referralFromUrls(const std::vector<std::string>& urls,
+MailboxVerdict MailboxReferralSession::referralFromUrls(const std::vector<std::string>& urls,
                                              std::vector<std::string> notes) const {
     MailboxVerdict v;
     v.notes = std::move(notes);
@@ -134,13 +134,13 @@ MailboxVerdict ImapSession::referralFromUrls(const std::vector<std::string>& url
     return v;
 }
 
-MailboxVerdict ImapSession::refer(const RemoteMailboxMatch& match) const {
+MailboxVerdict MailboxReferralSession::refer(const RemoteMailboxMatch& match) const {
     std::vector<std::string> notes;
     std::vector<std::string> urls = buildReferralUrls(match, user_, &notes);
     return referralFromUrls(urls, std::move(notes));
 }
 
-MailboxVerdict ImapSession::decide(std::string_view vname, MailboxCommand command) const {
+MailboxVerdict MailboxReferralSession::decide(std::string_view vname, MailboxCommand command) const {
     MailboxVerdict v;
     if (!enabled()) return v;
     std::optional<RemoteMailboxMatch> match = table_.find(vname);
@@ -186,7 +186,7 @@ MailboxVerdict ImapSession::decide(std::string_view vname, MailboxCommand comman
     return v;
 }
 
-MailboxVerdict ImapSession::decideRename(std::string_view oldName, std::string_view newName) const {
+MailboxVerdict MailboxReferralSession::decideRename(std::string_view oldName, std::string_view newName) const {
     MailboxVerdict v;
     if (!enabled()) return v;
     std::optional<RemoteMailboxMatch> from = table_.find(oldName);

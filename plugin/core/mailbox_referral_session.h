@@ -1,11 +1,11 @@
 #pragma once
-// Per-session state of the imap plugin and every decision it takes, with no
-// Dovecot include: the glue (session_glue.cpp, storage_glue.cpp,
-// rlist_command.cpp) feeds Dovecot's state in and carries the verdicts out.
+// Per-session state of the imap plugin (plugin/imap) and every decision it
+// takes, with no Dovecot include: the glue feeds Dovecot's state in and
+// carries the verdicts out.
 //
 // A session knows the user's remote mailbox table (loaded asynchronously by
-// the glue), whether the client opted in to referrals (D-8: it used RLIST or
-// RLSUB), and answers, for a mailbox name and a command, whether the name is
+// the glue), whether the client opted in to referrals (D-8: it used RLIST,
+// RLSUB or LIST (REMOTE)), and answers, for a mailbox name and a command, whether the name is
 // served locally, referred (NO [REFERRAL ...], R2193-19/-21/-23/-26), or
 // answered as Dovecot answers for a name that does not exist here.
 #include <cstdint>
@@ -45,9 +45,9 @@ struct MailboxVerdict {
 
 enum class TableState { Loading, Ready, Unavailable };
 
-class ImapSession {
+class MailboxReferralSession {
 public:
-    ImapSession(std::shared_ptr<const Settings> settings, std::string user);
+    MailboxReferralSession(std::shared_ptr<const Settings> settings, std::string user);
 
     const std::string& user() const { return user_; }
     const Settings& settings() const { return *settings_; }

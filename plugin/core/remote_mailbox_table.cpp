@@ -106,13 +106,20 @@ RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& m
         }
         all.push_back(std::move(entry));
     }
-    // Name order, the preferred entry first within one name.
-    std::sort(all.begin(), all.end(), [](const RemoteMailboxEntry& a, const RemoteMailboxEntry& b) {
-        if (a.vname != b.vname) return a.vname < b.vname;
+    // Name order, the preferred entry first within one name (sorting
+    // indices: the entries themselves are heavy to move).
+    std::vector<size_t> order(all.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&all](size_t x, size_t y) {
+        const RemoteMailboxEntry& a = all[x];
+        const RemoteMailboxEntry& b = all[y];
+        int c = a.vname.compare(b.vname);
+        if (c != 0) return c < 0;
         return preferred(a, b);
     });
     table.entries_.reserve(all.size());
-    for (RemoteMailboxEntry& e : all) {
+    for (size_t i : order) {
+        RemoteMailboxEntry& e = all[i];
         if (!table.entries_.empty() && table.entries_.back().vname == e.vname) {
             warn("remote mailbox " + quoteForLog(e.directoryName) + " (" + quoteForLog(e.dn) +
                  ") skipped: duplicate name, " + quoteForLog(table.entries_.back().dn) +

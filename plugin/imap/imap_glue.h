@@ -3,17 +3,17 @@
 #include <string>
 
 #include "dovecot_imap.h"
-#include "imap_session.h"
+#include "mailbox_referral_session.h"
 
 namespace dref {
 
-// Per-session glue: the Dovecot objects around one ImapSession.
+// Per-session glue: the Dovecot objects around one MailboxReferralSession.
 struct SessionGlue;
 
 // The session of an imap client / of its mail user; nullptr when the plugin
 // is not active for it (settings failed, mailbox_referrals = no, not imap).
-ImapSession* sessionForClient(struct client* client);
-ImapSession* sessionForUser(struct mail_user* user);
+MailboxReferralSession* sessionForClient(struct client* client);
+MailboxReferralSession* sessionForUser(struct mail_user* user);
 
 // The IMAP command being executed for this user ("SELECT", "UID COPY"), or
 // "" outside a command, and an identity of that command execution (for

@@ -1,10 +1,10 @@
-// RLIST and RLSUB (RFC 2193 §5): the remote mailboxes that match, printed as
-// untagged LIST / LSUB lines, then Dovecot's own LIST / LSUB for the local
-// ones (cmd_list_full, exported by the imap binary).  The list override in
-// storage_glue.cpp keeps remote names out of the local part, so no name is
-// printed twice.  Arguments are parsed by cmd_list_full as for LIST: a bad
-// argument gets LIST's BAD (R2193-27/-28).  Using RLIST or RLSUB opts the
-// session in to referrals (D-8).
+// RLIST and RLSUB (RFC 2193 §5), and LIST (REMOTE) (RFC 5258 §3): the remote
+// mailboxes that match, printed as untagged LIST / LSUB lines, then Dovecot's
+// own LIST / LSUB for the local ones (cmd_list_full, exported by the imap
+// binary).  The list override in storage_glue.cpp keeps remote names out of
+// the local part, so no name is printed twice.  Arguments are parsed by
+// cmd_list_full as for LIST: a bad argument gets LIST's BAD (R2193-27/-28).
+// Using RLIST, RLSUB or LIST (REMOTE) opts the session in to referrals (D-8).
 #include <exception>
 #include <set>
 #include <string>
@@ -56,7 +56,7 @@ bool existsLocally(struct mail_user* user, const std::string& vname) {
 
 // RFC 3501 §6.3.8: with "%" last, the hierarchy levels leading to matching
 // names are listed too, \Noselect when they are no mailbox.
-void sendRemoteLevels(struct client* client, const ImapSession& session, const ListPattern& pattern,
+void sendRemoteLevels(struct client* client, const MailboxReferralSession& session, const ListPattern& pattern,
                       const std::vector<std::string>& names, std::set<std::string>* sent) {
     const char sep = session.table().separator();
     for (const std::string& name : names) {
@@ -70,81 +70,162 @@ void sendRemoteLevels(struct client* client, const ImapSession& session, const L
     }
 }
 
-void sendRemoteList(struct client* client, const ImapSession& session, const ListPattern& pattern) {
-    std::set<std::string> sent;
+// What one listing command wants from the remote table.
+struct RemoteRequest {
+    std::vector<ListPattern> patterns;
+    bool subscribedOnly = false;  // RLSUB, LIST (REMOTE SUBSCRIBED)
+    bool lsubReply = false;       // untagged LSUB instead of LIST
+    const char* attributes = "";  // "\\Remote" for LIST (REMOTE), RFC 5258
+};
+
+bool matchesAny(const RemoteRequest& req, const std::string& name) {
+    for (const ListPattern& p : req.patterns)
+        if (p.matches(name)) return true;
+    return false;
+}
+
+// The remote names this user subscribed to.  They are kept in the home
+// server's subscriptions (the SUBSCRIBE referral records them there), which
+// Dovecot allows for names that do not exist locally.
+std::vector<std::string> subscribedRemoteNames(struct client* client, const MailboxReferralSession& session) {
     std::vector<std::string> names;
-    const char sep = session.table().separator();
-    session.table().forEachMatch(pattern, [&](const RemoteMailboxEntry& e) {
-        sendLine(client, false, "", sep, e.vname);
-        sent.insert(e.vname);
-    });
-    if (!pattern.endsWithPercent()) return;
-    for (const RemoteMailboxEntry& e : session.table().entries()) names.push_back(e.vname);
-    sendRemoteLevels(client, session, pattern, names, &sent);
-}
-
-// RLSUB: the remote names this user subscribed to.  They are kept in the
-// home server's subscriptions (the SUBSCRIBE referral records them there),
-// which Dovecot allows for names that do not exist locally.
-void sendRemoteLsub(struct client* client, const ImapSession& session, const ListPattern& pattern) {
-    std::vector<std::string> subscribed;
-    {
-        OverrideBypass bypass;
-        const char* patterns[] = {"*", nullptr};
-        struct mailbox_list_iterate_context* iter = mailbox_list_iter_init_namespaces(
-            client->user->namespaces, patterns, static_cast<enum mail_namespace_type>(MAIL_NAMESPACE_TYPE_MASK_ALL),
-            static_cast<enum mailbox_list_iter_flags>(MAILBOX_LIST_ITER_SELECT_SUBSCRIBED |
-                                                      MAILBOX_LIST_ITER_RETURN_NO_FLAGS));
-        const struct mailbox_info* info;
-        while ((info = mailbox_list_iter_next(iter)) != nullptr) {
-            if ((info->flags & MAILBOX_SUBSCRIBED) != 0 && session.isRemote(info->vname))
-                subscribed.emplace_back(info->vname);
-        }
-        if (mailbox_list_iter_deinit(&iter) < 0)
-            i_warning("dovecot-referral: RLSUB: listing subscriptions failed");
+    OverrideBypass bypass;
+    const char* patterns[] = {"*", nullptr};
+    struct mailbox_list_iterate_context* iter = mailbox_list_iter_init_namespaces(
+        client->user->namespaces, patterns,
+        static_cast<enum mail_namespace_type>(MAIL_NAMESPACE_TYPE_MASK_ALL),
+        static_cast<enum mailbox_list_iter_flags>(MAILBOX_LIST_ITER_SELECT_SUBSCRIBED |
+                                                  MAILBOX_LIST_ITER_RETURN_NO_FLAGS));
+    const struct mailbox_info* info;
+    while ((info = mailbox_list_iter_next(iter)) != nullptr) {
+        if ((info->flags & MAILBOX_SUBSCRIBED) != 0 && session.isRemote(info->vname))
+            names.emplace_back(info->vname);
     }
-    const char sep = session.table().separator();
-    for (const std::string& name : subscribed)
-        if (pattern.matches(name)) sendLine(client, true, "", sep, name);
+    if (mailbox_list_iter_deinit(&iter) < 0)
+        i_warning("dovecot-referral: listing subscriptions failed");
+    return names;
 }
 
-bool remoteListFull(struct client_command_context* cmd, bool lsub) {
-    ImapSession* session = sessionForClient(cmd->client);
-    if (session == nullptr) return cmd_list_full(cmd, lsub);
-    const struct imap_arg* args;
-    if (!client_read_args(cmd, 0, 0, &args)) return FALSE;
-    session->optIn();
+void sendRemote(struct client* client, const MailboxReferralSession& session, const RemoteRequest& req) {
+    const char sep = session.table().separator();
+    std::set<std::string> sent;
+    if (req.subscribedOnly) {
+        for (const std::string& name : subscribedRemoteNames(client, session))
+            if (matchesAny(req, name) && sent.insert(name).second)
+                sendLine(client, req.lsubReply, req.attributes, sep, name);
+        return;
+    }
+    for (const ListPattern& p : req.patterns) {
+        session.table().forEachMatch(p, [&](const RemoteMailboxEntry& e) {
+            if (sent.insert(e.vname).second)
+                sendLine(client, req.lsubReply, req.attributes, sep, e.vname);
+        });
+    }
+    std::vector<std::string> names;
+    for (const ListPattern& p : req.patterns) {
+        if (!p.endsWithPercent()) continue;
+        if (names.empty())
+            for (const RemoteMailboxEntry& e : session.table().entries()) names.push_back(e.vname);
+        sendRemoteLevels(client, session, p, names, &sent);
+    }
+}
+
+// RLIST ref pattern / RLSUB ref pattern (RFC 2193 §5, exactly two astrings).
+bool parseRemoteCommand(const struct imap_arg* args, char sep, RemoteRequest* req) {
     const char* ref;
     const char* pattern;
-    if (session->state() == TableState::Ready && imap_arg_get_astring(&args[0], &ref) &&
-        imap_arg_get_astring(&args[1], &pattern) && IMAP_ARG_IS_EOL(&args[2]) &&
-        *pattern != '\0') {
-        try {
-            ListPattern p(fromWire(ref), fromWire(pattern), session->table().separator());
-            if (lsub)
-                sendRemoteLsub(cmd->client, *session, p);
-            else
-                sendRemoteList(cmd->client, *session, p);
-        } catch (const std::exception& e) {
-            i_error("dovecot-referral: %s: remote part failed: %s", lsub ? "RLSUB" : "RLIST",
-                    e.what());
-        }
-    }
-    // Local mailboxes, the tagged reply, and LIST's argument errors.
-    return cmd_list_full(cmd, lsub);
+    if (!imap_arg_get_astring(&args[0], &ref) || !imap_arg_get_astring(&args[1], &pattern) ||
+        !IMAP_ARG_IS_EOL(&args[2]) || *pattern == '\0')
+        return false;
+    req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+    return true;
 }
 
-bool cmdRlist(struct client_command_context* cmd) { return remoteListFull(cmd, false); }
-bool cmdRlsub(struct client_command_context* cmd) { return remoteListFull(cmd, true); }
+// LIST (REMOTE [SUBSCRIBED]) ref pattern-or-patterns [RETURN (...)]
+// (RFC 5258 §3: REMOTE "updates" RFC 2193's RLIST).  Other selection options
+// next to REMOTE select nothing remote (no special-use, no recursive match).
+bool parseListRemote(const struct imap_arg* args, char sep, RemoteRequest* req) {
+    const struct imap_arg* options;
+    if (!imap_arg_get_list(&args[0], &options)) return false;
+    bool remote = false, subscribed = false, other = false;
+    for (; !IMAP_ARG_IS_EOL(options); options++) {
+        const char* atom;
+        if (!imap_arg_get_atom(options, &atom)) return false;
+        if (strcasecmp(atom, "REMOTE") == 0)
+            remote = true;
+        else if (strcasecmp(atom, "SUBSCRIBED") == 0)
+            subscribed = true;
+        else
+            other = true;
+    }
+    const char* ref;
+    if (!remote || other || !imap_arg_get_astring(&args[1], &ref)) return false;
+    const struct imap_arg* list;
+    const char* pattern;
+    if (imap_arg_get_list(&args[2], &list)) {
+        for (; !IMAP_ARG_IS_EOL(list); list++) {
+            if (!imap_arg_get_astring(list, &pattern)) return false;
+            if (*pattern != '\0') req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+        }
+    } else if (imap_arg_get_astring(&args[2], &pattern)) {
+        if (*pattern != '\0') req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+    } else {
+        return false;
+    }
+    req->subscribedOnly = subscribed;
+    req->attributes = subscribed ? "\\Remote \\Subscribed" : "\\Remote";
+    return true;
+}
+
+enum class Flavour { Rlist, Rlsub, List };
+
+command_func_t* g_list = nullptr;
+
+bool listWithRemote(struct client_command_context* cmd, Flavour flavour) {
+    const bool lsub = flavour == Flavour::Rlsub;
+    MailboxReferralSession* session = sessionForClient(cmd->client);
+    if (session == nullptr) return flavour == Flavour::List ? g_list(cmd) : cmd_list_full(cmd, lsub);
+    const struct imap_arg* args;
+    if (!client_read_args(cmd, 0, 0, &args)) return FALSE;
+    const char sep = session->table().separator();
+    RemoteRequest req;
+    bool wanted;
+    try {
+        if (flavour == Flavour::List) {
+            wanted = parseListRemote(args, sep, &req);
+        } else {
+            wanted = parseRemoteCommand(args, sep, &req);
+            req.subscribedOnly = lsub;
+            req.lsubReply = lsub;
+        }
+        if (flavour != Flavour::List || wanted) session->optIn();  // D-8
+        if (wanted && !req.patterns.empty() && session->state() == TableState::Ready)
+            sendRemote(cmd->client, *session, req);
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: %s: remote part failed: %s", cmd->name, e.what());
+    }
+    // Local mailboxes, the tagged reply, and LIST's own argument errors.
+    return flavour == Flavour::List ? g_list(cmd) : cmd_list_full(cmd, lsub);
+}
+
+bool cmdRlist(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::Rlist); }
+bool cmdRlsub(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::Rlsub); }
+bool cmdList(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::List); }
 
 }  // namespace
 
 void listCommandsInit() {
     command_register("RLIST", cmdRlist, static_cast<enum command_flags>(0));
     command_register("RLSUB", cmdRlsub, static_cast<enum command_flags>(0));
+    struct command* list = command_find("LIST");
+    if (list == nullptr) i_fatal("dovecot-referral: imap command LIST not found");
+    g_list = list->func;
+    list->func = cmdList;
 }
 
 void listCommandsDeinit() {
+    struct command* list = command_find("LIST");
+    if (list != nullptr && list->func == cmdList) list->func = g_list;
     command_unregister("RLIST");
     command_unregister("RLSUB");
 }

@@ -1,4 +1,4 @@
-// Session glue: one ImapSession per imap client.  Starts the remote mailbox
+// Session glue: one MailboxReferralSession per imap client.  Starts the remote mailbox
 // lookup when the client is created, parks mailbox commands until the table
 // is there (bounded by ldap_timeout), refreshes it per cache_ttl, and adds
 // MAILBOX-REFERRALS to the capability (R2193-1).
@@ -31,7 +31,7 @@ struct SessionGlue {
     struct client* client = nullptr;
     struct mail_user* user = nullptr;
     ReferralProcess* process = nullptr;
-    std::unique_ptr<ImapSession> session;
+    std::unique_ptr<MailboxReferralSession> session;
     struct imap_client_vfuncs super;
     struct event* event = nullptr;
     uint64_t lookupId = 0;
@@ -248,7 +248,7 @@ void clientCreated(struct client** clientp) {
                 g->client = client;
                 g->user = client->user;
                 g->process = process;
-                g->session = std::make_unique<ImapSession>(process->settings(),
+                g->session = std::make_unique<MailboxReferralSession>(process->settings(),
                                                            client->user->username);
                 g->event = event_create(client->user->event);
                 event_add_category(g->event, &event_category_referral);
@@ -274,12 +274,12 @@ void clientCreated(struct client** clientp) {
 
 struct event_category event_category_referral = {nullptr, "referral", nullptr};
 
-ImapSession* sessionForClient(struct client* client) {
+MailboxReferralSession* sessionForClient(struct client* client) {
     SessionGlue* g = glueForClient(client);
     return g == nullptr ? nullptr : g->session.get();
 }
 
-ImapSession* sessionForUser(struct mail_user* user) {
+MailboxReferralSession* sessionForUser(struct mail_user* user) {
     auto it = g_byUser.find(user);
     return it == g_byUser.end() ? nullptr : it->second->session.get();
 }

@@ -37,7 +37,7 @@ struct mail_user* boxUser(struct mailbox* box) { return box->list->ns->user; }
 MailboxVerdict verdictFor(struct mailbox* box, MailboxCommand* commandOut = nullptr) {
     MailboxVerdict v;
     if (OverrideBypass::active()) return v;
-    ImapSession* session = sessionForUser(boxUser(box));
+    MailboxReferralSession* session = sessionForUser(boxUser(box));
     if (session == nullptr) return v;
     MailboxCommand command = classifyCommand(currentCommandName(boxUser(box)));
     if (commandOut != nullptr) *commandOut = command;
@@ -113,7 +113,7 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
 
 int boxRename(struct mailbox* src, struct mailbox* dest) {
     MailboxVerdict v;
-    ImapSession* session = OverrideBypass::active() ? nullptr : sessionForUser(boxUser(src));
+    MailboxReferralSession* session = OverrideBypass::active() ? nullptr : sessionForUser(boxUser(src));
     if (session != nullptr) {
         try {
             v = session->decideRename(src->vname, dest->vname);
@@ -159,7 +159,7 @@ const struct mailbox_info* listIterNext(struct mailbox_list_iterate_context* ite
     while ((info = ctx->super.iter_next(iter)) != nullptr) {
         if (OverrideBypass::active()) return info;
         struct mail_user* user = iter->list->ns->user;
-        ImapSession* session = sessionForUser(user);
+        MailboxReferralSession* session = sessionForUser(user);
         if (session == nullptr || !listingCommand(user)) return info;
         bool remote = false;
         try {

@@ -18,7 +18,7 @@ command_func_t* g_unsubscribe = nullptr;
 
 bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
     command_func_t* original = subscribe ? g_subscribe : g_unsubscribe;
-    ImapSession* session = sessionForClient(cmd->client);
+    MailboxReferralSession* session = sessionForClient(cmd->client);
     if (session == nullptr) return original(cmd);
     const char* mailbox;
     if (!client_read_string_args(cmd, 1, &mailbox)) return FALSE;

@@ -111,6 +111,22 @@ class RemoteListing(unittest.TestCase):
             self.c.command("s9", "UNSUBSCRIBE Shared/Projects")
             self.c.command("s10", "UNSUBSCRIBE INBOX")
 
+    def test_list_remote_option_marks_remote_mailboxes_RFC5258(self):
+        # RFC 5258 §3 ("Updates: 2193"): LIST (REMOTE) is RLIST with \Remote.
+        untagged, names = self.ok("x1", 'LIST (REMOTE) "" "*"')
+        self.assertEqual(sorted(n for n, f in names if f == b"\\Remote"), sorted(REMOTE_CAROL))
+        self.assertIn(b'* LIST (\\Remote) "/" Shared/Projects', untagged)
+        _, names = self.ok("x2", 'LIST (REMOTE) "" ("Shared/P*" "Arch*")')
+        self.assertEqual(sorted(n for n, _ in names), [b"Archive/2019", b"Shared/Projects"])
+        try:
+            self.c.command("x3", "SUBSCRIBE Shared/Projects")
+            untagged, _ = self.ok("x4", 'LIST (REMOTE SUBSCRIBED) "" "*"')
+            self.assertIn(b'* LIST (\\Remote \\Subscribed) "/" Shared/Projects', untagged)
+            _, names = self.ok("x5", 'LIST (SUBSCRIBED) "" "*"')
+            self.assertNotIn(b"Shared/Projects", [n for n, _ in names])
+        finally:
+            self.c.command("x6", "UNSUBSCRIBE Shared/Projects")
+
     def test_visibility_follows_the_directory_D10(self):
         other, _ = self.lab.session("UNLISTED")
         self.addCleanup(other.close)
