@@ -65,11 +65,13 @@ class LabPresentation(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         env_path = os.environ.get("DREF_LAB_ENV")
-        if not env_path or not os.path.exists(env_path):
-            raise unittest.SkipTest("no lab (DREF_LAB_ENV=%r)" % env_path)
+        if not env_path:
+            raise unittest.SkipTest("DREF_LAB_ENV not set (ctest sets it, with the lab fixture)")
+        if not os.path.exists(env_path):
+            raise RuntimeError("DREF_LAB_ENV=%s does not exist: is the lab running?" % env_path)
         cls.env = env = lab.read_env(env_path)
         if env.get("LAB_PLUGINS") == "none":
-            raise unittest.SkipTest("lab runs without plugins")
+            raise RuntimeError("the lab runs without plugins: nothing to test")
         cls.text = referral_text(env)
         cls.home1 = "%s:%s" % (env["HOME1_ADDR"], env["HOME_PORT"])
         cls.passwd = os.path.join(os.path.dirname(env["FRONT_CONF"]), "passwd")
