@@ -96,7 +96,10 @@ void Worker::expire(Clock::time_point now) {
     bool serverSilent = false;
     for (auto it = pending_.begin(); it != pending_.end();) {
         Pending& p = it->second;
-        if (p.deadline > now) {
+        // Not sent, and every server failed so recently that the next
+        // attempt comes after the deadline: no point in waiting for it.
+        const bool hopeless = p.msgid < 0 && !conn_ && nextAttempt_ >= p.deadline;
+        if (p.deadline > now && !hopeless) {
             ++it;
             continue;
         }

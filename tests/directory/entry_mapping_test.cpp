@@ -1,0 +1,160 @@
+// ldap/directory/entry_mapping: directory entries -> validated records,
+// without a server (hand-made ldap::Entry values).
+#include "entry_mapping.h"
+
+#include <gtest/gtest.h>
+
+namespace dref {
+namespace {
+
+ldap::Entry entry(const std::string& dn,
+                  std::map<std::string, std::vector<std::string>> attributes) {
+    ldap::Entry e;
+    e.dn = dn;
+    e.attributes = std::move(attributes);  // keys already lowercase
+    return e;
+}
+
+DirectorySettings settings() {
+    DirectorySettings s;
+    s.homePort = 143;
+    return s;
+}
+
+bool mentions(const std::vector<std::string>& warnings, const std::string& what) {
+    for (const auto& w : warnings) {
+        if (w.find(what) != std::string::npos) return true;
+    }
+    return false;
+}
+
+TEST(EntryMapping, ZeroEntriesIsNotFound) {
+    UserRecord r;
+    std::vector<std::string> w;
+    EXPECT_EQ(mapUserEntries({}, settings(), &r, &w), UserMappingStatus::NotFound);
+    EXPECT_TRUE(w.empty());
+}
+
+TEST(EntryMapping, MailHostAndPolicy_D17) {
+    UserRecord r;
+    std::vector<std::string> w;
+    auto st = mapUserEntries({entry("uid=a", {{"mailhost", {"Home1.Example.Test"}},
+                                              {"imapreferralpolicy", {"Suggest"}}})},
+                             settings(), &r, &w);
+    EXPECT_EQ(st, UserMappingStatus::Found);
+    ASSERT_TRUE(r.home);
+    EXPECT_EQ(r.home->host, "Home1.Example.Test");
+    EXPECT_EQ(r.home->port, 143);
+    ASSERT_TRUE(r.policy);
+    EXPECT_EQ(*r.policy, ReferralPolicy::Suggest);
+    EXPECT_TRUE(w.empty());
+}
+
+TEST(EntryMapping, UrlOverridesMailHostAndSuppliesUser_D18) {
+    UserRecord r;
+    std::vector<std::string> w;
+    mapUserEntries({entry("uid=a", {{"mailhost", {"home1.example.test"}},
+                                    {"imaphomeserverurl", {"imap://a%40corp@home2.example.test:993/"}}})},
+                   settings(), &r, &w);
+    ASSERT_TRUE(r.home);
+    EXPECT_EQ(r.home->host, "home2.example.test");
+    EXPECT_EQ(r.home->port, 993);
+    EXPECT_EQ(r.referralUser, "a@corp");
+}
+
+TEST(EntryMapping, ReferralUserAttributeWinsOverUrlUser) {
+    DirectorySettings s = settings();
+    s.referralUserAttribute = "employeeNumber";
+    UserRecord r;
+    std::vector<std::string> w;
+    mapUserEntries({entry("uid=a", {{"employeenumber", {"a.remote"}},
+                                    {"imaphomeserverurl", {"imap://other@home2.example.test/"}}})},
+                   s, &r, &w);
+    EXPECT_EQ(r.referralUser, "a.remote");
+}
+
+TEST(EntryMapping, HostileHomeValuesAreDropped_D17) {
+    const std::string hostile[] = {
+        "home.example.test\r\nA1 LOGOUT", "home.example.test]", std::string("home\0x.test", 11),
+        std::string(4096, 'a'), "", "imap://home.example.test/", "home.example.test:143", "[::1]",
+        "h\xc3\xa9.example.test"};
+    for (const auto& value : hostile) {
+        SCOPED_TRACE(value.substr(0, 40));
+        UserRecord r;
+        std::vector<std::string> w;
+        EXPECT_EQ(mapUserEntries({entry("uid=a", {{"mailhost", {value}}})}, settings(), &r, &w),
+                  UserMappingStatus::Found);
+        EXPECT_FALSE(r.home);
+        EXPECT_FALSE(r.homeError.empty());
+        ASSERT_EQ(w.size(), 1u);
+        EXPECT_EQ(w[0].find_first_of(std::string("\r\n\0", 3)), std::string::npos);
+        EXPECT_LT(w[0].size(), 600u);
+    }
+}
+
+TEST(EntryMapping, SeveralValuesOfSingleValuedAttributes) {
+    UserRecord r;
+    std::vector<std::string> w;
+    mapUserEntries({entry("uid=a", {{"mailhost", {"h1.example.test", "h2.example.test"}},
+                                    {"imapreferralpolicy", {"refer", "local"}}})},
+                   settings(), &r, &w);
+    EXPECT_FALSE(r.home);
+    EXPECT_FALSE(r.policy);
+    EXPECT_TRUE(mentions(w, "mailHost has 2 values"));
+    EXPECT_TRUE(mentions(w, "imapReferralPolicy has 2 values"));
+}
+
+TEST(EntryMapping, SeveralEntriesAreAmbiguous) {
+    UserRecord r;
+    std::vector<std::string> w;
+    auto st = mapUserEntries({entry("uid=a", {{"mailhost", {"h1.example.test"}}}),
+                              entry("uid=b", {{"mailhost", {"h2.example.test"}}})},
+                             settings(), &r, &w);
+    EXPECT_EQ(st, UserMappingStatus::Ambiguous);
+    EXPECT_FALSE(r.home);
+    EXPECT_TRUE(r.dn.empty());
+    EXPECT_TRUE(mentions(w, "uid=a"));
+}
+
+TEST(EntryMapping, RemoteMailboxValidation_R2193) {
+    std::vector<RemoteMailbox> out;
+    std::vector<std::string> w;
+    mapMailboxEntries(
+        {entry("m=ok", {{"imapmailboxname", {"Shared/Projects"}},
+                        {"imapmailboxurl", {"imap://home2.example.test/Shared/Projects"}}}),
+         entry("m=two-urls", {{"imapmailboxname", {"Shared/Two"}},
+                              {"imapmailboxurl", {"imap://home2.example.test/Two", "imap://bad]host/"}}}),
+         entry("m=crlf", {{"imapmailboxname", {"A\r\nB"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+         entry("m=c1", {{"imapmailboxname", {"A\xc2\x85" "B"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+         entry("m=latin1", {{"imapmailboxname", {"B\xfcro"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+         entry("m=long", {{"imapmailboxname", {std::string(1025, 'x')}},
+                          {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+         entry("m=nourl", {{"imapmailboxname", {"NoUrl"}}}),
+         entry("m=badurl", {{"imapmailboxname", {"BadUrl"}}, {"imapmailboxurl", {"imap://h.example.test/a\r\nb"}}}),
+         entry("m=twonames", {{"imapmailboxname", {"A", "B"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}})},
+        true, settings(), &out, &w);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].name, "Shared/Projects");
+    EXPECT_TRUE(out[0].personal);
+    EXPECT_EQ(out[1].name, "Shared/Two");
+    EXPECT_EQ(out[1].locations.size(), 1u);
+    for (const char* dn : {"m=two-urls", "m=crlf", "m=c1", "m=latin1", "m=long", "m=nourl", "m=badurl",
+                           "m=twonames"}) {
+        EXPECT_TRUE(mentions(w, dn)) << dn;
+    }
+    for (const auto& text : w) EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos) << text;
+}
+
+// RFC 4515: substituted values are escaped; %% is a literal percent.
+TEST(EntryMapping, UserFilterExpansionEscapesValues) {
+    EXPECT_EQ(expandUserFilter("(|(uid=%u)(mail=%u))", "a*b"), "(|(uid=a\\2ab)(mail=a\\2ab))");
+    EXPECT_EQ(expandUserFilter("(&(uid=%n)(dc=%d))", "bob@ex(ample).test"),
+              "(&(uid=bob)(dc=ex\\28ample\\29.test))");
+    EXPECT_EQ(expandUserFilter("(uid=%n)(d=%d)", "plain"), "(uid=plain)(d=)");
+    EXPECT_EQ(expandUserFilter("(x=100%%)(y=%z)", "u"), "(x=100%)(y=%z)");
+    EXPECT_EQ(expandUserFilter("(uid=%u)", "*)(uid=*"), "(uid=\\2a\\29\\28uid=\\2a)");
+    EXPECT_EQ(expandUserFilter("(uid=%u)", std::string("a\0b", 3)), "(uid=a\\00b)");
+}
+
+}  // namespace
+}  // namespace dref

@@ -1,0 +1,182 @@
+// The directory under failure, with slapd instances of their own that the
+// tests stop, kill and SIGSTOP: answers come within the configured time
+// (Unavailable, never a hang), and the same Directory object recovers when
+// the server is back (no re-creation, reconnect with backoff, failover).
+#include <poll.h>
+
+#include <thread>
+
+#include "directory_fixture.h"
+
+namespace dref::test {
+namespace {
+
+const std::string kLdif = std::string(DREF_DIRECTORY_TESTDATA) + "/directory.ldif";
+// Slack for scheduling and the 50 ms poll step of the test loop.
+constexpr int64_t kMarginMs = 600;
+
+Settings uncached(const std::vector<std::string>& uris) {
+    Settings s = testSettings(uris);
+    s.directory.cacheTtlMs = 0;
+    s.directory.negativeCacheTtlMs = 0;
+    return s;
+}
+
+// A server that stops answering in the middle of a search, then dies: the
+// pending lookup ends within ldap_timeout, later ones report Unavailable,
+// and after the restart the same Directory finds users again.
+TEST(Resilience, SlapdKilledMidSearchThenRestarted) {
+    SlapdProcess slapd(runDir("killed"), kDisruptAddr);
+    std::string error;
+    ASSERT_TRUE(slapd.start({kLdif}, 0, &error)) << error;
+    Settings s = uncached({slapd.uri()});
+    auto d = makeDirectory(s);
+    ASSERT_EQ(lookupUser(*d, "alice")->status, DirectoryStatus::Found);
+
+    slapd.pause();
+    std::optional<UserLookupResult> pending;
+    const auto t0 = std::chrono::steady_clock::now();
+    d->lookupUser("alice", [&](UserLookupResult&& r) { pending = std::move(r); });
+    // Let the search reach the stopped server, then kill it.
+    for (int i = 0; i < 4; ++i) {
+        pollfd p{d->eventFd(), POLLIN, 0};
+        poll(&p, 1, 50);
+        d->process();
+    }
+    slapd.kill();
+    while (!pending && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+        pollfd p{d->eventFd(), POLLIN, 0};
+        poll(&p, 1, 50);
+        d->process();
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0).count();
+    ASSERT_TRUE(pending);
+    EXPECT_EQ(pending->status, DirectoryStatus::Unavailable);
+    EXPECT_LE(ms, s.directory.timeoutMs + kMarginMs);
+
+    Timed t;
+    auto down = lookupUser(*d, "alice", 10000, nullptr, &t);
+    ASSERT_TRUE(down);
+    EXPECT_EQ(down->status, DirectoryStatus::Unavailable);
+    EXPECT_FALSE(down->error.empty());
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+
+    ASSERT_TRUE(slapd.start({}, slapd.port(), &error)) << error;
+    auto back = lookupUntilFound(*d, "alice", 5000);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->status, DirectoryStatus::Found) << back->error;
+    EXPECT_GE(d->ldapStats().connects, 2u);
+}
+
+// No server at start: Unavailable (not cached), then it comes up and the
+// same Directory works after at most one backoff interval.
+TEST(Resilience, DownAtStartThenComesUp) {
+    const int port = unusedPort(kDisruptAddr);
+    ASSERT_NE(port, 0);
+    const std::string uri = "ldap://" + std::string(kDisruptAddr) + ":" + std::to_string(port) + "/";
+    Settings s = testSettings({uri});
+    auto d = makeDirectory(s);
+    Timed t;
+    auto r = lookupUser(*d, "alice", 10000, nullptr, &t);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
+    EXPECT_NE(r->error.find(uri), std::string::npos) << r->error;
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_EQ(d->stats().cacheEntries, 0u);  // Unavailable is never cached
+
+    SlapdProcess slapd(runDir("late"), kDisruptAddr);
+    std::string error;
+    ASSERT_TRUE(slapd.start({kLdif}, port, &error)) << error;
+    auto back = lookupUntilFound(*d, "alice", 5000);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->status, DirectoryStatus::Found) << back->error;
+}
+
+// Two URIs, the first refusing connections: the second answers.
+TEST(Resilience, FailoverToSecondUri) {
+    const int port = unusedPort(kDisruptAddr);
+    const std::string dead = "ldap://" + std::string(kDisruptAddr) + ":" + std::to_string(port) + "/";
+    auto d = makeDirectory(uncached({dead, sharedSlapd().uri()}));
+    auto r = lookupUser(*d, "alice");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, DirectoryStatus::Found) << r->error;
+    const auto st = d->ldapStats();
+    EXPECT_GE(st.failovers, 1u);
+    EXPECT_EQ(st.connects, 1u);
+}
+
+// A stopped (SIGSTOP) server accepts TCP connections but never answers:
+// the lookup times out within ldap_timeout, the connection is dropped, and
+// with a second URI the next lookup fails over to it.
+TEST(Resilience, StoppedServerTimesOutThenFailsOver) {
+    SlapdProcess slapd(runDir("stopped"), kDisruptAddr);
+    std::string error;
+    ASSERT_TRUE(slapd.start({kLdif}, 0, &error)) << error;
+    Settings s = uncached({slapd.uri(), sharedSlapd().uri()});
+    auto d = makeDirectory(s);
+    ASSERT_EQ(lookupUser(*d, "alice")->status, DirectoryStatus::Found);
+    ASSERT_EQ(d->ldapStats().connects, 1u);
+
+    slapd.pause();
+    Timed t;
+    auto r = lookupUser(*d, "alice", 10000, nullptr, &t);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
+    EXPECT_NE(r->error.find("timeout"), std::string::npos) << r->error;
+    EXPECT_GE(t.ms, s.directory.timeoutMs - 50);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_EQ(d->ldapStats().timeouts, 1u);
+
+    auto next = lookupUser(*d, "alice");
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->status, DirectoryStatus::Found) << next->error;
+    EXPECT_GE(d->ldapStats().failovers, 1u);
+    slapd.resume();
+}
+
+// A server stopped before the first connection: the bind hangs, bounded by
+// ldap_connect_timeout, and the lookup still ends within its own timeout
+// plus that bound.
+TEST(Resilience, StoppedServerAtConnectIsBounded) {
+    SlapdProcess slapd(runDir("stopped-connect"), kDisruptAddr);
+    std::string error;
+    ASSERT_TRUE(slapd.start({kLdif}, 0, &error)) << error;
+    slapd.pause();
+    Settings s = uncached({slapd.uri()});
+    auto d = makeDirectory(s);
+    Timed t;
+    auto r = lookupUser(*d, "alice", 10000, nullptr, &t);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + s.directory.connectTimeoutMs + kMarginMs);
+    slapd.resume();
+    auto back = lookupUntilFound(*d, "alice", 5000);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->status, DirectoryStatus::Found) << back->error;
+}
+
+// Destroying a Directory with lookups in flight against a hung server
+// returns promptly (the worker's waits are bounded) and runs no callback.
+TEST(Resilience, DestroyWithPendingLookupsIsPrompt) {
+    SlapdProcess slapd(runDir("destroy"), kDisruptAddr);
+    std::string error;
+    ASSERT_TRUE(slapd.start({kLdif}, 0, &error)) << error;
+    Settings s = uncached({slapd.uri()});
+    auto d = makeDirectory(s);
+    ASSERT_EQ(lookupUser(*d, "alice")->status, DirectoryStatus::Found);
+    slapd.pause();
+    bool called = false;
+    for (int i = 0; i < 10; ++i) d->lookupUser("alice", [&](UserLookupResult&&) { called = true; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto t0 = std::chrono::steady_clock::now();
+    d.reset();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LE(ms, 1500);
+    EXPECT_FALSE(called);
+    slapd.resume();
+}
+
+}  // namespace
+}  // namespace dref::test
