@@ -277,5 +277,41 @@ class MechanismFront(unittest.TestCase):
         check_referral_line(tagged)
 
 
+class OkReferralHandOffFailure(unittest.TestCase):
+    """After the tagged OK [REFERRAL ...] only the hand-off to the imap
+    process can fail (here: mail_max_userip_connections).  Dovecot's own
+    answer would be a second tagged NO; the plugin makes it an untagged BYE,
+    so the command still has exactly one tagged completion (D-13)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-okfail", PASSWD, SETTINGS_BASE + "referral_text = %s\n" % TEXT,
+                                extra_conf="mail_max_userip_connections = 1\n")
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def test_second_session_gets_bye_not_a_second_tagged_reply_D13(self):
+        ok = ("a1 OK [REFERRAL imap://hostonly;AUTH=*@home.example.test:10143/] " + TEXT).encode()
+        with self.front.connect() as first:
+            _, tagged = first.login("a1", "hostonly", "pw-hostonly")
+            self.assertEqual(tagged, ok)
+            first.command("n1", "NOOP")  # the first session is up in its imap process
+            with self.front.connect() as second:
+                _, tagged = second.login("a1", "hostonly", "pw-hostonly")
+                self.assertEqual(tagged, ok)
+                rest = []
+                try:
+                    while True:
+                        rest.append(second.read_line(timeout=5))
+                except Exception:
+                    pass
+                self.assertEqual(len(rest), 1, rest)
+                self.assertTrue(rest[0].startswith(b"* BYE [UNAVAILABLE] Maximum number of connections"),
+                                rest)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
