@@ -7,8 +7,9 @@
 #
 # Usage: scripts/build-packages.sh [--deb] [--rpm] [--out DIR] [--jobs N] [--no-check] [--keep]
 #   --deb / --rpm   build only that package (default: both)
-#   --no-check      skip the unit tests inside the package builds (nocheck);
-#                   for callers that have just run them (tests/packaging)
+#   --no-check      do not build or run the unit tests inside the package
+#                   builds (DEB_BUILD_OPTIONS=nocheck, rpmbuild --without
+#                   tests); for callers that have just run them (tests/packaging)
 #   --out DIR       where to put the results (default: packaging/out)
 #   --jobs N        parallel build jobs (default: nproc)
 #   --keep          keep the temporary build directory (its path is printed)
@@ -42,7 +43,7 @@ while [[ $# -gt 0 ]]; do
     --jobs) JOBS=$2; shift ;;
     --keep) KEEP=1 ;;
     --no-check) CHECK=0 ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -118,8 +119,14 @@ if [[ $BUILD_RPM -eq 1 ]]; then
   # --nodeps: on a Debian host the rpm database is empty, so BuildRequires
   # cannot be checked by rpm (dpkg-checkbuilddeps covers the same packages).
   rpm_check=()
-  [[ $CHECK -eq 0 ]] && rpm_check=(--nocheck)
-  rpmbuild -ba --nodeps "${rpm_check[@]}" \
+  [[ $CHECK -eq 0 ]] && rpm_check=(--nocheck --without tests)
+  host_fixes=()
+  if [[ -e /etc/debian_version ]]; then
+    # Debian's rpm runs brp-compress (which uses bash's `read -d`) with
+    # /bin/sh = dash, so man pages stay uncompressed; run it with bash.
+    host_fixes+=(--define "__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}")
+  fi
+  rpmbuild -ba --nodeps "${rpm_check[@]}" "${host_fixes[@]}" \
       --define "_topdir $TOP" \
       --define "_smp_mflags -j$JOBS" \
       "$TOP/SPECS/dovecot-referral.spec" >"$TOP/build.log" 2>&1 || {
