@@ -3,8 +3,7 @@
 //  - v.sasl_check_login answers a local login that the passdb marked with a
 //    bare `host` (no nologin, no proxy) with OK [REFERRAL ...] (R2221-10,
 //    docs/ok-referral.md);
-//  - v.create / v.notify_auth_ready answer every connection with the drain
-//    greeting (RFC 2221 §4.2) when drain_host is set.
+//  - drain mode (RFC 2221 §4.2) lives in login_drain.cpp.
 // Every entry point is noexcept and catches everything: no C++ exception may
 // unwind through Dovecot's C frames.
 #include "login_client.h"
@@ -15,45 +14,24 @@
 
 extern "C" {
 #include "lib.h"
-#include "ioloop.h"
-#include "ostream.h"
 #include "module-context.h"
-#include "login-common.h"
-#include "client-common.h"
 #include "imap-login-client.h"
 #include "strnum.h"
 }
 
+#include "login_client_context.h"
 #include "login_reply.h"
 #include "response_text.h"
 
-namespace {
+using dref::ReferralLoginClient;
 
-// Pool-allocated (zeroed) by Dovecot: plain data only.
-struct ReferralLoginClient {
-    union login_client_module_context module_ctx;
-    struct timeout* to_drain;
-    unsigned int drain_flush_tries;
-    bool draining;
-    // The tagged OK [REFERRAL ...] of a local login has been sent; the
-    // command must not get a second tagged completion.
-    bool ok_referral_sent;
-};
+namespace {
 
 MODULE_CONTEXT_DEFINE_INIT(referral_login_client_module, &login_module_register);
 
 const dref::LoginPluginConfig* g_config = nullptr;
 
-// How long a drained connection may wait for the greeting to leave the
-// output buffer (TLS handshake on an imaps listener) before it is closed.
-constexpr unsigned int kDrainFlushIntervalMs = 100;
-constexpr unsigned int kDrainFlushMaxTries = 50;
-
-ReferralLoginClient* contextOf(struct client* client) {
-    void* ctx = MODULE_CONTEXT(client, referral_login_client_module);
-    i_assert(ctx != nullptr);
-    return static_cast<ReferralLoginClient*>(ctx);
-}
+ReferralLoginClient* contextOf(struct client* client) { return dref::referralLoginContext(client); }
 
 dref::LoginCommand commandOf(struct client* client) {
     // The plugin declares imap-login as its only binary, so every client here
@@ -205,45 +183,6 @@ bool referralSaslCheckLogin(struct client* client) noexcept {
     return true;
 }
 
-void drainClose(struct client* client) noexcept {
-    ReferralLoginClient* ctx = contextOf(client);
-    timeout_remove(&ctx->to_drain);
-    (void)o_stream_flush(client->output);
-    if (o_stream_get_buffer_used_size(client->output) > 0 &&
-        ++ctx->drain_flush_tries < kDrainFlushMaxTries) {
-        ctx->to_drain = timeout_add_short(kDrainFlushIntervalMs, drainClose, client);
-        return;
-    }
-    client_destroy(client, t_strdup_printf("Drain mode: referred to %s",
-                                           g_config->settings.login.drainHost.c_str()));
-}
-
-// RFC 2221 §4.2 / RFC 3501 greeting = "*" SP resp-cond-bye: the server does
-// not accept the connection.  Sent from v.create so that it does not wait
-// for the auth process; no command is ever read (the input io is removed),
-// and the client is destroyed from a fresh ioloop callback because
-// client_init() still uses it after v.create returns.
-void referralCreate(struct client* client, void** other_sets) noexcept {
-    ReferralLoginClient* ctx = contextOf(client);
-    ctx->module_ctx.super.create(client, other_sets);
-    ctx->draining = true;
-    client_send_raw(client, g_config->drainGreeting.c_str());
-    io_remove(&client->io);
-    ctx->to_drain = timeout_add_short(0, drainClose, client);
-}
-
-void referralNotifyAuthReady(struct client* client) noexcept {
-    ReferralLoginClient* ctx = contextOf(client);
-    if (ctx->draining) return;  // the BYE greeting replaces the OK greeting
-    ctx->module_ctx.super.notify_auth_ready(client);
-}
-
-void referralDestroy(struct client* client) noexcept {
-    ReferralLoginClient* ctx = contextOf(client);
-    timeout_remove(&ctx->to_drain);
-    if (ctx->module_ctx.super.destroy != nullptr) ctx->module_ctx.super.destroy(client);
-}
-
 void referralClientAllocated(struct client* client) noexcept {
     auto* ctx = p_new(client->pool, ReferralLoginClient, 1);
     struct client_vfuncs* v = client->vlast;
@@ -251,11 +190,7 @@ void referralClientAllocated(struct client* client) noexcept {
     client->vlast = &ctx->module_ctx.super;
     v->auth_result = referralAuthResult;
     v->sasl_check_login = referralSaslCheckLogin;
-    if (g_config != nullptr && !g_config->drainGreeting.empty()) {
-        v->create = referralCreate;
-        v->notify_auth_ready = referralNotifyAuthReady;
-        v->destroy = referralDestroy;
-    }
+    if (g_config != nullptr && !g_config->drainGreeting.empty()) dref::installDrainOverrides(v);
     MODULE_CONTEXT_SET(client, referral_login_client_module, ctx);
 }
 
@@ -264,6 +199,14 @@ struct login_client_hooks g_hooks = {referralClientAllocated};
 }  // namespace
 
 namespace dref {
+
+ReferralLoginClient* referralLoginContext(struct client* client) {
+    void* ctx = MODULE_CONTEXT(client, referral_login_client_module);
+    i_assert(ctx != nullptr);
+    return static_cast<ReferralLoginClient*>(ctx);
+}
+
+const LoginPluginConfig* referralLoginConfig() { return g_config; }
 
 void loginClientHooksAdd(struct module* module, const LoginPluginConfig* config) {
     g_config = config;

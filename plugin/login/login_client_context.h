@@ -1,0 +1,36 @@
+#pragma once
+// The plugin's per-client state and its accessors, shared by the referral
+// overrides (login_client.cpp) and drain mode (login_drain.cpp).  Glue only:
+// includes imap-login's headers.
+extern "C" {
+#include "lib.h"
+#include "login-common.h"
+#include "client-common.h"
+}
+
+#include "login_settings.h"
+
+namespace dref {
+
+// Allocated zeroed from the client's pool by Dovecot: plain data only.
+struct ReferralLoginClient {
+    union login_client_module_context module_ctx;  // super vfuncs + register
+    // Drain mode.
+    struct timeout* to_drain;
+    struct io* io_drain;
+    unsigned int drain_flush_tries;
+    bool draining;
+    // The tagged OK [REFERRAL ...] of a local login has been sent; the
+    // command must not get a second tagged completion.
+    bool ok_referral_sent;
+};
+
+ReferralLoginClient* referralLoginContext(struct client* client);
+// The loaded configuration; never null while the hook is registered.
+const LoginPluginConfig* referralLoginConfig();
+
+// Drain mode (login_drain.cpp): installs v.create, v.notify_auth_ready and
+// v.destroy on the previous vfunc layer `v`.
+void installDrainOverrides(struct client_vfuncs* v);
+
+}  // namespace dref
