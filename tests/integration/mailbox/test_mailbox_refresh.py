@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""A directory change reaches a running session within cache_ttl (plugin/imap;
+RUN_SERIAL: adds a remote mailbox to the lab's directory and removes it).
+
+The lab's front uses cache_ttl = 2s.  The first command after the TTL starts
+a background refresh (the command itself is answered from the old table);
+a later command sees the new entry, in RLIST and as a referral.
+"""
+import subprocess
+import time
+import unittest
+
+from mailbox_support import Lab, assert_referral, list_names
+
+NAME = "Shared/Fresh"
+
+
+class TableRefresh(unittest.TestCase):
+    def setUp(self):
+        self.lab = Lab()
+        e = self.lab.env
+        self.dn = "imapMailboxName=%s,ou=mailboxes,%s" % (NAME, e["LDAP_BASE"])
+        self.ldap = ["-x", "-H", e["LDAP_URI"], "-D", e["LDAP_ADMIN_DN"], "-w", e["LDAP_ADMIN_PW"]]
+
+    def ldap_tool(self, tool, stdin=None, args=()):
+        p = subprocess.run([tool] + self.ldap + list(args), input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def remote_names(self, c, tag):
+        untagged, tagged = c.command(tag, 'RLIST "" "Shared/*"')
+        self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
+        return [n for n, f in list_names(untagged) if f == b""]
+
+    def test_new_remote_mailbox_appears_within_cache_ttl(self):
+        c, _ = self.lab.session()
+        self.addCleanup(c.close)
+        self.assertNotIn(NAME.encode(), self.remote_names(c, "f1"))
+        ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
+                "imapMailboxURL: imap://%s:%d/%s\n"
+                % (self.dn, NAME, self.lab.home2, self.lab.home_port, NAME)).encode()
+        rc, out = self.ldap_tool("ldapadd", ldif)
+        self.assertEqual(rc, 0, out)
+        self.addCleanup(self.ldap_tool, "ldapdelete", None, [self.dn])
+        deadline = time.monotonic() + 15.0
+        n = 0
+        while NAME.encode() not in self.remote_names(c, "f%d" % (n + 2)):
+            n += 1
+            self.assertLess(time.monotonic(), deadline, "the new entry never reached the session")
+            time.sleep(0.3)
+        _, tagged = c.command("g1", "SELECT " + NAME)
+        assert_referral(self, tagged, "g1",
+                        self.lab.url(self.lab.user("LOCAL")[0], self.lab.home2, NAME))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
