@@ -32,7 +32,8 @@ const std::string* singleValue(const ldap::Entry& entry, const std::string& attr
     const auto* values = entry.values(attribute);
     if (values == nullptr || values->empty()) return nullptr;
     if (values->size() > 1) {
-        warnings->push_back(entry.dn + ": " + attribute + " has " + std::to_string(values->size()) +
+        warnings->push_back(quoteForLog(entry.dn) + ": " + attribute + " has " +
+                            std::to_string(values->size()) +
                             " values where one is expected; all ignored");
         return nullptr;
     }
@@ -49,14 +50,14 @@ void mapHomeServer(const ldap::Entry& entry, const DirectorySettings& s, UserRec
             record->home = HomeServer{parts->host, parts->port};
             if (record->referralUser.empty()) record->referralUser = parts->user;
             if (parts->mailbox && !parts->mailbox->empty()) {
-                warnings->push_back(entry.dn + ": " + s.homeUrlAttribute +
+                warnings->push_back(quoteForLog(entry.dn) + ": " + s.homeUrlAttribute +
                                     " names a mailbox; only the server part is used");
             }
             return;
         }
         if (parts) error = "host is not a valid host name";
         urlError = s.homeUrlAttribute + " " + quoted(*url) + " rejected: " + error;
-        warnings->push_back(entry.dn + ": " + urlError);
+        warnings->push_back(quoteForLog(entry.dn) + ": " + urlError);
     }
     const auto* hostValues = s.homeServerAttribute.empty() ? nullptr
                                                            : entry.values(s.homeServerAttribute);
@@ -66,7 +67,7 @@ void mapHomeServer(const ldap::Entry& entry, const DirectorySettings& s, UserRec
             return;
         }
         std::string why = s.homeServerAttribute + " " + quoted(*host) + " is not a valid host name";
-        warnings->push_back(entry.dn + ": " + why);
+        warnings->push_back(quoteForLog(entry.dn) + ": " + why);
         record->homeError = urlError.empty() ? why : urlError + "; " + why;
         return;
     }
@@ -83,8 +84,8 @@ void mapPolicy(const ldap::Entry& entry, const DirectorySettings& s, UserRecord*
     if (value == nullptr) return;
     record->policy = parseReferralPolicy(*value);
     if (!record->policy) {
-        warnings->push_back(entry.dn + ": " + s.policyAttribute + " " + quoted(*value) +
-                            " is not refer, suggest, proxy or local; ignored");
+        warnings->push_back(quoteForLog(entry.dn) + ": " + s.policyAttribute + " " +
+                            quoted(*value) + " is not refer, suggest, proxy or local; ignored");
     }
 }
 
@@ -94,7 +95,8 @@ void mapReferralUser(const ldap::Entry& entry, const DirectorySettings& s, UserR
     if (value == nullptr) return;
     if (value->empty() || value->size() > kMaxReferralUserBytes || !isValidUtf8(*value) ||
         hasControl(*value)) {
-        warnings->push_back(entry.dn + ": " + s.referralUserAttribute + " " + quoted(*value) +
+        warnings->push_back(quoteForLog(entry.dn) + ": " + s.referralUserAttribute + " " +
+                            quoted(*value) +
                             " is empty, too long, not UTF-8 or has control characters; ignored");
         return;
     }

@@ -145,6 +145,27 @@ TEST(EntryMapping, RemoteMailboxValidation_R2193) {
     for (const auto& text : w) EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos) << text;
 }
 
+TEST(EntryMapping, HostileDnIsQuotedInEveryWarning_D17) {
+    // Found by tests/fuzz (fuzz_entry_mapping, corpus/entry_mapping/regress-dn-control):
+    // the user-mapping warnings carried the DN unquoted, so a DN with CR LF
+    // or DEL could forge or break log lines.
+    DirectorySettings s = settings();
+    s.referralUserAttribute = "employeeNumber";
+    const std::string dn = "uid=a\r\nauth: Info: forged\x7f";
+    UserRecord r;
+    std::vector<std::string> w;
+    mapUserEntries({entry(dn, {{"employeenumber", {""}},
+                               {"mailhost", {"bad host"}},
+                               {"imaphomeserverurl", {"imap://h1.example.test/INBOX", "x"}},
+                               {"imapreferralpolicy", {"bogus"}}})},
+                   s, &r, &w);
+    ASSERT_GE(w.size(), 4u);
+    for (const auto& text : w) {
+        EXPECT_EQ(text.find_first_of("\r\n\x7f"), std::string::npos) << text;
+        EXPECT_NE(text.find("uid=a\\x0D\\x0Aauth"), std::string::npos) << text;
+    }
+}
+
 // RFC 4515: substituted values are escaped; %% is a literal percent.
 TEST(EntryMapping, UserFilterExpansionEscapesValues) {
     EXPECT_EQ(expandUserFilter("(|(uid=%u)(mail=%u))", "a*b"), "(|(uid=a\\2ab)(mail=a\\2ab))");
