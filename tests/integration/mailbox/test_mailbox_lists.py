@@ -127,6 +127,15 @@ class RemoteListing(unittest.TestCase):
         finally:
             self.c.command("x6", "UNSUBSCRIBE Shared/Projects")
 
+    def test_location_on_this_server_is_never_referred_R2193_3(self):
+        # The directory puts Shared/Loop on the front itself (local_names).
+        _, names = self.ok("y1", 'RLIST "" "Shared/*"')
+        self.assertNotIn(b"Shared/Loop", [n for n, _ in names])
+        untagged, tagged = self.c.command("y2", "SELECT Shared/Loop")
+        self.assertRegex(tagged, re.escape(b"y2 NO Mailbox doesn't exist: Shared/Loop") + TIMING)
+        self.assertRegex(self.lab.log_since(0),
+                         r"Warning: remote mailboxes: .*Shared/Loop.*is this server, treated as local")
+
     def test_visibility_follows_the_directory_D10(self):
         # carol sees the shared mailboxes and her personal one (above); dave,
         # served here but unknown to the directory, sees no remote mailbox.
@@ -150,7 +159,7 @@ class RemoteListing(unittest.TestCase):
                 b"%s NO Mailbox doesn't exist: %s" % (tag.encode(), name.encode())) + TIMING)
             self.assertEqual(untagged, [])
         log = self.lab.log_since(0)
-        for dn in ("hostile-url", "hostile-name", "hostile-nul", "hostile-long"):
+        for dn in ("hostile-url", "hostile-name", "hostile-nul", "hostile-long", "self-loop"):
             self.assertRegex(log, r"(?i)(warning|error).*description=%s" % dn,
                              "no log line for the skipped entry %s" % dn)
 

@@ -6,11 +6,14 @@ The lab's front uses cache_ttl = 2s.  The first command after the TTL starts
 a background refresh (the command itself is answered from the old table);
 a later command sees the new entry, in RLIST and as a referral.
 """
+import os
+import re
+import shutil
 import subprocess
 import time
 import unittest
 
-from mailbox_support import Lab, assert_referral, list_names
+from mailbox_support import TIMING, Lab, assert_referral, list_names
 
 NAME = "Shared/Fresh"
 
@@ -51,6 +54,39 @@ class TableRefresh(unittest.TestCase):
         _, tagged = c.command("g1", "SELECT " + NAME)
         assert_referral(self, tagged, "g1",
                         self.lab.url(self.lab.user("LOCAL")[0], self.lab.home2, NAME))
+
+
+class LocalMailboxShadowedByRemote(unittest.TestCase):
+    """A local mailbox with a remote name (made on disk, as a migration
+    leftover would be): it is never opened locally, never listed by LIST,
+    and RLIST prints the name once (item 3: no duplicate lines)."""
+
+    def test_shadowed_local_mailbox_is_remote_everywhere(self):
+        lab = Lab()
+        user = lab.user("LOCAL")[0]
+        maildir = os.path.join(lab.env["LAB_DIR"], "front", "mail", user, "Maildir")
+        box = os.path.join(maildir, ".Shared.Projects")
+        self.assertTrue(os.path.isdir(maildir), maildir)
+        self.assertFalse(os.path.exists(box), box)
+        try:
+            for sub in ("", "cur", "new", "tmp"):
+                os.makedirs(os.path.join(box, sub), exist_ok=True)
+                os.chown(os.path.join(box, sub), 65534, 65534)
+            c, _ = lab.session()
+            self.addCleanup(c.close)
+            untagged, tagged = c.command("w1", 'RLIST "" "*"')
+            self.assertTrue(tagged.startswith(b"w1 OK"), tagged)
+            self.assertEqual([n for n, _ in list_names(untagged)].count(b"Shared/Projects"), 1,
+                             untagged)
+            untagged, tagged = c.command("w2", 'LIST "" "*"')
+            self.assertNotIn(b"Shared/Projects", [n for n, _ in list_names(untagged)])
+            _, tagged = c.command("w3", "SELECT Shared/Projects")
+            assert_referral(self, tagged, "w3", lab.url(user, lab.home2, "Shared/Projects"))
+            _, tagged = c.command("w4", "STATUS Shared/Projects (MESSAGES)")
+            self.assertRegex(tagged, re.escape(b"w4 NO Mailbox doesn't exist: Shared/Projects")
+                             + TIMING)
+        finally:
+            shutil.rmtree(box, ignore_errors=True)
 
 
 if __name__ == "__main__":
