@@ -1,0 +1,139 @@
+// Unit tests of the login plugin's wire text (plugin/login/login_reply.cpp,
+// which has no Dovecot include).  The source is compiled into this binary
+// directly so that tests/unit/CMakeLists.txt stays untouched; the Dovecot
+// glue around it is covered by tests/integration/login/test_login_presentation_*.
+#include <gtest/gtest.h>
+
+#include "../../plugin/login/login_reply.cpp"
+
+namespace dref {
+namespace {
+
+LoginReferralFacts facts(LoginCommand cmd, std::string mech, std::string user, std::string host,
+                         uint16_t port = 143, std::string reason = "") {
+    LoginReferralFacts f;
+    f.command = cmd;
+    f.mechanism = std::move(mech);
+    f.user = std::move(user);
+    f.host = std::move(host);
+    f.port = port;
+    f.reason = std::move(reason);
+    return f;
+}
+
+LoginSettings defaults() { return LoginSettings(); }
+
+LoginSettings mechanismInUrl() {
+    LoginSettings s;
+    s.authMechanismInUrl = true;
+    return s;
+}
+
+// R2221-7, D-3: LOGIN always ;AUTH=*, even though Dovecot ran it as PLAIN.
+TEST(LoginReferral, LoginGetsStarEvenWithMechanismSetting_D3) {
+    for (const LoginSettings& s : {defaults(), mechanismInUrl()}) {
+        LoginReply r = composeLoginReferral(
+            facts(LoginCommand::Login, "PLAIN", "bob", "home.example.test", 10143), s);
+        EXPECT_TRUE(r.referral);
+        EXPECT_EQ(r.code, "REFERRAL imap://bob;AUTH=*@home.example.test:10143/");
+        EXPECT_EQ(r.text, s.referralText);
+    }
+}
+
+// D-3: AUTHENTICATE names the mechanism only when configured.
+TEST(LoginReferral, AuthenticateStarByDefaultMechanismWhenConfigured_D3) {
+    auto f = facts(LoginCommand::Authenticate, "SCRAM-SHA-256", "bob", "h.example.test");
+    EXPECT_EQ(composeLoginReferral(f, defaults()).code, "REFERRAL imap://bob;AUTH=*@h.example.test/");
+    EXPECT_EQ(composeLoginReferral(f, mechanismInUrl()).code,
+              "REFERRAL imap://bob;AUTH=SCRAM-SHA-256@h.example.test/");
+}
+
+// A mechanism name that is not a SASL name never reaches the URL.
+TEST(LoginReferral, InvalidMechanismFallsBackToStar) {
+    for (const char* mech : {"", "PL AIN", "X;Y", "A]B", "ABCDEFGHIJKLMNOPQRSTU"}) {
+        auto f = facts(LoginCommand::Authenticate, mech, "bob", "h.example.test");
+        EXPECT_EQ(composeLoginReferral(f, mechanismInUrl()).code,
+                  "REFERRAL imap://bob;AUTH=*@h.example.test/")
+            << mech;
+    }
+}
+
+// R5092-1: no port when it is 143.
+TEST(LoginReferral, DefaultPortOmitted_R5092_1) {
+    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "192.0.2.7"), defaults()).code,
+              "REFERRAL imap://bob;AUTH=*@192.0.2.7/");
+}
+
+// D-12, R5092-11: UTF-8 and reserved characters, uppercase hex.
+TEST(LoginReferral, UserPercentEncodedUppercase_D12) {
+    auto f = facts(LoginCommand::Login, "PLAIN", "j\xC3\xBCrgen@ex;a/b%c+d", "h.example.test");
+    EXPECT_EQ(composeLoginReferral(f, defaults()).code,
+              "REFERRAL imap://j%C3%BCrgen%40ex%3Ba%2Fb%25c+d;AUTH=*@h.example.test/");
+}
+
+// D-2: no user known -> ;AUTH=* alone, never an anonymous URL.
+TEST(LoginReferral, EmptyUserStillCarriesAuth_D2) {
+    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "", "h.example.test"), defaults()).code,
+              "REFERRAL imap://;AUTH=*@h.example.test/");
+}
+
+// D-4, D-17: unusable hosts give UNAVAILABLE, never a URL; the log line
+// quotes the value without raw control bytes.
+TEST(LoginReferral, UnusableHostNeverWritesUrl_D4_D17) {
+    for (const char* host : {"", "::1", "[2001:db8::7]", "evil]host", "a\r\nb OK [REFERRAL x]",
+                             "a b", "h.example.test.", "-x.example", "x_y.example"}) {
+        LoginReply r = composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", host), defaults());
+        EXPECT_FALSE(r.referral) << host;
+        EXPECT_EQ(r.code, "UNAVAILABLE");
+        EXPECT_EQ(r.text, "Your home server cannot be reached from here.");
+        EXPECT_EQ(r.log.find('\r'), std::string::npos);
+        EXPECT_EQ(r.log.find('\n'), std::string::npos);
+        EXPECT_NE(r.log.find("no login referral for user \"bob\""), std::string::npos) << r.log;
+    }
+    std::string long_host(300, 'a');
+    EXPECT_FALSE(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", long_host), defaults()).referral);
+}
+
+TEST(LoginReferral, PortZeroRefused) {
+    EXPECT_FALSE(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 0),
+                                      defaults()).referral);
+}
+
+// R3501-2, R3501-4: the passdb reason is sanitised; empty -> referral_text.
+TEST(LoginReferral, ReasonSanitised_R3501_2) {
+    auto f = facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143, "Go\r\nthere \xC3\xA9");
+    LoginReply r = composeLoginReferral(f, defaults());
+    EXPECT_EQ(r.text.find_first_of("\r\n"), std::string::npos);
+    for (unsigned char c : r.text) EXPECT_TRUE(c >= 0x20 && c <= 0x7E) << r.text;
+    EXPECT_EQ(r.text.rfind("Go", 0), 0u);
+    LoginSettings s;
+    s.referralText = "Use your home server.";
+    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
+              "Use your home server.");
+}
+
+// R2221-13, D-16: the drain greeting carries no user and ;AUTH=*.
+TEST(DrainGreeting, ShapeAndPort_R2221_13) {
+    LoginSettings s;
+    s.drainHost = "other.example.test";
+    std::string error;
+    EXPECT_EQ(composeDrainGreeting(s, &error),
+              "* BYE [REFERRAL imap://;AUTH=*@other.example.test/] Server not accepting connections.\r\n");
+    s.drainPort = 10143;
+    s.drainText = "Maintenance.";
+    EXPECT_EQ(composeDrainGreeting(s, &error),
+              "* BYE [REFERRAL imap://;AUTH=*@other.example.test:10143/] Maintenance.\r\n");
+}
+
+TEST(DrainGreeting, BadHostRefused_D4) {
+    for (const char* host : {"::1", "bad]host", "", "a b"}) {
+        LoginSettings s;
+        s.drainHost = host;
+        std::string error;
+        EXPECT_EQ(composeDrainGreeting(s, &error), "") << host;
+        EXPECT_NE(error.find("is not a DNS name or IPv4 address"), std::string::npos) << error;
+    }
+}
+
+}  // namespace
+}  // namespace dref
