@@ -29,6 +29,10 @@ namespace {
 
 MODULE_CONTEXT_DEFINE_INIT(referral_login_client_module, &login_module_register);
 
+// The event category the passdb driver and the imap plugin use too
+// (docs/login-referrals.md §4): filter = category=referral.
+struct event_category g_referral_category = {nullptr, "referral", nullptr};
+
 const dref::LoginPluginConfig* g_config = nullptr;
 
 ReferralLoginClient* contextOf(struct client* client) { return dref::referralLoginContext(client); }
@@ -43,6 +47,24 @@ dref::LoginCommand commandOf(struct client* client) {
 }
 
 std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+const char* commandName(dref::LoginCommand cmd) {
+    return cmd == dref::LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
+}
+
+// Event "referral_login_reply": reply = no | ok | unavailable (| drain, see
+// login_drain.cpp), command, url; on top of the client's own event (user,
+// session, IPs), so metrics can count what clients were told.
+struct event* replyEvent(struct client* client, const char* reply, dref::LoginCommand cmd,
+                         const dref::LoginReply& out) {
+    struct event_passthrough* e = event_create_passthrough(client->event)
+                                      ->add_category(&g_referral_category)
+                                      ->set_name("referral_login_reply")
+                                      ->add_str("reply", reply)
+                                      ->add_str("command", commandName(cmd));
+    if (!out.url.empty()) e->add_str("url", out.url.c_str());
+    return e->event();
+}
 
 // Writes the referral (or the clean NO that replaces an unusable one).
 // Dovecot's own caller keeps the state handling: after REFERRAL_NOLOGIN it
@@ -64,9 +86,10 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
     if (out.referral)
-        e_info(client->event, "%s", out.log.c_str());
+        e_info(replyEvent(client, kind == IMAP_CMD_REPLY_OK ? "ok" : "no", facts.command, out), "%s",
+               out.log.c_str());
     else
-        e_error(client->event, "%s", out.log.c_str());
+        e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.log.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());
 }
 
@@ -158,10 +181,11 @@ void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
     dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);
     if (!out.referral) {
         // The login itself succeeded: serve it locally, without the hint.
-        e_error(client->event, "%s; logging in locally without OK referral", out.log.c_str());
+        e_error(replyEvent(client, "local", facts.command, out),
+                "%s; logging in locally without OK referral", out.log.c_str());
         return;
     }
-    e_info(client->event, "OK %s", out.log.c_str());
+    e_info(replyEvent(client, "ok", facts.command, out), "OK %s", out.log.c_str());
     client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
     untagImapLoginReply(client);
     ctx->ok_referral_sent = true;
@@ -199,6 +223,8 @@ struct login_client_hooks g_hooks = {referralClientAllocated};
 }  // namespace
 
 namespace dref {
+
+struct event_category* referralEventCategory() { return &g_referral_category; }
 
 ReferralLoginClient* referralLoginContext(struct client* client) {
     void* ctx = MODULE_CONTEXT(client, referral_login_client_module);

@@ -29,6 +29,9 @@ ReferralLoginClient* referralLoginContext(struct client* client);
 // The loaded configuration; never null while the hook is registered.
 const LoginPluginConfig* referralLoginConfig();
 
+// Event category "referral" (shared with the passdb driver and imap plugin).
+struct event_category* referralEventCategory();
+
 // Drain mode (login_drain.cpp): installs v.create, v.notify_auth_ready and
 // v.destroy on the previous vfunc layer `v`.
 void installDrainOverrides(struct client_vfuncs* v);

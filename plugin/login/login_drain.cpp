@@ -77,6 +77,13 @@ void drainCreate(struct client* client, void** other_sets) noexcept {
     ReferralLoginClient* ctx = dref::referralLoginContext(client);
     ctx->module_ctx.super.create(client, other_sets);
     ctx->draining = true;
+    e_debug(event_create_passthrough(client->event)
+                ->add_category(dref::referralEventCategory())
+                ->set_name("referral_login_reply")
+                ->add_str("reply", "drain")
+                ->add_str("host", dref::referralLoginConfig()->settings.login.drainHost.c_str())
+                ->event(),
+            "drain mode: BYE referral greeting");
     client_send_raw(client, dref::referralLoginConfig()->drainGreeting.c_str());
     io_remove(&client->io);
     ctx->to_drain = timeout_add_short(0, drainClose, client);

@@ -47,6 +47,7 @@ LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSett
         return reply;
     }
     reply.referral = true;
+    reply.url = *url;
     reply.code = "REFERRAL " + *url;
     reply.text = sanitizeResponseText(facts.reason.empty() ? settings.referralText : facts.reason,
                                       settings.referralText);

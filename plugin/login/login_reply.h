@@ -29,6 +29,7 @@ struct LoginReply {
     // `code` is "UNAVAILABLE" (never a URL with an empty or hostile host).
     bool referral = false;
     std::string code;
+    std::string url;   // the referral URL alone (empty when !referral)
     std::string text;  // resp-text after "] ": 7-bit, no CR/LF, never empty
     std::string log;   // one line for the log; untrusted parts quoted
 };

@@ -16,7 +16,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_login_presentation_front import (  # noqa: E402
-    DRAIN_ADDR, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server)
+    DRAIN_ADDR, REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server,
+    metric_counts)
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]
 TEXT = "Maintenance: this server is closed, use other.example.test."
@@ -59,7 +60,8 @@ class DrainWithPort(unittest.TestCase):
         cls.front = PluginFront("lp-drain", PASSWD, SETTINGS_BASE +
                                 "drain_host = other.example.test\n"
                                 "drain_port = 10143\n"
-                                "drain_text = %s\n" % TEXT, addr=DRAIN_ADDR)
+                                "drain_text = %s\n" % TEXT, addr=DRAIN_ADDR,
+                                extra_conf=REPLY_METRIC)
         cls.front.start_unchecked()
         try:
             wait_greeting(cls.front)
@@ -96,6 +98,15 @@ class DrainWithPort(unittest.TestCase):
         log = self.front.read_log()
         self.assertNotIn("user=<alice>", log)
         self.assertNotIn("Login:", log)
+
+    def test_drain_is_counted_by_event(self):
+        before = metric_counts(self.front).get("referral_login_reply_drain", 0)
+        with self.front.connect() as c:
+            closed_by_server(c)
+        deadline = time.monotonic() + 5
+        while metric_counts(self.front).get("referral_login_reply_drain", 0) <= before:
+            self.assertLess(time.monotonic(), deadline, metric_counts(self.front))
+            time.sleep(0.1)
 
     def test_log_says_why(self):
         with self.front.connect() as c:

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -132,6 +133,27 @@ class PluginFront:
             time.sleep(0.05)
         raise AssertionError("%r not in %s within %.0fs\n%s"
                              % (needle, self.log, timeout, lab_process.log_tail(self.log)))
+
+
+# Dovecot metric over the plugin's event (docs/login-plugin.md, Events).
+REPLY_METRIC = ("metric referral_login_reply {\n"
+                "  filter = event=referral_login_reply\n"
+                "  group_by = reply command\n"
+                "}\n")
+
+
+def metric_counts(front):
+    """{metric name: count} from `doveadm stats dump` of the front."""
+    p = subprocess.run(["doveadm", "-c", front.instance.conf, "stats", "dump"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    assert p.returncode == 0, out
+    counts = {}
+    for line in out.splitlines()[1:]:
+        f = line.split("\t")
+        if len(f) > 2 and f[1] == "duration":
+            counts[f[0]] = int(f[2])
+    return counts
 
 
 # -- URL shape (REQUIREMENTS.md §6 item 6) ------------------------------------

@@ -18,7 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_login_presentation_front import (  # noqa: E402
-    SETTINGS_BASE, PluginFront, check_referral_line)
+    REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, metric_counts)
 
 TEXT = "Your mailbox moved to your home server."
 UNAVAILABLE = b"NO [UNAVAILABLE] Your home server cannot be reached from here."
@@ -311,6 +311,40 @@ class OkReferralHandOffFailure(unittest.TestCase):
                 self.assertEqual(len(rest), 1, rest)
                 self.assertTrue(rest[0].startswith(b"* BYE [UNAVAILABLE] Maximum number of connections"),
                                 rest)
+
+
+class ReplyEvents(unittest.TestCase):
+    """Event referral_login_reply (category referral): what each client was
+    told, countable with a Dovecot metric (issue 3 item 6)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-events", PASSWD, SETTINGS_BASE, extra_conf=REPLY_METRIC)
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def test_each_reply_is_one_event(self):
+        with self.front.connect() as c:
+            c.login("a1", "bob", "pw-bob")
+            c.authenticate_plain("a2", "bob", "pw-bob")
+            c.login("a3", "v6", "pw-v6")
+            c.login("a4", "bob", "wrong")          # a failure: no event of ours
+        with self.front.connect() as c:
+            c.login("a1", "hostonly", "pw-hostonly")
+        deadline = time.monotonic() + 5
+        while True:
+            counts = metric_counts(self.front)
+            if counts.get("referral_login_reply", 0) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertEqual(counts.get("referral_login_reply"), 4, counts)
+        self.assertEqual(counts.get("referral_login_reply_no_LOGIN"), 1, counts)
+        self.assertEqual(counts.get("referral_login_reply_no_AUTHENTICATE"), 1, counts)
+        self.assertEqual(counts.get("referral_login_reply_unavailable_LOGIN"), 1, counts)
+        self.assertEqual(counts.get("referral_login_reply_ok_LOGIN"), 1, counts)
 
 
 if __name__ == "__main__":
