@@ -1,5 +1,6 @@
 #pragma once
 // Shared declarations of the imap plugin's glue files (Dovecot side).
+#include <exception>
 #include <string>
 
 #include "dovecot_imap.h"
@@ -38,6 +39,19 @@ public:
 // R2193-30: one log line and one event per referral given.
 void logReferral(struct mail_user* user, const char* command, const char* vname,
                  const MailboxVerdict& verdict);
+
+// Runs f; no exception leaves it (DOVECOT-NOTES §4.1: never across Dovecot
+// frames).  An exception is logged with `where`.
+template <typename F>
+void guarded(const char* where, F&& f) noexcept {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        i_error("dovecot-referral: %s: %s", where, e.what());
+    } catch (...) {
+        i_error("dovecot-referral: %s: unknown exception", where);
+    }
+}
 
 void sessionGlueInit(struct module* module);
 void sessionGlueDeinit();

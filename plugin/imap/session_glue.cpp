@@ -105,7 +105,9 @@ void finishLookup(SessionGlue* g) {
 
 void onLookupTimeout(void* context) {
     auto* g = static_cast<SessionGlue*>(context);
-    if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    guarded("lookup timeout", [g] {
+        if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    });
     finishLookup(g);
     bool first = g->session->state() == TableState::Loading;
     g->session->tableUnavailable(nowMs());
@@ -198,23 +200,21 @@ bool parkedCommand(struct client_command_context* cmd) {
 void commandPre(struct client_command_context* cmd) {
     SessionGlue* g = glueForClient(cmd->client);
     if (g == nullptr) return;
-    g->currentCommand = cmd->name != nullptr ? cmd->name : "";
-    g->currentToken = cmd;
-    try {
+    guarded("command hook", [g, cmd] {
+        g->currentCommand = cmd->name != nullptr ? cmd->name : "";
+        g->currentToken = cmd;
         if (g->session->refreshDue(nowMs())) startLookup(g);
-    } catch (const std::exception& e) {
-        i_error("dovecot-referral: refresh: %s", e.what());
-    }
-    if (g->session->state() != TableState::Loading || cmd->func == parkedCommand) return;
-    // Only a command that has not started: it still holds the input lock
-    // and has read none of its arguments.
-    if (cmd->args != nullptr || cmd->client->input_lock != cmd ||
-        cmd->state != CLIENT_COMMAND_STATE_WAIT_INPUT || g->parked != nullptr ||
-        runsWithoutTable(cmd->name))
-        return;
-    g->parked = cmd;
-    g->parkedFunc = cmd->func;
-    cmd->func = parkedCommand;
+        if (g->session->state() != TableState::Loading || cmd->func == parkedCommand) return;
+        // Only a command that has not started: it still holds the input
+        // lock and has read none of its arguments.
+        if (cmd->args != nullptr || cmd->client->input_lock != cmd ||
+            cmd->state != CLIENT_COMMAND_STATE_WAIT_INPUT || g->parked != nullptr ||
+            runsWithoutTable(cmd->name))
+            return;
+        g->parked = cmd;
+        g->parkedFunc = cmd->func;
+        cmd->func = parkedCommand;
+    });
 }
 
 void commandPost(struct client_command_context* cmd) {
@@ -231,7 +231,9 @@ void clientDestroy(struct client* client, const char* reason) {
     struct imap_client_vfuncs super = g->super;
     g_byClient.erase(client);
     g_byUser.erase(g->user);
-    if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    guarded("session end", [g] {
+        if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+    });
     if (g->guard != nullptr) timeout_remove(&g->guard);
     event_unref(&g->event);
     delete g;
@@ -300,26 +302,28 @@ bool OverrideBypass::active() { return g_bypassDepth > 0; }
 
 void logReferral(struct mail_user* user, const char* command, const char* vname,
                  const MailboxVerdict& verdict) {
-    auto it = g_byUser.find(user);
-    struct event* parent = it != g_byUser.end() ? it->second->event : user->event;
-    if (it != g_byUser.end()) {
-        // exists() and open() may both see the name within one command.
-        char token[32];
-        snprintf(token, sizeof token, "%p\n", it->second->currentToken);
-        std::string key = std::string(token) + vname;
-        if (it->second->currentToken != nullptr && key == it->second->lastLogged) return;
-        it->second->lastLogged = key;
-    }
-    struct event_passthrough* e = event_create_passthrough(parent)
-                                      ->set_name("dref_mailbox_referral")
-                                      ->add_str("command", command)
-                                      ->add_str("mailbox", vname)
-                                      ->add_int("url_count", verdict.urlCount);
-    e_info(e->event(), "mailbox referral: user=%s command=%s mailbox=%s target=%s urls=%zu",
-           quoteForLog(user->username).c_str(), command, quoteForLog(vname, 200).c_str(),
-           verdict.target.c_str(), verdict.urlCount);
-    for (const std::string& note : verdict.notes)
-        e_warning(parent, "mailbox referral: %s", note.c_str());
+    guarded("referral log", [&] {
+        auto it = g_byUser.find(user);
+        struct event* parent = it != g_byUser.end() ? it->second->event : user->event;
+        if (it != g_byUser.end()) {
+            // exists() and open() may both see the name within one command.
+            char token[32];
+            snprintf(token, sizeof token, "%p\n", it->second->currentToken);
+            std::string key = std::string(token) + vname;
+            if (it->second->currentToken != nullptr && key == it->second->lastLogged) return;
+            it->second->lastLogged = key;
+        }
+        struct event_passthrough* e = event_create_passthrough(parent)
+                                          ->set_name("dref_mailbox_referral")
+                                          ->add_str("command", command)
+                                          ->add_str("mailbox", vname)
+                                          ->add_int("url_count", verdict.urlCount);
+        e_info(e->event(), "mailbox referral: user=%s command=%s mailbox=%s target=%s urls=%zu",
+               quoteForLog(user->username).c_str(), command, quoteForLog(vname, 200).c_str(),
+               verdict.target.c_str(), verdict.urlCount);
+        for (const std::string& note : verdict.notes)
+            e_warning(parent, "mailbox referral: %s", note.c_str());
+    });
 }
 
 void sessionGlueInit(struct module*) {

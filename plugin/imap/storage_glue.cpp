@@ -12,8 +12,6 @@
 //
 // The list override hides remote names from LIST/LSUB (R2193-13) and from
 // the local part of RLIST/RLSUB, which print them themselves.
-#include <exception>
-
 #include "imap_glue.h"
 
 namespace dref {
@@ -34,23 +32,24 @@ struct mail_user* boxUser(struct mailbox* box) { return box->list->ns->user; }
 
 // The verdict for this box under the command being executed.  RENAME is
 // decided in rename_box alone (it never opens the source).
-MailboxVerdict verdictFor(struct mailbox* box, MailboxCommand* commandOut = nullptr) {
+MailboxVerdict verdictFor(struct mailbox* box) {
     MailboxVerdict v;
     if (OverrideBypass::active()) return v;
     MailboxReferralSession* session = sessionForUser(boxUser(box));
     if (session == nullptr) return v;
-    MailboxCommand command = classifyCommand(currentCommandName(boxUser(box)));
-    if (commandOut != nullptr) *commandOut = command;
-    if (command == MailboxCommand::Rename) return v;
-    try {
-        return session->decide(box->vname, command);
-    } catch (const std::exception& e) {
+    bool decided = false;
+    guarded("mailbox decision", [&] {
+        MailboxCommand command = classifyCommand(currentCommandName(boxUser(box)));
+        if (command != MailboxCommand::Rename) v = session->decide(box->vname, command);
+        decided = true;
+    });
+    if (!decided) {
         // Failing closed: a remote name must not open locally by accident.
+        v = MailboxVerdict();
         v.kind = MailboxVerdict::Kind::Refuse;
         v.error = "Internal error.";
-        i_error("dovecot-referral: decision for %s failed: %s", box->vname, e.what());
-        return v;
     }
+    return v;
 }
 
 // Sets the storage error for a non-local verdict.  Returns -1 (the vfunc's
@@ -115,12 +114,15 @@ int boxRename(struct mailbox* src, struct mailbox* dest) {
     MailboxVerdict v;
     MailboxReferralSession* session = OverrideBypass::active() ? nullptr : sessionForUser(boxUser(src));
     if (session != nullptr) {
-        try {
+        bool decided = false;
+        guarded("rename decision", [&] {
             v = session->decideRename(src->vname, dest->vname);
-        } catch (const std::exception& e) {
+            decided = true;
+        });
+        if (!decided) {
+            v = MailboxVerdict();
             v.kind = MailboxVerdict::Kind::Refuse;
             v.error = "Internal error.";
-            i_error("dovecot-referral: rename decision failed: %s", e.what());
         }
     }
     if (v.kind == MailboxVerdict::Kind::Local) return boxContext(src)->super.rename_box(src, dest);
@@ -159,15 +161,13 @@ const struct mailbox_info* listIterNext(struct mailbox_list_iterate_context* ite
     while ((info = ctx->super.iter_next(iter)) != nullptr) {
         if (OverrideBypass::active()) return info;
         struct mail_user* user = iter->list->ns->user;
-        MailboxReferralSession* session = sessionForUser(user);
-        if (session == nullptr || !listingCommand(user)) return info;
-        bool remote = false;
-        try {
-            remote = session->isRemote(info->vname);
-        } catch (const std::exception&) {
-            remote = false;
-        }
-        if (!remote) return info;  // R2193-13: remote names are not LISTed here
+        bool hide = false;
+        guarded("list filter", [&] {
+            MailboxReferralSession* session = sessionForUser(user);
+            // R2193-13: remote names are not LISTed here.
+            hide = session != nullptr && listingCommand(user) && session->isRemote(info->vname);
+        });
+        if (!hide) return info;
     }
     return nullptr;
 }
