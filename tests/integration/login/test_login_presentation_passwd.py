@@ -313,6 +313,33 @@ class OkReferralHandOffFailure(unittest.TestCase):
                                 rest)
 
 
+class ProxyMaybeToSelf(unittest.TestCase):
+    """proxy_maybe whose host is this very front: Dovecot's auth process drops
+    host/port/destuser and logs in locally.  The plugin must not turn that
+    into an OK referral to itself (R2221-3, D-11)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-self", [], SETTINGS_BASE)
+        with open(os.path.join(cls.front.dir, "passwd"), "w", encoding="utf-8") as f:
+            f.write("selfie:{PLAIN}pw-selfie::::::proxy_maybe=y host=%s port=%d\n"
+                    % (cls.front.addr, cls.front.port))
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def test_proxy_maybe_to_self_is_plain_local_login_R2221_3(self):
+        with self.front.connect() as c:
+            untagged, tagged = c.login("a1", "selfie", "pw-selfie")
+        self.assertEqual(untagged, [])
+        self.assertTrue(tagged.startswith(b"a1 OK [CAPABILITY "), tagged)
+        self.assertNotIn(b"[REFERRAL", tagged)
+        log = self.front.wait_log("Login: user=<selfie>")
+        self.assertNotIn("login referral", log)
+
+
 class ReplyEvents(unittest.TestCase):
     """Event referral_login_reply (category referral): what each client was
     told, countable with a Dovecot metric (issue 3 item 6)."""
