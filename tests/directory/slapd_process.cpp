@@ -33,8 +33,10 @@ ProcessResult SlapdProcess::helper(const std::vector<std::string>& args) const {
     return runProcess(argv, 60000);
 }
 
-bool SlapdProcess::start(const std::vector<std::string>& ldifs, int port, std::string* error) {
+bool SlapdProcess::start(const std::vector<std::string>& ldifs, int port, std::string* error,
+                         bool tls) {
     std::vector<std::string> args = {"start", "--dir", dir_, "--addr", addr_};
+    if (tls) args.push_back("--tls");
     if (port == 0) port = port_;
     if (port != 0) {
         args.push_back("--port");
@@ -63,14 +65,14 @@ void SlapdProcess::kill() { helper({"kill", "--dir", dir_}); }
 void SlapdProcess::pause() { helper({"pause", "--dir", dir_}); }
 void SlapdProcess::resume() { helper({"resume", "--dir", dir_}); }
 
-std::string SlapdProcess::ldapiUri() const {
-    // slapd_server.py moves the socket elsewhere when the path is too long
-    // for sun_path; its state file has the real URI.
+std::string SlapdProcess::stateValue(const std::string& name) const {
+    // E.g. slapd_server.py moves the ldapi socket elsewhere when the path is
+    // too long for sun_path; its state file has the real URI.
     std::ifstream in(dir_ + "/slapd.json");
     std::stringstream text;
     text << in.rdbuf();
     const std::string json = text.str();
-    const std::string key = "\"ldapi_uri\": \"";
+    const std::string key = "\"" + name + "\": \"";
     const size_t at = json.find(key);
     if (at == std::string::npos) return std::string();
     const size_t begin = at + key.size();

@@ -21,8 +21,10 @@ public:
     SlapdProcess& operator=(const SlapdProcess&) = delete;
 
     // First call bootstraps and loads `ldifs`; later calls restart on the same
-    // port with the same data.  port 0 = a free one.
-    bool start(const std::vector<std::string>& ldifs = {}, int port = 0, std::string* error = nullptr);
+    // port with the same data.  port 0 = a free one.  `tls` (first start
+    // only): a test CA and certificate, StartTLS and an ldaps:// listener.
+    bool start(const std::vector<std::string>& ldifs = {}, int port = 0, std::string* error = nullptr,
+               bool tls = false);
     void stop();
     void kill();    // SIGKILL, like a crash
     void pause();   // SIGSTOP: connections are accepted but never answered
@@ -32,13 +34,17 @@ public:
     int port() const { return port_; }
     const std::string& addr() const { return addr_; }
     const std::string& dir() const { return dir_; }
-    std::string ldapiUri() const;
+    std::string ldapiUri() const { return stateValue("ldapi_uri"); }
+    std::string ldapsUri() const { return stateValue("ldaps_uri"); }  // with tls
+    std::string caFile() const { return stateValue("ca_file"); }      // with tls
 
     // ldapadd / ldapmodify as the root DN with `ldif` on stdin; returns the
     // tool's exit status, which is the LDAP result code (19, 21, 65 ...).
     ProcessResult ldapTool(const std::string& tool, const std::string& ldif) const;
 
 private:
+    // A string member of the helper's state file slapd.json.
+    std::string stateValue(const std::string& key) const;
     ProcessResult helper(const std::vector<std::string>& args) const;
 
     std::string dir_;

@@ -4,6 +4,7 @@
 Importable (class SlapdServer) and a command line tool:
 
     slapd_server.py start --dir D --addr 127.0.0.x [--port P] [--ldif F ...]
+                          [--tls [--tls-port P]]
     slapd_server.py stop --dir D
     slapd_server.py status --dir D
 
@@ -14,6 +15,11 @@ rootdn cn=admin,dc=example,dc=test, and the suffix entry.  slapd runs in the
 foreground (-d 0) in its own process group, so stop()/kill() can always take
 it down with everything it started.  `start` writes D/slapd.json (uri, pid,
 root dn and password ...) and prints the URI.
+
+With --tls (decided when D is first bootstrapped) a throwaway CA and a server
+certificate for the address are made with openssl in D/tls; slapd then
+offers StartTLS on ldap:// and also listens on ldaps://addr:tls_port/.  The
+CA file is D/tls/ca.pem ("ca_file" in slapd.json).
 
 Only the Python standard library is used.  Every failure cleans up the
 process it started before raising.
@@ -80,10 +86,12 @@ class SlapdServer:
     config_root_dn = CONFIG_ROOT_DN
 
     def __init__(self, directory, addr="127.0.0.1", port=None, schema_ldif=PROJECT_SCHEMA,
-                 ready_timeout=15.0):
+                 ready_timeout=15.0, tls=False, tls_port=None):
         self.directory = os.path.abspath(directory)
         self.addr = addr
         self.port = port
+        self.tls = tls
+        self.tls_port = tls_port
         self.schema_ldif = schema_ldif
         self.ready_timeout = ready_timeout
         self.proc = None
@@ -95,6 +103,14 @@ class SlapdServer:
     @property
     def uri(self):
         return "ldap://%s:%d/" % (self.addr, self.port)
+
+    @property
+    def ldaps_uri(self):
+        return "ldaps://%s:%d/" % (self.addr, self.tls_port) if self.tls else None
+
+    @property
+    def ca_file(self):
+        return os.path.join(self.directory, "tls", "ca.pem") if self.tls else None
 
     @property
     def ldapi_path(self):
@@ -123,7 +139,7 @@ class SlapdServer:
         parts = [
             "dn: cn=config\nobjectClass: olcGlobal\ncn: config\n"
             "olcPidFile: %s/slapd.pid\nolcArgsFile: %s/slapd.args\n"
-            "olcIdleTimeout: 0\n" % (d, d),
+            "olcIdleTimeout: 0\n" % (d, d) + self._tls_config(),
             "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\n"
             "olcModulePath: %s\nolcModuleLoad: back_mdb\n" % MODULE_PATH,
             "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n",
@@ -143,6 +159,9 @@ class SlapdServer:
             "objectClass: olcMdbConfig\nolcDatabase: {1}mdb\n"
             "olcDbDirectory: %s/data\nolcSuffix: %s\nolcRootDN: %s\nolcRootPW: %s\n"
             "olcDbMaxSize: 67108864\n"
+            # A throwaway server: no fsync per write (a killed slapd loses
+            # nothing, the kernel still has the pages).
+            "olcDbNoSync: TRUE\n"
             "olcDbIndex: objectClass eq\nolcDbIndex: uid eq\nolcDbIndex: mail eq\n"
             "olcDbIndex: imapMailboxName eq,sub\n"
             "olcAccess: {0}to * by dn.exact=%s manage by * break\n"
@@ -152,6 +171,30 @@ class SlapdServer:
         # Each part already ends with a newline; a blank line separates entries.
         return "\n".join(p.rstrip("\n") + "\n" for p in parts)
 
+    def _tls_config(self):
+        if not self.tls:
+            return ""
+        t = os.path.join(self.directory, "tls")
+        return ("olcTLSCACertificateFile: %s/ca.pem\nolcTLSCertificateFile: %s/server.pem\n"
+                "olcTLSCertificateKeyFile: %s/server.key\n" % (t, t, t))
+
+    def _make_certificates(self):
+        """A CA and a server certificate for self.addr (EC keys: fast)."""
+        t = os.path.join(self.directory, "tls")
+        os.makedirs(t, exist_ok=True)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        self._run(["openssl", "req", "-x509"] + ec + ["-keyout", t + "/ca.key", "-out",
+                   t + "/ca.pem", "-days", "30", "-subj", "/CN=dovecot-referral test CA"],
+                  "openssl (CA)")
+        self._run(["openssl", "req"] + ec + ["-keyout", t + "/server.key", "-out",
+                   t + "/server.csr", "-subj", "/CN=%s" % self.addr], "openssl (request)")
+        ext = t + "/server.ext"
+        with open(ext, "w", encoding="ascii") as f:
+            f.write("subjectAltName=IP:%s,DNS:localhost\n" % self.addr)
+        self._run(["openssl", "x509", "-req", "-in", t + "/server.csr", "-CA", t + "/ca.pem",
+                   "-CAkey", t + "/ca.key", "-CAcreateserial", "-out", t + "/server.pem",
+                   "-days", "30", "-extfile", ext], "openssl (sign)")
+
     def _bootstrap(self):
         os.makedirs(os.path.join(self.directory, "data"), exist_ok=True)
         confdir = os.path.join(self.directory, "slapd.d")
@@ -159,6 +202,8 @@ class SlapdServer:
             self._bootstrapped = True
             return
         os.makedirs(confdir, exist_ok=True)
+        if self.tls:
+            self._make_certificates()
         config = os.path.join(self.directory, "config.ldif")
         with open(config, "w", encoding="utf-8") as f:
             f.write(self._config_ldif())
@@ -190,6 +235,8 @@ class SlapdServer:
                 self._bootstrap()
             if self.port is None:
                 self.port = free_port(self.addr)
+            if self.tls and self.tls_port is None:
+                self.tls_port = free_port(self.addr)
             self._spawn()
             self._wait_ready()
             for f in ldif_files:
@@ -213,7 +260,7 @@ class SlapdServer:
             # the whole group can be signalled.
             self.proc = subprocess.Popen(
                 [SLAPD, "-d", "0", "-F", os.path.join(self.directory, "slapd.d"),
-                 "-h", "%s %s" % (self.uri, self.ldapi_uri)],
+                 "-h", " ".join(u for u in (self.uri, self.ldaps_uri, self.ldapi_uri) if u)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         finally:
             log.close()
@@ -339,7 +386,8 @@ class SlapdServer:
             "ldapi_uri": self.ldapi_uri, "pid": self.pid, "suffix": SUFFIX,
             "root_dn": ROOT_DN, "root_password": ROOT_PASSWORD,
             "config_root_dn": CONFIG_ROOT_DN, "socket_dir": self._socket_dir,
-            "log": self.log_path,
+            "log": self.log_path, "tls": self.tls, "tls_port": self.tls_port,
+            "ldaps_uri": self.ldaps_uri, "ca_file": self.ca_file,
         }
 
     def _write_state(self):
@@ -355,7 +403,8 @@ class SlapdServer:
         path = os.path.join(os.path.abspath(directory), STATE_FILE)
         with open(path, "r", encoding="utf-8") as f:
             st = json.load(f)
-        srv = cls(st["dir"], st["addr"], st["port"])
+        srv = cls(st["dir"], st["addr"], st["port"], tls=st.get("tls", False),
+                  tls_port=st.get("tls_port"))
         srv.pid = st.get("pid")
         srv._socket_dir = st.get("socket_dir")
         srv._bootstrapped = True
@@ -432,6 +481,9 @@ def main(argv=None):
     st.add_argument("--port", type=int)
     st.add_argument("--ldif", action="append", default=[])
     st.add_argument("--schema", default=PROJECT_SCHEMA, help="our schema in cn=config LDIF form")
+    st.add_argument("--tls", action="store_true",
+                    help="make a test CA and certificate; StartTLS and ldaps://")
+    st.add_argument("--tls-port", type=int)
     for name in ("stop", "kill", "pause", "resume", "status"):
         p = sub.add_parser(name)
         p.add_argument("--dir", required=True)
@@ -439,14 +491,18 @@ def main(argv=None):
     try:
         if args.cmd == "start":
             os.makedirs(args.dir, exist_ok=True)
-            srv = SlapdServer(args.dir, args.addr, args.port, schema_ldif=args.schema)
+            srv = SlapdServer(args.dir, args.addr, args.port, schema_ldif=args.schema,
+                              tls=args.tls, tls_port=args.tls_port)
             state_path = os.path.join(srv.directory, STATE_FILE)
             if os.path.exists(state_path):
                 old = SlapdServer.from_state(args.dir)
                 if old.running():
                     raise SlapdError("already running in %s (pid %d)" % (args.dir, old.pid))
                 if args.port is None and old.addr == args.addr:
-                    srv.port = old.port  # restart on the same port
+                    srv.port = old.port  # restart on the same port(s)
+                if old.tls:
+                    srv.tls = True
+                    srv.tls_port = args.tls_port or old.tls_port
             srv.start(args.ldif)
             # Detach: slapd lives on in its own session after we exit.
             srv.proc = None
