@@ -140,6 +140,14 @@ def with_plugins(env):
     _, tagged = s.cmd('SELECT "%s"' % env["SHARED_MAILBOX"])
     verdict(b"NO [REFERRAL imap://" in tagged and env["HOME2_ADDR"].encode() in tagged,
             "mailbox referral to home2 (RFC 2193)")
+    step("%s lists with RLIST (remote and local mailboxes) and with LIST (local only)" % user)
+    untagged, tagged = s.cmd('RLIST "" "*"')
+    remote = env["SHARED_MAILBOX"].encode()
+    verdict(any(line.endswith(b" " + remote) for line in untagged) and b" OK " in tagged,
+            "RLIST shows the remote mailbox %s" % env["SHARED_MAILBOX"])
+    untagged, tagged = s.cmd('LIST "" "*"')
+    verdict(not any(line.endswith(b" " + remote) for line in untagged) and b" OK " in tagged,
+            "LIST does not (RFC 2193 §3)")
     s.close()
 
     user = env["HOME1_USER"]

@@ -135,6 +135,22 @@ def select_inbox_works(testcase, c, tag):
     return untagged
 
 
+def append_own_message(testcase, c, tag, message):
+    """APPENDs a message to INBOX and selects INBOX; returns its UID.  Tests
+    remove only this message again (remove_own_message): the lab's own
+    messages stay for the tests and the demo that read them."""
+    _, tagged = c.command(tag, ["APPEND INBOX ", Literal(message, plus=True)])
+    m = re.match(rb"^\S+ OK \[APPENDUID \d+ (\d+)\]", tagged)
+    testcase.assertIsNotNone(m, tagged)
+    select_inbox_works(testcase, c, tag + "s")
+    return int(m.group(1))
+
+
+def remove_own_message(c, tag, uid):
+    c.command(tag, "UID STORE %d +FLAGS.SILENT (\\Deleted)" % uid)
+    c.command(tag + "x", "UID EXPUNGE %d" % uid)
+
+
 def list_names(untagged, kind=b"LIST"):
     """Mailbox names (wire form) of * LIST / * LSUB lines."""
     names = []
