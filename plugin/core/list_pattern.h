@@ -22,8 +22,9 @@ public:
     bool matches(std::string_view name) const;
 
     // The part of the joined pattern before its first wildcard, with a
-    // leading "INBOX" level upper-cased; names not starting with it cannot
-    // match unless `inboxSensitivePrefix()` (then compare case-insensitively).
+    // leading "INBOX" level upper-cased.  Names not starting with it cannot
+    // match, unless prefixMayMatchInboxCase(): the prefix ends inside the
+    // first level, which an INBOX in any case may complete.
     const std::string& literalPrefix() const { return literalPrefix_; }
     bool prefixMayMatchInboxCase() const { return prefixMayMatchInboxCase_; }
 
