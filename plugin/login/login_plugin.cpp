@@ -1,6 +1,8 @@
 // imap-login plugin entry points (module name "referral_login", loaded with
 // login_plugins = referral_login).  init runs as root before the chroot
 // (DOVECOT-NOTES §1.1), which is when the settings file can still be read.
+#include <dlfcn.h>
+
 #include <exception>
 #include <string>
 
@@ -16,7 +18,24 @@ extern "C" {
 
 namespace {
 dref::LoginPluginConfig* g_config = nullptr;
+
+// The struct client_vfuncs layout this module was compiled for must be the
+// one of the running libdovecot-login (see CMakeLists.txt): the Debian
+// security update deb12u7 inserted v.disconnect and exported
+// client_forward_decode_base64() with it, under the same ABI string.
+const char* vfuncLayoutMismatch() {
+    const bool running_has = dlsym(RTLD_DEFAULT, "client_forward_decode_base64") != nullptr;
+    const bool built_has = DREF_HEADERS_HAVE_VFUNC_DISCONNECT != 0;
+    if (running_has == built_has) return nullptr;
+    return built_has
+               ? "dovecot-referral login plugin: built against Dovecot headers with "
+                 "client_vfuncs.disconnect, but this imap-login has the older layout: "
+                 "rebuild the plugin against the installed dovecot-dev"
+               : "dovecot-referral login plugin: built against Dovecot headers without "
+                 "client_vfuncs.disconnect, but this imap-login has it: rebuild the plugin "
+                 "against the installed dovecot-dev";
 }
+}  // namespace
 
 extern "C" {
 
@@ -31,6 +50,7 @@ DREF_EXPORT void referral_login_plugin_deinit(void);
 void referral_login_plugin_init(struct module* module) {
     std::string error;
     const char* fatal = nullptr;
+    if (const char* mismatch = vfuncLayoutMismatch()) i_fatal("%s", mismatch);
     try {
         std::string path = dref::loginSettingsPath();
         auto* config = new dref::LoginPluginConfig();

@@ -48,11 +48,12 @@ def first_bytes(front, timeout=20.0):
 
 
 class BadSettings(unittest.TestCase):
-    def refused(self, name, settings_text, suffix, env_path=None):
+    def refused(self, name, settings_text, suffix, env_path=None, login_plugin_dir=None,
+                expected_fatal=None):
         """Starts a front whose settings are bad; asserts that no client is
         greeted and that the log has "Fatal: <file><suffix>"."""
-        front = PluginFront(name, PASSWD, settings_text)
-        expected_fatal = (env_path or front.settings_path) + suffix
+        front = PluginFront(name, PASSWD, settings_text, login_plugin_dir=login_plugin_dir)
+        expected_fatal = expected_fatal or (env_path or front.settings_path) + suffix
         if env_path is not None:
             # Point DOVECOT_REFERRAL_CONFIG somewhere else (missing file).
             with open(front.instance.conf, "r", encoding="utf-8") as f:
@@ -67,6 +68,8 @@ class BadSettings(unittest.TestCase):
             self.assertEqual(data, b"", "a login process with bad settings greeted: %r" % data)
             log = front.wait_log("imap-login: Fatal: ")
             self.assertIn("imap-login: Fatal: " + expected_fatal, log)
+            if login_plugin_dir is not None:
+                self.assertIn("rebuild the plugin against the installed dovecot-dev", log)
             self.assertNotIn("dovecot-referral 0.1.0 login plugin: settings", log)
         finally:
             front.stop()
@@ -88,6 +91,19 @@ class BadSettings(unittest.TestCase):
     def test_missing_file(self):
         self.refused("lp-bad-missing", SETTINGS_BASE, "",
                      env_path="/nonexistent/dovecot-referral.conf.ext")
+
+
+    def test_vfunc_layout_guard(self):
+        # DOVECOT-NOTES §0: deb12u7 changed struct client_vfuncs under the
+        # same ABI string.  The same plugin built for the other layout must
+        # refuse to run instead of calling the wrong vfuncs.
+        probe = os.environ.get("DREF_LAYOUT_PROBE_DIR")
+        if not probe:
+            self.skipTest("DREF_LAYOUT_PROBE_DIR not set (ctest sets it)")
+        # Whichever way round the probe was built (opposite of the installed
+        # headers), the message names the mismatch and the fix.
+        self.refused("lp-bad-layout", SETTINGS_BASE, "", login_plugin_dir=probe,
+                     expected_fatal="dovecot-referral login plugin: built against Dovecot headers ")
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ class PluginFront:
     """A front Dovecot with the login plugin.  `passwd_lines` are complete
     passwd-file lines (user:{PLAIN}pw::::::extra fields)."""
 
-    def __init__(self, name, passwd_lines, settings_text, addr=FRONT_ADDR, extra_conf=""):
+    def __init__(self, name, passwd_lines, settings_text, addr=FRONT_ADDR, extra_conf="",
+                 login_plugin_dir=None):
         self.dir = work_dir(name)
         self.addr = addr
         self.port = lab_process.pick_port([addr])
@@ -83,7 +84,8 @@ class PluginFront:
             "login_plugin_dir = %s\n"
             "login_plugins = referral_login\n"
             "import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS "
-            "DOVECOT_REFERRAL_CONFIG=%s\n%s" % (plugin_dir(), self.settings_path, extra_conf))
+            "DOVECOT_REFERRAL_CONFIG=%s\n%s" % (login_plugin_dir or plugin_dir(), self.settings_path,
+                                                extra_conf))
         self.instance.prepare(include=include)
         with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
             for line in passwd_lines:
