@@ -7,6 +7,8 @@ succeeds while the imap process's remote mailbox lookup times out after
 ldap_timeout.  The session must work on local mailboxes, the front must log
 a warning, and remote names are then simply unknown: SELECT of one answers
 as for a mailbox that does not exist, RLIST lists local mailboxes only.
+Commands that need no table run at once meanwhile; mailbox commands wait
+(asynchronously) for the lookup's end and keep their pipelined order.
 slapd is resumed in every case.
 """
 import re
@@ -32,14 +34,26 @@ class DirectoryOutageAtSessionStart(unittest.TestCase):
         offset = self.lab.log_size()
         self.signal_slapd(signal.SIGSTOP)
         try:
-            t0 = time.monotonic()
             c, _ = self.lab.session()
             self.addCleanup(c.close)
-            untagged, tagged = c.command("o1", "SELECT Shared/Projects")
+            # A command that needs no table is answered at once ...
+            t0 = time.monotonic()
+            _, tagged = c.command("o0", "NOOP")
+            self.assertTrue(tagged.startswith(b"o0 OK"), tagged)
+            self.assertLess(time.monotonic() - t0, 1.0, "NOOP waited for the directory")
+            # ... a mailbox command waits for the lookup (parked, not answered
+            # from an empty table), bounded by ldap_timeout (2s) + 1s; a
+            # pipelined command behind it keeps its place.
+            t0 = time.monotonic()
+            c.send_raw(b"o1 SELECT Shared/Projects\r\no1b NOOP\r\n")
+            _, tagged = c.read_until_tagged("o1")
             waited = time.monotonic() - t0
             self.assertRegex(tagged, re.escape(b"o1 NO Mailbox doesn't exist: Shared/Projects")
                              + TIMING)
+            self.assertGreater(waited, 1.0, "the command did not wait for the directory")
             self.assertLess(waited, 8.0, "the mailbox command waited longer than ldap_timeout+1s")
+            _, tagged = c.read_until_tagged("o1b")
+            self.assertTrue(tagged.startswith(b"o1b OK NOOP"), tagged)
             select_inbox_works(self, c, "o2")
             untagged, tagged = c.command("o3", 'RLIST "" "*"')
             self.assertTrue(tagged.startswith(b"o3 OK"), tagged)
