@@ -236,25 +236,7 @@ def lab_and_integration(run, args, lab_dir, version):
         if m:
             lab_env[m.group(1)] = (shlex.split(m.group(2)) or [""])[0]
 
-    env = dict(os.environ, DREF_LAB_ENV=env_file, DREF_PLUGINS="installed",
-               DREF_BUILD_DIR=args.build, DREF_SOURCE_DIR=args.source)
-    for suite in INTEGRATION_SUITES:
-        run.step("integration tests: %s (against the installed plugins)" % suite)
-        d = os.path.join(args.source, "tests", "integration", suite)
-        if not os.path.isdir(d):
-            run.add(["integration suite tests/integration/%s does not exist" % suite])
-            continue
-        p = subprocess.run([sys.executable, "-m", "unittest", "discover", "-v", "-s", d, "-t", d,
-                            "-p", "test_*.py"], env=env, cwd=d, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-        out = p.stdout.decode("utf-8", "replace")
-        print(out.rstrip())
-        ran = re.search(r"^Ran (\d+) tests?", out, re.M)
-        if p.returncode != 0:
-            run.add(["integration/%s failed against the installed package (exit %d)"
-                     % (suite, p.returncode)])
-        elif not ran or ran.group(1) == "0":
-            run.add(["integration/%s ran no test" % suite])
+    run_lab_tests(run, args, env_file)
 
     run.step("plugin load log lines show the version")
     log = lab_env.get("FRONT_LOG", "")
@@ -267,6 +249,57 @@ def lab_and_integration(run, args, lab_dir, version):
         if not line:
             run.add(["no 'dovecot-referral %s' load line from the %s process in %s"
                      % (version, process, log)])
+
+
+def lab_tests(build):
+    """The integration tests registered in ctest that run against the lab
+    fixture, from tests/integration/{login,mailbox}: [(suite, name, command,
+    environment, timeout)].  Tests with private fronts loading plugins from
+    the build tree do not use the lab and are not a test of the package."""
+    _, out = pi.run(["ctest", "--test-dir", build, "--show-only=json-v1", "-L", "integration"])
+    found = []
+    for t in json.loads(out).get("tests", []):
+        props = {p["name"]: p["value"] for p in t.get("properties", [])}
+        if "lab" not in props.get("FIXTURES_REQUIRED", []):
+            continue
+        cmd = t.get("command", [])
+        suite = next((s for s in INTEGRATION_SUITES
+                      if any("/tests/integration/%s/" % s in c for c in cmd)), None)
+        if suite:
+            found.append((suite, t["name"], cmd, props.get("ENVIRONMENT", []),
+                          float(props.get("TIMEOUT", 600)), props.get("WORKING_DIRECTORY", build)))
+    return found
+
+
+def run_lab_tests(run, args, env_file):
+    """Runs each lab test exactly as ctest would (command, ENVIRONMENT,
+    WORKING_DIRECTORY, TIMEOUT), one at a time, except that DREF_LAB_ENV
+    names the lab that loads the installed plugins."""
+    tests = lab_tests(args.build)
+    for suite in INTEGRATION_SUITES:
+        run.step("integration tests: %s (against the lab with the installed plugins)" % suite)
+        mine = [t for t in tests if t[0] == suite]
+        if not mine:
+            run.add(["no ctest test of tests/integration/%s uses the lab fixture" % suite])
+        for _, name, cmd, environment, timeout, cwd in mine:
+            env = dict(os.environ)
+            env.update(kv.split("=", 1) for kv in environment if "=" in kv)
+            env.update(DREF_LAB_ENV=env_file, DREF_PLUGINS="installed")
+            t0 = time.monotonic()
+            try:
+                p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=timeout)
+                rc, out = p.returncode, p.stdout.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired as e:
+                rc, out = "timeout", (e.output or b"").decode("utf-8", "replace")
+            ran = re.findall(r"^Ran (\d+) tests?", out, re.M)
+            print("  %-34s %s  (%s tests, %.1fs)" % (name, "ok" if rc == 0 else "FAILED: %s" % rc,
+                                                    "+".join(ran) or "?", time.monotonic() - t0),
+                  flush=True)
+            if rc != 0:
+                print("\n".join("      | " + line for line in out.rstrip().splitlines()[-60:]))
+                run.add(["integration test %s failed against the installed package (%s)"
+                         % (name, rc)])
 
 
 def purge_and_verify(run, before):
