@@ -19,9 +19,10 @@ extern "C" {
 
 namespace dref {
 
-// Our event category ("referral"), a child of Dovecot's "auth" category, so
-// `event_category = referral` (or auth) selects these events in metrics.
-static struct event_category referralCategory = {&event_category_auth, "referral", nullptr};
+// Our event category "referral" (filter: category=referral).  The same name
+// is used by the imap plugin; Dovecot's stats process requires one
+// definition per name across processes, so it has no parent category.
+static struct event_category referralCategory = {nullptr, "referral", nullptr};
 
 struct PendingLookup {
     struct auth_request* request = nullptr;  // referenced while pending; null once answered

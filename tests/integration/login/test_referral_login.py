@@ -61,10 +61,18 @@ class LoginReferralTest(unittest.TestCase):
                 self.assertIn(b" LOGIN-REFERRALS ", untagged[0] + b" ")
                 _, tagged, _ = login(c, "l1", user, pw)
                 assert_local_login(tagged, "l1")
-                self.assertIn(b" LOGIN-REFERRALS ", tagged)
                 untagged, tagged = c.command("c2", "CAPABILITY")
                 self.assertTrue(tagged.startswith(b"c2 OK"), tagged)
                 self.assertIn(b" LOGIN-REFERRALS ", untagged[0] + b" ")
+            finally:
+                c.close()
+            # Without a CAPABILITY before LOGIN, the tagged OK carries the
+            # post-login capabilities.
+            c = self.lab.connect(port)
+            try:
+                _, tagged, _ = login(c, "l2", user, pw)
+                self.assertTrue(tagged.startswith(b"l2 OK [CAPABILITY "), tagged)
+                self.assertIn(b" LOGIN-REFERRALS ", tagged)
             finally:
                 c.close()
 

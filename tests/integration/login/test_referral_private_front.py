@@ -25,7 +25,7 @@ import slapd_server  # noqa: E402
 FRONT_ADDR = "127.0.0.20"
 SLAPD_ADDR = "127.0.0.21"
 TARGET_ADDR = "127.0.0.23"   # zoe's home: never contacted, only named in the referral
-ERROR_ADDR = "127.0.0.24"    # fronts that must refuse to serve
+ERROR_ADDR = "127.0.0.29"    # fronts that must refuse to serve
 DEAD_ADDR = "127.0.0.22"     # first LDAP URI: nothing listens there
 LDAP_TIMEOUT = 2.0
 TARGET_PORT = 10993
