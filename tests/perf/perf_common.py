@@ -178,7 +178,7 @@ class SlapdCounters:
 
     def enable(self):
         rc, out = self.slapd.modify_config(MONITOR_LDIF, check=False)
-        if rc not in (0, 68):  # 68: already exists
+        if rc != 0 and "only one monitor database" not in out and rc != 68:  # already there
             raise PerfError("enabling slapd's monitor backend: %s" % out)
         a = self._raw()
         b = self._raw()

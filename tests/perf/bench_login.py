@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Benchmark 1 (issue 6): login referrals through the front.
+
+Variants (tests/perf/perf_fronts.py), all on one machine in one run, next to
+the lab's slapd and home servers:
+  ours    passwd-file + passdb referral + login plugin (the lab's configuration)
+  native  Dovecot's native LDAP login referral (passdb ldap: host + nologin)
+  static  passwd-file with host/nologin extra fields (no directory: Dovecot's own cost)
+  local   plain local login (no plugins)
+and, in high-performance mode only, ours-nac / native-nac: the same with
+Dovecot's auth cache off (so "warm" is the directory client's own cache).
+
+For each login mode (sc1 = service_count 1, the default; sc0 = service_count
+0 + process_min_avail 2) and round, every variant runs a cold pass (users it
+has never seen: fresh auth and directory caches) and a warm pass (the same
+users again).  Variants take turns within a round, in a rotating order.
+Measured per pass: logins/s at fixed concurrency, p50/p99 latency, LDAP binds
+and searches per login (slapd's cn=Monitor counters), the front's CPU per
+login and the load generator's own CPU.
+
+    bench_login.py --env LAB_ENV --build-dir B --work DIR [--quick] [--json OUT]
+"""
+import argparse
+import json
+import os
+import sys
+
+import perf_common as pc
+import perf_data
+from perf_fronts import BenchFront
+
+VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
+                "native-nac": 69}
+CACHELESS = ("static", "local")  # no directory: one pass per round
+
+
+def measure(loadgen, counters, front, users_file, count, concurrency, expect):
+    before_ops = counters.read()
+    before_cpu = pc.group_cpu_seconds(front.pid)
+    r = pc.run_loadgen(loadgen, front.addr, front.port, users=users_file, count=count,
+                       concurrency=concurrency, expect=expect, timeout=15)
+    cpu = pc.group_cpu_seconds(front.pid) - before_cpu
+    ops = counters.diff(before_ops, counters.read())
+    n = max(r["sessions"], 1)
+    return {
+        "rate": r["rate"], "p50": r["p50_ms"], "p99": r["p99_ms"], "sessions": r["sessions"],
+        "unexpected": r["unexpected"], "classes": r["classes"], "examples": r["examples"],
+        "binds": ops.get("Bind", 0) / n, "searches": ops.get("Search", 0) / n,
+        "front_cpu_ms": 1000.0 * cpu / n, "loadgen_cpu_pct": r["cpu_pct"],
+    }
+
+
+def run(args):
+    env = pc.read_lab_env(args.env)
+    loadgen = pc.find_loadgen(args.build_dir)
+    slapd = pc.lab_slapd(env)
+    counters = pc.SlapdCounters(slapd).enable()
+    rounds = 1 if args.quick else args.rounds
+    per_round = {"sc1": 40 if args.quick else args.sc1_logins,
+                 "sc0": 200 if args.quick else args.sc0_logins}
+    modes = ("sc1", "sc0")
+    n_users = rounds * max(per_round.values())
+    pc.log("bench login: %d users in LDAP and passwd files, %d round(s)" % (n_users, rounds))
+    perf_data.raise_db_size(slapd)
+    secs = perf_data.ldap_add_bulk(slapd, perf_data.users_ldif(env, 0, n_users, env["HOME1_ADDR"]),
+                                   "bench users")
+    pc.log("ldapadd of %d users: %.1f s" % (n_users, secs))
+    users = [perf_data.bench_user(i) for i in range(n_users)]
+    plain = [perf_data.passwd_line(u) for u in users]
+    static = [perf_data.passwd_line(u, "host=%s port=%s nologin=y reason=Your mailbox is on "
+                                       "another server." % (env["HOME1_ADDR"], env["HOME_PORT"]))
+              for u in users]
+    passwd = {"ours": plain, "native": [], "static": static, "local": plain,
+              "ours-nac": plain, "native-nac": []}
+    base = args.addr_base
+    results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
+               "concurrency": args.concurrency, "per_round": per_round}
+    for mode in modes:
+        variants = ["ours", "native", "static", "local"]
+        if mode == "sc0":
+            variants += ["ours-nac", "native-nac"]
+        fronts = {}
+        try:
+            for v in variants:
+                kind = v.split("-")[0]
+                fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
+                                       "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
+                                       env, passwd[v], auth_cache=not v.endswith("-nac")).start()
+            pc.log("%s: fronts up (%s)" % (mode, ", ".join("%s %s:%d" % (v, f.addr, f.port)
+                                                           for v, f in fronts.items())))
+            out = {v: {"cold": [], "warm": []} for v in variants}
+            n = per_round[mode]
+            for r in range(rounds):
+                uf = pc.write_users(os.path.join(args.work, "users-%s-%d" % (mode, r)),
+                                    [(u, "pw-" + u) for u in users[r * n:(r + 1) * n]])
+                order = variants[r % len(variants):] + variants[:r % len(variants)]
+                for v in order:
+                    expect = "ok" if v == "local" else "referral"
+                    cold = measure(loadgen, counters, fronts[v], uf, n, args.concurrency, expect)
+                    out[v]["cold"].append(cold)
+                    line = "%s round %d %-10s cold %7.1f/s p50 %6.2f p99 %6.2f ms binds %.3f " \
+                           "searches %.3f" % (mode, r, v, cold["rate"], cold["p50"], cold["p99"],
+                                              cold["binds"], cold["searches"])
+                    if v not in CACHELESS:
+                        warm = measure(loadgen, counters, fronts[v], uf, n, args.concurrency,
+                                       expect)
+                        out[v]["warm"].append(warm)
+                        line += " | warm %7.1f/s p50 %6.2f p99 %6.2f searches %.3f" % (
+                            warm["rate"], warm["p50"], warm["p99"], warm["searches"])
+                    pc.log(line)
+            results["modes"][mode] = out
+        finally:
+            for f in fronts.values():
+                f.stop()
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+    print(report(results))
+    return results
+
+
+def _col(passes, key, fmt="%.1f"):
+    return pc.mmm([p[key] for p in passes], fmt)
+
+
+def report(results):
+    out = []
+    for mode, data in results["modes"].items():
+        rows = []
+        native = data.get("native", {})
+        for v, d in data.items():
+            for cache in ("cold", "warm"):
+                passes = d[cache]
+                if not passes:
+                    continue
+                ratio = ""
+                if v.startswith("ours") and native:
+                    ref = data["native" + v[4:]][cache]
+                    if ref:
+                        ratio = "%.2f×" % (pc.med([p["rate"] for p in passes]) /
+                                           pc.med([p["rate"] for p in ref]))
+                unexpected = sum(p["unexpected"] for p in passes)
+                rows.append([v, cache if v not in CACHELESS else "n/a",
+                             _col(passes, "rate"), ratio, _col(passes, "p50", "%.2f"),
+                             _col(passes, "p99", "%.2f"), _col(passes, "binds", "%.3f"),
+                             _col(passes, "searches", "%.3f"),
+                             _col(passes, "front_cpu_ms", "%.2f"),
+                             _col(passes, "loadgen_cpu_pct", "%.0f"), unexpected])
+        out.append("#### Login mode %s (%s), %d logins per pass, concurrency %d\n\n" % (
+            mode, "service_count = 1, default" if mode == "sc1" else
+            "service_count = 0, process_min_avail = 2", results["per_round"][mode],
+            results["concurrency"]))
+        out.append(pc.table(["variant", "cache", "logins/s", "vs native", "p50 ms", "p99 ms",
+                             "binds/login", "searches/login", "front CPU ms/login",
+                             "loadgen CPU %", "unexpected"], rows))
+        out.append("\n")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--env", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--addr-base", type=int, default=60)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--sc1-logins", type=int, default=400)
+    ap.add_argument("--sc0-logins", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=20)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    os.makedirs(args.work, exist_ok=True)
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Benchmark 3 (issue 6): mailbox referrals (the imap plugin).
+
+Two fronts next to the lab: "mailbox" (passwd-file + the imap plugin, its
+own settings file: shared base an empty OU, ldap_timeout 30s,
+mailbox_max_entries 200000) and "plain" (the same Dovecot without the
+plugin).  Users mb0, mb1k, mb10k, mb100k have 0 / 1,000 / 10,000 / 100,000
+personal remote mailboxes in LDAP; mblocal has 10,000 local Maildir folders
+on the plain front.  Every user's INBOX holds one message on both fronts.
+
+  select   SELECT INBOX latency (after the table is loaded): plain/mb0 (plugin
+           absent), mailbox/mb0 (0 entries), mailbox/mb100k (100k entries)
+  rlist    RLIST "" "*" for mb10k (10k remote entries) vs LIST "" "*" for
+           mblocal on the plain front (10k local mailboxes)
+  start    session start, LOGIN sent to the tagged reply of the first
+           SELECT INBOX: mailbox/mb1k vs plain/mb1k
+  memory   RSS of the imap process with the table of mb100k (and mb10k)
+           loaded minus RSS with mb0's, per entry
+
+    bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--json OUT]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import perf_common as pc
+import perf_data
+from imap_client import ImapClient
+from perf_fronts import BenchFront
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def imap_pids(front):
+    return [p for p, comm, _ in pc.group_processes(front.pid) if comm == "imap"]
+
+
+def login(front, user):
+    c = ImapClient.connect(front.addr, front.port, timeout=60)
+    _, t = c.command("a", "LOGIN %s pw-%s" % (user, user))
+    if not t.startswith(b"a OK"):
+        raise pc.PerfError("LOGIN %s at %s: %r" % (user, front.name, t))
+    return c
+
+
+def timed(c, tag, cmd):
+    t0 = time.perf_counter()
+    untagged, t = c.command(tag, cmd)
+    dt = (time.perf_counter() - t0) * 1000.0
+    if b" OK" not in t[:len(tag) + 4]:
+        raise pc.PerfError("%s: %r" % (cmd, t))
+    return dt, untagged
+
+
+def wait_no_imap(front):
+    pc.wait_for(lambda: not imap_pids(front), 10)
+
+
+def p(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(q * (len(v) - 1) + 0.5))]
+
+
+def bench_select(fronts, rounds, reps):
+    cases = [("plugin absent", "plain", "mb0"), ("plugin, 0 entries", "mailbox", "mb0"),
+             ("plugin, 100k entries", "mailbox", "mb100k")]
+    out = {c[0]: [] for c in cases}
+    for r in range(rounds):
+        for name, fr, user in cases:
+            c = login(fronts[fr], user)
+            timed(c, "w", "SELECT INBOX")  # waits for the table
+            lat = [timed(c, "s%d" % i, "SELECT INBOX")[0] for i in range(reps)]
+            c.command("z", "LOGOUT")
+            c.close()
+            out[name].append({"p50": p(lat, 0.5), "p99": p(lat, 0.99), "mean": sum(lat) / len(lat)})
+            pc.log("select round %d %-22s p50 %.3f ms p99 %.3f ms" % (
+                r, name, out[name][-1]["p50"], out[name][-1]["p99"]))
+            wait_no_imap(fronts[fr])
+    return out
+
+
+def bench_rlist(fronts, rounds, reps, n_remote):
+    cases = [("RLIST, %d remote" % n_remote, "mailbox", "mb10k", 'RLIST "" "*"'),
+             ("LIST, %d local (plain)" % n_remote, "plain", "mblocal", 'LIST "" "*"')]
+    out = {c[0]: [] for c in cases}
+    for r in range(rounds):
+        for name, fr, user, cmd in cases:
+            c = login(fronts[fr], user)
+            timed(c, "w", "SELECT INBOX")
+            lat, lines = [], 0
+            for i in range(reps):
+                dt, untagged = timed(c, "l%d" % i, cmd)
+                lat.append(dt)
+                lines = len(untagged)
+            c.command("z", "LOGOUT")
+            c.close()
+            out[name].append({"p50": p(lat, 0.5), "min": min(lat), "lines": lines})
+            pc.log("list round %d %-24s p50 %.1f ms (%d lines)" % (r, name, out[name][-1]["p50"],
+                                                                   lines))
+            wait_no_imap(fronts[fr])
+    return out
+
+
+def bench_start(fronts, samples):
+    cases = [("plugin, 1k entries", "mailbox"), ("plugin absent", "plain")]
+    out = {c[0]: [] for c in cases}
+    for i in range(samples):
+        for name, fr in cases:
+            f = fronts[fr]
+            c = ImapClient.connect(f.addr, f.port, timeout=60)
+            t0 = time.perf_counter()
+            _, t = c.command("a", "LOGIN mb1k pw-mb1k")
+            _, t2 = c.command("s", "SELECT INBOX")
+            out[name].append((time.perf_counter() - t0) * 1000.0)
+            if not (t.startswith(b"a OK") and t2.startswith(b"s OK")):
+                raise pc.PerfError("session start at %s: %r %r" % (fr, t, t2))
+            c.command("z", "LOGOUT")
+            c.close()
+    for name, v in out.items():
+        pc.log("session start %-20s p50 %.2f ms p90 %.2f ms" % (name, p(v, 0.5), p(v, 0.9)))
+    return out
+
+
+def bench_memory(fronts, users):
+    f = fronts["mailbox"]
+    out = {}
+    for user, entries in users:
+        wait_no_imap(f)
+        c = login(f, user)
+        timed(c, "w", "SELECT INBOX")
+        pids = imap_pids(f)
+        if len(pids) != 1:
+            raise pc.PerfError("expected one imap process, found %s" % pids)
+        time.sleep(0.2)
+        out[user] = {"entries": entries, "rss_kb": rss_kb(pids[0])}
+        c.command("z", "LOGOUT")
+        c.close()
+        pc.log("memory %-7s %6d entries: imap RSS %d kB" % (user, entries, out[user]["rss_kb"]))
+    return out
+
+
+def run(args):
+    env = pc.read_lab_env(args.env)
+    slapd = pc.lab_slapd(env)
+    sizes = {"mb0": 0, "mb1k": 1000, "mb10k": 10000 if not args.quick else 2000,
+             "mb100k": 100000 if not args.quick else 5000}
+    n_local = sizes["mb10k"]
+    base = args.addr_base
+    mb_addr, plain_addr = "127.0.0.%d" % (base + 10), "127.0.0.%d" % (base + 11)
+    perf_data.raise_db_size(slapd)
+    secs = perf_data.ldap_add_bulk(slapd, perf_data.mailbox_users_ldif(env, sizes, mb_addr),
+                                   "mailbox entries")
+    pc.log("ldapadd of %d remote mailbox entries: %.1f s" % (sum(sizes.values()), secs))
+    users = list(sizes) + ["mblocal"]
+    passwd = [perf_data.passwd_line(u) for u in users]
+    overrides = {"mailbox_shared_base": "ou=bench-shared,%s" % env["LDAP_BASE"],
+                 "ldap_timeout": "30s", "mailbox_max_entries": "200000", "cache_ttl": "3600s",
+                 "local_names": mb_addr}
+    fronts = {}
+    try:
+        fronts["mailbox"] = BenchFront("bench-mailbox", args.work, mb_addr, "mailbox", "sc1", env,
+                                       passwd, settings_overrides=overrides)
+        fronts["plain"] = BenchFront("bench-plain", args.work, plain_addr, "local", "sc1", env,
+                                     passwd)
+        for f in fronts.values():
+            os.makedirs(f.dir, exist_ok=True)
+            for u in users:
+                perf_data.make_inbox(f.dir, u)
+        perf_data.make_local_folders(fronts["plain"].dir, "mblocal", n_local)
+        for f in fronts.values():
+            f.start()
+        rounds = 1 if args.quick else args.rounds
+        results = {"machine": pc.machine_note(), "sizes": sizes, "rounds": rounds}
+        results["memory"] = bench_memory(fronts, [("mb0", 0), ("mb10k", sizes["mb10k"]),
+                                                  ("mb100k", sizes["mb100k"])])
+        results["select"] = bench_select(fronts, rounds, 50 if args.quick else 200)
+        results["rlist"] = bench_rlist(fronts, rounds, 3 if args.quick else 10, n_local)
+        results["start"] = bench_start(fronts, 10 if args.quick else 60)
+    finally:
+        for f in fronts.values():
+            f.stop()
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+    print(report(results))
+    return results
+
+
+def report(res):
+    sel = res["select"]
+    base = pc.med([x["p50"] for x in sel["plugin absent"]])
+    rows = []
+    for name, v in sel.items():
+        m = pc.med([x["p50"] for x in v])
+        rows.append([name, pc.mmm([x["p50"] for x in v], "%.3f"),
+                     pc.mmm([x["p99"] for x in v], "%.3f"), "%.3f×" % (m / base)])
+    out = ["SELECT INBOX (a local mailbox, 1 message), per-session p50/p99 over repeated "
+           "SELECTs; median (min–max) over %d sessions\n" % res["rounds"],
+           pc.table(["case", "p50 ms", "p99 ms", "vs plugin absent"], rows), ""]
+    rl = res["rlist"]
+    names = list(rl)
+    a, b = pc.med([x["p50"] for x in rl[names[0]]]), pc.med([x["p50"] for x in rl[names[1]]])
+    out.append(pc.table(["command", "time ms", "lines"],
+                        [[n, pc.mmm([x["p50"] for x in rl[n]], "%.1f"), rl[n][0]["lines"]]
+                         for n in names]))
+    out.append("\nRLIST / LIST: %.2f×\n" % (a / b))
+    st = res["start"]
+    srows = [[n, "%.2f" % p(v, 0.5), "%.2f" % p(v, 0.9), "%.2f" % max(v), len(v)]
+             for n, v in st.items()]
+    out.append(pc.table(["session start (LOGIN → first SELECT's tagged reply)", "p50 ms",
+                         "p90 ms", "max ms", "samples"], srows))
+    names = list(st)
+    out.append("\nsession start, plugin with 1k entries minus plugin absent: %+.2f ms at p50\n"
+               % (p(st[names[0]], 0.5) - p(st[names[1]], 0.5)))
+    mem = res["memory"]
+    base_rss = mem["mb0"]["rss_kb"]
+    mrows = []
+    for u, m in mem.items():
+        per = ("%.0f" % ((m["rss_kb"] - base_rss) * 1024.0 / m["entries"])) if m["entries"] else "-"
+        mrows.append([u, m["entries"], m["rss_kb"], m["rss_kb"] - base_rss, per])
+    out.append(pc.table(["user", "remote entries", "imap RSS kB", "delta kB", "bytes/entry"],
+                        mrows))
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--env", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--addr-base", type=int, default=60)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    os.makedirs(args.work, exist_ok=True)
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

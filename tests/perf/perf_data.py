@@ -1,0 +1,137 @@
+"""Benchmark data: directory entries (bulk ldapadd), passwd-file lines,
+Maildir folders and large messages.
+
+Bench users are bench00000 ... (password pw-<user>), all with mailHost =
+home1 and imapReferralPolicy = refer, and a userPassword for the native LDAP
+variant.  Mailbox-referral users mbN have N personal remote mailboxes below
+their entry (Remote/gGGG/mNNNNNN on home2) and live on the "mailbox" front.
+"""
+import os
+import subprocess
+import time
+
+from perf_common import PerfError
+
+MAIL_UID = MAIL_GID = 65534
+
+
+def bench_user(i):
+    return "bench%05d" % i
+
+
+def users_ldif(env, first, count, home_addr):
+    base = env["LDAP_BASE"]
+    out = []
+    for i in range(first, first + count):
+        u = bench_user(i)
+        out.append("dn: uid=%s,ou=people,%s\nobjectClass: inetOrgPerson\n"
+                   "objectClass: inetLocalMailRecipient\nobjectClass: imapReferralAccount\n"
+                   "uid: %s\ncn: %s\nsn: Bench\nmail: %s@example.test\nmailHost: %s\n"
+                   "imapReferralPolicy: refer\nuserPassword: {PLAIN}pw-%s\n"
+                   % (u, base, u, u, u, home_addr, u))
+    return "\n".join(out)
+
+
+def mailbox_users_ldif(env, users, front_addr):
+    """users: {name: number of personal remote mailboxes}; the user entries
+    (mailHost = the mailbox front) and their remote mailbox entries, plus an
+    empty OU used as mailbox_shared_base."""
+    base = env["LDAP_BASE"]
+    out = ["dn: ou=bench-shared,%s\nobjectClass: organizationalUnit\nou: bench-shared\n" % base]
+    for name, n in users.items():
+        out.append("dn: uid=%s,ou=people,%s\nobjectClass: inetOrgPerson\n"
+                   "objectClass: inetLocalMailRecipient\nobjectClass: imapReferralAccount\n"
+                   "uid: %s\ncn: %s\nsn: Bench\nmail: %s@example.test\nmailHost: %s\n"
+                   % (name, base, name, name, name, front_addr))
+        for i in range(n):
+            mbox = remote_name(i)
+            out.append("dn: imapMailboxName=%s,uid=%s,ou=people,%s\nobjectClass: imapRemoteMailbox\n"
+                       "imapMailboxName: %s\nimapMailboxURL: imap://%s:%s/%s\n"
+                       % (mbox, name, base, mbox, env["HOME2_ADDR"], env["HOME_PORT"], mbox))
+    return "\n".join(out)
+
+
+def remote_name(i):
+    return "Remote/g%03d/m%06d" % (i // 1000, i)
+
+
+def ldap_add_bulk(slapd, ldif_text, what):
+    """ldapadd of a large LDIF (one connection); returns seconds taken."""
+    t0 = time.monotonic()
+    p = subprocess.run(["ldapadd", "-x", "-c", "-H", slapd.uri, "-D", slapd.root_dn, "-w",
+                        slapd.root_password, "-o", "nettimeout=30"],
+                       input=ldif_text.encode("utf-8"), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=1800)
+    err = p.stderr.decode("utf-8", "replace")
+    # 68 (already exists) is fine: the data of an earlier run in the same lab.
+    if p.returncode not in (0, 68):
+        raise PerfError("ldapadd of %s failed (rc %d): %s" % (what, p.returncode, err[-2000:]))
+    return time.monotonic() - t0
+
+
+def raise_db_size(slapd, size=2 * 1024 ** 3):
+    """The throwaway slapd's mdb is 64 MB; 100k+ entries need more."""
+    rc, out = slapd.modify_config(
+        "dn: olcDatabase={1}mdb,cn=config\nchangetype: modify\nreplace: olcDbMaxSize\n"
+        "olcDbMaxSize: %d\n" % size, check=False)
+    if rc != 0:
+        raise PerfError("raising olcDbMaxSize: %s" % out)
+
+
+def passwd_line(user, extra=""):
+    return "%s:{PLAIN}pw-%s::::::%s" % (user, user, extra)
+
+
+def _chown_tree(path):
+    os.chown(path, MAIL_UID, MAIL_GID)
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            os.chown(os.path.join(root, n), MAIL_UID, MAIL_GID)
+
+
+def make_local_folders(front_dir, user, count):
+    """count Maildir++ folders Local/gGGG/mNNNNNN for user on a bench front."""
+    maildir = os.path.join(front_dir, "mail", user, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+    for i in range(count):
+        d = os.path.join(maildir, ".Local.g%03d.m%06d" % (i // 1000, i))
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        open(os.path.join(d, "maildirfolder"), "a").close()
+    _chown_tree(os.path.join(front_dir, "mail", user))
+    return maildir
+
+
+def make_inbox(front_dir, user, messages=1):
+    maildir = os.path.join(front_dir, "mail", user, "Maildir")
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+    for n in range(messages):
+        with open(os.path.join(maildir, "cur", "1795200000.M%dP1.bench:2,S" % n), "wb") as f:
+            f.write(b"From: bench@example.test\r\nSubject: bench %d\r\n\r\nhello\r\n" % n)
+    _chown_tree(os.path.join(front_dir, "mail", user))
+    return maildir
+
+
+def make_big_mail(maildir, count, size):
+    """count messages of about size bytes each in maildir/cur (a download
+    test); returns the total bytes written."""
+    cur = os.path.join(maildir, "cur")
+    os.makedirs(cur, exist_ok=True)
+    for sub in ("new", "tmp"):
+        os.makedirs(os.path.join(maildir, sub), exist_ok=True)
+    line = (b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)[:76] + b"\r\n"
+    body = line * (size // len(line))
+    total = 0
+    for n in range(count):
+        hdr = (b"From: bench@example.test\r\nTo: alice@example.test\r\nSubject: big %d\r\n"
+               b"Message-ID: <big-%d@example.test>\r\n\r\n" % (n, n))
+        data = hdr + body
+        name = "1795300000.M%dP2.bench,S=%d:2,S" % (n, len(data))
+        with open(os.path.join(cur, name), "wb") as f:
+            f.write(data)
+        total += len(data)
+    _chown_tree(maildir)
+    return total
+
