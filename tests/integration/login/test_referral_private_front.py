@@ -275,7 +275,7 @@ class PrivateFrontTest(unittest.TestCase):
                         continue
                     try:
                         _, tagged = c.login("b1", "yan", "pw-yan", timeout=20)
-                    except ImapError:
+                    except (OSError, ImapError):  # the auth process is gone: reset or EOF
                         tagged = b""
                     finally:
                         c.close()
