@@ -157,7 +157,7 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             return;
         }
         e_debug(event_create_passthrough(p->event)->set_name("referral_lookup_started")->event(),
-                "home server lookup started (client id %s, listener %s:%u)",
+                "home server lookup started (client id \"%s\", listener %s:%u)",
                 quoteForLog(p->facts.clientIdName).c_str(), p->facts.localIp.c_str(),
                 static_cast<unsigned>(p->facts.localPort));
         pending_.insert(p);
@@ -198,11 +198,8 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         }
         for (const std::string& w : result.warnings)
             e_warning(p->event, "directory: %s", quoteForLog(w, 300).c_str());
-        if (result.status == DirectoryStatus::Found && !result.record.home &&
-            !result.record.homeError.empty())
-            e_info(p->event, "home server unusable (entry %s): %s",
-                   quoteForLog(result.record.dn, 200).c_str(),
-                   quoteForLog(result.record.homeError, 200).c_str());
+        // Why an entry has no usable home server is in the decision line
+        // below (d.why) and in the directory's warnings above.
 
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
                             settings_.decision);
@@ -218,7 +215,7 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
                                            ->add_str("source", d.source.c_str());
         if (!d.target.host.empty())
             de->add_str("target_host", d.target.host.c_str())->add_int("target_port", d.target.port);
-        const char* fmt = "decision %s (source %s, client id %s): %s; %s";
+        const char* fmt = "decision %s (source %s, client id \"%s\"): %s; %s";
         std::string why = quoteForLog(d.why, 300);
         std::string cid = quoteForLog(p->facts.clientIdName);
         if (d.kind == DecisionKind::Local)
