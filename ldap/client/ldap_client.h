@@ -13,7 +13,12 @@
 // Failover: URIs are tried in order; a connection failure moves to the next
 // URI, and after all have failed the client waits with exponential backoff
 // (capped) before the next round.  Searches queued meanwhile fail with
-// Unavailable once their deadline passes; they are never silently dropped.
+// Unavailable once their deadline passes (at once when the next attempt
+// comes after it); they are never silently dropped.  A connection on which
+// nothing arrives for a whole timeoutMs while a search waits is considered
+// hung and dropped (the next URI is tried first).
+//
+// Do not destroy a Client from inside one of its callbacks.
 // LDAP referrals are not chased unless configured (D-20).
 #include <cstdint>
 #include <functional>

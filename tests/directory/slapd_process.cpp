@@ -54,16 +54,33 @@ bool SlapdProcess::start(const std::vector<std::string>& ldifs, int port, std::s
         if (error) *error = "slapd_server.py start failed: " + r.err + r.out;
         return false;
     }
+    running_ = true;
+    paused_ = false;
     uri_ = r.out.substr(0, r.out.find('\n'));
     const size_t colon = uri_.rfind(':');
     port_ = colon == std::string::npos ? 0 : std::stoi(uri_.substr(colon + 1));
     return true;
 }
 
-void SlapdProcess::stop() { helper({"stop", "--dir", dir_}); }
-void SlapdProcess::kill() { helper({"kill", "--dir", dir_}); }
-void SlapdProcess::pause() { helper({"pause", "--dir", dir_}); }
-void SlapdProcess::resume() { helper({"resume", "--dir", dir_}); }
+void SlapdProcess::stop() {
+    helper({"stop", "--dir", dir_});
+    running_ = paused_ = false;
+}
+
+void SlapdProcess::kill() {
+    helper({"kill", "--dir", dir_});
+    running_ = paused_ = false;
+}
+
+void SlapdProcess::pause() {
+    helper({"pause", "--dir", dir_});
+    paused_ = true;
+}
+
+void SlapdProcess::resume() {
+    helper({"resume", "--dir", dir_});
+    paused_ = false;
+}
 
 std::string SlapdProcess::stateValue(const std::string& name) const {
     // E.g. slapd_server.py moves the ldapi socket elsewhere when the path is

@@ -30,6 +30,10 @@ public:
     void pause();   // SIGSTOP: connections are accepted but never answered
     void resume();  // SIGCONT
 
+    // As far as this object's own calls go.
+    bool running() const { return running_; }
+    bool paused() const { return paused_; }
+
     const std::string& uri() const { return uri_; }
     int port() const { return port_; }
     const std::string& addr() const { return addr_; }
@@ -52,6 +56,8 @@ private:
     std::string uri_;
     int port_ = 0;
     bool started_ = false;
+    bool running_ = false;
+    bool paused_ = false;
 };
 
 // A TCP port on `addr` with nothing listening (bound and released).

@@ -285,7 +285,8 @@ class SlapdServer:
                 p = subprocess.run(["ldapsearch", "-x", "-LLL", "-H", self.uri,
                                     "-o", "nettimeout=2", "-l", "2", "-b", "", "-s", "base",
                                     "namingContexts"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=5)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=max(0.5, min(2.0, deadline - time.monotonic())))
                 if p.returncode == 0:
                     return
             except (OSError, subprocess.TimeoutExpired):
