@@ -62,9 +62,9 @@ def run(args):
     n_users = rounds * max(per_round.values())
     pc.log("bench login: %d users in LDAP and passwd files, %d round(s)" % (n_users, rounds))
     perf_data.raise_db_size(slapd)
-    secs = perf_data.ldap_add_bulk(slapd, perf_data.users_ldif(env, 0, n_users, env["HOME1_ADDR"]),
+    secs = pc.slapadd_bulk(env, perf_data.users_ldif(env, 0, n_users, env["HOME1_ADDR"]),
                                    "bench users")
-    pc.log("ldapadd of %d users: %.1f s" % (n_users, secs))
+    pc.log("slapadd of %d users: %.1f s" % (n_users, secs))
     users = [perf_data.bench_user(i) for i in range(n_users)]
     plain = [perf_data.passwd_line(u) for u in users]
     static = [perf_data.passwd_line(u, "host=%s port=%s nologin=y reason=Your mailbox is on "

@@ -2,17 +2,19 @@
 """Benchmark 2 (issue 6): referral vs proxy.
 
 One client downloads all of alice's mail (N messages of about 1 MB, written
-into her Maildir on home1) in two ways:
+into her Maildir on home1) in two ways, through an "ours" bench front
+(tests/perf/perf_fronts.py) in each login mode:
   referral  LOGIN on the front's direct listener -> NO [REFERRAL imap://...]
             -> the client connects to home1 itself and downloads there;
   proxy     LOGIN on the front's main listener -> Dovecot's proxy on the
             front relays the whole download from home1.
-Measured: the front's CPU seconds (sum of utime+stime of every process of
-the front's process group, including children the master reaped, from
-/proc before and after), the bytes that passed through the front (what the
-client exchanged with it) and the download's wall time.
+Measured: the front's CPU seconds (utime+stime of every process of the
+front's process group, including children the master reaped, from /proc
+before and after), the bytes that passed through the front (what the client
+exchanged with it) and the wall time.  /proc counts CPU in 10 ms ticks, so
+the CPU of one referral is the mean over --referrals referral logins.
 
-    bench_proxy.py --env LAB_ENV --work DIR [--quick] [--json OUT]
+    bench_proxy.py --env LAB_ENV --work DIR --build-dir B [--quick] [--json OUT]
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ import time
 
 import perf_common as pc
 import perf_data
+from perf_fronts import BenchFront
 
 USER = "alice"
 
@@ -109,50 +112,71 @@ def session_download(host, port, password):
     return c, msgs, body
 
 
-def via_referral(env, password):
-    front = Conn(env["FRONT_ADDR"], env["FRONT_DIRECT_PORT"])
-    reply = front.command("a", "LOGIN %s %s" % (USER, password))
-    front.sock.close()
+def via_referral(front, password):
+    c = Conn(front.addr, front.direct_port)
+    reply = c.command("a", "LOGIN %s %s" % (USER, password))
+    c.sock.close()
     m = re.search(rb"\[REFERRAL imap://[^@\]]*@([^:/\]]+):?(\d*)/\]", reply)
     if not m:
         raise pc.PerfError("no login referral from the front's direct listener: %r" % reply)
     host, port = m.group(1).decode(), int(m.group(2) or 143)
-    home, msgs, body = session_download(host, port, password)
-    return front.sent + front.received, msgs, body, reply.decode()
+    session_download(host, port, password)
+    return c.sent + c.received
 
 
-def via_proxy(env, password):
-    c, msgs, body = session_download(env["FRONT_ADDR"], env["FRONT_PORT"], password)
-    return c.sent + c.received, msgs, body, "proxied"
+def via_proxy(front, password):
+    c, msgs, body = session_download(front.addr, front.port, password)
+    return c.sent + c.received, msgs, body
 
 
 def run(args):
     env = pc.read_lab_env(args.env)
-    password = env["HOME1_PASS"] if env["HOME1_USER"] == USER else "pw-" + USER
+    loadgen = pc.find_loadgen(args.build_dir)
+    password = "pw-" + USER
     count = 20 if args.quick else args.messages
-    size = args.message_size
     maildir = os.path.join(env["LAB_DIR"], "home1", "mail", USER, "Maildir")
-    total = perf_data.make_big_mail(maildir, count, size)
+    total = perf_data.make_big_mail(maildir, count, args.message_size)
     pc.log("bench proxy: %d messages, %.1f MB written to %s" % (count, total / 1e6, maildir))
     # Warm-up directly at home1: index files built, messages in the page cache.
-    session_download(env["HOME1_ADDR"], env["HOME1_PORT"], password)
-    front_pid = int(env["FRONT_PID"])
-    rows = {"referral": [], "proxy": []}
+    _, msgs, body = session_download(env["HOME1_ADDR"], env["HOME1_PORT"], password)
     rounds = 1 if args.quick else args.rounds
-    for r in range(rounds):
-        for way, fn in (("referral", via_referral), ("proxy", via_proxy)):
-            cpu0 = pc.group_cpu_seconds(front_pid)
-            t0 = time.monotonic()
-            front_bytes, msgs, body, note = fn(env, password)
-            wall = time.monotonic() - t0
-            time.sleep(0.3)  # let the master reap the session's processes
-            cpu = pc.group_cpu_seconds(front_pid) - cpu0
-            rows[way].append({"cpu_s": cpu, "front_bytes": front_bytes, "messages": msgs,
-                              "body_bytes": body, "wall_s": wall, "note": note})
-            pc.log("round %d %-8s front CPU %.3f s, bytes via front %d, %d messages %.1f MB "
-                   "in %.2f s" % (r, way, cpu, front_bytes, msgs, body / 1e6, wall))
-    results = {"rows": rows, "messages": count, "bytes": total, "machine": pc.machine_note(),
-               "rounds": rounds}
+    results = {"messages": msgs, "bytes": body, "machine": pc.machine_note(), "rounds": rounds,
+               "modes": {}}
+    for i, mode in enumerate(("sc1", "sc0")):
+        front = BenchFront("proxy-" + mode, args.work, "127.0.0.%d" % (args.addr_base + 12 + i),
+                           "ours", mode, env, [perf_data.passwd_line(USER)])
+        rows = {"referral_login": [], "referral": [], "proxy": []}
+        try:
+            front.start()
+            for r in range(rounds):
+                # CPU of one referral: the mean over many (the /proc clock ticks
+                # at 10 ms, far coarser than one referral in sc0 mode).
+                cpu0 = pc.group_cpu_seconds(front.pid)
+                lg = pc.run_loadgen(loadgen, front.addr, front.direct_port, user=USER,
+                                    password=password, count=args.referrals, concurrency=4,
+                                    expect="referral")
+                time.sleep(0.3)  # let the master reap the login processes
+                per = (pc.group_cpu_seconds(front.pid) - cpu0) / max(lg["sessions"], 1)
+                rows["referral_login"].append({"cpu_s": per, "unexpected": lg["unexpected"]})
+                t0 = time.monotonic()
+                front_bytes = via_referral(front, password)
+                rows["referral"].append({"front_bytes": front_bytes,
+                                         "wall_s": time.monotonic() - t0})
+                cpu0 = pc.group_cpu_seconds(front.pid)
+                t0 = time.monotonic()
+                front_bytes, msgs, body = via_proxy(front, password)
+                wall = time.monotonic() - t0
+                time.sleep(0.3)
+                cpu = pc.group_cpu_seconds(front.pid) - cpu0
+                rows["proxy"].append({"cpu_s": cpu, "front_bytes": front_bytes, "wall_s": wall,
+                                      "messages": msgs, "body_bytes": body})
+                pc.log("%s round %d: referral front CPU %.4f s/login (%d logins), %d bytes via "
+                       "front, download %.2f s | proxy front CPU %.3f s, %d bytes via front, "
+                       "%.2f s" % (mode, r, per, lg["sessions"], rows["referral"][-1]["front_bytes"],
+                                   rows["referral"][-1]["wall_s"], cpu, front_bytes, wall))
+        finally:
+            front.stop()
+        results["modes"][mode] = rows
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=1)
@@ -161,27 +185,32 @@ def run(args):
 
 
 def report(results):
-    rows = results["rows"]
-    ref_cpu = pc.med([r["cpu_s"] for r in rows["referral"]])
-    prx_cpu = pc.med([r["cpu_s"] for r in rows["proxy"]])
-    out = []
-    for way in ("referral", "proxy"):
-        rs = rows[way]
-        out.append([way, pc.mmm([r["cpu_s"] for r in rs], "%.3f"),
-                    pc.mmm([r["front_bytes"] for r in rs], "%d"),
-                    "%d / %.1f MB" % (rs[0]["messages"], rs[0]["body_bytes"] / 1e6),
-                    pc.mmm([r["wall_s"] for r in rs], "%.2f")])
-    ratio = ("%.2f%%" % (100.0 * ref_cpu / prx_cpu)) if prx_cpu else "n/a"
-    return (pc.table(["way", "front CPU s", "bytes through the front", "downloaded",
-                      "wall s"], out) +
-            "\n\nreferral / proxy front-end CPU: %s (median of %d rounds)\n"
-            % (ratio, results["rounds"]))
+    out = ["Download of %d messages, %.1f MB, by one client; median (min–max) of %d rounds.\n"
+           % (results["messages"], results["bytes"] / 1e6, results["rounds"])]
+    rows = []
+    for mode, r in results["modes"].items():
+        ref = pc.med([x["cpu_s"] for x in r["referral_login"]])
+        prx = pc.med([x["cpu_s"] for x in r["proxy"]])
+        rows.append([mode, "referral", pc.mmm([x["cpu_s"] for x in r["referral_login"]], "%.4f"),
+                     pc.mmm([x["front_bytes"] for x in r["referral"]], "%d"),
+                     pc.mmm([x["wall_s"] for x in r["referral"]], "%.2f"),
+                     "%.2f%%" % (100.0 * ref / prx) if prx else "n/a"])
+        rows.append([mode, "proxy", pc.mmm([x["cpu_s"] for x in r["proxy"]], "%.3f"),
+                     pc.mmm([x["front_bytes"] for x in r["proxy"]], "%d"),
+                     pc.mmm([x["wall_s"] for x in r["proxy"]], "%.2f"), "100%"])
+    out.append(pc.table(["login mode", "way", "front CPU s", "bytes through the front",
+                         "wall s (login + download)", "front CPU vs proxy"], rows))
+    return "\n".join(out) + "\n"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--env", required=True)
     ap.add_argument("--work", required=True)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--addr-base", type=int, default=60)
+    ap.add_argument("--referrals", type=int, default=200,
+                    help="referral logins averaged for the CPU of one")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--messages", type=int, default=200)

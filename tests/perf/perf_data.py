@@ -7,8 +7,6 @@ variant.  Mailbox-referral users mbN have N personal remote mailboxes below
 their entry (Remote/gGGG/mNNNNNN on home2) and live on the "mailbox" front.
 """
 import os
-import subprocess
-import time
 
 from perf_common import PerfError
 
@@ -53,20 +51,6 @@ def mailbox_users_ldif(env, users, front_addr):
 
 def remote_name(i):
     return "Remote/g%03d/m%06d" % (i // 1000, i)
-
-
-def ldap_add_bulk(slapd, ldif_text, what):
-    """ldapadd of a large LDIF (one connection); returns seconds taken."""
-    t0 = time.monotonic()
-    p = subprocess.run(["ldapadd", "-x", "-c", "-H", slapd.uri, "-D", slapd.root_dn, "-w",
-                        slapd.root_password, "-o", "nettimeout=30"],
-                       input=ldif_text.encode("utf-8"), stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, timeout=1800)
-    err = p.stderr.decode("utf-8", "replace")
-    # 68 (already exists) is fine: the data of an earlier run in the same lab.
-    if p.returncode not in (0, 68):
-        raise PerfError("ldapadd of %s failed (rc %d): %s" % (what, p.returncode, err[-2000:]))
-    return time.monotonic() - t0
 
 
 def raise_db_size(slapd, size=2 * 1024 ** 3):

@@ -23,6 +23,7 @@ imap-login process per connection); "sc0" is high-performance mode
 """
 import os
 import re
+import shutil
 
 import perf_common  # noqa: F401  (sets sys.path for the lab modules)
 import lab_process
@@ -31,6 +32,8 @@ from lab_dovecot import DovecotInstance, render
 LAB_CONF = os.path.join(perf_common.REPO, "tests", "lab", "conf")
 REFERRAL_TEMPLATE = os.path.join(LAB_CONF, "front-referral.conf.in")
 SETTINGS_TEMPLATE = os.path.join(LAB_CONF, "dovecot-referral.conf.ext.in")
+AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+AUTH_MODULE = "libauthdb_referral.so"
 VARIANTS = ("ours", "native", "static", "local", "mailbox")
 MODES = ("sc1", "sc0")
 
@@ -134,8 +137,27 @@ class BenchFront:
             text += "  service_count = 0\n  process_min_avail = 2\n"
         return text
 
+    def _ensure_auth_module(self):
+        """Dovecot loads passdb drivers only from /usr/lib/dovecot/modules/auth,
+        where the lab links the built driver while it runs.  Other labs on the
+        machine add and remove that link too; a front started while it is
+        missing would fail with "Unknown passdb driver", so it is put back
+        (pointing at this lab's build) when missing or dangling."""
+        link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
+        target = os.path.join(self.env["LAB_BUILD_DIR"], "plugin", "auth", AUTH_MODULE)
+        if os.path.exists(link):
+            return
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(target, link)
+        perf_common.log("linked %s -> %s" % (link, target))
+
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
+        # A log of an earlier run would be read as this start's failure.
+        shutil.rmtree(os.path.join(self.dir, "log"), ignore_errors=True)
+        if self.variant == "ours":
+            self._ensure_auth_module()
         self.inst = DovecotInstance(self.name, self.dir, self.addr, self.port, [])
         include = self._include()
         self.inst.prepare(listeners=self._listeners(), include=include)
