@@ -9,7 +9,7 @@ the whole run, so their memory growth would show.  Users, in rotation:
   alice, bob, percy (default policy proxy / policy proxy) -> ok-proxied
   carol (mailHost = the front), dave (not in the directory) -> ok-local
   wrong passwords for alice and rita      -> authfailed, each from one of the
-      source addresses 127.0.0.74-79 (Dovecot's auth penalty is per client
+      source addresses 127.0.0.76-79 (Dovecot's auth penalty is per client
       IP; the other users connect from 127.0.0.1 and must not inherit it)
 Half the logins use LOGIN, half AUTHENTICATE PLAIN (SASL-IR).
 Checked: every reply is the one the user calls for, no Panic/Fatal/
@@ -31,7 +31,7 @@ import perf_data
 from perf_fronts import BenchFront
 
 CRASH = re.compile(r"Panic|Fatal|killed|segfault|core dumped", re.I)
-FAIL_SOURCES = ["127.0.0.%d" % i for i in range(74, 80)]
+FAIL_SOURCES = ["127.0.0.%d" % i for i in range(76, 80)]
 
 
 def mixed_rows():

@@ -255,17 +255,19 @@ def lab_slapd(env):
     return slapd_server.SlapdServer.from_state(env["SLAPD_DIR"])
 
 
-def _update_lab_state(env, slapd_pid):
+def update_lab_state(env, name, pid):
     """The lab's stop() kills the process groups recorded in lab.json: a
-    slapd restarted here is recorded there (and in lab.env) so it is stopped
-    with the lab."""
+    daemon (slapd, home1, ...) restarted here is recorded there and in
+    lab.env, so it is stopped with the lab."""
+    key = {"slapd": "SLAPD_PID"}.get(name, name.upper() + "_PID")
     state_path = os.path.join(env["LAB_DIR"], "lab.json")
     with open(state_path, "r", encoding="utf-8") as f:
         state = json.load(f)
-    state["pgids"]["slapd"] = slapd_pid
-    state.setdefault("slapd", {})["pid"] = slapd_pid
+    state["pgids"][name] = pid
+    if name == "slapd":
+        state.setdefault("slapd", {})["pid"] = pid
     if "env" in state:
-        state["env"]["SLAPD_PID"] = str(slapd_pid)
+        state["env"][key] = str(pid)
     with open(state_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump(state, f, indent=1)
     os.replace(state_path + ".tmp", state_path)
@@ -274,9 +276,8 @@ def _update_lab_state(env, slapd_pid):
         lines = f.readlines()
     with open(env_path, "w", encoding="utf-8") as f:
         for line in lines:
-            f.write("export SLAPD_PID=%d\n" % slapd_pid if line.startswith("export SLAPD_PID=")
-                    else line)
-    env["SLAPD_PID"] = str(slapd_pid)
+            f.write("export %s=%d\n" % (key, pid) if line.startswith("export %s=" % key) else line)
+    env[key] = str(pid)
 
 
 def restart_lab_slapd(env, while_stopped=None, kill=False):
@@ -293,7 +294,7 @@ def restart_lab_slapd(env, while_stopped=None, kill=False):
             while_stopped(srv)
     finally:
         srv.start()
-        _update_lab_state(env, srv.pid)
+        update_lab_state(env, "slapd", srv.pid)
     return srv
 
 
