@@ -1,0 +1,100 @@
+#!/bin/bash
+# Benchmarks, load and fault scenarios of dovecot-referral (issue 6).
+#
+#   scripts/perf.sh bench|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
+#
+#   bench   login referrals (ours vs native LDAP vs static vs local, both login
+#           modes, cache cold/warm), referral vs proxy (front CPU and bytes for
+#           a 200 MB download), mailbox referrals (SELECT, RLIST, session start,
+#           memory per remote entry)
+#   load    10,000 mixed logins at concurrency 50, both login modes
+#   faults  slapd killed/frozen, first LDAP URI dead, home server down,
+#           directory edits during sessions
+#   --quick small sizes, one round: a smoke run of the tooling (minutes)
+#
+# Runs as root on a machine with Dovecot, slapd and ldap-utils (the lab's
+# needs, docs/lab.md).  Starts its own lab in DIR/perf-lab on 127.0.0.N..N+3
+# (N = --addr-base, default 60; bench fronts use N+4..N+15, wrong-password
+# logins come from 127.0.0.76-79), stops it at the end, also on failure.
+# Results: DIR/perf-results/<part>.{json,md}; method and figures:
+# docs/benchmarks.md.  Nothing here runs in ctest (perf_tools_smoke only
+# checks the load generator).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PART=${1:-}
+[ -n "$PART" ] && shift
+QUICK=""
+BUILD_DIR="$REPO/build"
+BASE=60
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK="--quick" ;;
+    --build-dir) BUILD_DIR=$2; shift ;;
+    --addr-base) BASE=$2; shift ;;
+    *) echo "perf.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$PART" in
+  bench|load|faults|all) ;;
+  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
+if [ "$(id -u)" != 0 ]; then
+  echo "perf.sh: run as root (the lab's Dovecots chroot their login processes)" >&2
+  exit 2
+fi
+
+BUILD_DIR=$(mkdir -p "$BUILD_DIR" && cd "$BUILD_DIR" && pwd)
+LAB="$BUILD_DIR/perf-lab"
+WORK="$BUILD_DIR/perf-work"
+OUT="$BUILD_DIR/perf-results"
+mkdir -p "$WORK" "$OUT"
+
+echo "perf.sh: $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+load1=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$load1" 'BEGIN { exit !(l > 3) }' && [ -z "$QUICK" ]; then
+  echo "perf.sh: WARNING: load average $load1 > 3: figures will be noisy" >&2
+fi
+
+[ -f "$BUILD_DIR/CMakeCache.txt" ] || cmake -S "$REPO" -B "$BUILD_DIR" >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target dref-imap-load dref_auth_plugin dref_login_plugin \
+  dref_imap_plugin >/dev/null
+
+stop_lab() { python3 "$REPO/tests/lab/lab.py" stop --dir "$LAB" >/dev/null 2>&1 || true; }
+trap stop_lab EXIT INT TERM
+python3 "$REPO/tests/lab/lab.py" start --dir "$LAB" --addr-base "$BASE" --plugins build \
+  --build-dir "$BUILD_DIR"
+ENV="$LAB/lab.env"
+P="$REPO/tests/perf"
+COMMON="--env $ENV --work $WORK --addr-base $BASE $QUICK"
+
+FAILED=""
+run() {  # name script [args]: a failed part is reported, the others still run
+  name=$1; script=$2; shift 2
+  echo "== $name ($(date -u +%H:%M:%S), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  if ! python3 "$P/$script" $COMMON --json "$OUT/$name.json" "$@" | tee "$OUT/$name.log"; then
+    FAILED="$FAILED $name"
+  fi
+  # The tables of the output, for docs/benchmarks.md.
+  grep -v '^\[' "$OUT/$name.log" > "$OUT/$name.md" || true
+}
+
+case "$PART" in
+  bench|all)
+    run bench-login bench_login.py --build-dir "$BUILD_DIR"
+    run bench-proxy bench_proxy.py --build-dir "$BUILD_DIR"
+    run bench-mailbox bench_mailbox.py
+    ;;
+esac
+case "$PART" in
+  load|all) run load load_mixed.py --build-dir "$BUILD_DIR" ;;
+esac
+case "$PART" in
+  faults|all) run faults faults.py --build-dir "$BUILD_DIR" ;;
+esac
+echo "perf.sh: results in $OUT"
+if [ -n "$FAILED" ]; then
+  echo "perf.sh: FAILED:$FAILED" >&2
+  exit 1
+fi
