@@ -13,13 +13,17 @@ mkdir -p "$work/corpus" "$work/artifacts"
 case $(basename "$binary") in
   fuzz_imap_url_parse) maxlen=2200 ;;
   fuzz_settings) maxlen=4200 ;;
-  fuzz_imap_url_build) maxlen=2200 ;;
+  fuzz_imap_url_build) maxlen=1024 ;;  # percent-encoding still reaches 2048
+  fuzz_list_pattern) maxlen=256 ;;
+  fuzz_entry_mapping) maxlen=384 ;;
   *) maxlen=512 ;;
 esac
 args=(-runs="$runs" -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048
       -print_final_stats=1 -artifact_prefix="$work/artifacts/")
 [[ $dict != - ]] && args+=(-dict="$dict")
 # Leaks count as failures; the first UBSan report stops the run.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0:allocator_may_return_null=1}
+# A short allocation context keeps allocation-heavy targets fast; re-run a
+# reproducer with the defaults for full stacks.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:allocator_may_return_null=1:malloc_context_size=8}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 exec "$binary" "${args[@]}" "$@" "$work/corpus" "$seeds"
