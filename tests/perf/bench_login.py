@@ -74,6 +74,7 @@ def run(args):
               "ours-nac": plain, "native-nac": []}
     base = args.addr_base
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
+               "auth_module": os.path.realpath("/usr/lib/dovecot/modules/auth/libauthdb_referral.so"),
                "concurrency": args.concurrency, "per_round": per_round}
     for mode in modes:
         variants = ["ours", "native", "static", "local"]
