@@ -78,6 +78,25 @@ TEST(LookupCommand, HomeIsThisServerMeansLocal) {
     EXPECT_EQ(r.out.find("referral url:"), std::string::npos) << r.out;
 }
 
+// The client facts given on the command line reach decide(): a client-ID
+// rule applies to a user without a policy of their own.
+TEST(LookupCommand, ClientIdRuleChangesTheDecision) {
+    const auto conf = writeSettings("lookup-rules.conf",
+                                    settingsText(sharedSlapd().uri()) +
+                                        "default_policy = refer\nclient_id_rule = proxy Outlook*\n");
+    auto plain = lookup({"-c", conf, "--secured", "multi"});
+    EXPECT_EQ(plain.exitCode, 0) << plain.err;
+    EXPECT_NE(plain.out.find("decision: refer\n"), std::string::npos) << plain.out;
+    EXPECT_NE(plain.out.find("decision source: default\n"), std::string::npos) << plain.out;
+    auto outlook = lookup({"-c", conf, "--secured", "--client-id", "Outlook 16", "--local",
+                           "127.0.0.1:143", "multi"});
+    EXPECT_EQ(outlook.exitCode, 0) << outlook.err;
+    EXPECT_NE(outlook.out.find("decision: proxy\n"), std::string::npos) << outlook.out;
+    EXPECT_NE(outlook.out.find("decision source: client-id\n"), std::string::npos) << outlook.out;
+    EXPECT_NE(outlook.out.find("target: home1.example.test:143\n"), std::string::npos) << outlook.out;
+    EXPECT_EQ(outlook.out.find("referral url:"), std::string::npos) << outlook.out;
+}
+
 TEST(LookupCommand, NotFoundExitsOneWithOneLine) {
     const auto conf = writeSettings("lookup-ok.conf", settingsText(sharedSlapd().uri()));
     auto r = lookup({"-c", conf, "nobody"});
