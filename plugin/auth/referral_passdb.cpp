@@ -142,6 +142,11 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
     p->plainCallback = reinterpret_cast<verify_plain_callback_t*>(plainCallback);
     p->credentialsCallback = reinterpret_cast<lookup_credentials_callback_t*>(credentialsCallback);
     p->started = std::chrono::steady_clock::now();
+    // Our reference keeps the request alive until answer(): Dovecot gives a
+    // passdb no abort hook, so a request whose client went away is answered
+    // normally and Dovecot drops the reply (its handler is marked
+    // destroyed), as with passdb-ldap.  shutdown() cancels the directory
+    // lookups still pending and answers them.
     auth_request_ref(request);
     p->event = event_create(authdb_event(request));
     event_add_category(p->event, &referralCategory);
