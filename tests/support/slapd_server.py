@@ -35,19 +35,19 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import slapd_bootstrap  # noqa: E402
+
 SUFFIX = "dc=example,dc=test"
 ROOT_DN = "cn=admin,dc=example,dc=test"
 ROOT_PASSWORD = "dref-test-secret"
 CONFIG_ROOT_DN = "cn=admin,cn=config"
 
-SYSTEM_SCHEMA_DIR = "/etc/ldap/schema"
-SYSTEM_SCHEMAS = ("core", "cosine", "inetorgperson", "nis", "misc")
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT_SCHEMA = os.path.normpath(os.path.join(HERE, "..", "..", "ldap", "schema",
                                                "imapreferral.ldif"))
 SLAPD = os.environ.get("SLAPD", "/usr/sbin/slapd")
 SLAPADD = os.environ.get("SLAPADD", "/usr/sbin/slapadd")
-MODULE_PATH = "/usr/lib/ldap"
 STATE_FILE = "slapd.json"
 # sockaddr_un.sun_path is 108 bytes on Linux.
 MAX_SOCKET_PATH = 100
@@ -66,11 +66,6 @@ def free_port(addr):
 
 def _ldif_escape_path(path):
     return path.replace("%", "%25").replace("/", "%2F").replace(",", "%2C")
-
-
-def _read(path):
-    with open(path, "r", encoding="utf-8") as f:
-        return f.read()
 
 
 class SlapdServer:
@@ -134,67 +129,6 @@ class SlapdServer:
         return os.path.join(self.directory, "slapd.log")
 
     # -------------------------------------------------------------- bootstrap
-    def _config_ldif(self):
-        d = self.directory
-        parts = [
-            "dn: cn=config\nobjectClass: olcGlobal\ncn: config\n"
-            "olcPidFile: %s/slapd.pid\nolcArgsFile: %s/slapd.args\n"
-            "olcIdleTimeout: 0\n" % (d, d) + self._tls_config(),
-            "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\n"
-            "olcModulePath: %s\nolcModuleLoad: back_mdb\n" % MODULE_PATH,
-            "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n",
-        ]
-        for name in SYSTEM_SCHEMAS:
-            parts.append(_read(os.path.join(SYSTEM_SCHEMA_DIR, name + ".ldif")))
-        if self.schema_ldif:
-            parts.append(_read(self.schema_ldif))
-        peer_root = "gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth"
-        parts.append(
-            "dn: olcDatabase={0}config,cn=config\nobjectClass: olcDatabaseConfig\n"
-            "olcDatabase: {0}config\nolcRootDN: %s\nolcRootPW: %s\n"
-            "olcAccess: {0}to * by dn.exact=%s manage by * break\n"
-            % (CONFIG_ROOT_DN, ROOT_PASSWORD, peer_root))
-        parts.append(
-            "dn: olcDatabase={1}mdb,cn=config\nobjectClass: olcDatabaseConfig\n"
-            "objectClass: olcMdbConfig\nolcDatabase: {1}mdb\n"
-            "olcDbDirectory: %s/data\nolcSuffix: %s\nolcRootDN: %s\nolcRootPW: %s\n"
-            "olcDbMaxSize: 67108864\n"
-            # A throwaway server: no fsync per write (a killed slapd loses
-            # nothing, the kernel still has the pages).
-            "olcDbNoSync: TRUE\n"
-            "olcDbIndex: objectClass eq\nolcDbIndex: uid eq\nolcDbIndex: mail eq\n"
-            "olcDbIndex: imapMailboxName eq,sub\n"
-            "olcAccess: {0}to * by dn.exact=%s manage by * break\n"
-            "olcAccess: {1}to attrs=userPassword by self write by anonymous auth by * none\n"
-            "olcAccess: {2}to * by * read\n"
-            % (d, SUFFIX, ROOT_DN, ROOT_PASSWORD, peer_root))
-        # Each part already ends with a newline; a blank line separates entries.
-        return "\n".join(p.rstrip("\n") + "\n" for p in parts)
-
-    def _tls_config(self):
-        if not self.tls:
-            return ""
-        t = os.path.join(self.directory, "tls")
-        return ("olcTLSCACertificateFile: %s/ca.pem\nolcTLSCertificateFile: %s/server.pem\n"
-                "olcTLSCertificateKeyFile: %s/server.key\n" % (t, t, t))
-
-    def _make_certificates(self):
-        """A CA and a server certificate for self.addr (EC keys: fast)."""
-        t = os.path.join(self.directory, "tls")
-        os.makedirs(t, exist_ok=True)
-        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        self._run(["openssl", "req", "-x509"] + ec + ["-keyout", t + "/ca.key", "-out",
-                   t + "/ca.pem", "-days", "30", "-subj", "/CN=dovecot-referral test CA"],
-                  "openssl (CA)")
-        self._run(["openssl", "req"] + ec + ["-keyout", t + "/server.key", "-out",
-                   t + "/server.csr", "-subj", "/CN=%s" % self.addr], "openssl (request)")
-        ext = t + "/server.ext"
-        with open(ext, "w", encoding="ascii") as f:
-            f.write("subjectAltName=IP:%s,DNS:localhost\n" % self.addr)
-        self._run(["openssl", "x509", "-req", "-in", t + "/server.csr", "-CA", t + "/ca.pem",
-                   "-CAkey", t + "/ca.key", "-CAcreateserial", "-out", t + "/server.pem",
-                   "-days", "30", "-extfile", ext], "openssl (sign)")
-
     def _bootstrap(self):
         os.makedirs(os.path.join(self.directory, "data"), exist_ok=True)
         confdir = os.path.join(self.directory, "slapd.d")
@@ -203,10 +137,14 @@ class SlapdServer:
             return
         os.makedirs(confdir, exist_ok=True)
         if self.tls:
-            self._make_certificates()
+            slapd_bootstrap.make_certificates(os.path.join(self.directory, "tls"), self.addr,
+                                              self._run)
         config = os.path.join(self.directory, "config.ldif")
         with open(config, "w", encoding="utf-8") as f:
-            f.write(self._config_ldif())
+            f.write(slapd_bootstrap.config_ldif(
+                self.directory, self.schema_ldif, self.tls,
+                database={"suffix": SUFFIX, "root_dn": ROOT_DN, "root_password": ROOT_PASSWORD,
+                          "config_root_dn": CONFIG_ROOT_DN}))
         self._run([SLAPADD, "-n0", "-F", confdir, "-l", config], "slapadd -n0")
         base = os.path.join(self.directory, "base.ldif")
         with open(base, "w", encoding="utf-8") as f:
