@@ -145,8 +145,7 @@ private:
     }
 
     void fetchUser(uint64_t op, const std::string& loginName, UserDone done) {
-        const auto start = Clock::now();
-        if (const UserLookupResult* hit = users_.get(loginName, start)) {
+        if (const UserLookupResult* hit = users_.get(loginName, Clock::now())) {
             ++stats_.cacheHits;
             if (hit->status == DirectoryStatus::NotFound) ++stats_.negativeHits;
             UserLookupResult copy = *hit;
@@ -165,22 +164,23 @@ private:
         req.attributes = userAttributes_;
         // Two entries are enough to know the answer is ambiguous.
         req.sizeLimit = 2;
-        track(op, client_->search(std::move(req), [this, loginName, start, done = std::move(done)](
+        track(op, client_->search(std::move(req), [this, loginName, done = std::move(done)](
                                                       ldap::SearchResult&& sr) {
-            done(userResult(loginName, std::move(sr), start));
+            done(userResult(loginName, std::move(sr)));
         }));
     }
 
-    UserLookupResult userResult(const std::string& loginName, ldap::SearchResult&& sr,
-                                Clock::time_point start) {
+    UserLookupResult userResult(const std::string& loginName, ldap::SearchResult&& sr) {
         UserLookupResult r;
+        // The directory's latency: from the request until the worker had the
+        // answer (not including the wait for the caller's next process()).
+        r.elapsedUs = sr.elapsedUs;
         const bool ok = sr.status == ldap::ResultStatus::Ok || sr.sizeLimitExceeded;
         if (!ok) {
             r.status = DirectoryStatus::Unavailable;
             r.error = sr.status == ldap::ResultStatus::NoSuchObject
                           ? "user_base '" + s_.userBase + "' does not exist"
                           : failureText(sr);
-            r.elapsedUs = usSince(start);
             return r;  // never cached: the next lookup asks again
         }
         switch (mapUserEntries(sr.entries, s_, &r.record, &r.warnings)) {
@@ -190,7 +190,6 @@ private:
         }
         const int ttlMs = r.status == DirectoryStatus::NotFound ? s_.negativeCacheTtlMs : s_.cacheTtlMs;
         users_.put(loginName, r, std::chrono::milliseconds(ttlMs), Clock::now());
-        r.elapsedUs = usSince(start);
         return r;
     }
 

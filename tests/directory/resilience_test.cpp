@@ -12,9 +12,14 @@ namespace dref::test {
 namespace {
 
 const std::string kLdif = std::string(DREF_DIRECTORY_TESTDATA) + "/directory.ldif";
-// Slack for scheduling (these tests also run on loaded build machines) and
-// the 50 ms poll step of the test loop.
-constexpr int64_t kMarginMs = 800;
+// Two clocks: the answer's elapsedUs (request -> answer ready in the LDAP
+// worker) must respect the configured bounds closely; the caller's wall
+// clock, which also counts the test loop and a loaded build machine (the
+// slapd helper is a Python process), only proves nothing hangs.
+constexpr int64_t kMarginMs = 300;
+constexpr int64_t kNoHangMs = 4000;
+
+int64_t readyMs(const UserLookupResult& r) { return r.elapsedUs / 1000; }
 
 // One server for the suite, which the tests pause, kill and stop; every
 // test starts with it running and answering (restarts reuse the port and
@@ -88,14 +93,16 @@ TEST_F(Resilience, SlapdKilledMidSearchThenRestarted) {
                         std::chrono::steady_clock::now() - t0).count();
     ASSERT_TRUE(pending);
     EXPECT_EQ(pending->status, DirectoryStatus::Unavailable);
-    EXPECT_LE(ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(readyMs(*pending), s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(ms, s.directory.timeoutMs + kNoHangMs);
 
     Timed t;
     auto down = lookupUser(*d, "alice", 10000, nullptr, &t);
     ASSERT_TRUE(down);
     EXPECT_EQ(down->status, DirectoryStatus::Unavailable);
     EXPECT_FALSE(down->error.empty());
-    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(readyMs(*down), s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kNoHangMs);
 
     ASSERT_TRUE(slapd.start({}, slapd.port(), &error)) << error;
     auto back = lookupUntilFound(*d, "alice", 5000);
@@ -116,7 +123,8 @@ TEST_F(Resilience, DownAtStartThenComesUp) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
     EXPECT_NE(r->error.find(uri), std::string::npos) << r->error;
-    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(readyMs(*r), s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kNoHangMs);
     EXPECT_EQ(d->stats().cacheEntries, 0u);  // Unavailable is never cached
 
     std::string error;
@@ -155,8 +163,9 @@ TEST_F(Resilience, StoppedServerTimesOutThenFailsOver) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
     EXPECT_NE(r->error.find("timeout"), std::string::npos) << r->error;
-    EXPECT_GE(t.ms, s.directory.timeoutMs - 50);
-    EXPECT_LE(t.ms, s.directory.timeoutMs + kMarginMs);
+    EXPECT_GE(readyMs(*r), s.directory.timeoutMs - 5);
+    EXPECT_LE(readyMs(*r), s.directory.timeoutMs + kMarginMs);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + kNoHangMs);
     EXPECT_EQ(d->ldapStats().timeouts, 1u);
 
     auto next = lookupUser(*d, "alice");
@@ -178,7 +187,8 @@ TEST_F(Resilience, StoppedServerAtConnectIsBounded) {
     auto r = lookupUser(*d, "alice", 10000, nullptr, &t);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, DirectoryStatus::Unavailable);
-    EXPECT_LE(t.ms, s.directory.timeoutMs + s.directory.connectTimeoutMs + kMarginMs);
+    EXPECT_LE(readyMs(*r), s.directory.timeoutMs + s.directory.connectTimeoutMs + kMarginMs);
+    EXPECT_LE(t.ms, s.directory.timeoutMs + s.directory.connectTimeoutMs + kNoHangMs);
     slapd.resume();
     auto back = lookupUntilFound(*d, "alice", 5000);
     ASSERT_TRUE(back);
@@ -200,7 +210,7 @@ TEST_F(Resilience, DestroyWithPendingLookupsIsPrompt) {
     d.reset();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - t0).count();
-    EXPECT_LE(ms, 1500);
+    EXPECT_LE(ms, s.directory.connectTimeoutMs + 1000 + kNoHangMs / 2);
     EXPECT_FALSE(called);
     slapd.resume();
 }
