@@ -81,7 +81,7 @@ def read_env(path):
 
 class Lab:
     def __init__(self, directory="lab-run", addr_base=2, plugins="none", build_dir=None,
-                 settings_file=None):
+                 settings_file=None, valgrind=False):
         if plugins not in ("none", "build", "installed"):
             raise LabError("--plugins must be none, build or installed")
         if not 1 <= addr_base <= 251:
@@ -94,6 +94,9 @@ class Lab:
         # dir; tests/packaging points it at the installed package's
         # /etc/dovecot/dovecot-referral.conf.ext (settings from /etc/dovecot).
         self.settings_path = os.path.abspath(settings_file) if settings_file else None
+        # --valgrind: the front's auth and imap processes run under valgrind
+        # (scripts/valgrind-lab.sh reads <dir>/front/valgrind/*.log).
+        self.valgrind = valgrind
         self.addr = {k: "127.0.0.%d" % (addr_base + i)
                      for i, k in enumerate(("front", "home1", "home2", "slapd"))}
         self.state = {}
@@ -193,6 +196,8 @@ class Lab:
         os.chmod(settings, 0o644)
         self.settings_file = settings
         include = self._plugin_include(front, settings) if self.plugins != "none" else ""
+        if self.valgrind:
+            include += self._valgrind_include(front)
         listeners = ("  # second front listener; its listener_rule refers instead of proxying\n"
                      "  inet_listener imap_direct {\n    address = %s\n    port = %d\n  }"
                      % (a["front"], direct_port))
@@ -253,13 +258,31 @@ class Lab:
         return "# dovecot-referral plugins (rendered from tests/lab/conf/front-referral.conf.in)\n" \
                "!include %s\n" % out
 
+    def _valgrind_include(self, front):
+        logs = os.path.join(front.dir, "valgrind")
+        os.makedirs(logs, exist_ok=True)
+        os.chmod(logs, 0o1777)  # auth runs as dovecot, imap as the mail uid
+        opts = ("-q --num-callers=40 --leak-check=full --show-leak-kinds=definite "
+                "--errors-for-leak-kinds=definite --child-silent-after-fork=yes")
+        out = "# --valgrind (scripts/valgrind-lab.sh)\n"
+        for service, binary in (("auth", "/usr/lib/dovecot/auth"), ("imap", "/usr/lib/dovecot/imap")):
+            out += ("service %s {\n  executable = /usr/bin/valgrind %s --log-file=%s/%s.%%p.log %s\n}\n"
+                    % (service, opts, logs, service, binary))
+        return out
+
     def _link_auth_module(self, target):
+        """Links the build's passdb driver into AUTH_MODULE_DIR.  Another
+        lab's link (another build tree) is replaced, and put back at stop if
+        that lab is still using it, so parallel labs of different build trees
+        do not strand each other."""
         link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
+        previous = None
         if os.path.islink(link):
             current = os.readlink(link)
             if current != target:
-                print("lab: replacing %s -> %s (was -> %s)" % (link, target, current),
-                      file=sys.stderr)
+                print("lab: replacing %s -> %s (was -> %s)"
+                      % (link, target, current), file=sys.stderr)
+                previous = current
                 os.unlink(link)
         elif os.path.exists(link):
             raise LabError("%s is a regular file (the installed package's driver?): the lab will not "
@@ -267,7 +290,7 @@ class Lab:
         if not os.path.islink(link):
             os.makedirs(AUTH_MODULE_DIR, exist_ok=True)
             os.symlink(target, link)
-        self.state["auth_symlink"] = {"link": link, "target": target}
+        self.state["auth_symlink"] = {"link": link, "target": target, "previous": previous}
         self._write_state()
 
     def _probe_front(self, front):
@@ -356,6 +379,11 @@ class Lab:
         link = self.state.get("auth_symlink")
         if link and os.path.islink(link["link"]) and os.readlink(link["link"]) == link["target"]:
             os.unlink(link["link"])
+            # Put the replaced link back only while its lab still uses it
+            # (a running auth process has that driver loaded).
+            previous = link.get("previous")
+            if previous and os.path.exists(previous) and lab_process.mapped_by_any_process(previous):
+                os.symlink(previous, link["link"])
         return left
 
     def stop(self, quiet=False):
@@ -403,8 +431,12 @@ def main(argv=None):
     ap.add_argument("--build-dir", default=None)
     ap.add_argument("--settings-file", default=None,
                     help="write the plugins' settings file here (default: in the lab dir)")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run the front's auth and imap processes under valgrind "
+                         "(logs in DIR/front/valgrind; scripts/valgrind-lab.sh)")
     args = ap.parse_args(argv)
-    lab = Lab(args.dir, args.addr_base, args.plugins, args.build_dir, args.settings_file)
+    lab = Lab(args.dir, args.addr_base, args.plugins, args.build_dir, args.settings_file,
+              args.valgrind)
     try:
         if args.command == "start":
             lab.start()

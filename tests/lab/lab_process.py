@@ -93,6 +93,20 @@ def processes_mentioning(text, programs=("dovecot", "slapd")):
     return out
 
 
+def mapped_by_any_process(path):
+    """True when a live process has the file mapped (e.g. an auth process
+    that loaded a passdb driver)."""
+    real = os.path.realpath(path)
+    for pid in _all_pids():
+        try:
+            with open("/proc/%d/maps" % pid, "r", encoding="utf-8", errors="replace") as f:
+                if real in f.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def alive(pid):
     st = _stat_fields(pid) if pid else None
     return st is not None and st[0] != "Z"
