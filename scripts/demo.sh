@@ -52,7 +52,9 @@ if [[ -x $LOOKUP ]]; then
   show_lookup "$PROXY_USER"
   show_lookup "$LOCAL_USER"
   show_lookup "$BADHOST_USER"
-  show_lookup "$LOCAL_USER" "$SHARED_MAILBOX_UTF8"
+  echo "\$ dovecot-referral-lookup -c \$REFERRAL_SETTINGS $LOCAL_USER '$SHARED_MAILBOX_UTF8'"
+  "$LOOKUP" -c "$REFERRAL_SETTINGS" "$LOCAL_USER" "$SHARED_MAILBOX_UTF8" 2>&1 \
+    | grep -E '^mailbox( placement| referral url)?:' | sed 's/^/    /' || true
 fi
 
 say "An IMAP session against the lab"

@@ -7,7 +7,7 @@ Prints every command and response (C:/S:), with a line of explanation per
 step, and checks each outcome: exit status 1 when a step did not behave as
 the lab's directory says it should.  With plugins (LAB_PLUGINS=build or
 installed) it shows a referral, a proxied session, a local session, a
-mailbox referral and a wrong password; without plugins it shows the plain
+mailbox referral, a wrong password and a hostile directory value; without plugins it shows the plain
 servers only.
 """
 import os
@@ -156,6 +156,14 @@ def with_plugins(env):
     _, tagged = s.login(user, "not-the-password")
     verdict(tagged.split(b" ")[1:2] == [b"NO"] and b"REFERRAL" not in tagged,
             "plain failure: no referral for a failed login (R2221-15)")
+    s.c.close()
+
+    user = env["BADHOST_USER"]
+    step("%s has a hostile mailHost in the directory (CR LF, ']' and a fake tagged OK)" % user)
+    s = Session(*front)
+    _, tagged = s.login(user, env["BADHOST_PASS"])
+    verdict(tagged.startswith(b"a1 NO ") and b"REFERRAL" not in tagged and b"evil" not in tagged,
+            "a clean NO: the directory value never reaches the wire")
     s.c.close()
 
 
