@@ -96,9 +96,12 @@ def snapshot():
 
 
 def dpkg_status():
+    """dpkg's status of the package ("ii", "rc", ...); "" when dpkg has no
+    files of it (unknown, or known as not-installed: "un"/"pn")."""
     p = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", pi.PKG],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    return p.stdout.decode().strip() if p.returncode == 0 else ""
+    status = p.stdout.decode().strip() if p.returncode == 0 else ""
+    return "" if len(status) < 2 or status[1] == "n" else status
 
 
 def lab_cmd(source, *args):
