@@ -13,6 +13,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake pkg-config g++ clang
+  libclang-rt-14-dev  # libFuzzer and sanitizer runtimes for clang (only recommended by clang-14)
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   dovecot-core dovecot-imapd dovecot-dev dovecot-ldap
   slapd ldap-utils libldap-dev
