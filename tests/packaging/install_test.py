@@ -24,6 +24,7 @@ someone else).  A run that was killed is recovered by the next one through
 the state file RECOVERY (it names the lab dir; the package is purged).
 """
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -40,6 +41,9 @@ sys.path.insert(0, HERE)
 import package_inspect as pi  # noqa: E402
 
 RECOVERY = "/var/tmp/dovecot-referral-packaging-test.json"
+# Held (flock) for the whole run: one install test per machine at a time, and
+# a RECOVERY file whose writer no longer holds the lock is from a dead run.
+LOCK = "/var/tmp/dovecot-referral-packaging-test.lock"
 SETTINGS = "/etc/dovecot/dovecot-referral.conf.ext"
 WATCHED = ["/usr/lib/dovecot/modules", "/etc/dovecot", "/usr/share/dovecot-referral",
            pi.DOC_DIR, "/usr/bin/dovecot-referral-lookup",
@@ -123,6 +127,21 @@ def recover(source):
     os.unlink(RECOVERY)
 
 
+def take_lock():
+    """The run's lock file object, or None when another run holds it."""
+    f = open(LOCK, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        return None, f.read().strip()
+    f.seek(0)
+    f.truncate()
+    f.write("pid %d\n" % os.getpid())
+    f.flush()
+    return f, ""
+
+
 def preconditions(args):
     """A list of reasons not to run (each one says what to do)."""
     why = []
@@ -131,6 +150,13 @@ def preconditions(args):
     for tool in ("dpkg-buildpackage", "dh", "lintian", "rpmbuild", "rpm", "rpmlint", "nm", "objdump"):
         if not shutil.which(tool):
             why.append("%s not found: run scripts/install-deps.sh" % tool)
+    return why + system_state()
+
+
+def system_state():
+    """Reasons the system is not ready for dpkg -i (checked at the start and
+    again right before installing: the package build takes minutes)."""
+    why = []
     for path in pi.MODULES:
         if os.path.islink(path):
             why.append("%s is a symlink to %s: a lab with --plugins build is running (or was "
@@ -339,7 +365,15 @@ def main():
 
     run = Run()
     run.source = args.source
-    recover(args.source)
+    lock = None
+    if not args.no_install:
+        if os.geteuid() == 0:
+            lock, holder = take_lock()
+            if lock is None:
+                print("REFUSING TO RUN the package install test: another one is running (%s, "
+                      "lock %s); it installs and purges the same package" % (holder, LOCK))
+                return 1
+        recover(args.source)
     why = [] if args.no_install else preconditions(args)
     if why:
         print("REFUSING TO RUN the package install test:\n  - " + "\n  - ".join(why))
@@ -364,6 +398,10 @@ def main():
             return report(run)
 
         run.step("dpkg -i " + os.path.basename(pkgs["deb"]))
+        why = system_state()
+        if why:
+            raise RuntimeError("the system changed during the build; not installing:\n  - "
+                               + "\n  - ".join(why))
         before = snapshot()
         with open(RECOVERY, "w", encoding="utf-8") as f:
             json.dump({"pid": os.getpid(), "lab_dir": lab_dir}, f)
