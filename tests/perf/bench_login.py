@@ -86,7 +86,10 @@ def run(args):
                 kind = v.split("-")[0]
                 fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
                                        "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
-                                       env, passwd[v], auth_cache=not v.endswith("-nac")).start()
+                                       env, passwd[v], auth_cache=not v.endswith("-nac"),
+                                       # the shipped defaults, not the lab's 2 s test caches
+                                       settings_overrides={"cache_ttl": "60s",
+                                                           "negative_cache_ttl": "10s"}).start()
             pc.log("%s: fronts up (%s)" % (mode, ", ".join("%s %s:%d" % (v, f.addr, f.port)
                                                            for v, f in fronts.items())))
             out = {v: {"cold": [], "warm": []} for v in variants}
