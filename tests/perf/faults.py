@@ -36,7 +36,7 @@ import time
 
 import perf_common as pc
 import perf_data
-from perf_fronts import BenchFront
+from perf_fronts import BenchFront, ensure_auth_module
 import lab_process
 
 CRASH = re.compile(r"Panic|Fatal|segfault|killed by signal|core dumped", re.I)
@@ -272,6 +272,7 @@ def run(args):
         if args.only and name not in args.only.split(","):
             continue
         pc.log("scenario %s" % name)
+        ensure_auth_module(env, force=True)
         results["scenarios"][name] = fn(name)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -28,7 +28,7 @@ import time
 
 import perf_common as pc
 import perf_data
-from perf_fronts import BenchFront
+from perf_fronts import BenchFront, ensure_auth_module
 
 CRASH = re.compile(r"Panic|Fatal|killed|segfault|core dumped", re.I)
 FAIL_SOURCES = ["127.0.0.%d" % i for i in range(76, 80)]
@@ -86,6 +86,7 @@ def new_log_lines(sizes, pattern):
 
 def one_pass(args, loadgen, env, name, front_addr, front_port, pgid, logs, total, work):
     users = pc.write_users(os.path.join(work, "users-mixed"), mixed_rows())
+    ensure_auth_module(env, force=True)
     sizes = log_sizes(logs)
     rss_before = pc.rss_by_comm(pgid, ("auth", "imap-login"))
     sampler = RssSampler(pgid)

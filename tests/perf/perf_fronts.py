@@ -71,6 +71,25 @@ def native_ldap_conf(env, home_port):
            env["LDAP_BASE"], home_port))
 
 
+def ensure_auth_module(env, force=False):
+    """Dovecot loads passdb drivers only from /usr/lib/dovecot/modules/auth,
+    where a lab links the built driver while it runs.  Other labs on a shared
+    machine add and remove that link too, and an auth process that starts
+    while it is missing (a new front, or one Dovecot restarted after its
+    idle_kill) fails with "Unknown passdb driver 'referral'".  The link is
+    put back, pointing at this lab's build, when missing or dangling, or
+    always with force (a lab's stop removes only a link to its own build)."""
+    link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
+    target = os.path.join(env["LAB_BUILD_DIR"], "plugin", "auth", AUTH_MODULE)
+    if os.path.exists(link) and not (force and os.path.islink(link)
+                                     and os.readlink(link) != target):
+        return
+    if os.path.islink(link):
+        os.unlink(link)
+    os.symlink(target, link)
+    perf_common.log("linked %s -> %s" % (link, target))
+
+
 class BenchFront:
     def __init__(self, name, base_dir, addr, variant, mode, env, passwd_lines,
                  settings_overrides=None, auth_cache=True):
@@ -137,27 +156,12 @@ class BenchFront:
             text += "  service_count = 0\n  process_min_avail = 2\n"
         return text
 
-    def _ensure_auth_module(self):
-        """Dovecot loads passdb drivers only from /usr/lib/dovecot/modules/auth,
-        where the lab links the built driver while it runs.  Other labs on the
-        machine add and remove that link too; a front started while it is
-        missing would fail with "Unknown passdb driver", so it is put back
-        (pointing at this lab's build) when missing or dangling."""
-        link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
-        target = os.path.join(self.env["LAB_BUILD_DIR"], "plugin", "auth", AUTH_MODULE)
-        if os.path.exists(link):
-            return
-        if os.path.islink(link):
-            os.unlink(link)
-        os.symlink(target, link)
-        perf_common.log("linked %s -> %s" % (link, target))
-
     def start(self):
         os.makedirs(self.dir, exist_ok=True)
         # A log of an earlier run would be read as this start's failure.
         shutil.rmtree(os.path.join(self.dir, "log"), ignore_errors=True)
         if self.variant == "ours":
-            self._ensure_auth_module()
+            ensure_auth_module(self.env)
         self.inst = DovecotInstance(self.name, self.dir, self.addr, self.port, [])
         include = self._include()
         self.inst.prepare(listeners=self._listeners(), include=include)
