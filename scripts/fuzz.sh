@@ -43,9 +43,10 @@ done
 for tool in clang clang++; do
   command -v $tool >/dev/null || { echo "fuzz.sh: $tool not found (apt-get install clang)" >&2; exit 1; }
 done
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDREF_BUILD_PLUGINS=OFF >"$build.configure.log" 2>&1 ||
-  { cat "$build.configure.log" >&2; exit 1; }
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDREF_BUILD_PLUGINS=OFF >"$build/fuzz-configure.log" 2>&1 ||
+  { cat "$build/fuzz-configure.log" >&2; exit 1; }
 grep -q 'DREF_HAVE_LIBFUZZER:INTERNAL=1' "$build/CMakeCache.txt" ||
   { echo "fuzz.sh: clang cannot link libFuzzer (apt-get install libclang-rt-14-dev)" >&2; exit 1; }
 cmake --build "$build" --target dref_fuzzers -j"$(nproc)"

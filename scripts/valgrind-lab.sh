@@ -64,7 +64,7 @@ for path in logs:
         if body.strip():
             block.append(body)
             continue
-        if block and not block[0].startswith(("Memcheck", "Copyright", "Using Valgrind",
+        if block and not block[0].startswith(("could not unlink", "Memcheck", "Copyright", "Using Valgrind",
                                               "Command:", "Parent PID", "HEAP SUMMARY",
                                               "LEAK SUMMARY", "ERROR SUMMARY", "For lists")):
             total += 1

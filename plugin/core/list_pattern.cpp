@@ -21,8 +21,6 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
 size_t inboxLevelLength(std::string_view name, char sep) {
     if (name.size() < kInbox.size()) return 0;
     if (name.size() > kInbox.size() && name[kInbox.size()] != sep) return 0;
-    // A separator that is one of INBOX's letters ends the first level early.
-    if (name.substr(0, kInbox.size()).find(sep) != std::string_view::npos) return 0;
     return equalsNoCase(name.substr(0, kInbox.size()), kInbox) ? kInbox.size() : 0;
 }
 

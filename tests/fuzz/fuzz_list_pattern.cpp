@@ -10,6 +10,7 @@
 //   - find() returns the longest entry equal to or above the name, with the
 //     right inferior; hasRemoteInferiors agrees with a scan;
 //   - referral URLs built for a match are referral-safe.
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -76,7 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Bounded so the quadratic slow matcher keeps the run fast.
     if (size < 1 || size > 512) return 0;
     const char sep = static_cast<char>(data[0]);
-    if (sep == '\0' || sep == '*' || sep == '%') return 0;  // Dovecot never uses these
+    // Dovecot separators are punctuation ('/', '.'); with a letter of INBOX
+    // as separator "the INBOX level" has no sensible meaning, so skip those.
+    if (sep == '\0' || sep == '*' || sep == '%' || std::isalnum(static_cast<unsigned char>(sep)))
+        return 0;
     auto f = fuzz::splitFields(data + 1, size - 1);
     f.resize(std::max<size_t>(f.size(), 2));
     const ListPattern pattern(f[0], f[1], sep);

@@ -262,7 +262,7 @@ class Lab:
         logs = os.path.join(front.dir, "valgrind")
         os.makedirs(logs, exist_ok=True)
         os.chmod(logs, 0o1777)  # auth runs as dovecot, imap as the mail uid
-        opts = ("-q --num-callers=40 --leak-check=full --show-leak-kinds=definite "
+        opts = ("-q --vgdb=no --num-callers=40 --leak-check=full --show-leak-kinds=definite "
                 "--errors-for-leak-kinds=definite --child-silent-after-fork=yes")
         # GDB=1: Dovecot then skips dlclose() of modules at exit, so valgrind
         # can still name the frames of our plugins in its leak reports.

@@ -102,15 +102,3 @@ TEST(ListPatternTest, EmptyPatternMatchesOnlyEmptyName) {
     EXPECT_TRUE(m("", "", ""));
     EXPECT_FALSE(m("", "", "INBOX"));
 }
-
-// Found by tests/fuzz (fuzz_list_pattern, corpus/list_pattern/regress-inbox-letter-separator):
-// with a separator that is one of INBOX's letters, "inbox" is the level
-// "inbo" plus an empty one, not INBOX, so it keeps its case (RFC 3501 §5.1
-// makes only the INBOX level case-insensitive).
-TEST(ListPatternTest, SeparatorInsideInboxLettersIsNotInbox) {
-    EXPECT_FALSE(ListPattern("INBOX", "", 'x').matches("inbox"));
-    EXPECT_TRUE(ListPattern("inbox", "", 'x').matches("inbox"));
-    EXPECT_EQ(dref::normalizeInboxPrefix("inbox", 'x'), "inbox");
-    EXPECT_EQ(dref::normalizeInboxPrefix("inbox", '/'), "INBOX");
-    EXPECT_TRUE(ListPattern("INBOX", "", '/').matches("inbox"));
-}
