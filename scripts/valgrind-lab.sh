@@ -8,11 +8,11 @@
 #
 # Default tests: the shared-lab login and mailbox integration tests.  The lab
 # (tests/lab/lab.py --valgrind) runs with the plugins of the build dir
-# (default ./build, already built) on 127.0.0.60-63 in ./build/lab-valgrind.
+# (default ./build, already built) on 127.0.0.70-73 in ./build/lab-valgrind.
 # Exit status: 0 when the tests passed and no error is ours; 1 otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$root/build dir= addr_base=60
+build=$root/build dir= addr_base=70
 tests=()
 while [[ $# -gt 0 ]]; do
   case $1 in
