@@ -187,12 +187,17 @@ def report(out):
                                             p["rss_peak"].get("imap-login", "-"))])
     text = pc.table(["pass", "logins", "replies", "unexpected", "Panic/Fatal/killed/segfault",
                      "logins/s LOGIN / PLAIN", "p99 ms LOGIN / PLAIN", "auth RSS before → after",
-                     "imap-login RSS before → after"], rows)
+                     "imap-login RSS before → after"], rows) + "\n"
     for p in out["passes"]:
         for l in p["unexpected_examples"] + p["crash_lines"][:10]:
-            text += "\n  %s: %s" % (p["name"], l)
-        text += "\n  %s: %d Error/Warning lines in the logs%s" % (
-            p["name"], p["error_lines"], "".join("\n    " + e for e in p["error_examples"]))
+            text += "\n* %s: %s" % (p["name"], l.strip())
+        # The lab's hostile directory entries are warned about at every local
+        # session (they must be: docs/lab.md); only other lines are shown.
+        other = [e for e in p["error_examples"] if "remote mailboxes: remote mailbox" not in e]
+        text += "\n* %s: %d Error/Warning lines in the logs (first 8: %d about the lab's hostile " \
+                "directory entries)%s" % (p["name"], p["error_lines"],
+                                          len(p["error_examples"]) - len(other),
+                                          "".join("\n    " + e for e in other))
     return text + "\n"
 
 
