@@ -1,15 +1,14 @@
 #include "glob_match.h"
+#include "ascii.h"
 
 namespace dref {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // A star-free piece against text of the same length.
 bool pieceMatchesAt(std::string_view piece, std::string_view text, size_t at) {
     for (size_t i = 0; i < piece.size(); ++i) {
-        if (piece[i] != '?' && lower(piece[i]) != lower(text[at + i])) return false;
+        if (piece[i] != '?' && asciiLower(piece[i]) != asciiLower(text[at + i])) return false;
     }
     return true;
 }

@@ -1,4 +1,5 @@
 #include "imap_url.h"
+#include "ascii.h"
 
 #include <cstdlib>
 
@@ -51,12 +52,10 @@ void appendPct(std::string& out, unsigned char c) {
     out += kHex[c & 0x0f];
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
     for (size_t i = 0; i < prefix.size(); ++i) {
-        if (lower(s[i]) != lower(prefix[i])) return false;
+        if (asciiLower(s[i]) != asciiLower(prefix[i])) return false;
     }
     return true;
 }

@@ -1,4 +1,5 @@
 #include "referral_decision.h"
+#include "ascii.h"
 
 #include <cstdlib>
 #include <string_view>
@@ -10,15 +11,13 @@ namespace dref {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // DNS names and IPv6 hex compare case-insensitively; "host." is "host".
 bool sameHost(std::string_view a, std::string_view b) {
     if (!a.empty() && a.back() == '.') a.remove_suffix(1);
     if (!b.empty() && b.back() == '.') b.remove_suffix(1);
     if (a.size() != b.size() || a.empty()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
+        if (asciiLower(a[i]) != asciiLower(b[i])) return false;
     }
     return true;
 }

@@ -1,26 +1,13 @@
 #include "referral_policy.h"
-
-#include <cctype>
+#include "ascii.h"
 
 namespace dref {
 
-namespace {
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
-}  // namespace
-
 std::optional<ReferralPolicy> parseReferralPolicy(std::string_view s) {
-    if (equalsIgnoreCase(s, "refer")) return ReferralPolicy::Refer;
-    if (equalsIgnoreCase(s, "suggest")) return ReferralPolicy::Suggest;
-    if (equalsIgnoreCase(s, "proxy")) return ReferralPolicy::Proxy;
-    if (equalsIgnoreCase(s, "local")) return ReferralPolicy::Local;
+    if (equalsIgnoreCaseAscii(s, "refer")) return ReferralPolicy::Refer;
+    if (equalsIgnoreCaseAscii(s, "suggest")) return ReferralPolicy::Suggest;
+    if (equalsIgnoreCaseAscii(s, "proxy")) return ReferralPolicy::Proxy;
+    if (equalsIgnoreCaseAscii(s, "local")) return ReferralPolicy::Local;
     return std::nullopt;
 }
 

@@ -1,4 +1,5 @@
 #include "settings.h"
+#include "ascii.h"
 
 #include <climits>
 #include <map>
@@ -20,16 +21,6 @@ struct KeyDef {
     bool repeatable;
     Apply apply;
 };
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 bool failWith(std::string* why, std::string message) {
     if (why) *why = std::move(message);
@@ -117,7 +108,7 @@ const KeyDef kKeys[] = {
     {"ldap_bind_password", false, [](Settings& s, std::string_view v, std::string* w) {
         return setString(s.directory.bindPassword, v, w); }},
     {"ldap_sasl_mech", false, [](Settings& s, std::string_view v, std::string* w) {
-        if (!v.empty() && !equalsIgnoreCase(v, "EXTERNAL"))
+        if (!v.empty() && !equalsIgnoreCaseAscii(v, "EXTERNAL"))
             return failWith(w, "only EXTERNAL (or empty for a simple bind) is supported");
         s.directory.saslMech = v.empty() ? "" : "EXTERNAL";
         return true; }},
@@ -127,7 +118,7 @@ const KeyDef kKeys[] = {
         return setString(s.directory.tlsCaFile, v, w); }},
     {"ldap_tls_require_cert", false, [](Settings& s, std::string_view v, std::string* w) {
         for (const char* level : {"never", "allow", "try", "demand"}) {
-            if (equalsIgnoreCase(v, level)) {
+            if (equalsIgnoreCaseAscii(v, level)) {
                 s.directory.tlsRequireCert = level;
                 return true;
             }
@@ -145,7 +136,7 @@ const KeyDef kKeys[] = {
         return setNonEmpty(s.directory.userBase, v, w); }},
     {"user_scope", false, [](Settings& s, std::string_view v, std::string* w) {
         for (const char* scope : {"base", "one", "sub"}) {
-            if (equalsIgnoreCase(v, scope)) {
+            if (equalsIgnoreCaseAscii(v, scope)) {
                 s.directory.userScope = scope;
                 return true;
             }
@@ -209,15 +200,15 @@ const KeyDef kKeys[] = {
         s.decision.insecureFallback = p;
         return true; }},
     {"unknown_user_policy", false, [](Settings& s, std::string_view v, std::string* w) {
-        if (equalsIgnoreCase(v, "local")) s.decision.notFoundIsLocal = true;
-        else if (equalsIgnoreCase(v, "reject")) s.decision.notFoundIsLocal = false;
+        if (equalsIgnoreCaseAscii(v, "local")) s.decision.notFoundIsLocal = true;
+        else if (equalsIgnoreCaseAscii(v, "reject")) s.decision.notFoundIsLocal = false;
         else return failWith(w, "expected local or reject");
         return true; }},
     {"referral_text", false, [](Settings& s, std::string_view v, std::string* w) {
         return setWireText(s.login.referralText, v, w); }},
     {"auth_in_url", false, [](Settings& s, std::string_view v, std::string* w) {
-        if (equalsIgnoreCase(v, "star")) s.login.authMechanismInUrl = false;
-        else if (equalsIgnoreCase(v, "mechanism")) s.login.authMechanismInUrl = true;
+        if (equalsIgnoreCaseAscii(v, "star")) s.login.authMechanismInUrl = false;
+        else if (equalsIgnoreCaseAscii(v, "mechanism")) s.login.authMechanismInUrl = true;
         else return failWith(w, "expected star or mechanism");
         return true; }},
     {"proxy_master_user", false, [](Settings& s, std::string_view v, std::string* w) {
@@ -237,8 +228,8 @@ const KeyDef kKeys[] = {
     {"mailbox_referrals", false, [](Settings& s, std::string_view v, std::string* w) {
         return setBool(s.mailbox.enabled, v, w); }},
     {"mailbox_referral_mode", false, [](Settings& s, std::string_view v, std::string* w) {
-        if (equalsIgnoreCase(v, "always")) s.mailbox.mode = MailboxReferralMode::Always;
-        else if (equalsIgnoreCase(v, "opt-in")) s.mailbox.mode = MailboxReferralMode::OptIn;
+        if (equalsIgnoreCaseAscii(v, "always")) s.mailbox.mode = MailboxReferralMode::Always;
+        else if (equalsIgnoreCaseAscii(v, "opt-in")) s.mailbox.mode = MailboxReferralMode::OptIn;
         else return failWith(w, "expected always or opt-in");
         return true; }},
     {"mailbox_referral_status", false, [](Settings& s, std::string_view v, std::string* w) {
@@ -318,10 +309,10 @@ bool parseDurationMs(std::string_view text, int* ms) {
     for (size_t i = 0; i < digits; ++i) value = value * 10 + (text[i] - '0');
     std::string_view unit = text.substr(digits);
     long long factor;
-    if (unit.empty() || equalsIgnoreCase(unit, "s")) factor = 1000;
-    else if (equalsIgnoreCase(unit, "ms")) factor = 1;
-    else if (equalsIgnoreCase(unit, "m")) factor = 60 * 1000;
-    else if (equalsIgnoreCase(unit, "h")) factor = 3600 * 1000;
+    if (unit.empty() || equalsIgnoreCaseAscii(unit, "s")) factor = 1000;
+    else if (equalsIgnoreCaseAscii(unit, "ms")) factor = 1;
+    else if (equalsIgnoreCaseAscii(unit, "m")) factor = 60 * 1000;
+    else if (equalsIgnoreCaseAscii(unit, "h")) factor = 3600 * 1000;
     else return false;
     if (value > INT_MAX / factor) return false;
     *ms = static_cast<int>(value * factor);

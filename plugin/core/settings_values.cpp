@@ -1,4 +1,5 @@
 #include "settings_values.h"
+#include "ascii.h"
 
 #include <arpa/inet.h>
 
@@ -9,16 +10,6 @@
 namespace dref {
 
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -57,11 +48,11 @@ bool isIpv6(std::string_view s) {
 }  // namespace
 
 bool parseBoolValue(std::string_view text, bool* value, std::string* why) {
-    if (equalsIgnoreCase(text, "yes") || equalsIgnoreCase(text, "true")) {
+    if (equalsIgnoreCaseAscii(text, "yes") || equalsIgnoreCaseAscii(text, "true")) {
         *value = true;
         return true;
     }
-    if (equalsIgnoreCase(text, "no") || equalsIgnoreCase(text, "false")) {
+    if (equalsIgnoreCaseAscii(text, "no") || equalsIgnoreCaseAscii(text, "false")) {
         *value = false;
         return true;
     }
@@ -161,11 +152,11 @@ bool parseLdapUris(std::string_view text, std::vector<std::string>* uris, std::s
     std::vector<std::string> out;
     for (std::string_view uri : splitList(text)) {
         std::string_view rest;
-        if (uri.size() > 7 && equalsIgnoreCase(uri.substr(0, 7), "ldap://"))
+        if (uri.size() > 7 && equalsIgnoreCaseAscii(uri.substr(0, 7), "ldap://"))
             rest = uri.substr(7);
-        else if (uri.size() > 8 && equalsIgnoreCase(uri.substr(0, 8), "ldaps://"))
+        else if (uri.size() > 8 && equalsIgnoreCaseAscii(uri.substr(0, 8), "ldaps://"))
             rest = uri.substr(8);
-        else if (uri.size() >= 8 && equalsIgnoreCase(uri.substr(0, 8), "ldapi://"))
+        else if (uri.size() >= 8 && equalsIgnoreCaseAscii(uri.substr(0, 8), "ldapi://"))
             rest = std::string_view();  // path-encoded socket name, may be empty
         else
             return failWith(why, "'" + quoteForLog(uri, 64) +
