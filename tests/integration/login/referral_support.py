@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 
 from imap_client import ImapClient, ImapError, quote  # noqa: E402,F401
+from lab_logs import LabLogs  # noqa: E402
 
 # Dovecot's fixed texts (login-common), as the client sees them.
 AUTH_FAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed."
@@ -53,7 +54,7 @@ def fresh_source():
     return "127.%d.%d.%d" % (r.randrange(64, 255), r.randrange(1, 255), r.randrange(1, 255))
 
 
-class Lab:
+class Lab(LabLogs):
     def __init__(self):
         path = os.environ.get("DREF_LAB_ENV")
         if not path or not os.path.exists(path):
@@ -76,31 +77,6 @@ class Lab:
         c = ImapClient(sock, timeout)
         c.greeting = c.read_line()
         return c
-
-    def log(self, name="FRONT_LOG"):
-        with open(self.env[name], "r", encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def log_size(self, name="FRONT_LOG"):
-        return os.path.getsize(self.env[name])
-
-    def log_since(self, offset, name="FRONT_LOG"):
-        with open(self.env[name], "rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
-
-    def wait_log(self, offset, pattern, name="FRONT_LOG", timeout=10.0):
-        """Waits until the log written since `offset` matches the regex."""
-        deadline = time.monotonic() + timeout
-        rx = re.compile(pattern)
-        while True:
-            text = self.log_since(offset, name)
-            if rx.search(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError("%r not in %s within %.0fs; new lines:\n%s"
-                                     % (pattern, self.env[name], timeout, text[-3000:]))
-            time.sleep(0.05)
 
     def referral(self, tag, user, host, port, text=DEFAULT_REFERRAL_TEXT):
         """The exact tagged referral line (RFC 2221 §4.1, D-3: ;AUTH=*)."""

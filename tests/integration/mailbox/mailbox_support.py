@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
 
 from imap_client import ImapClient, Literal, quote  # noqa: E402,F401
+from lab_logs import LabLogs  # noqa: E402
 from lab_dovecot import mutf7_encode  # noqa: E402,F401
 
 # conf.d/dovecot-referral.conf.ext default mailbox_referral_text.  Dovecot
@@ -46,7 +47,7 @@ def read_env(path):
     return env
 
 
-class Lab:
+class Lab(LabLogs):
     def __init__(self):
         path = os.environ.get("DREF_LAB_ENV")
         if not path or not os.path.exists(path):
@@ -85,26 +86,6 @@ class Lab:
         enc = urllib.parse.quote(mailbox_utf8.encode("utf-8"), safe="/!$'()*+,&=:@-._~")
         return ("imap://%s;AUTH=*@%s%s/%s" % (user, host, port, enc)).encode()
 
-    # -- logs
-    def log_size(self, name="FRONT_LOG"):
-        return os.path.getsize(self.env[name])
-
-    def log_since(self, offset, name="FRONT_LOG"):
-        with open(self.env[name], "rb") as f:
-            f.seek(offset)
-            return f.read().decode("utf-8", "replace")
-
-    def wait_log(self, offset, pattern, name="FRONT_LOG", timeout=10.0):
-        deadline = time.monotonic() + timeout
-        rx = re.compile(pattern)
-        while True:
-            text = self.log_since(offset, name)
-            if rx.search(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError("%r not in %s within %.0fs; new lines:\n%s"
-                                     % (pattern, self.env[name], timeout, text[-3000:]))
-            time.sleep(0.05)
 
 
 def referral_rx(tag, *urls):
