@@ -242,6 +242,10 @@ const KeyDef kKeys[] = {
         return setBool(s.mailbox.referCreate, v, w); }},
     {"mailbox_referral_text", false, [](Settings& s, std::string_view v, std::string* w) {
         return setWireText(s.mailbox.referralText, v, w); }},
+    {"mailbox_cache_dir", false, [](Settings& s, std::string_view v, std::string* w) {
+        if (!v.empty() && v.front() != '/') return failWith(w, "must be an absolute path (or empty)");
+        if (v.size() > 1024) return failWith(w, "longer than 1024 characters");
+        return setString(s.mailbox.cacheDir, v, w); }},
 };
 // clang-format on
 

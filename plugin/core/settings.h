@@ -79,6 +79,11 @@ struct MailboxSettings {
     bool referCopy = false;              // mailbox_referral_copy (R2193-26)
     bool referCreate = true;             // mailbox_referral_create (R2193-21)
     std::string referralText = "Remote mailbox.";  // mailbox_referral_text
+    // mailbox_cache_dir: absolute path of a directory where the imap plugin
+    // keeps each user's last directory answer (one file per user, mode 0600),
+    // so that the next session of the user within cache_ttl needs no LDAP
+    // search.  Empty (default) = no file cache.
+    std::string cacheDir;
 };
 
 struct Settings {

@@ -1,0 +1,415 @@
+#include "remote_mailbox_cache_file.h"
+
+#include <charconv>
+
+#include "imap_url.h"
+#include "mutf7.h"
+
+namespace dref {
+namespace {
+
+constexpr std::string_view kMagic = "dovecot-referral-mailbox-cache";
+constexpr size_t kMaxNameBytes = 1024;  // imapMailboxName is {1024}, as entry_mapping checks
+
+uint64_t fnv1a(std::string_view bytes, uint64_t h = 0xcbf29ce484222325ULL) {
+    for (char c : bytes) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+std::string hex64(uint64_t v) {
+    static const char kDigits[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i) {
+        out[static_cast<size_t>(i)] = kDigits[v & 0xf];
+        v >>= 4;
+    }
+    return out;
+}
+
+bool fail(std::string* error, std::string message) {
+    if (error) *error = std::move(message);
+    return false;
+}
+
+// Every octet that is not printable ASCII, plus '%' itself, as %XX.
+std::string pctEncode(std::string_view in) {
+    static const char kDigits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(in.size());
+    for (char c : in) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f || c == '%') {
+            out.push_back('%');
+            out.push_back(kDigits[u >> 4]);
+            out.push_back(kDigits[u & 0xf]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+int hexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// Only what pctEncode writes: printable ASCII without space, and "%XX".
+bool pctDecode(std::string_view in, size_t maxBytes, std::string* out) {
+    out->clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (out->size() >= maxBytes) return false;
+        const auto u = static_cast<unsigned char>(in[i]);
+        if (u <= 0x20 || u >= 0x7f) return false;
+        if (in[i] != '%') {
+            out->push_back(in[i]);
+            continue;
+        }
+        if (i + 2 >= in.size()) return false;
+        const int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out->push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return true;
+}
+
+// C0, DEL and C1 controls (in valid UTF-8, U+0080..U+009F are C2 80..C2 9F).
+bool hasControl(std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return true;
+        if (c == 0xc2 && i + 1 < s.size()) {
+            const auto n = static_cast<unsigned char>(s[i + 1]);
+            if (n >= 0x80 && n <= 0x9f) return true;
+        }
+    }
+    return false;
+}
+
+// What the directory mapping accepts as a mailbox name (entry_mapping.cpp).
+bool validText(std::string_view s, size_t maxBytes) {
+    return !s.empty() && s.size() <= maxBytes && isValidUtf8(s) && !hasControl(s);
+}
+
+// A location as a URL that parseImapUrl gives back unchanged.  Unlike
+// buildImapUrl it keeps what the directory wrote: no user and no ;AUTH=
+// (the referral builder adds them later), an explicit ;AUTH= mechanism.
+std::string locationUrl(const ImapUrlParts& p) {
+    std::string url = "imap://";
+    if (!p.user.empty() || !p.auth.empty()) {
+        url += encodeUserinfo(p.user);
+        if (!p.auth.empty()) {
+            url += ";AUTH=";
+            url += p.auth == "*" ? std::string("*") : encodeUserinfo(p.auth);
+        }
+        url += '@';
+    }
+    url += p.host;
+    if (p.port != 143) url += ':' + std::to_string(p.port);
+    url += '/';
+    if (p.mailbox) {
+        url += encodeMailbox(*p.mailbox);
+        if (p.uidValidity) url += ";UIDVALIDITY=" + std::to_string(*p.uidValidity);
+    }
+    return url;
+}
+
+bool sameLocation(const ImapUrlParts& a, const ImapUrlParts& b) {
+    if (a.user != b.user || a.auth != b.auth || a.host != b.host || a.port != b.port ||
+        a.mailbox != b.mailbox)
+        return false;
+    return !a.mailbox || a.uidValidity == b.uidValidity;  // ignored without a mailbox
+}
+
+// Validates one location the way entry_mapping does for imapMailboxURL.
+std::optional<ImapUrlParts> parseLocation(std::string_view url, std::string* why) {
+    auto parts = parseImapUrl(url, why);
+    if (!parts) return std::nullopt;
+    if (!isValidHostName(parts->host)) {
+        *why = "host is not a valid host name";
+        return std::nullopt;
+    }
+    if (parts->mailbox && !validText(*parts->mailbox, kMaxNameBytes)) {
+        *why = "mailbox part is empty, too long or has control characters";
+        return std::nullopt;
+    }
+    return parts;
+}
+
+bool parseCount(std::string_view text, size_t max, size_t* out) {
+    if (text.empty() || text.size() > 10 || (text.size() > 1 && text[0] == '0')) return false;
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || v > max) return false;
+    *out = static_cast<size_t>(v);
+    return true;
+}
+
+bool isLowerHex16(std::string_view s) {
+    if (s.size() != 16) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+// Reads the file line by line; every error names the line number.
+class Reader {
+public:
+    explicit Reader(std::string_view body) : rest_(body) {}
+
+    // The next line split at its first space into keyword and value.
+    bool next(std::string_view keyword, std::string_view* value, std::string* error) {
+        ++line_;
+        const size_t nl = rest_.find('\n');
+        if (nl == std::string_view::npos)
+            return fail(error, where() + "missing (file truncated)");
+        std::string_view l = rest_.substr(0, nl);
+        rest_.remove_prefix(nl + 1);
+        const size_t sp = l.find(' ');
+        if (sp == std::string_view::npos || l.substr(0, sp) != keyword)
+            return fail(error, where() + "expected '" + std::string(keyword) + "'");
+        *value = l.substr(sp + 1);
+        return true;
+    }
+    bool atEnd() const { return rest_.empty(); }
+    std::string where() const { return "line " + std::to_string(line_) + ": "; }
+
+private:
+    std::string_view rest_;
+    size_t line_ = 0;
+};
+
+// Splits `value` at single spaces into exactly n fields.
+bool splitFields(std::string_view value, size_t n, std::vector<std::string_view>* out) {
+    out->clear();
+    while (true) {
+        const size_t sp = value.find(' ');
+        out->push_back(value.substr(0, sp));
+        if (out->back().empty()) return false;
+        if (sp == std::string_view::npos) break;
+        value.remove_prefix(sp + 1);
+        if (out->size() == n) return false;
+    }
+    return out->size() == n;
+}
+
+std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
+                                                std::string_view expectedUser,
+                                                std::string_view expectedIdentity,
+                                                const MailboxCacheLimits& limits,
+                                                std::string* error, bool* mismatch) {
+    if (bytes.size() > limits.maxBytes) {
+        fail(error, "file of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                        std::to_string(limits.maxBytes));
+        return std::nullopt;
+    }
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        const auto u = static_cast<unsigned char>(bytes[i]);
+        if ((u < 0x20 && u != '\n') || u >= 0x7f) {
+            fail(error, "control or 8-bit octet at offset " + std::to_string(i));
+            return std::nullopt;
+        }
+    }
+    // The trailer is checked first: a truncated or altered file stops here
+    // before any of its counts is believed.
+    const size_t endAt = bytes.rfind("\nend ");
+    if (endAt == std::string_view::npos) {
+        fail(error, "no end line (file truncated)");
+        return std::nullopt;
+    }
+    const std::string_view body = bytes.substr(0, endAt + 1);
+    const std::string_view trailer = bytes.substr(endAt + 1);
+    if (trailer.size() != 4 + 16 + 1 || trailer.back() != '\n' ||
+        !isLowerHex16(trailer.substr(4, 16))) {
+        fail(error, "malformed end line");
+        return std::nullopt;
+    }
+    if (trailer.substr(4, 16) != hex64(fnv1a(body))) {
+        fail(error, "checksum mismatch (file altered or damaged)");
+        return std::nullopt;
+    }
+
+    Reader r(body);
+    std::string_view v;
+    if (!r.next(kMagic, &v, error)) return std::nullopt;
+    if (v != std::to_string(kMailboxCacheFormatVersion)) {
+        fail(error, "format version is not " + std::to_string(kMailboxCacheFormatVersion));
+        return std::nullopt;
+    }
+    MailboxCacheRecord rec;
+    if (!r.next("user", &v, error)) return std::nullopt;
+    if (!pctDecode(v, kMailboxCacheMaxUserBytes, &rec.user)) {
+        fail(error, r.where() + "malformed user name");
+        return std::nullopt;
+    }
+    if (rec.user != expectedUser) {
+        if (mismatch) *mismatch = true;
+        fail(error, "the file is for another user");
+        return std::nullopt;
+    }
+    if (!r.next("identity", &v, error)) return std::nullopt;
+    if (v != expectedIdentity) {
+        if (mismatch) *mismatch = true;
+        fail(error, "written under other directory settings");
+        return std::nullopt;
+    }
+    rec.identity = std::string(v);
+    if (!r.next("answer", &v, error)) return std::nullopt;
+    if (v == "found") rec.answer = CachedAnswer::Found;
+    else if (v == "not-found") rec.answer = CachedAnswer::NotFound;
+    else {
+        fail(error, r.where() + "answer is neither found nor not-found");
+        return std::nullopt;
+    }
+    if (!r.next("entries", &v, error)) return std::nullopt;
+    size_t count = 0;
+    if (!parseCount(v, limits.maxEntries, &count)) {
+        fail(error, r.where() + "entry count is not a number of at most " +
+                        std::to_string(limits.maxEntries));
+        return std::nullopt;
+    }
+    if (rec.answer == CachedAnswer::NotFound && count != 0) {
+        fail(error, r.where() + "a not-found answer with entries");
+        return std::nullopt;
+    }
+    // Every entry takes at least two lines of 20+ bytes: a count the body
+    // cannot hold is refused before anything is reserved for it.
+    if (count > body.size() / 32) {
+        fail(error, r.where() + "entry count larger than the file can hold");
+        return std::nullopt;
+    }
+    rec.mailboxes.reserve(count);
+    std::vector<std::string_view> f;
+    for (size_t i = 0; i < count; ++i) {
+        if (!r.next("mailbox", &v, error)) return std::nullopt;
+        RemoteMailbox m;
+        size_t urls = 0;
+        if (!splitFields(v, 4, &f) || (f[0] != "personal" && f[0] != "shared") ||
+            !parseCount(f[3], kMailboxCacheMaxUrlsPerMailbox, &urls) || urls == 0) {
+            fail(error, r.where() + "malformed mailbox line");
+            return std::nullopt;
+        }
+        m.personal = f[0] == "personal";
+        if (!pctDecode(f[1], kMaxNameBytes, &m.name) || !validText(m.name, kMaxNameBytes)) {
+            fail(error, r.where() + "mailbox name is empty, too long, not UTF-8 or has controls");
+            return std::nullopt;
+        }
+        if (!pctDecode(f[2], kMailboxCacheMaxDnBytes, &m.dn) ||
+            !validText(m.dn, kMailboxCacheMaxDnBytes)) {
+            fail(error, r.where() + "DN is empty, too long, not UTF-8 or has controls");
+            return std::nullopt;
+        }
+        for (size_t u = 0; u < urls; ++u) {
+            if (!r.next("url", &v, error)) return std::nullopt;
+            std::string why;
+            auto parts = parseLocation(v, &why);
+            if (!parts) {
+                fail(error, r.where() + "URL rejected: " + why);
+                return std::nullopt;
+            }
+            m.locations.push_back(std::move(*parts));
+        }
+        rec.mailboxes.push_back(std::move(m));
+    }
+    if (!r.atEnd()) {
+        fail(error, "more lines than the entry count says");
+        return std::nullopt;
+    }
+    return rec;
+}
+
+}  // namespace
+
+std::string mailboxCacheIdentity(const DirectorySettings& s) {
+    uint64_t h = fnv1a("v" + std::to_string(kMailboxCacheFormatVersion));
+    auto mix = [&h](std::string_view field) {
+        h = fnv1a(std::to_string(field.size()) + ":", h);  // length-prefixed: no ambiguity
+        h = fnv1a(field, h);
+    };
+    for (const std::string& uri : s.uris) mix(uri);
+    mix("|");
+    for (const std::string* f : {&s.userBase, &s.userScope, &s.userFilter, &s.mailboxSharedBase,
+                                 &s.mailboxFilter, &s.mailboxNameAttribute, &s.mailboxUrlAttribute})
+        mix(*f);
+    mix(std::to_string(s.mailboxMaxEntries));
+    return hex64(h);
+}
+
+std::string mailboxCacheFileName(std::string_view user) {
+    return hex64(fnv1a(user)) + ".mailboxes";
+}
+
+std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& rec,
+                                              const MailboxCacheLimits& limits,
+                                              std::string* error) try {
+    if (rec.user.empty() || rec.user.size() > kMailboxCacheMaxUserBytes)
+        return fail(error, "user name empty or too long"), std::nullopt;
+    if (!isLowerHex16(rec.identity)) return fail(error, "malformed identity"), std::nullopt;
+    if (rec.mailboxes.size() > limits.maxEntries)
+        return fail(error, std::to_string(rec.mailboxes.size()) + " entries exceed the limit"),
+               std::nullopt;
+    if (rec.answer == CachedAnswer::NotFound && !rec.mailboxes.empty())
+        return fail(error, "a not-found answer with entries"), std::nullopt;
+    std::string out;
+    out.reserve(256 + rec.mailboxes.size() * 160);
+    out.append(kMagic).append(" ").append(std::to_string(kMailboxCacheFormatVersion)).append("\n");
+    out.append("user ").append(pctEncode(rec.user)).append("\n");
+    out.append("identity ").append(rec.identity).append("\n");
+    out.append("answer ").append(rec.answer == CachedAnswer::Found ? "found" : "not-found");
+    out.append("\nentries ").append(std::to_string(rec.mailboxes.size())).append("\n");
+    for (const RemoteMailbox& m : rec.mailboxes) {
+        if (!validText(m.name, kMaxNameBytes))
+            return fail(error, "a mailbox name cannot be cached"), std::nullopt;
+        if (!validText(m.dn, kMailboxCacheMaxDnBytes))
+            return fail(error, "a DN cannot be cached"), std::nullopt;
+        if (m.locations.empty() || m.locations.size() > kMailboxCacheMaxUrlsPerMailbox)
+            return fail(error, "a mailbox has no or too many locations"), std::nullopt;
+        out.append("mailbox ").append(m.personal ? "personal " : "shared ");
+        out.append(pctEncode(m.name)).append(" ");
+        out.append(pctEncode(m.dn)).append(" ");
+        out.append(std::to_string(m.locations.size())).append("\n");
+        for (const ImapUrlParts& loc : m.locations) {
+            const std::string url = locationUrl(loc);
+            std::string why;
+            auto back = parseLocation(url, &why);
+            if (!back || !sameLocation(*back, loc))
+                return fail(error, "a location does not survive a round trip" +
+                                       (why.empty() ? std::string() : ": " + why)),
+                       std::nullopt;
+            out.append("url ").append(url).append("\n");
+        }
+    }
+    const std::string sum = hex64(fnv1a(out));  // of everything before "end"
+    out.append("end ").append(sum).append("\n");
+    if (out.size() > limits.maxBytes)
+        return fail(error, "encoded table of " + std::to_string(out.size()) +
+                               " bytes exceeds the limit"),
+               std::nullopt;
+    return out;
+} catch (...) {
+    fail(error, "out of memory");
+    return std::nullopt;
+}
+
+std::optional<MailboxCacheRecord> decodeMailboxCache(std::string_view bytes,
+                                                     std::string_view expectedUser,
+                                                     std::string_view expectedIdentity,
+                                                     const MailboxCacheLimits& limits,
+                                                     std::string* error, bool* mismatch) {
+    if (mismatch) *mismatch = false;
+    try {
+        return decodeChecked(bytes, expectedUser, expectedIdentity, limits, error, mismatch);
+    } catch (...) {
+        fail(error, "out of memory");
+        return std::nullopt;
+    }
+}
+
+}  // namespace dref

@@ -1,0 +1,89 @@
+#pragma once
+// The on-disk form of one user's remote mailbox lookup (mailbox_cache_dir):
+// what the directory answered, so that the next imap process of the same
+// user can build its table without asking LDAP (issue 6, session start).
+//
+// The file is untrusted input: anyone who can write in the cache directory
+// as the mail uid, a full disk or a crash mid-write can leave anything there.
+// decodeMailboxCache() accepts only what encodeMailboxCache() writes, checks
+// every count, length and value again (names as the directory mapping does,
+// URLs re-parsed with parseImapUrl), and answers a one-line, log-safe reason
+// for anything else; it never trusts a length it has not checked against the
+// bytes it holds.
+//
+// Format (version 1): printable US-ASCII lines ended by LF; every free-form
+// value is percent-encoded so it holds no space, control or 8-bit octet:
+//   dovecot-referral-mailbox-cache 1
+//   user <pct user>
+//   identity <16 hex: mailboxCacheIdentity of the settings>
+//   answer found|not-found
+//   entries <n>
+//   mailbox personal|shared <pct name> <pct dn> <url count k>    (n times,
+//   url <imap URL>                                                each followed
+//                                                                  by k url lines)
+//   end <16 hex: FNV-1a 64 of every byte before "end">
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "remote_mailbox.h"
+#include "settings.h"
+
+namespace dref {
+
+constexpr int kMailboxCacheFormatVersion = 1;
+constexpr size_t kMailboxCacheMaxUrlsPerMailbox = 64;
+constexpr size_t kMailboxCacheMaxUserBytes = 1024;
+constexpr size_t kMailboxCacheMaxDnBytes = 4096;
+
+enum class CachedAnswer {
+    Found,     // the user's entry was found (the list may be empty)
+    NotFound,  // no entry for the user: kept for negative_cache_ttl, as the directory does
+};
+
+struct MailboxCacheRecord {
+    std::string user;      // login name the lookup was made for
+    std::string identity;  // mailboxCacheIdentity() of the settings that made it
+    CachedAnswer answer = CachedAnswer::Found;
+    std::vector<RemoteMailbox> mailboxes;  // directory order; empty for NotFound
+};
+
+struct MailboxCacheLimits {
+    size_t maxBytes = 32u << 20;  // whole file
+    size_t maxEntries = 100000;   // mailbox_max_entries
+};
+
+// The settings that decide what a lookup returns (LDAP servers, bases,
+// filters, attributes, mailbox_max_entries), hashed: a file written under
+// other settings is a miss.  16 lower-case hex digits.
+std::string mailboxCacheIdentity(const DirectorySettings& settings);
+
+// The file name for `user` inside the cache directory: "<16 hex>.mailboxes"
+// (FNV-1a 64 of the name).  Two users may share it; the user line in the
+// file then makes the other user's file a miss, never a wrong table.
+std::string mailboxCacheFileName(std::string_view user);
+
+// Serialises the record.  Fails (nullopt, *error) when a value cannot be
+// represented or would not pass decodeMailboxCache (a URL that does not
+// re-parse to the same parts, too many entries, a file over maxBytes); the
+// caller then simply does not cache.
+std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& record,
+                                              const MailboxCacheLimits& limits,
+                                              std::string* error);
+
+// Parses and validates a file's bytes.  nullopt and a log-safe *error for
+// anything encodeMailboxCache would not have written for this user and
+// identity.  *mismatch (when given) tells a well-formed file written for
+// another user (a file name shared by two users) or under other settings,
+// which is an ordinary miss, from a damaged or planted one.
+std::optional<MailboxCacheRecord> decodeMailboxCache(std::string_view bytes,
+                                                     std::string_view expectedUser,
+                                                     std::string_view expectedIdentity,
+                                                     const MailboxCacheLimits& limits,
+                                                     std::string* error,
+                                                     bool* mismatch = nullptr);
+
+}  // namespace dref
