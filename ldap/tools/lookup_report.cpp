@@ -49,8 +49,8 @@ void line(FILE* out, const char* key, const std::string& value) {
 // The URL a mailbox referral would carry for `name` covered by `entry`.
 ImapUrlParts mailboxUrlParts(const RemoteMailboxEntry& entry, const RemoteMailboxMatch& match,
                              const std::string& user) {
-    ImapUrlParts parts = entry.locations.front();
-    std::string base = parts.mailbox ? *parts.mailbox : entry.directoryName;
+    ImapUrlParts parts = entry.location(0);
+    std::string base = parts.mailbox ? *parts.mailbox : entry.directoryName();
     if (!match.inferior.empty()) {
         std::string inferior = match.inferior;
         for (char& c : inferior) {
@@ -108,7 +108,8 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
         line(out, "remote mailboxes", "(none: user not found)");
         return;
     }
-    auto table = RemoteMailboxTable::build(m.mailboxes, '/', settings.decision.localNames, &warnings);
+    auto table = RemoteMailboxTable::build(m.mailboxes, '/', settings.decision.localNames, &warnings,
+                                           EntryDns::Kept);
     // Directory warnings were printed with the user; print the mailbox ones.
     for (size_t i = 0; i < warnings.size(); ++i) {
         if (i < u.warnings.size() && warnings[i] == u.warnings[i]) continue;
@@ -121,24 +122,25 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
             line(out, "mailbox placement", "local (no remote mailbox covers it)");
             return;
         }
-        const RemoteMailboxEntry& e = *match->entry;
-        line(out, "mailbox placement", std::string("remote (") + (e.personal ? "personal" : "shared") +
-                                           " entry " + q(e.directoryName) + ")");
-        line(out, "mailbox dn", q(e.dn));
+        const RemoteMailboxEntry& e = match->entry;
+        line(out, "mailbox placement", std::string("remote (") + (e.personal() ? "personal" : "shared") +
+                                           " entry " + q(e.directoryName()) + ")");
+        line(out, "mailbox dn", q(std::string(e.dn())));
         line(out, "mailbox referral url", urlOrError(mailboxUrlParts(e, *match, urlUser)));
         return;
     }
     line(out, "remote mailboxes", std::to_string(table.size()));
     for (const auto& e : table.entries()) {
         std::string urls;
-        for (const auto& loc : e.locations) {
+        for (const ImapUrlParts& loc : e.locations()) {
             ImapUrlParts parts = loc;
-            if (!parts.mailbox) parts.mailbox = e.directoryName;
+            if (!parts.mailbox) parts.mailbox = e.directoryName();
             if (parts.user.empty()) parts.user = urlUser;
             urls += " " + urlOrError(parts);
         }
-        std::fprintf(out, "  %s (%s, %s):%s\n", q(e.directoryName).c_str(),
-                     e.personal ? "personal" : "shared", q(e.dn).c_str(), urls.c_str());
+        std::fprintf(out, "  %s (%s, %s):%s\n", q(e.directoryName()).c_str(),
+                     e.personal() ? "personal" : "shared", q(std::string(e.dn())).c_str(),
+                     urls.c_str());
     }
 }
 

@@ -1,7 +1,6 @@
 #include "mailbox_referral_session.h"
 
 #include <algorithm>
-#include <cctype>
 #include <utility>
 
 #include "response_text.h"
@@ -9,44 +8,38 @@
 namespace dref {
 namespace {
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// A remote name the directory does not list for this location, on the
-// location's server: the old location with another mailbox name.
-RemoteMailboxMatch syntheticMatch(const RemoteMailboxEntry& holder, const ImapUrlParts& location,
-                                  std::string directoryName, RemoteMailboxEntry* storage) {
-    storage->vname = holder.vname;
-    storage->directoryName = std::move(directoryName);
-    storage->locations = {location};
-    storage->locations[0].mailbox.reset();
-    storage->dn = holder.dn;
-    storage->personal = holder.personal;
-    RemoteMailboxMatch m;
-    m.entry = storage;
-    return m;
+// Case-insensitive equality with an upper-case ASCII keyword, without a copy.
+bool isKeyword(std::string_view name, std::string_view keyword) {
+    if (name.size() != keyword.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+        char c = name[i];
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        if (c != keyword[i]) return false;
+    }
+    return true;
 }
 
 }  // namespace
 
 MailboxCommand classifyCommand(std::string_view name) {
-    std::string n = upper(name);
-    if (n.rfind("UID ", 0) == 0) n.erase(0, 4);
-    if (n == "SELECT") return MailboxCommand::Select;
-    if (n == "EXAMINE") return MailboxCommand::Examine;
-    if (n == "STATUS") return MailboxCommand::Status;
-    if (n == "APPEND") return MailboxCommand::Append;
-    if (n == "CREATE") return MailboxCommand::Create;
-    if (n == "DELETE") return MailboxCommand::Delete;
-    if (n == "RENAME") return MailboxCommand::Rename;
-    if (n == "SUBSCRIBE") return MailboxCommand::Subscribe;
-    if (n == "UNSUBSCRIBE") return MailboxCommand::Unsubscribe;
-    if (n == "COPY") return MailboxCommand::Copy;
-    if (n == "MOVE") return MailboxCommand::Move;
-    if (n == "LIST" || n == "LSUB" || n == "RLIST" || n == "RLSUB") return MailboxCommand::List;
+    // Called for every mailbox access of a command: no allocation.
+    if (name.size() > 4 && isKeyword(name.substr(0, 4), "UID ")) name.remove_prefix(4);
+    struct Kind {
+        std::string_view keyword;
+        MailboxCommand command;
+    };
+    static constexpr Kind kKinds[] = {
+        {"SELECT", MailboxCommand::Select},   {"EXAMINE", MailboxCommand::Examine},
+        {"STATUS", MailboxCommand::Status},   {"APPEND", MailboxCommand::Append},
+        {"CREATE", MailboxCommand::Create},   {"DELETE", MailboxCommand::Delete},
+        {"RENAME", MailboxCommand::Rename},   {"SUBSCRIBE", MailboxCommand::Subscribe},
+        {"UNSUBSCRIBE", MailboxCommand::Unsubscribe}, {"COPY", MailboxCommand::Copy},
+        {"MOVE", MailboxCommand::Move},       {"LIST", MailboxCommand::List},
+        {"LSUB", MailboxCommand::List},       {"RLIST", MailboxCommand::List},
+        {"RLSUB", MailboxCommand::List},
+    };
+    for (const Kind& k : kKinds)
+        if (isKeyword(name, k.keyword)) return k.command;
     return MailboxCommand::Other;
 }
 
@@ -208,31 +201,40 @@ MailboxVerdict MailboxReferralSession::decideRename(std::string_view oldName, st
     // name; the new name is on the same server unless the directory places
     // it elsewhere.
     std::vector<std::string> urls, notes;
-    const RemoteMailboxEntry& entry = *from->entry;
+    const RemoteMailboxEntry& entry = from->entry;
+    const std::string oldDirName = entry.directoryName();
     std::string newDirName(newName);
     std::replace(newDirName.begin(), newDirName.end(), table_.separator(), '/');
-    for (size_t i = 0; i < entry.locations.size(); ++i) {
-        RemoteMailboxEntry oldOne, newOne;
-        RemoteMailboxMatch oldMatch = *from;
-        RemoteMailboxEntry single = entry;
-        single.locations = {entry.locations[i]};
-        oldMatch.entry = &single;
-        std::vector<std::string> oldUrl = buildReferralUrls(oldMatch, user_, &notes);
-        std::vector<std::string> newUrl;
+    const std::string toDirName = to ? to->entry.directoryName() : std::string();
+    // One URL, or none with a note (as buildReferralUrls for one location).
+    auto oneUrl = [&](const ImapUrlParts& loc, std::string_view dirName, std::string_view inferior,
+                      char separator) {
+        std::string error;
+        std::optional<std::string> url =
+            buildReferralUrl(loc, dirName, inferior, separator, user_, &error);
+        if (!url) notes.push_back("location " + quoteForLog(loc.host) + " refused: " + error);
+        return url;
+    };
+    const size_t count = entry.locationCount();
+    for (size_t i = 0; i < count; ++i) {
+        const ImapUrlParts oldLoc = entry.location(i);
+        std::optional<std::string> oldUrl =
+            oneUrl(oldLoc, oldDirName, from->inferior, from->separator);
+        std::optional<std::string> newUrl;
         if (to) {
-            RemoteMailboxEntry target = *to->entry;
-            const auto& locs = to->entry->locations;
-            target.locations = {locs[std::min(i, locs.size() - 1)]};
-            RemoteMailboxMatch newMatch = *to;
-            newMatch.entry = &target;
-            newUrl = buildReferralUrls(newMatch, user_, &notes);
+            const size_t n = to->entry.locationCount();
+            newUrl = oneUrl(to->entry.location(std::min(i, n - 1)), toDirName, to->inferior,
+                            to->separator);
         } else {
-            newUrl = buildReferralUrls(
-                syntheticMatch(entry, entry.locations[i], newDirName, &newOne), user_, &notes);
+            // A name the directory does not list, on the old location's
+            // server: that location with the new name as mailbox.
+            ImapUrlParts target = oldLoc;
+            target.mailbox.reset();
+            newUrl = oneUrl(target, newDirName, "", '/');
         }
-        if (oldUrl.size() == 1 && newUrl.size() == 1) {
-            urls.push_back(oldUrl[0]);
-            urls.push_back(newUrl[0]);
+        if (oldUrl && newUrl) {
+            urls.push_back(std::move(*oldUrl));
+            urls.push_back(std::move(*newUrl));
         }
     }
     return referralFromUrls(urls, std::move(notes));

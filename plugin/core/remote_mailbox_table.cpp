@@ -1,7 +1,11 @@
 #include "remote_mailbox_table.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
 #include <utility>
+
+#include "ascii.h"
 
 #include "mutf7.h"
 #include "referral_decision.h"
@@ -12,232 +16,433 @@ namespace {
 
 constexpr size_t kMaxNameLength = 1024;
 
-// Directory name ('/'-separated) -> vname with the namespace separator.
-// Returns an empty string and sets *why when the name cannot be a vname.
-std::string toVname(std::string_view dirName, char sep, std::string* why) {
+constexpr std::string_view kInbox = "INBOX";
+
+// True when the name's first level is INBOX in some case (RFC 3501 §5.1),
+// as normalizeInboxPrefix decides it.
+bool inboxFirstLevel(std::string_view name, char sep) {
+    if (name.size() < kInbox.size()) return false;
+    if (name.size() > kInbox.size() && name[kInbox.size()] != sep) return false;
+    return equalsIgnoreCaseAscii(name.substr(0, kInbox.size()), kInbox);
+}
+
+// FNV-1a, fed one byte at a time so that find() gets the hash of every
+// ancestor of a name in one pass; finished with a 64-bit mixer because
+// the index uses the low bits.
+constexpr uint64_t kHashSeed = 14695981039346656037ull;
+inline uint64_t hashStep(uint64_t h, char c) {
+    return (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+}
+inline uint32_t hashFinish(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<uint32_t>(h);
+}
+uint32_t hashName(std::string_view name) {
+    uint64_t h = kHashSeed;
+    for (char c : name) h = hashStep(h, c);
+    return hashFinish(h);
+}
+
+// Appends the vname for a directory name ('/'-separated) with the
+// namespace separator to *out.  Returns false and sets *why when the name
+// cannot be a vname (*out is then left as it was).
+bool appendVname(std::string_view dirName, char sep, std::string* out, std::string* why) {
     if (dirName.empty()) {
         *why = "empty mailbox name";
-        return {};
+        return false;
     }
     if (dirName.size() > kMaxNameLength) {
         *why = "mailbox name longer than " + std::to_string(kMaxNameLength) + " octets";
-        return {};
+        return false;
     }
     if (!isValidUtf8(dirName)) {
         *why = "mailbox name is not valid UTF-8";
-        return {};
+        return false;
     }
-    std::string out;
-    out.reserve(dirName.size());
     size_t levelStart = 0;
     for (size_t i = 0; i <= dirName.size(); ++i) {
         if (i == dirName.size() || dirName[i] == '/') {
             if (i == levelStart) {
                 *why = "empty hierarchy level in mailbox name";
-                return {};
+                return false;
             }
-            if (i != dirName.size()) out.push_back(sep);
             levelStart = i + 1;
             continue;
         }
         char c = dirName[i];
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             *why = "control character in mailbox name";
-            return {};
+            return false;
         }
         if (c == '*' || c == '%') {
             *why = "LIST wildcard in mailbox name";
-            return {};
+            return false;
         }
         if (c == sep) {
             *why = std::string("mailbox name contains the namespace separator '") + sep + "'";
-            return {};
+            return false;
         }
-        out.push_back(c);
     }
-    return normalizeInboxPrefix(out, sep);
-}
-
-// Which of two entries with one vname is kept: personal first, then DN order.
-bool preferred(const RemoteMailboxEntry& a, const RemoteMailboxEntry& b) {
-    if (a.personal != b.personal) return a.personal;
-    return a.dn < b.dn;
+    const size_t start = out->size();
+    out->append(dirName);
+    if (sep != '/')
+        for (size_t i = start; i < out->size(); ++i)
+            if ((*out)[i] == '/') (*out)[i] = sep;
+    if (inboxFirstLevel(dirName, '/')) out->replace(start, kInbox.size(), kInbox);
+    return true;
 }
 
 std::string describe(const RemoteMailbox& m) {
     return "remote mailbox " + quoteForLog(m.name) + " (" + quoteForLog(m.dn) + ")";
 }
 
+// An entry that passed the checks, before sorting and duplicate removal.
+struct Candidate {
+    uint32_t mailbox;        // index in the input
+    uint32_t nameOffset;     // vname in the scratch buffer
+    uint32_t nameLength;
+    uint32_t firstLocation;  // its usable locations in the scratch list
+    uint32_t locationCount;
+};
+
+uint32_t checkedOffset(size_t size) {
+    if (size > UINT32_MAX) throw std::length_error("remote mailbox table larger than 4 GiB");
+    return static_cast<uint32_t>(size);
+}
+
 }  // namespace
+
+// ---- build ----------------------------------------------------------------
 
 RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& mailboxes,
                                              char separator,
                                              const std::vector<std::string>& localNames,
-                                             std::vector<std::string>* warnings) {
+                                             std::vector<std::string>* warnings, EntryDns dns) {
     auto warn = [&](std::string text) {
         if (warnings != nullptr) warnings->push_back(std::move(text));
     };
     RemoteMailboxTable table;
     table.separator_ = separator;
 
-    std::vector<RemoteMailboxEntry> all;
-    all.reserve(mailboxes.size());
-    for (const RemoteMailbox& m : mailboxes) {
+    // Pass 1: names and usable locations of the entries that can be
+    // represented, in a scratch buffer (freed before returning).
+    std::string names;
+    size_t nameBytes = 0;
+    for (const RemoteMailbox& m : mailboxes) nameBytes += std::min(m.name.size(), kMaxNameLength);
+    names.reserve(nameBytes);
+    std::vector<Candidate> candidates;
+    candidates.reserve(mailboxes.size());
+    std::vector<uint32_t> usable;  // location indices within their mailbox
+    usable.reserve(mailboxes.size());
+    for (size_t mi = 0; mi < mailboxes.size(); ++mi) {
+        const RemoteMailbox& m = mailboxes[mi];
         std::string why;
-        std::string vname = toVname(m.name, separator, &why);
-        if (vname.empty()) {
+        const size_t nameStart = names.size();
+        if (!appendVname(m.name, separator, &names, &why)) {
             warn(describe(m) + " skipped: " + why);
             continue;
         }
-        RemoteMailboxEntry entry{std::move(vname), m.name, {}, m.dn, m.personal};
-        entry.locations.reserve(m.locations.size());
-        for (const ImapUrlParts& loc : m.locations) {
+        const size_t firstUsable = usable.size();
+        for (size_t li = 0; li < m.locations.size(); ++li) {
+            const ImapUrlParts& loc = m.locations[li];
             if (isThisServer(HomeServer{loc.host, loc.port}, localNames)) {
                 // R2193-3: a referral to ourselves would loop; serve it here.
                 warn(describe(m) + ": location " + quoteForLog(loc.host) + ":" +
                      std::to_string(loc.port) + " is this server, treated as local");
                 continue;
             }
-            entry.locations.push_back(loc);
+            if (loc.mailbox && loc.mailbox->size() > UINT16_MAX) {
+                warn(describe(m) + ": location " + quoteForLog(loc.host) +
+                     " skipped: mailbox name too long");
+                continue;
+            }
+            usable.push_back(checkedOffset(li));
         }
-        if (entry.locations.empty()) {
+        if (usable.size() == firstUsable) {
             warn(describe(m) + " skipped: no usable location, the name stays local");
+            names.resize(nameStart);
             continue;
         }
-        all.push_back(std::move(entry));
+        candidates.push_back(Candidate{checkedOffset(mi), checkedOffset(nameStart),
+                                       checkedOffset(names.size() - nameStart),
+                                       checkedOffset(firstUsable),
+                                       checkedOffset(usable.size() - firstUsable)});
     }
-    // Name order, the preferred entry first within one name (sorting
-    // indices: the entries themselves are heavy to move).
-    std::vector<size_t> order(all.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&all](size_t x, size_t y) {
-        const RemoteMailboxEntry& a = all[x];
-        const RemoteMailboxEntry& b = all[y];
-        int c = a.vname.compare(b.vname);
+
+    // Name order; within one name the preferred entry first: personal, then
+    // the smallest DN (then input order, so equal entries sort stably).
+    auto nameOf = [&names](const Candidate& c) {
+        return std::string_view(names).substr(c.nameOffset, c.nameLength);
+    };
+    std::sort(candidates.begin(), candidates.end(), [&](const Candidate& x, const Candidate& y) {
+        int c = nameOf(x).compare(nameOf(y));
         if (c != 0) return c < 0;
-        return preferred(a, b);
+        const RemoteMailbox& a = mailboxes[x.mailbox];
+        const RemoteMailbox& b = mailboxes[y.mailbox];
+        if (a.personal != b.personal) return a.personal;
+        int d = a.dn.compare(b.dn);
+        if (d != 0) return d < 0;
+        return x.mailbox < y.mailbox;
     });
-    table.entries_.reserve(all.size());
-    for (size_t i : order) {
-        RemoteMailboxEntry& e = all[i];
-        if (!table.entries_.empty() && table.entries_.back().vname == e.vname) {
-            warn("remote mailbox " + quoteForLog(e.directoryName) + " (" + quoteForLog(e.dn) +
-                 ") skipped: duplicate name, " + quoteForLog(table.entries_.back().dn) +
+
+    // Pass 2: the kept entries into the arena and records.
+    std::vector<const Candidate*> kept;
+    kept.reserve(candidates.size());
+    size_t arenaBytes = 0, locationCount = 0;
+    for (const Candidate& c : candidates) {
+        if (!kept.empty() && nameOf(*kept.back()) == nameOf(c)) {
+            const RemoteMailbox& m = mailboxes[c.mailbox];
+            warn("remote mailbox " + quoteForLog(m.name) + " (" + quoteForLog(m.dn) +
+                 ") skipped: duplicate name, " + quoteForLog(mailboxes[kept.back()->mailbox].dn) +
                  " is preferred");
             continue;
         }
-        table.entries_.push_back(std::move(e));
+        kept.push_back(&c);
+        arenaBytes += c.nameLength;
+        if (dns == EntryDns::Kept) arenaBytes += mailboxes[c.mailbox].dn.size();
+        locationCount += c.locationCount;
     }
-    table.index_.reserve(table.entries_.size());
-    for (size_t i = 0; i < table.entries_.size(); ++i)
-        table.index_.emplace(std::string_view(table.entries_[i].vname), i);
+    table.arena_.reserve(arenaBytes);
+    table.records_.reserve(kept.size());
+    table.locations_.reserve(locationCount);
+    if (dns == EntryDns::Kept) table.dns_.reserve(kept.size());
+    std::unordered_map<std::string, uint32_t> serverIds;  // host\0port\0user\0auth
+    auto store = [&table](std::string_view s) {
+        Text t{checkedOffset(table.arena_.size()), checkedOffset(s.size())};
+        table.arena_.append(s);
+        checkedOffset(table.arena_.size());
+        return t;
+    };
+    for (const Candidate* c : kept) {
+        const RemoteMailbox& m = mailboxes[c->mailbox];
+        const uint32_t record = checkedOffset(table.records_.size());
+        const std::string_view vname = nameOf(*c);
+        Record r{checkedOffset(table.arena_.size()), checkedOffset(table.locations_.size()),
+                 static_cast<uint16_t>(vname.size()), 0};
+        table.arena_.append(vname);
+        if (m.personal) r.flags |= kPersonal;
+        if (vname.compare(0, kInbox.size(), m.name, 0, kInbox.size()) != 0 &&
+            inboxFirstLevel(m.name, '/')) {
+            // "inbox/x" is stored as "INBOX/x"; the URL keeps the directory's spelling.
+            r.flags |= kStoredDirectoryName;
+            table.directoryNames_.push_back(DirectoryName{record, store(m.name)});
+        }
+        if (dns == EntryDns::Kept) table.dns_.push_back(store(m.dn));
+        table.maxNameLength_ = std::max<uint32_t>(table.maxNameLength_, r.nameLength);
+        table.records_.push_back(r);
+        for (uint32_t u = c->firstLocation; u < c->firstLocation + c->locationCount; ++u) {
+            const ImapUrlParts& loc = m.locations[usable[u]];
+            std::string key = loc.host;
+            key.push_back('\0');
+            key.append(std::to_string(loc.port)).push_back('\0');
+            key.append(loc.user).push_back('\0');
+            key.append(loc.auth);
+            auto [it, added] = serverIds.emplace(std::move(key), 0);
+            if (added) {
+                it->second = checkedOffset(table.servers_.size());
+                Server s;
+                s.host = store(loc.host);
+                s.user = store(loc.user);
+                s.auth = store(loc.auth);
+                s.port = loc.port;
+                table.servers_.push_back(s);
+            }
+            Location l{it->second, 0, 0, 0, 0};
+            if (loc.mailbox) {
+                if (*loc.mailbox == m.name) {
+                    l.flags |= kMailboxIsDirectoryName;
+                } else {
+                    Text t = store(*loc.mailbox);
+                    l.mailboxOffset = t.offset;
+                    l.mailboxLength = static_cast<uint16_t>(t.length);
+                    l.flags |= kHasMailbox;
+                }
+            }
+            if (loc.uidValidity) {
+                l.uidValidity = *loc.uidValidity;
+                l.flags |= kHasUidValidity;
+            }
+            table.locations_.push_back(l);
+        }
+    }
+    table.arena_.shrink_to_fit();
+    table.servers_.shrink_to_fit();
+    table.directoryNames_.shrink_to_fit();
+    table.buildIndex();
     return table;
 }
 
+void RemoteMailboxTable::buildIndex() {
+    index_.clear();
+    if (records_.empty()) {
+        index_.shrink_to_fit();
+        return;
+    }
+    size_t slots = 8;
+    while (slots < records_.size() * 2) slots *= 2;
+    index_.assign(slots, Slot{0, 0});
+    const size_t mask = slots - 1;
+    for (uint32_t i = 0; i < records_.size(); ++i) {
+        const uint32_t h = hashName(nameOf(i));
+        size_t s = h & mask;
+        while (index_[s].record != 0) s = (s + 1) & mask;
+        index_[s] = Slot{h, i + 1};
+    }
+}
+
 RemoteMailboxTable::RemoteMailboxTable(RemoteMailboxTable&& other) noexcept
-    : entries_(std::move(other.entries_)),
+    : arena_(std::move(other.arena_)),
+      records_(std::move(other.records_)),
+      locations_(std::move(other.locations_)),
+      servers_(std::move(other.servers_)),
+      directoryNames_(std::move(other.directoryNames_)),
+      dns_(std::move(other.dns_)),
+      index_(std::move(other.index_)),
+      maxNameLength_(other.maxNameLength_),
       separator_(other.separator_),
       probes_(other.probes_) {
-    // The index holds views into the entries' strings; moving a vector keeps
-    // its heap buffer, but rebuild anyway so the invariant is local.
+    other.records_.clear();
     other.index_.clear();
-    index_.reserve(entries_.size());
-    for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].vname, i);
+    other.maxNameLength_ = 0;
 }
 
 RemoteMailboxTable& RemoteMailboxTable::operator=(RemoteMailboxTable&& other) noexcept {
     if (this != &other) {
-        entries_ = std::move(other.entries_);
+        arena_ = std::move(other.arena_);
+        records_ = std::move(other.records_);
+        locations_ = std::move(other.locations_);
+        servers_ = std::move(other.servers_);
+        directoryNames_ = std::move(other.directoryNames_);
+        dns_ = std::move(other.dns_);
+        index_ = std::move(other.index_);
+        maxNameLength_ = other.maxNameLength_;
         separator_ = other.separator_;
         probes_ = other.probes_;
+        other.records_.clear();
         other.index_.clear();
-        index_.clear();
-        index_.reserve(entries_.size());
-        for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].vname, i);
+        other.maxNameLength_ = 0;
     }
     return *this;
 }
 
-std::optional<RemoteMailboxMatch> RemoteMailboxTable::find(std::string_view vname) const {
-    if (entries_.empty() || vname.empty()) return std::nullopt;
-    std::string key = normalizeInboxPrefix(vname, separator_);
-    std::string_view k(key);
-    // Longest covering entry first: the name itself, then each ancestor.
-    size_t end = k.size();
-    while (true) {
-        ++probes_;
-        auto it = index_.find(k.substr(0, end));
-        if (it != index_.end()) {
-            RemoteMailboxMatch match;
-            match.entry = &entries_[it->second];
-            match.separator = separator_;
-            if (end < k.size()) match.inferior = std::string(k.substr(end + 1));
-            return match;
-        }
-        size_t sep = k.rfind(separator_, end == 0 ? 0 : end - 1);
-        if (sep == std::string_view::npos || sep == 0) return std::nullopt;
-        end = sep;
+size_t RemoteMailboxTable::memoryBytes() const {
+    // A string's inline buffer is part of the object; a heap buffer also
+    // holds the terminating NUL.
+    const size_t arenaHeap =
+        arena_.capacity() > std::string().capacity() ? arena_.capacity() + 1 : 0;
+    return sizeof(*this) + arenaHeap + records_.capacity() * sizeof(Record) +
+           locations_.capacity() * sizeof(Location) + servers_.capacity() * sizeof(Server) +
+           directoryNames_.capacity() * sizeof(DirectoryName) + dns_.capacity() * sizeof(Text) +
+           index_.capacity() * sizeof(Slot);
+}
+
+// ---- lookups --------------------------------------------------------------
+
+int32_t RemoteMailboxTable::lookup(std::string_view name, uint32_t hash) const {
+    ++probes_;
+    const size_t mask = index_.size() - 1;
+    for (size_t s = hash & mask; index_[s].record != 0; s = (s + 1) & mask) {
+        if (index_[s].hash != hash) continue;
+        const uint32_t r = index_[s].record - 1;
+        if (nameOf(r) == name) return static_cast<int32_t>(r);
     }
+    return -1;
+}
+
+std::optional<RemoteMailboxMatch> RemoteMailboxTable::find(std::string_view vname) const {
+    if (records_.empty() || vname.empty()) return std::nullopt;
+    // Keys hold INBOX upper-cased; only another spelling of it needs a copy.
+    std::string folded;
+    std::string_view k = vname;
+    if (inboxFirstLevel(vname, separator_) && vname.compare(0, kInbox.size(), kInbox) != 0) {
+        folded = normalizeInboxPrefix(vname, separator_);
+        k = folded;
+    }
+    // One pass gives the hash of every ancestor (the hash is byte-serial);
+    // names longer than the longest entry are never looked up.
+    constexpr size_t kInline = 32;
+    size_t endsInline[kInline];
+    uint64_t statesInline[kInline];
+    std::vector<size_t> endsMore;
+    std::vector<uint64_t> statesMore;
+    size_t levels = 0;
+    uint64_t h = kHashSeed;
+    const size_t hashed = std::min<size_t>(k.size(), maxNameLength_ + size_t{1});
+    for (size_t i = 0; i < hashed; ++i) {
+        if (i > 0 && k[i] == separator_) {
+            if (levels < kInline) {
+                endsInline[levels] = i;
+                statesInline[levels] = h;
+            } else {
+                endsMore.push_back(i);
+                statesMore.push_back(h);
+            }
+            ++levels;
+        }
+        h = hashStep(h, k[i]);
+    }
+    auto matchAt = [&](int32_t record, size_t end) {
+        RemoteMailboxMatch match;
+        match.entry = RemoteMailboxEntry(this, static_cast<uint32_t>(record));
+        match.separator = separator_;
+        if (end < k.size()) match.inferior = std::string(k.substr(end + 1));
+        return match;
+    };
+    // Longest covering entry first: the name itself, then each ancestor.
+    if (k.size() <= maxNameLength_) {
+        int32_t r = lookup(k, hashFinish(h));
+        if (r >= 0) return matchAt(r, k.size());
+    }
+    for (size_t level = levels; level-- > 0;) {
+        const size_t end = level < kInline ? endsInline[level] : endsMore[level - kInline];
+        const uint64_t state = level < kInline ? statesInline[level] : statesMore[level - kInline];
+        if (end > maxNameLength_) continue;
+        int32_t r = lookup(k.substr(0, end), hashFinish(state));
+        if (r >= 0) return matchAt(r, end);
+    }
+    return std::nullopt;
+}
+
+size_t RemoteMailboxTable::lowerBound(std::string_view name) const {
+    size_t lo = 0, hi = records_.size();
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (nameOf(static_cast<uint32_t>(mid)) < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 bool RemoteMailboxTable::hasRemoteInferiors(std::string_view vname) const {
     std::string prefix = normalizeInboxPrefix(vname, separator_);
     prefix.push_back(separator_);
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), prefix,
-                               [](const RemoteMailboxEntry& e, const std::string& p) {
-                                   return e.vname < p;
-                               });
-    return it != entries_.end() && it->vname.compare(0, prefix.size(), prefix) == 0;
+    size_t i = lowerBound(prefix);
+    return i < records_.size() &&
+           nameOf(static_cast<uint32_t>(i)).compare(0, prefix.size(), prefix) == 0;
 }
 
 void RemoteMailboxTable::forEachMatch(
     const ListPattern& pattern,
     const std::function<void(const RemoteMailboxEntry&)>& visit) const {
-    auto begin = entries_.begin();
-    auto end = entries_.end();
+    size_t begin = 0, end = records_.size();
     const std::string& prefix = pattern.literalPrefix();
     if (!pattern.prefixMayMatchInboxCase() && !prefix.empty()) {
-        begin = std::lower_bound(entries_.begin(), entries_.end(), prefix,
-                                 [](const RemoteMailboxEntry& e, const std::string& p) {
-                                     return e.vname < p;
-                                 });
+        begin = lowerBound(prefix);
         end = begin;
-        while (end != entries_.end() && end->vname.compare(0, prefix.size(), prefix) == 0) ++end;
+        while (end < records_.size() &&
+               nameOf(static_cast<uint32_t>(end)).compare(0, prefix.size(), prefix) == 0)
+            ++end;
     }
-    for (auto it = begin; it != end; ++it)
-        if (pattern.matches(it->vname)) visit(*it);
-}
-
-std::vector<std::string> buildReferralUrls(const RemoteMailboxMatch& match,
-                                           std::string_view sessionUser,
-                                           std::vector<std::string>* skipped) {
-    std::vector<std::string> urls;
-    if (match.entry == nullptr) return urls;
-    for (const ImapUrlParts& loc : match.entry->locations) {
-        ImapUrlParts parts = loc;
-        if (parts.user.empty()) parts.user = std::string(sessionUser);
-        parts.auth = "*";  // R2193-12: never let the client fall back to anonymous
-        std::string remoteName = loc.mailbox.has_value() && !loc.mailbox->empty()
-                                     ? *loc.mailbox
-                                     : std::string();
-        // Without a mailbox in the URL the directory name is the remote
-        // name; the directory's '/' is taken as the remote separator (D-19).
-        if (remoteName.empty()) remoteName = match.entry->directoryName;
-        if (!match.inferior.empty()) {
-            remoteName.push_back('/');
-            for (char c : match.inferior) remoteName.push_back(c == match.separator ? '/' : c);
-        }
-        parts.mailbox = remoteName;
-        std::string error;
-        std::optional<std::string> url = buildImapUrl(parts, &error);
-        if (!url) {
-            if (skipped != nullptr)
-                skipped->push_back("location " + quoteForLog(loc.host) + " refused: " + error);
-            continue;
-        }
-        urls.push_back(std::move(*url));
+    for (size_t i = begin; i < end; ++i) {
+        const auto record = static_cast<uint32_t>(i);
+        if (pattern.matches(nameOf(record))) visit(RemoteMailboxEntry(this, record));
     }
-    return urls;
 }
 
 }  // namespace dref

@@ -8,13 +8,22 @@
 // subtree that moved to another server); when entries nest, the longest one
 // wins (the more specific placement).  A lookup costs one hash probe per
 // hierarchy level of the name, never a scan of the table.
+//
+// Layout (memory: the imap process holds one table per session, up to
+// mailbox_max_entries entries): every string lives once in one arena;
+// entries, locations and the servers they name are small fixed-size records
+// with offsets into it, and the index is an open-addressing hash of record
+// numbers.  A location's mailbox equal to the directory name, the directory
+// name derivable from the vname, and repeated servers (host, port, user,
+// auth) are not stored again.  Entries are read through RemoteMailboxEntry
+// views.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "imap_url.h"
@@ -23,16 +32,41 @@
 
 namespace dref {
 
-struct RemoteMailboxEntry {
-    std::string vname;                    // key (see above)
-    std::string directoryName;            // as stored: UTF-8, '/'-separated
-    std::vector<ImapUrlParts> locations;  // preferred first (R2193-9)
-    std::string dn;
-    bool personal = false;
+class RemoteMailboxTable;
+
+// One entry of a table, read in place: valid while that table lives and is
+// not moved or assigned to.  Cheap to copy (a pointer and an index).
+class RemoteMailboxEntry {
+public:
+    RemoteMailboxEntry() = default;
+    bool valid() const { return table_ != nullptr; }
+    size_t index() const { return index_; }  // position in vname order
+
+    std::string_view vname() const;     // key (see above)
+    std::string directoryName() const;  // as stored: UTF-8, '/'-separated
+    size_t locationCount() const;
+    ImapUrlParts location(size_t i) const;      // preferred first (R2193-9)
+    std::vector<ImapUrlParts> locations() const;
+    // The directory entry's DN: "" unless the table was built with
+    // EntryDns::Kept (nothing in the imap plugin needs it after the build).
+    std::string_view dn() const;
+    bool personal() const;
+
+    bool operator==(const RemoteMailboxEntry& o) const {
+        return table_ == o.table_ && index_ == o.index_;
+    }
+    bool operator!=(const RemoteMailboxEntry& o) const { return !(*this == o); }
+
+private:
+    friend class RemoteMailboxTable;
+    RemoteMailboxEntry(const RemoteMailboxTable* table, uint32_t index)
+        : table_(table), index_(index) {}
+    const RemoteMailboxTable* table_ = nullptr;
+    uint32_t index_ = 0;
 };
 
 struct RemoteMailboxMatch {
-    const RemoteMailboxEntry* entry = nullptr;
+    RemoteMailboxEntry entry;
     // The part of the looked-up name below the entry, with the namespace
     // separator and without the leading one: "" for the entry itself,
     // "2026/Q1" for Shared/Projects/2026/Q1 under Shared/Projects.
@@ -40,10 +74,51 @@ struct RemoteMailboxMatch {
     char separator = '/';  // the namespace separator used in `inferior`
 };
 
+// Whether build() keeps the entries' DNs (for diagnostics such as the
+// lookup tool); they are used for conflict resolution and warnings either way.
+enum class EntryDns { Dropped, Kept };
+
 class RemoteMailboxTable {
 public:
+    // The entries in vname order, as views.
+    class EntryRange {
+    public:
+        class iterator {
+        public:
+            using iterator_category = std::forward_iterator_tag;
+            using value_type = RemoteMailboxEntry;
+            using difference_type = std::ptrdiff_t;
+            using pointer = void;
+            using reference = RemoteMailboxEntry;
+            iterator(const RemoteMailboxTable* t, uint32_t i) : table_(t), i_(i) {}
+            RemoteMailboxEntry operator*() const { return RemoteMailboxEntry(table_, i_); }
+            iterator& operator++() {
+                ++i_;
+                return *this;
+            }
+            bool operator==(const iterator& o) const { return i_ == o.i_ && table_ == o.table_; }
+            bool operator!=(const iterator& o) const { return !(*this == o); }
+
+        private:
+            const RemoteMailboxTable* table_;
+            uint32_t i_;
+        };
+        explicit EntryRange(const RemoteMailboxTable* t) : table_(t) {}
+        iterator begin() const { return iterator(table_, 0); }
+        iterator end() const { return iterator(table_, static_cast<uint32_t>(table_->size())); }
+        size_t size() const { return table_->size(); }
+        bool empty() const { return table_->empty(); }
+        RemoteMailboxEntry operator[](size_t i) const {
+            return RemoteMailboxEntry(table_, static_cast<uint32_t>(i));
+        }
+
+    private:
+        const RemoteMailboxTable* table_;
+    };
+
     RemoteMailboxTable() = default;
-    // The index refers into the entries: moves rebuild it, copies are not needed.
+    // Entry views refer to the table object: moving invalidates them (the
+    // records and the index move with their buffers).  Copies are not needed.
     RemoteMailboxTable(RemoteMailboxTable&& other) noexcept;
     RemoteMailboxTable& operator=(RemoteMailboxTable&& other) noexcept;
     RemoteMailboxTable(const RemoteMailboxTable&) = delete;
@@ -60,7 +135,8 @@ public:
     // entry or location is appended to *warnings (values quoted for logs).
     static RemoteMailboxTable build(const std::vector<RemoteMailbox>& mailboxes, char separator,
                                     const std::vector<std::string>& localNames,
-                                    std::vector<std::string>* warnings);
+                                    std::vector<std::string>* warnings,
+                                    EntryDns dns = EntryDns::Dropped);
 
     // The entry covering `vname` (itself or an ancestor), or nullopt.
     std::optional<RemoteMailboxMatch> find(std::string_view vname) const;
@@ -74,21 +150,91 @@ public:
     void forEachMatch(const ListPattern& pattern,
                       const std::function<void(const RemoteMailboxEntry&)>& visit) const;
 
-    const std::vector<RemoteMailboxEntry>& entries() const { return entries_; }  // vname order
-    size_t size() const { return entries_.size(); }
-    bool empty() const { return entries_.empty(); }
+    EntryRange entries() const { return EntryRange(this); }  // vname order
+    size_t size() const { return records_.size(); }
+    bool empty() const { return records_.empty(); }
     char separator() const { return separator_; }
 
+    // Heap bytes the table holds (capacities of its buffers) plus the object
+    // itself: what one loaded table costs the imap process.
+    size_t memoryBytes() const;
+
     // Hash probes made by find() since construction: lets tests check the
-    // cost of a lookup without timing it.
+    // cost of a lookup without timing it.  One probe is one name looked up
+    // in the index (one hierarchy level), however many slots it visits.
     uint64_t probes() const { return probes_; }
 
 private:
-    std::vector<RemoteMailboxEntry> entries_;  // sorted by vname
-    std::unordered_map<std::string_view, size_t> index_;  // views into entries_[i].vname
+    friend class RemoteMailboxEntry;
+    // Record::flags
+    static constexpr uint8_t kPersonal = 1;
+    static constexpr uint8_t kStoredDirectoryName = 2;  // in directoryNames_: INBOX re-cased
+    // Location::flags
+    static constexpr uint8_t kHasMailbox = 1;              // mailbox in the arena
+    static constexpr uint8_t kMailboxIsDirectoryName = 2;  // mailbox = the directory name
+    static constexpr uint8_t kHasUidValidity = 4;
+
+    struct Text {  // a string in arena_
+        uint32_t offset = 0;
+        uint32_t length = 0;
+    };
+    struct Record {  // one entry
+        uint32_t nameOffset;
+        uint32_t firstLocation;  // its locations: [firstLocation, next record's)
+        uint16_t nameLength;
+        uint8_t flags;
+    };
+    struct Server {  // host, port, user and auth shared by locations
+        Text host, user, auth;
+        uint16_t port;
+    };
+    struct Location {
+        uint32_t server;
+        uint32_t mailboxOffset;
+        uint32_t uidValidity;
+        uint16_t mailboxLength;
+        uint8_t flags;
+    };
+    struct Slot {  // index_: record + 1 (0 = free), and its name's hash
+        uint32_t hash;
+        uint32_t record;
+    };
+    struct DirectoryName {  // a directory name that the vname does not give back
+        uint32_t record;
+        Text name;
+    };
+
+    std::string_view text(Text t) const { return std::string_view(arena_).substr(t.offset, t.length); }
+    std::string_view nameOf(uint32_t record) const {
+        const Record& r = records_[record];
+        return std::string_view(arena_.data() + r.nameOffset, r.nameLength);
+    }
+    size_t lowerBound(std::string_view name) const;
+    int32_t lookup(std::string_view name, uint32_t hash) const;
+    void buildIndex();
+
+    std::string arena_;
+    std::vector<Record> records_;     // sorted by vname
+    std::vector<Location> locations_;
+    std::vector<Server> servers_;
+    std::vector<DirectoryName> directoryNames_;  // by record, rare
+    std::vector<Text> dns_;                      // per record, EntryDns::Kept only
+    std::vector<Slot> index_;                    // power-of-two size, at most half full
+    uint32_t maxNameLength_ = 0;
     char separator_ = '/';
     mutable uint64_t probes_ = 0;
 };
+
+// The referral URL for one location of a name (R2193-5..9, D-19): the URL's
+// mailbox is the remote server's name for the entry (the location's
+// mailbox, else `directoryName`), with `inferior` appended using the remote
+// separator '/' (its `separator` characters converted).  The user is the
+// location's user when it has one, else `sessionUser`.  ;AUTH=* always.
+// nullopt with *error when the URL builder refuses the location.
+std::optional<std::string> buildReferralUrl(const ImapUrlParts& location,
+                                            std::string_view directoryName,
+                                            std::string_view inferior, char separator,
+                                            std::string_view sessionUser, std::string* error);
 
 // The referral URLs for a match (R2193-5..9, D-19): one per location,
 // preferred first.  The URL's mailbox is the remote server's name for the

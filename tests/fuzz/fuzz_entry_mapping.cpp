@@ -116,8 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     checkWarnings(warnings);
     for (const RemoteMailboxEntry& e : table.entries()) {
         // "\x01" cannot be part of an entry's name: the match is e itself.
-        auto match = table.find(e.vname + table.separator() + "\x01");
-        DREF_FUZZ_CHECK(match && match->entry == &e && match->inferior == "\x01", e.vname);
+        const std::string vname(e.vname());
+        auto match = table.find(vname + table.separator() + "\x01");
+        DREF_FUZZ_CHECK(match && match->entry == e && match->inferior == "\x01", vname);
         std::vector<std::string> skipped;
         for (const std::string& url : buildReferralUrls(*match, "fuzz.user", &skipped))
             DREF_FUZZ_CHECK(fuzz::isReferralUrlSafe(url), url);

@@ -111,14 +111,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Matcher vs the slow one, on queries and on every table entry.
     for (const auto& n : names)
         DREF_FUZZ_CHECK(pattern.matches(n) == slowMatch(pattern.joined(), n, sep), n);
-    std::vector<const RemoteMailboxEntry*> expected, visited;
-    for (const auto& e : table.entries()) {
-        DREF_FUZZ_CHECK(e.vname == normalizeInboxPrefix(e.vname, sep), e.vname);
-        bool m = slowMatch(pattern.joined(), e.vname, sep);
-        DREF_FUZZ_CHECK(pattern.matches(e.vname) == m, e.vname);
-        if (m) expected.push_back(&e);
+    std::vector<size_t> expected, visited;
+    for (const RemoteMailboxEntry& e : table.entries()) {
+        const std::string vname(e.vname());
+        DREF_FUZZ_CHECK(vname == normalizeInboxPrefix(vname, sep), vname);
+        bool m = slowMatch(pattern.joined(), vname, sep);
+        DREF_FUZZ_CHECK(pattern.matches(vname) == m, vname);
+        if (m) expected.push_back(e.index());
     }
-    table.forEachMatch(pattern, [&](const RemoteMailboxEntry& e) { visited.push_back(&e); });
+    table.forEachMatch(pattern, [&](const RemoteMailboxEntry& e) { visited.push_back(e.index()); });
     DREF_FUZZ_CHECK(visited == expected, pattern.joined());
 
     // find / hasRemoteInferiors vs scans of the entries.
@@ -126,17 +127,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (int variant = 0; variant < 2; ++variant) {
             if (variant == 1) q += std::string(1, sep) + "x";
             const std::string key = normalizeInboxPrefix(q, sep);
-            const RemoteMailboxEntry* best = nullptr;
-            for (const auto& e : table.entries()) {
-                bool covers = !e.vname.empty() && key.compare(0, e.vname.size(), e.vname) == 0 &&
-                              (key.size() == e.vname.size() || key[e.vname.size()] == sep);
-                if (covers && (best == nullptr || e.vname.size() > best->vname.size())) best = &e;
+            RemoteMailboxEntry best;
+            for (const RemoteMailboxEntry& e : table.entries()) {
+                const std::string_view v = e.vname();
+                bool covers = !v.empty() && key.compare(0, v.size(), v) == 0 &&
+                              (key.size() == v.size() || key[v.size()] == sep);
+                if (covers && (!best.valid() || v.size() > best.vname().size())) best = e;
             }
             auto match = table.find(q);
-            DREF_FUZZ_CHECK((match.has_value() && !key.empty()) == (best != nullptr), q);
+            DREF_FUZZ_CHECK((match.has_value() && !key.empty()) == best.valid(), q);
             if (match) {
                 DREF_FUZZ_CHECK(match->entry == best, q);
-                std::string whole = best->vname;
+                std::string whole(best.vname());
                 if (!match->inferior.empty()) whole += std::string(1, sep) + match->inferior;
                 // "a/" under entry "a" has an empty inferior (a trailing separator).
                 DREF_FUZZ_CHECK(whole == key || whole + sep == key, q);
@@ -145,9 +147,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     DREF_FUZZ_CHECK(fuzz::isReferralUrlSafe(url), url);
             }
             bool inferiors = false;
-            for (const auto& e : table.entries())
-                inferiors |= e.vname.size() > key.size() + 1 &&
-                             e.vname.compare(0, key.size(), key) == 0 && e.vname[key.size()] == sep;
+            for (const RemoteMailboxEntry& e : table.entries()) {
+                const std::string_view v = e.vname();
+                inferiors |= v.size() > key.size() + 1 && v.compare(0, key.size(), key) == 0 &&
+                             v[key.size()] == sep;
+            }
             DREF_FUZZ_CHECK(table.hasRemoteInferiors(q) == inferiors, q);
         }
     }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ TEST(RemoteMailboxTableTest, EntryCoversItsSubtree) {
     auto t = build({mb("Shared/Projects", {loc("home2.example.test")})});
     auto self = t.find("Shared/Projects");
     ASSERT_TRUE(self);
-    EXPECT_EQ(self->entry->vname, "Shared/Projects");
+    EXPECT_EQ(self->entry.vname(), "Shared/Projects");
     EXPECT_EQ(self->inferior, "");
     auto deep = t.find("Shared/Projects/2026/Q1");
     ASSERT_TRUE(deep);
@@ -67,8 +68,8 @@ TEST(RemoteMailboxTableTest, EntryCoversItsSubtree) {
 TEST(RemoteMailboxTableTest, LongestEntryWinsWhenEntriesNest) {
     auto t = build({mb("Shared", {loc("home2.example.test")}),
                     mb("Shared/Archive", {loc("home3.example.test")})});
-    EXPECT_EQ(t.find("Shared/Archive/2020")->entry->vname, "Shared/Archive");
-    EXPECT_EQ(t.find("Shared/Projects")->entry->vname, "Shared");
+    EXPECT_EQ(t.find("Shared/Archive/2020")->entry.vname(), "Shared/Archive");
+    EXPECT_EQ(t.find("Shared/Projects")->entry.vname(), "Shared");
     EXPECT_EQ(t.find("Shared/Projects")->inferior, "Projects");
 }
 
@@ -76,7 +77,7 @@ TEST(RemoteMailboxTableTest, LongestEntryWinsWhenEntriesNest) {
 TEST(RemoteMailboxTableTest, InboxIsCaseInsensitive) {
     auto t = build({mb("inbox/Remote", {loc("home2.example.test")})});
     ASSERT_EQ(t.size(), 1u);
-    EXPECT_EQ(t.entries()[0].vname, "INBOX/Remote");
+    EXPECT_EQ(t.entries()[0].vname(), "INBOX/Remote");
     EXPECT_TRUE(t.find("INBOX/Remote"));
     EXPECT_TRUE(t.find("Inbox/Remote/sub"));
     EXPECT_FALSE(t.find("INBOX/remote"));  // only the INBOX level folds
@@ -129,8 +130,8 @@ TEST(RemoteMailboxTableTest, DuplicatesResolveDeterministically) {
         if (order == 1) std::reverse(in.begin(), in.end());
         std::vector<std::string> w;
         auto t = build(in, '/', &w);
-        EXPECT_EQ(t.find("Dup")->entry->locations[0].host, "a.example.test");
-        EXPECT_EQ(t.find("Mine")->entry->locations[0].host, "p.example.test");
+        EXPECT_EQ(t.find("Dup")->entry.location(0).host, "a.example.test");
+        EXPECT_EQ(t.find("Mine")->entry.location(0).host, "p.example.test");
         EXPECT_EQ(w.size(), 2u);
     }
 }
@@ -144,8 +145,8 @@ TEST(RemoteMailboxTableTest, SelfLocationsNeverReferred_R2193_3) {
                    '/', &w, {"home1.example.test", "127.0.0.40:10143"});
     EXPECT_FALSE(t.find("Loop"));
     ASSERT_TRUE(t.find("Half"));
-    ASSERT_EQ(t.find("Half")->entry->locations.size(), 1u);
-    EXPECT_EQ(t.find("Half")->entry->locations[0].host, "home2.example.test");
+    ASSERT_EQ(t.find("Half")->entry.locationCount(), 1u);
+    EXPECT_EQ(t.find("Half")->entry.location(0).host, "home2.example.test");
     EXPECT_EQ(w.size(), 3u);  // two self locations + the skipped entry
 }
 
@@ -178,7 +179,7 @@ TEST(RemoteMailboxTableTest, ForEachMatchUsesPatterns) {
     auto collect = [&](const char* ref, const char* pat) {
         std::vector<std::string> out;
         t.forEachMatch(ListPattern(ref, pat, '/'),
-                       [&](const dref::RemoteMailboxEntry& e) { out.push_back(e.vname); });
+                       [&](const dref::RemoteMailboxEntry& e) { out.emplace_back(e.vname()); });
         return out;
     };
     EXPECT_EQ(collect("", "*").size(), 5u);
@@ -251,4 +252,106 @@ TEST(RemoteMailboxTableTest, MovedTableKeepsWorkingIndex) {
     assigned = std::move(moved);
     EXPECT_TRUE(assigned.find("Shared/Projects"));
     EXPECT_FALSE(RemoteMailboxTable().find("x"));
+}
+
+// Everything a location carried survives the compact layout: user, auth,
+// port, a mailbox equal to or different from the directory name, the
+// UIDVALIDITY, several locations in order; the directory's own spelling of
+// INBOX and its '/' separator come back for URLs (D-19).
+TEST(RemoteMailboxTableTest, EntriesReadBackAsBuilt_R2193_9_D19) {
+    ImapUrlParts full = loc("home2.example.test", 10143, std::string("Elsewhere/Box"), "ops");
+    full.auth = "GSSAPI";
+    full.uidValidity = 42;
+    ImapUrlParts same = loc("home3.example.test", 143, std::string("Shared/Projects"));
+    same.auth = "";
+    auto t = build({mb("Shared/Projects", {full, same, loc("home4.example.test")}, "cn=p", true),
+                    mb("inbox/Remote", {loc("home2.example.test")})},
+                   '.');
+    ASSERT_EQ(t.size(), 2u);
+    auto p = t.find("Shared.Projects")->entry;
+    EXPECT_EQ(p.vname(), "Shared.Projects");
+    EXPECT_EQ(p.directoryName(), "Shared/Projects");
+    EXPECT_TRUE(p.personal());
+    EXPECT_EQ(p.dn(), "");  // dropped by default
+    ASSERT_EQ(p.locationCount(), 3u);
+    ImapUrlParts a = p.location(0);
+    EXPECT_EQ(a.host, "home2.example.test");
+    EXPECT_EQ(a.port, 10143);
+    EXPECT_EQ(a.user, "ops");
+    EXPECT_EQ(a.auth, "GSSAPI");
+    EXPECT_EQ(a.mailbox, std::optional<std::string>("Elsewhere/Box"));
+    EXPECT_EQ(a.uidValidity, std::optional<uint32_t>(42));
+    ImapUrlParts b = p.location(1);
+    EXPECT_EQ(b.host, "home3.example.test");
+    EXPECT_EQ(b.auth, "");
+    EXPECT_EQ(b.mailbox, std::optional<std::string>("Shared/Projects"));
+    EXPECT_FALSE(b.uidValidity);
+    ImapUrlParts c = p.location(2);
+    EXPECT_EQ(c.host, "home4.example.test");
+    EXPECT_FALSE(c.mailbox);
+    EXPECT_EQ(p.locations().size(), 3u);
+
+    auto inbox = t.find("INBOX.Remote.x");
+    ASSERT_TRUE(inbox);
+    EXPECT_EQ(inbox->entry.vname(), "INBOX.Remote");
+    EXPECT_EQ(inbox->entry.directoryName(), "inbox/Remote");
+    std::vector<std::string> skipped;
+    auto urls = dref::buildReferralUrls(*inbox, "alice", &skipped);
+    ASSERT_EQ(urls.size(), 1u);
+    EXPECT_EQ(urls[0], "imap://alice;AUTH=*@home2.example.test/inbox/Remote/x");
+}
+
+TEST(RemoteMailboxTableTest, DnsKeptOnRequest) {
+    std::vector<std::string> w;
+    auto t = RemoteMailboxTable::build({mb("A", {loc("h.example.test")}, "cn=a,ou=x")}, '/', {},
+                                       &w, dref::EntryDns::Kept);
+    EXPECT_EQ(t.entries()[0].dn(), "cn=a,ou=x");
+}
+
+// Names deeper than the lookup's inline level buffer (32 separators) still
+// resolve to the longest covering entry.
+TEST(RemoteMailboxTableTest, DeepNamesResolve) {
+    std::string deep = "L0";
+    for (int i = 1; i < 40; ++i) deep += "/L" + std::to_string(i);
+    auto t = build({mb(deep, {loc("h.example.test")}), mb("L0/L1", {loc("h.example.test")})});
+    auto m = t.find(deep + "/x/y");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->entry.vname(), deep);
+    EXPECT_EQ(m->inferior, "x/y");
+    auto shallow = t.find("L0/L1/L2/other/" + std::string(2000, 'z'));
+    ASSERT_TRUE(shallow);
+    EXPECT_EQ(shallow->entry.vname(), "L0/L1");
+}
+
+// Issue 6 target: <= 200 bytes per remote entry in the imap process.  The
+// table's own share, for entries shaped like the benchmark's (one location
+// whose URL names the same mailbox, one home server): the name once, small
+// records, the index; no DN, no second copy of the name, one server record.
+TEST(RemoteMailboxTableTest, MemoryPerEntryIsCompact) {
+    std::vector<RemoteMailbox> in;
+    size_t nameBytes = 0;
+    for (int i = 0; i < 100000; ++i) {
+        char name[64];
+        std::snprintf(name, sizeof name, "Remote/g%03d/m%06d", i / 1000, i);
+        nameBytes += std::strlen(name);
+        in.push_back(mb(name, {loc("127.0.0.102", 10143, std::string(name))},
+                        std::string("imapMailboxName=") + name +
+                            ",uid=mb100k,ou=people,dc=example,dc=test",
+                        true));
+    }
+    auto t = build(in);
+    ASSERT_EQ(t.size(), 100000u);
+    const double perEntry = static_cast<double>(t.memoryBytes()) / 100000.0;
+    std::printf("[ figure ] table memory, 100000 entries: %zu bytes (%.1f per entry)\n",
+                t.memoryBytes(), perEntry);
+    EXPECT_GE(t.memoryBytes(), nameBytes);  // the accounting covers the names
+    EXPECT_LE(perEntry, 100.0);
+    EXPECT_EQ(t.find("Remote/g042/m042042")->entry.location(0).mailbox,
+              std::optional<std::string>("Remote/g042/m042042"));
+
+    std::vector<std::string> w;
+    auto withDns = RemoteMailboxTable::build(in, '/', {}, &w, dref::EntryDns::Kept);
+    EXPECT_GE(withDns.memoryBytes(), t.memoryBytes() + 100000u * 60u);
+    RemoteMailboxTable empty;
+    EXPECT_EQ(empty.memoryBytes(), sizeof(RemoteMailboxTable));
 }
