@@ -62,6 +62,10 @@ public:
     void tableLoaded(RemoteMailboxTable&& table, int64_t nowMs);
     void tableUnavailable(int64_t nowMs);
     bool refreshDue(int64_t nowMs) const;
+    // The table just loaded is a copy of an answer ageMs old (the mailbox
+    // cache file): its refresh falls due cache_ttl after that answer, so the
+    // copy never keeps a directory change away longer than cache_ttl.
+    void tableAged(int64_t ageMs) { loadedAtMs_ -= ageMs > 0 ? ageMs : 0; }
     bool refreshing() const { return refreshing_; }
     void startRefresh() { refreshing_ = true; }
     const RemoteMailboxTable& table() const { return table_; }

@@ -24,6 +24,7 @@
 #include "imap_glue.h"
 #include "referral_process.h"
 #include "response_text.h"
+#include "table_cache_glue.h"
 
 namespace dref {
 
@@ -121,6 +122,7 @@ void onLookupTimeout(void* context) {
 }
 
 void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
+    storeTableCache(g->session->settings(), g->event, g->user->username, result);
     finishLookup(g);
     const int64_t elapsed = nowUs() - g->lookupStartUs;
     bool first = g->session->state() == TableState::Loading;
@@ -240,6 +242,36 @@ void clientDestroy(struct client* client, const char* reason) {
     super.destroy(client, reason);
 }
 
+// The table comes from the mailbox cache file (mailbox_cache_dir) when it
+// holds a fresh answer: at once, with no LDAP request and nothing parked.
+// Otherwise the directory is asked.
+void startTable(SessionGlue* g) {
+    MailboxLookupResult cached;
+    int64_t cachedAgeMs = 0;
+    if (readTableCache(g->session->settings(), g->event, g->user->username, &cached,
+                       &cachedAgeMs)) {
+        g->lookupStartUs = nowUs();
+        onMailboxes(g, std::move(cached));
+        g->session->tableAged(cachedAgeMs);
+        return;
+    }
+    startLookup(g);
+}
+
+// v.init runs in client_create_finish(), right after the user's namespaces
+// were created and before any command; the created hook runs before that,
+// when the INBOX namespace (whose separator the table needs) does not exist.
+void clientInit(struct client* client) {
+    SessionGlue* g = glueForClient(client);
+    if (g == nullptr) return;  // cannot happen: v.init is set with the glue
+    g->super.init(client);
+    g = glueForClient(client);
+    if (g == nullptr) return;
+    guarded("session start", [g] { startTable(g); });
+    if (g->session->state() == TableState::Loading && !g->lookupPending)
+        g->session->tableUnavailable(nowMs());  // never leave commands parked for nothing
+}
+
 void clientCreated(struct client** clientp) {
     struct client* client = *clientp;
     try {
@@ -261,7 +293,7 @@ void clientCreated(struct client** clientp) {
                 g_byUser[client->user] = g;
                 client_add_capability(client, "MAILBOX-REFERRALS");
                 g->session->startLoading(nowMs());
-                startLookup(g);
+                client->v.init = clientInit;  // the table is started there
             }
         }
     } catch (const std::exception& e) {
