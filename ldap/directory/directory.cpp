@@ -56,9 +56,9 @@ std::string failureText(const ldap::SearchResult& r) {
 class DirectoryImpl final : public Directory {
 public:
     DirectoryImpl(const DirectorySettings& s, ldap::Scope userScope,
-                  std::unique_ptr<ldap::Client> client)
+                  std::unique_ptr<ldap::Client> client, const DirectoryOptions& options)
         : s_(s), userScope_(userScope), client_(std::move(client)),
-          users_(s.cacheSize), mailboxes_(s.cacheSize) {
+          users_(s.cacheSize), mailboxes_(options.cacheMailboxes ? s.cacheSize : 0) {
         for (const std::string* a : {&s.homeServerAttribute, &s.homeUrlAttribute,
                                      &s.policyAttribute, &s.referralUserAttribute}) {
             if (!a->empty() &&
@@ -296,7 +296,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Directory> Directory::create(const Settings& settings, std::string* error) {
+std::unique_ptr<Directory> Directory::create(const Settings& settings, std::string* error,
+                                             const DirectoryOptions& options) {
     const DirectorySettings& d = settings.directory;
     if (d.userBase.empty()) {
         *error = "user_base is not set";
@@ -314,7 +315,7 @@ std::unique_ptr<Directory> Directory::create(const Settings& settings, std::stri
         return nullptr;
     }
     try {
-        return std::make_unique<DirectoryImpl>(d, scope, std::move(client));
+        return std::make_unique<DirectoryImpl>(d, scope, std::move(client), options);
     } catch (const std::exception& e) {
         *error = std::string("cannot create the directory: ") + e.what();
     }

@@ -46,10 +46,19 @@ struct DirectoryStats {
     size_t cacheEntries = 0;
 };
 
+struct DirectoryOptions {
+    // Keep remote mailbox answers in the TTL cache.  The imap plugin turns
+    // this off: each session's table, refreshed per cache_ttl, already is
+    // its cache, and a second copy of every entry would double what a large
+    // mailbox list costs the process.  User records are cached either way.
+    bool cacheMailboxes = true;
+};
+
 class Directory {
 public:
     // Builds the LDAP client from settings.directory.
-    static std::unique_ptr<Directory> create(const Settings& settings, std::string* error);
+    static std::unique_ptr<Directory> create(const Settings& settings, std::string* error,
+                                             const DirectoryOptions& options = DirectoryOptions());
     virtual ~Directory() = default;
 
     virtual int eventFd() const = 0;   // see ldap::Client::eventFd

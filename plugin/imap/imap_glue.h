@@ -21,6 +21,8 @@ MailboxReferralSession* sessionForUser(struct mail_user* user);
 // logging one referral once).  Set by the command hooks.
 const char* currentCommandName(struct mail_user* user);
 const void* currentCommandToken(struct mail_user* user);
+// classifyCommand(currentCommandName(user)), computed once per command.
+MailboxCommand currentCommandKind(struct mail_user* user);
 
 // This plugin's module (for mail_user_is_plugin_loaded) and log category.
 struct module* imapReferralModule();

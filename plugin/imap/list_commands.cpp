@@ -8,6 +8,7 @@
 #include <exception>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "imap_glue.h"
@@ -17,18 +18,19 @@ namespace dref {
 namespace {
 
 // Wire name of a vname: modified UTF-7, as an IMAP astring.
-void appendName(string_t* line, const std::string& vname) {
+void appendName(string_t* line, std::string_view vname) {
+    const char* utf8 = t_strndup(vname.data(), vname.size());
     string_t* wire = t_str_new(vname.size() + 16);
-    if (imap_utf8_to_utf7(vname.c_str(), wire) < 0) {
+    if (imap_utf8_to_utf7(utf8, wire) < 0) {
         // Table names are validated UTF-8; keep the invariant anyway.
         str_truncate(wire, 0);
-        str_append(wire, vname.c_str());
+        str_append(wire, utf8);
     }
     imap_append_astring(line, str_c(wire));
 }
 
 void sendLine(struct client* client, bool lsub, const char* flags, char sep,
-              const std::string& vname) {
+              std::string_view vname) {
     string_t* line = t_str_new(128);
     str_printfa(line, "* %s (%s) \"", lsub ? "LSUB" : "LIST", flags);
     if (sep == '"' || sep == '\\') str_append_c(line, '\\');
@@ -117,15 +119,15 @@ void sendRemote(struct client* client, const MailboxReferralSession& session, co
     }
     for (const ListPattern& p : req.patterns) {
         session.table().forEachMatch(p, [&](const RemoteMailboxEntry& e) {
-            if (sent.insert(e.vname).second)
-                sendLine(client, req.lsubReply, req.attributes, sep, e.vname);
+            if (sent.emplace(e.vname()).second)
+                sendLine(client, req.lsubReply, req.attributes, sep, e.vname());
         });
     }
     std::vector<std::string> names;
     for (const ListPattern& p : req.patterns) {
         if (!p.endsWithPercent()) continue;
         if (names.empty())
-            for (const RemoteMailboxEntry& e : session.table().entries()) names.push_back(e.vname);
+            for (const RemoteMailboxEntry& e : session.table().entries()) names.emplace_back(e.vname());
         sendRemoteLevels(client, session, p, names, &sent);
     }
 }

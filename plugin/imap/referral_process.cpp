@@ -61,7 +61,12 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
     p->path_ = path;
     p->settings_ = settings;
     if (settings->mailbox.enabled) {
-        p->directory_ = Directory::create(*settings, &error);
+        // No mailbox answers in the directory's cache: each session's table
+        // is the cache (refreshed per cache_ttl), and keeping the raw answer
+        // too would hold every remote entry twice in this process.
+        DirectoryOptions options;
+        options.cacheMailboxes = false;
+        p->directory_ = Directory::create(*settings, &error, options);
         if (!p->directory_) {
             i_error("dovecot-referral imap plugin: %s: directory: %s; mailbox referrals disabled",
                     path.c_str(), error.c_str());

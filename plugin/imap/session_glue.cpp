@@ -16,10 +16,13 @@
 // itself (D-15).  WAIT_EXTERNAL is not usable here: the command still owns
 // unread input, and Dovecot would loop on it.
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "imap_glue.h"
 #include "referral_process.h"
@@ -39,9 +42,15 @@ struct SessionGlue {
     bool lookupPending = false;
     int64_t lookupStartUs = 0;
     struct timeout* guard = nullptr;
-    std::string currentCommand;
+    // The command being executed (cmd->name, which lives in the command's
+    // pool until after the post-command hook) and its kind, set by the
+    // command hooks: the storage overrides ask on every mailbox access.
+    const char* currentCommand = nullptr;
+    MailboxCommand currentKind = MailboxCommand::Other;
     const void* currentToken = nullptr;
-    std::string lastLogged;  // "<token>\n<vname>" of the last referral logged
+    // The last referral logged: command execution and vname.
+    const void* lastLoggedToken = nullptr;
+    std::string lastLoggedVname;
     struct client_command_context* parked = nullptr;
     command_func_t* parkedFunc = nullptr;
 };
@@ -70,14 +79,34 @@ SessionGlue* glueForClient(struct client* client) {
 // Commands that never name a mailbox and need no table: they run at once
 // even while the table loads.
 bool runsWithoutTable(const char* name) {
-    static const std::unordered_set<std::string> kFree = {
+    static const char* const kFree[] = {
         "CAPABILITY", "NOOP", "LOGOUT", "ID", "ENABLE", "NAMESPACE", "IDLE", "CHECK", "CLOSE",
         "UNSELECT", "EXPUNGE", "FETCH", "STORE", "SEARCH", "SORT", "THREAD", "UID FETCH",
         "UID STORE", "UID SEARCH", "UID SORT", "UID THREAD", "UID EXPUNGE", "X-CANCEL",
         "CANCELUPDATE", "COMPRESS", "X-STATE"};
-    std::string n = name == nullptr ? "" : name;
-    for (char& c : n) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-    return kFree.count(n) != 0;
+    if (name == nullptr) return false;
+    for (const char* free : kFree)
+        if (strcasecmp(name, free) == 0) return true;
+    return false;
+}
+
+// After a large table load or replacement, hand the freed heap back to the
+// system: the directory answer (parsed partly in the LDAP client's worker
+// thread, another malloc arena) and any previous table are gone by then.
+// Run from a zero timeout, after the directory's callback frames (which
+// still hold the raw search result) have returned.
+constexpr size_t kTrimAfterEntries = 1000;
+struct timeout* g_trimTimeout = nullptr;
+
+void trimHeap(void*) {
+    timeout_remove(&g_trimTimeout);
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+void scheduleHeapTrim() {
+    if (g_trimTimeout == nullptr) g_trimTimeout = timeout_add_short(0, trimHeap, nullptr);
 }
 
 void resumeParked(SessionGlue* g) {
@@ -141,22 +170,30 @@ void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
         char sep = inbox != nullptr ? mail_namespace_get_sep(inbox) : '/';
         const size_t skippedByDirectory = result.warnings.size();
         size_t before = warnings.size();
+        // The directory answer is freed as soon as the table holds it.
+        std::vector<RemoteMailbox> mailboxes = std::move(result.mailboxes);
+        const size_t freed = mailboxes.size() + g->session->table().size();
         RemoteMailboxTable table = RemoteMailboxTable::build(
-            result.mailboxes, sep, g->session->settings().decision.localNames, &warnings);
+            mailboxes, sep, g->session->settings().decision.localNames, &warnings);
+        std::vector<RemoteMailbox>().swap(mailboxes);
         size_t entries = table.size();
+        size_t tableBytes = table.memoryBytes();
         g->session->tableLoaded(std::move(table), nowMs());
+        if (freed >= kTrimAfterEntries) scheduleHeapTrim();
         logWarnings(g, warnings);
         struct event_passthrough* e =
             event_create_passthrough(g->event)
                 ->set_name("dref_remote_mailboxes_loaded")
                 ->add_int("duration_usecs", elapsed)
                 ->add_int("entries", entries)
+                ->add_int("table_bytes", tableBytes)
                 ->add_int("skipped", skippedByDirectory + (warnings.size() - before))
                 ->add_str("from_cache", result.fromCache ? "yes" : "no");
-        e_debug(e->event(), "remote mailboxes: %zu entries loaded in %lld us (%zu skipped%s)",
+        e_debug(e->event(),
+                "remote mailboxes: %zu entries loaded in %lld us (%zu skipped%s), table %zu bytes",
                 entries, static_cast<long long>(elapsed),
                 skippedByDirectory + (warnings.size() - before),
-                result.fromCache ? ", from cache" : "");
+                result.fromCache ? ", from cache" : "", tableBytes);
     }
     resumeParked(g);
 }
@@ -203,7 +240,8 @@ void commandPre(struct client_command_context* cmd) {
     SessionGlue* g = glueForClient(cmd->client);
     if (g == nullptr) return;
     guarded("command hook", [g, cmd] {
-        g->currentCommand = cmd->name != nullptr ? cmd->name : "";
+        g->currentCommand = cmd->name;
+        g->currentKind = classifyCommand(cmd->name != nullptr ? cmd->name : "");
         g->currentToken = cmd;
         if (g->session->refreshDue(nowMs())) startLookup(g);
         if (g->session->state() != TableState::Loading || cmd->func == parkedCommand) return;
@@ -222,9 +260,11 @@ void commandPre(struct client_command_context* cmd) {
 void commandPost(struct client_command_context* cmd) {
     SessionGlue* g = glueForClient(cmd->client);
     if (g == nullptr) return;
-    g->currentCommand.clear();
+    g->currentCommand = nullptr;
+    g->currentKind = MailboxCommand::Other;
     g->currentToken = nullptr;
-    g->lastLogged.clear();
+    g->lastLoggedToken = nullptr;
+    g->lastLoggedVname.clear();
 }
 
 void clientDestroy(struct client* client, const char* reason) {
@@ -320,7 +360,13 @@ MailboxReferralSession* sessionForUser(struct mail_user* user) {
 
 const char* currentCommandName(struct mail_user* user) {
     auto it = g_byUser.find(user);
-    return it == g_byUser.end() ? "" : it->second->currentCommand.c_str();
+    if (it == g_byUser.end() || it->second->currentCommand == nullptr) return "";
+    return it->second->currentCommand;
+}
+
+MailboxCommand currentCommandKind(struct mail_user* user) {
+    auto it = g_byUser.find(user);
+    return it == g_byUser.end() ? MailboxCommand::Other : it->second->currentKind;
 }
 
 const void* currentCommandToken(struct mail_user* user) {
@@ -339,11 +385,12 @@ void logReferral(struct mail_user* user, const char* command, const char* vname,
         struct event* parent = it != g_byUser.end() ? it->second->event : user->event;
         if (it != g_byUser.end()) {
             // exists() and open() may both see the name within one command.
-            char token[32];
-            snprintf(token, sizeof token, "%p\n", it->second->currentToken);
-            std::string key = std::string(token) + vname;
-            if (it->second->currentToken != nullptr && key == it->second->lastLogged) return;
-            it->second->lastLogged = key;
+            SessionGlue* g = it->second;
+            if (g->currentToken != nullptr && g->currentToken == g->lastLoggedToken &&
+                g->lastLoggedVname == vname)
+                return;
+            g->lastLoggedToken = g->currentToken;
+            g->lastLoggedVname = vname;
         }
         struct event_passthrough* e = event_create_passthrough(parent)
                                           ->set_name("dref_mailbox_referral")
@@ -364,6 +411,7 @@ void sessionGlueInit(struct module*) {
 }
 
 void sessionGlueDeinit() {
+    if (g_trimTimeout != nullptr) timeout_remove(&g_trimTimeout);
     command_hook_unregister(commandPre, commandPost);
     imap_client_created_hook_set(g_nextHook);
     ReferralProcess::shutdown();

@@ -39,7 +39,7 @@ MailboxVerdict verdictFor(struct mailbox* box) {
     if (session == nullptr) return v;
     bool decided = false;
     guarded("mailbox decision", [&] {
-        MailboxCommand command = classifyCommand(currentCommandName(boxUser(box)));
+        MailboxCommand command = currentCommandKind(boxUser(box));
         if (command != MailboxCommand::Rename) v = session->decide(box->vname, command);
         decided = true;
     });
@@ -152,7 +152,7 @@ void mailboxAllocated(struct mailbox* box) {
 }
 
 bool listingCommand(struct mail_user* user) {
-    return classifyCommand(currentCommandName(user)) == MailboxCommand::List;
+    return currentCommandKind(user) == MailboxCommand::List;
 }
 
 const struct mailbox_info* listIterNext(struct mailbox_list_iterate_context* iter) {
