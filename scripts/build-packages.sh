@@ -98,7 +98,7 @@ if [[ $BUILD_DEB -eq 1 ]]; then
   cp -a "$DEBTREE/packaging/debian" "$DEBTREE/debian"
   log "building the .deb in $DEBTREE"
   deb_options=${DEB_BUILD_OPTIONS:-}
-  [[ $CHECK -eq 0 ]] && deb_options="$deb_options nocheck"
+  [[ $CHECK -eq 0 ]] && deb_options="${deb_options:+$deb_options }nocheck"
   (cd "$DEBTREE" && DEB_BUILD_OPTIONS="$deb_options" dpkg-buildpackage -us -uc -b -j"$JOBS") >"$WORK/deb/build.log" 2>&1 || {
     tail -n 60 "$WORK/deb/build.log" >&2
     KEEP=1
