@@ -62,7 +62,9 @@ std::string_view RemoteMailboxEntry::dn() const {
     return table_->dns_.empty() ? std::string_view() : table_->text(table_->dns_[index_]);
 }
 
-bool RemoteMailboxEntry::personal() const { return table_->records_[index_].flags & RemoteMailboxTable::kPersonal; }
+bool RemoteMailboxEntry::personal() const {
+    return (table_->records_[index_].flags & RemoteMailboxTable::kPersonal) != 0;
+}
 
 std::optional<std::string> buildReferralUrl(const ImapUrlParts& location,
                                             std::string_view directoryName,

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "ascii.h"
-
 #include "mutf7.h"
 #include "referral_decision.h"
 #include "response_text.h"
@@ -121,6 +120,7 @@ uint32_t checkedOffset(size_t size) {
 RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& mailboxes,
                                              char separator,
                                              const std::vector<std::string>& localNames,
+                                             const std::vector<std::string>& allowedHosts,
                                              std::vector<std::string>* warnings, EntryDns dns) {
     auto warn = [&](std::string text) {
         if (warnings != nullptr) warnings->push_back(std::move(text));
@@ -153,6 +153,11 @@ RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& m
                 // R2193-3: a referral to ourselves would loop; serve it here.
                 warn(describe(m) + ": location " + quoteForLog(loc.host) + ":" +
                      std::to_string(loc.port) + " is this server, treated as local");
+                continue;
+            }
+            if (!isAllowedTarget(loc.host, allowedHosts)) {
+                warn(describe(m) + ": location " + quoteForLog(loc.host) + ":" +
+                     std::to_string(loc.port) + " skipped: host not in allowed_hosts");
                 continue;
             }
             if (loc.mailbox && loc.mailbox->size() > UINT16_MAX) {

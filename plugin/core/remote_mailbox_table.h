@@ -131,10 +131,13 @@ public:
     // entry beats a shared one, then the smallest DN wins.  Locations that
     // name this server (isThisServer with `localNames`) are dropped, and an
     // entry left without locations is skipped, so the name stays local:
-    // never a referral back to ourselves (R2193-3).  One warning per skipped
-    // entry or location is appended to *warnings (values quoted for logs).
+    // never a referral back to ourselves (R2193-3).  Locations whose host is
+    // not allowed by `allowedHosts` (isAllowedTarget; REQUIREMENTS §2.6 item
+    // 3) are dropped the same way.  One warning per skipped entry or location
+    // is appended to *warnings (values quoted for logs).
     static RemoteMailboxTable build(const std::vector<RemoteMailbox>& mailboxes, char separator,
                                     const std::vector<std::string>& localNames,
+                                    const std::vector<std::string>& allowedHosts,
                                     std::vector<std::string>* warnings,
                                     EntryDns dns = EntryDns::Dropped);
 
@@ -204,7 +207,9 @@ private:
         Text name;
     };
 
-    std::string_view text(Text t) const { return std::string_view(arena_).substr(t.offset, t.length); }
+    std::string_view text(Text t) const {
+        return std::string_view(arena_).substr(t.offset, t.length);
+    }
     std::string_view nameOf(uint32_t record) const {
         const Record& r = records_[record];
         return std::string_view(arena_.data() + r.nameOffset, r.nameLength);
