@@ -105,6 +105,26 @@ TEST(MailboxLookup, SecondLookupIsCached) {
     EXPECT_EQ(d->ldapStats().searches, searches);
 }
 
+// The imap plugin's directory (DirectoryOptions::cacheMailboxes = false):
+// its session tables are the cache, so mailbox answers are not held twice in
+// the process; the user record is still cached (one search less per refresh).
+TEST(MailboxLookup, MailboxCacheCanBeTurnedOff) {
+    std::string error;
+    DirectoryOptions options;
+    options.cacheMailboxes = false;
+    auto d = Directory::create(testSettings(), &error, options);
+    ASSERT_TRUE(d) << error;
+    ASSERT_TRUE(lookupMailboxes(*d, "alice"));
+    const auto searches = d->ldapStats().searches;
+    auto r = lookupMailboxes(*d, "alice");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, DirectoryStatus::Found) << r->error;
+    EXPECT_FALSE(r->fromCache);
+    EXPECT_EQ(r->mailboxes.size(), 3u);
+    EXPECT_EQ(d->ldapStats().searches, searches + 2);  // personal + shared bases
+    EXPECT_EQ(d->stats().cacheEntries, 1u);            // alice's user record only
+}
+
 TEST(MailboxLookup, MissingSharedBaseIsAWarningNotAFailure) {
     Settings s = testSettings();
     s.directory.mailboxSharedBase = "ou=nowhere,dc=example,dc=test";
