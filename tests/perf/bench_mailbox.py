@@ -17,11 +17,21 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
   memory   RSS of the imap process with the table of mb100k (and mb10k)
            loaded minus RSS with mb0's, per entry
 
-    bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--json OUT]
+    bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
+                     [--parts memory,select,rlist,start] [--compare-plugin SO]
+                     [--json OUT]
+
+--parts runs only the named measurements; --full-sizes keeps the 10k and
+100k entry users with --quick (bytes per entry from 2k/5k entries are
+dominated by the heap's granularity).  --compare-plugin adds a third front,
+"before", whose imap plugin is another build's lib95_imap_referral_plugin.so
+(e.g. the commit before a change): select and memory then measure both
+builds in the same run.
 """
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -69,9 +79,34 @@ def p(values, q):
     return v[min(len(v) - 1, int(q * (len(v) - 1) + 0.5))]
 
 
+class ComparePluginFront(BenchFront):
+    """A "mailbox" front whose imap plugin is another build's module."""
+
+    def __init__(self, *args, plugin_so, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plugin_so = plugin_so
+
+    def _include(self):
+        text = super()._include()
+        mdir = os.path.join(self.dir, "compare-plugin")
+        os.makedirs(mdir, exist_ok=True)
+        link = os.path.join(mdir, os.path.basename(self.plugin_so))
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(os.path.realpath(self.plugin_so), link)
+        text, n = re.subn(r"(?m)^mail_plugin_dir = .*$", "mail_plugin_dir = %s" % mdir, text,
+                          count=1)
+        if n != 1:
+            raise pc.PerfError("compare front: no mail_plugin_dir line to replace")
+        return text
+
+
 def bench_select(fronts, rounds, reps):
     cases = [("plugin absent", "plain", "mb0"), ("plugin, 0 entries", "mailbox", "mb0"),
              ("plugin, 100k entries", "mailbox", "mb100k")]
+    if "before" in fronts:
+        cases += [("before: plugin, 0 entries", "before", "mb0"),
+                  ("before: plugin, 100k entries", "before", "mb100k")]
     out = {c[0]: [] for c in cases}
     for r in range(rounds):
         for name, fr, user in cases:
@@ -132,8 +167,8 @@ def bench_start(fronts, samples):
     return out
 
 
-def bench_memory(fronts, users):
-    f = fronts["mailbox"]
+def bench_memory(fronts, users, front="mailbox"):
+    f = fronts[front]
     out = {}
     for user, entries in users:
         wait_no_imap(f)
@@ -153,8 +188,13 @@ def bench_memory(fronts, users):
 def run(args):
     env = pc.read_lab_env(args.env)
     slapd = pc.lab_slapd(env)
-    sizes = {"mb0": 0, "mb1k": 1000, "mb10k": 10000 if not args.quick else 2000,
-             "mb100k": 100000 if not args.quick else 5000}
+    small = args.quick and not args.full_sizes
+    sizes = {"mb0": 0, "mb1k": 1000, "mb10k": 10000 if not small else 2000,
+             "mb100k": 100000 if not small else 5000}
+    parts = set(args.parts.split(","))
+    unknown = parts - {"memory", "select", "rlist", "start"}
+    if unknown:
+        raise pc.PerfError("unknown --parts %s" % ",".join(sorted(unknown)))
     n_local = sizes["mb10k"]
     base = args.addr_base
     mb_addr, plain_addr = "127.0.0.%d" % (base + 10), "127.0.0.%d" % (base + 11)
@@ -173,31 +213,45 @@ def run(args):
                                        passwd, settings_overrides=overrides)
         fronts["plain"] = BenchFront("bench-plain", args.work, plain_addr, "local", "sc1", env,
                                      passwd)
+        if args.compare_plugin:
+            before_addr = "127.0.0.%d" % (base + 12)
+            fronts["before"] = ComparePluginFront(
+                "bench-mailbox-before", args.work, before_addr, "mailbox", "sc1", env, passwd,
+                settings_overrides=dict(overrides, local_names=before_addr),
+                plugin_so=args.compare_plugin)
         for f in fronts.values():
             os.makedirs(f.dir, exist_ok=True)
             for u in users:
                 perf_data.make_inbox(f.dir, u)
-        perf_data.make_local_folders(fronts["plain"].dir, "mblocal", n_local)
+        if "rlist" in parts:
+            perf_data.make_local_folders(fronts["plain"].dir, "mblocal", n_local)
         for f in fronts.values():
             f.start()
-        # The first LIST after the folders were made builds Dovecot's mailbox
-        # list index (it opens every folder once): slow, and not what is
-        # measured.  Done here, untimed, once per work directory.
-        t0 = time.monotonic()
-        c = ImapClient.connect(fronts["plain"].addr, fronts["plain"].port, timeout=3600)
-        c.command("a", "LOGIN mblocal pw-mblocal")
-        c.command("l", 'LIST "" "*"')
-        c.command("z", "LOGOUT")
-        c.close()
-        pc.log("first LIST of mblocal (list index build): %.1f s" % (time.monotonic() - t0))
-        wait_no_imap(fronts["plain"])
+        if "rlist" in parts:
+            # The first LIST after the folders were made builds Dovecot's
+            # mailbox list index (it opens every folder once): slow, and not
+            # what is measured.  Done here, untimed, once per work directory.
+            t0 = time.monotonic()
+            c = ImapClient.connect(fronts["plain"].addr, fronts["plain"].port, timeout=3600)
+            c.command("a", "LOGIN mblocal pw-mblocal")
+            c.command("l", 'LIST "" "*"')
+            c.command("z", "LOGOUT")
+            c.close()
+            pc.log("first LIST of mblocal (list index build): %.1f s" % (time.monotonic() - t0))
+            wait_no_imap(fronts["plain"])
         rounds = 1 if args.quick else args.rounds
         results = {"machine": pc.machine_note(), "sizes": sizes, "rounds": rounds}
-        results["memory"] = bench_memory(fronts, [("mb0", 0), ("mb10k", sizes["mb10k"]),
-                                                  ("mb100k", sizes["mb100k"])])
-        results["select"] = bench_select(fronts, rounds, 50 if args.quick else 200)
-        results["rlist"] = bench_rlist(fronts, rounds, 3 if args.quick else 10, n_local)
-        results["start"] = bench_start(fronts, 10 if args.quick else 60)
+        if "memory" in parts:
+            mem_users = [("mb0", 0), ("mb10k", sizes["mb10k"]), ("mb100k", sizes["mb100k"])]
+            results["memory"] = bench_memory(fronts, mem_users)
+            if "before" in fronts:
+                results["memory_before"] = bench_memory(fronts, mem_users, "before")
+        if "select" in parts:
+            results["select"] = bench_select(fronts, rounds, 50 if args.quick else 200)
+        if "rlist" in parts:
+            results["rlist"] = bench_rlist(fronts, rounds, 3 if args.quick else 10, n_local)
+        if "start" in parts:
+            results["start"] = bench_start(fronts, 10 if args.quick else 60)
     finally:
         for f in fronts.values():
             f.stop()
@@ -209,16 +263,31 @@ def run(args):
 
 
 def report(res):
-    sel = res["select"]
-    base = pc.med([x["p50"] for x in sel["plugin absent"]])
-    rows = []
-    for name, v in sel.items():
-        m = pc.med([x["p50"] for x in v])
-        rows.append([name, pc.mmm([x["p50"] for x in v], "%.3f"),
-                     pc.mmm([x["p99"] for x in v], "%.3f"), "%.3f×" % (m / base)])
-    out = ["SELECT INBOX (a local mailbox, 1 message), per-session p50/p99 over repeated "
-           "SELECTs; median (min–max) over %d sessions\n" % res["rounds"],
-           pc.table(["case", "p50 ms", "p99 ms", "vs plugin absent"], rows), ""]
+    out = []
+    if "select" in res:
+        sel = res["select"]
+        base = pc.med([x["p50"] for x in sel["plugin absent"]])
+        rows = []
+        for name, v in sel.items():
+            m = pc.med([x["p50"] for x in v])
+            rows.append([name, pc.mmm([x["p50"] for x in v], "%.3f"),
+                         pc.mmm([x["p99"] for x in v], "%.3f"), "%.3f×" % (m / base)])
+        out += ["SELECT INBOX (a local mailbox, 1 message), per-session p50/p99 over repeated "
+                "SELECTs; median (min–max) over %d sessions\n" % res["rounds"],
+                pc.table(["case", "p50 ms", "p99 ms", "vs plugin absent"], rows), ""]
+    if "rlist" in res:
+        out += report_rlist(res)
+    if "start" in res:
+        out += report_start(res)
+    if "memory" in res:
+        out += report_memory(res)
+    if "memory_before" in res:
+        out += report_memory(res, "memory_before")
+    return "\n".join(out) + "\n"
+
+
+def report_rlist(res):
+    out = []
     rl = res["rlist"]
     names = list(rl)
     a, b = pc.med([x["p50"] for x in rl[names[0]]]), pc.med([x["p50"] for x in rl[names[1]]])
@@ -226,6 +295,11 @@ def report(res):
                         [[n, pc.mmm([x["p50"] for x in rl[n]], "%.1f"), rl[n][0]["lines"]]
                          for n in names]))
     out.append("\nRLIST / LIST: %.2f×\n" % (a / b))
+    return out
+
+
+def report_start(res):
+    out = []
     st = res["start"]
     srows = [[n, "%.2f" % p(v, 0.5), "%.2f" % p(v, 0.9), "%.2f" % max(v), len(v)]
              for n, v in st.items()]
@@ -234,7 +308,13 @@ def report(res):
     names = list(st)
     out.append("\nsession start, plugin with 1k entries minus plugin absent: %+.2f ms at p50\n"
                % (p(st[names[0]], 0.5) - p(st[names[1]], 0.5)))
-    mem = res["memory"]
+    return out
+
+
+def report_memory(res, key="memory"):
+    out = ["imap process memory (%s)\n" % ("this build" if key == "memory" else
+                                              "--compare-plugin build")]
+    mem = res[key]
     base_rss = mem["mb0"]["rss_kb"]
     mrows = []
     for u, m in mem.items():
@@ -242,7 +322,7 @@ def report(res):
         mrows.append([u, m["entries"], m["rss_kb"], m["rss_kb"] - base_rss, per])
     out.append(pc.table(["user", "remote entries", "imap RSS kB", "delta kB", "bytes/entry"],
                         mrows))
-    return "\n".join(out) + "\n"
+    return out
 
 
 def main(argv=None):
@@ -251,6 +331,9 @@ def main(argv=None):
     ap.add_argument("--work", required=True)
     ap.add_argument("--addr-base", type=int, default=60)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--full-sizes", action="store_true")
+    ap.add_argument("--parts", default="memory,select,rlist,start")
+    ap.add_argument("--compare-plugin")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
