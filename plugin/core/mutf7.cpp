@@ -161,6 +161,12 @@ bool isValidUtf8(std::string_view s) {
     size_t pos = 0;
     uint32_t cp;
     while (pos < s.size()) {
+        // ASCII (most names, every URL) needs no decoding: this keeps the
+        // check cheap for the mailbox cache file's thousands of values.
+        if (static_cast<unsigned char>(s[pos]) < 0x80) {
+            ++pos;
+            continue;
+        }
         if (!nextCodePoint(s, &pos, &cp)) return false;
     }
     return true;
