@@ -34,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-all=(imap_url_build imap_url_parse mutf7 entry_mapping settings list_pattern)
+all=(imap_url_build imap_url_parse mutf7 entry_mapping settings list_pattern mailbox_cache_file)
 [[ ${#targets[@]} -eq 0 ]] && targets=("${all[@]}")
 for t in "${targets[@]}"; do
   [[ " ${all[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target $t (${all[*]})" >&2; exit 2; }

@@ -62,6 +62,16 @@ int hexValue(char c) {
 // Only what pctEncode writes: printable ASCII without space, and "%XX".
 bool pctDecode(std::string_view in, size_t maxBytes, std::string* out) {
     out->clear();
+    if (in.find('%') == std::string_view::npos) {  // the common case: nothing encoded
+        if (in.size() > maxBytes) return false;
+        for (char c : in) {
+            if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+                return false;
+        }
+        out->assign(in);
+        return true;
+    }
+    out->reserve(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
         if (out->size() >= maxBytes) return false;
         const auto u = static_cast<unsigned char>(in[i]);
@@ -94,7 +104,14 @@ bool hasControl(std::string_view s) {
 
 // What the directory mapping accepts as a mailbox name (entry_mapping.cpp).
 bool validText(std::string_view s, size_t maxBytes) {
-    return !s.empty() && s.size() <= maxBytes && isValidUtf8(s) && !hasControl(s);
+    if (s.empty() || s.size() > maxBytes) return false;
+    bool ascii = true;
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) return false;
+        if (u >= 0x80) ascii = false;
+    }
+    return ascii || (isValidUtf8(s) && !hasControl(s));
 }
 
 // A location as a URL that parseImapUrl gives back unchanged.  Unlike
@@ -341,6 +358,8 @@ std::string mailboxCacheIdentity(const DirectorySettings& s) {
     mix(std::to_string(s.mailboxMaxEntries));
     return hex64(h);
 }
+
+std::string mailboxCacheChecksum(std::string_view body) { return hex64(fnv1a(body)); }
 
 std::string mailboxCacheFileName(std::string_view user) {
     return hex64(fnv1a(user)) + ".mailboxes";

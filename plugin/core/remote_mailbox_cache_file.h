@@ -61,6 +61,11 @@ struct MailboxCacheLimits {
 // other settings is a miss.  16 lower-case hex digits.
 std::string mailboxCacheIdentity(const DirectorySettings& settings);
 
+// The checksum the end line carries for `body` (every byte before "end"):
+// 16 lower-case hex digits.  Tests and the fuzz target use it to seal
+// altered files, so that they reach the checks behind it.
+std::string mailboxCacheChecksum(std::string_view body);
+
 // The file name for `user` inside the cache directory: "<16 hex>.mailboxes"
 // (FNV-1a 64 of the name).  Two users may share it; the user line in the
 // file then makes the other user's file a miss, never a wrong table.

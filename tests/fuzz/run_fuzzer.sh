@@ -16,6 +16,7 @@ case $(basename "$binary") in
   fuzz_imap_url_build) maxlen=1024 ;;  # percent-encoding still reaches 2048
   fuzz_list_pattern) maxlen=256 ;;
   fuzz_entry_mapping) maxlen=384 ;;
+  fuzz_mailbox_cache_file) maxlen=3000 ;;  # a few entries with long URLs
   *) maxlen=512 ;;
 esac
 args=(-runs="$runs" -max_total_time="$seconds" -max_len="$maxlen" -timeout=10 -rss_limit_mb=2048

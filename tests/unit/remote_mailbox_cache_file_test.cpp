@@ -78,16 +78,8 @@ std::string decodeError(const std::string& bytes, bool* mismatch = nullptr,
 // Re-seals a body altered on purpose, so the test reaches the check behind
 // the checksum (as a writer of planted files could).
 std::string reseal(std::string bytes) {
-    const size_t end = bytes.rfind("end ");
-    std::string body = bytes.substr(0, end);
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (char c : body) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    char hex[17];
-    snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return body + "end " + hex + "\n";
+    const std::string body = bytes.substr(0, bytes.rfind("end "));
+    return body + "end " + mailboxCacheChecksum(body) + "\n";
 }
 
 std::string replaced(std::string s, const std::string& from, const std::string& to) {
