@@ -108,7 +108,8 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
         line(out, "remote mailboxes", "(none: user not found)");
         return;
     }
-    auto table = RemoteMailboxTable::build(m.mailboxes, '/', settings.decision.localNames, &warnings,
+    auto table = RemoteMailboxTable::build(m.mailboxes, '/', settings.decision.localNames,
+                                           settings.decision.allowedHosts, &warnings,
                                            EntryDns::Kept);
     // Directory warnings were printed with the user; print the mailbox ones.
     for (size_t i = 0; i < warnings.size(); ++i) {

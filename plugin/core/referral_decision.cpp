@@ -146,6 +146,12 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         d.source = "no-home";
         return d;
     }
+    if (!isAllowedTarget(record.home->host, settings.allowedHosts)) {
+        d.kind = DecisionKind::Reject;
+        d.source = "not-allowed";
+        d.why = "home server " + hostPort(*record.home) + " is not in allowed_hosts";
+        return d;
+    }
     // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
     // unless allowed; the fallback must not itself be a referral.
     if ((policy == ReferralPolicy::Refer || policy == ReferralPolicy::Suggest) && !client.secured &&
@@ -184,6 +190,16 @@ bool isThisServer(const HomeServer& home, const std::vector<std::string>& localN
         if (!splitHostPort(entry, &host, &port)) continue;
         if (port != 0 && port != home.port) continue;
         if (sameHost(host, home.host)) return true;
+    }
+    return false;
+}
+
+bool isAllowedTarget(std::string_view host, const std::vector<std::string>& allowedHosts) {
+    if (allowedHosts.empty()) return true;
+    if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    if (host.empty()) return false;
+    for (const auto& pattern : allowedHosts) {
+        if (globMatch(pattern, host)) return true;
     }
     return false;
 }

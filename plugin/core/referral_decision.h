@@ -3,6 +3,7 @@
 // about the client and the settings (ARCHITECTURE.md §3).
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,11 @@ struct DecisionSettings {
     // is served locally, never referred (R2221-3, R2193-3, D-11).  Entries are
     // "host" (any port) or "host:port".
     std::vector<std::string> localNames;
+    // allowed_hosts: the hosts a referral or the proxy may send a user to
+    // (REQUIREMENTS §2.6 item 3, RFC 5092 §3.2): shell-style globs matched
+    // ASCII case-insensitively against the home server's host.  Empty = any
+    // valid host name, i.e. whoever can write the directory chooses.
+    std::vector<std::string> allowedHosts;
     ReferralPolicy defaultPolicy = ReferralPolicy::Proxy;
     std::vector<PolicyRule> clientIdRules;   // first match wins
     std::vector<ListenerRule> listenerRules; // first match wins
@@ -78,6 +84,9 @@ struct Decision {
 //     settings.defaultPolicy ("default").
 //  5. policy Local -> Local.
 //  6. no record.home -> Reject (source "no-home", why names homeError) (D-17).
+//  6a. record.home not allowed by settings.allowedHosts -> Reject (source
+//     "not-allowed"): neither a referral nor the proxy (which would hand the
+//     user's password to that host) goes to a host the site did not list.
 //  7. policy Refer/Suggest on a connection that is not secured while
 //     referInsecure is false -> insecureFallback (source "insecure"):
 //     Proxy -> Proxy, Local -> Local, Refer/Suggest -> Reject.
@@ -98,6 +107,11 @@ Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts
 // host names compare ASCII case-insensitively and ignore a trailing dot.
 // Malformed entries never match.
 bool isThisServer(const HomeServer& home, const std::vector<std::string>& localNames);
+
+// True when `host` may be the target of a referral or of the proxy: the list
+// is empty, or one of its globs matches the host (ASCII case-insensitive; a
+// trailing dot of the host is ignored).
+bool isAllowedTarget(std::string_view host, const std::vector<std::string>& allowedHosts);
 
 const char* decisionKindName(DecisionKind k);
 

@@ -172,6 +172,8 @@ const KeyDef kKeys[] = {
         return setCount(s.directory.cacheSize, v, w, 0, 100000000); }},
     {"local_names", false, [](Settings& s, std::string_view v, std::string* w) {
         return parseLocalNames(v, &s.decision.localNames, w); }},
+    {"allowed_hosts", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parseAllowedHosts(v, &s.decision.allowedHosts, w); }},
     {"default_policy", false, [](Settings& s, std::string_view v, std::string* w) {
         return setPolicy(s.decision.defaultPolicy, v, w); }},
     {"client_id_rule", true, [](Settings& s, std::string_view v, std::string* w) {

@@ -91,6 +91,7 @@ struct Settings {
     DirectorySettings directory;
     // Keys for DecisionSettings (referral_decision.h):
     //   local_names = <host|host:port|IPv4|IPv6|[IPv6]:port> ... (spaces or commas)
+    //   allowed_hosts = <glob> ...        (spaces or commas; empty = any host)
     //   default_policy = refer|suggest|proxy|local           (default proxy)
     //   client_id_rule = <policy> <glob>     repeatable, glob = rest of line
     //   listener_rule = <policy> <ip|*>[:port]  repeatable ([IPv6]:port)

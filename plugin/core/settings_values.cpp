@@ -211,6 +211,28 @@ bool parseLocalNames(std::string_view text, std::vector<std::string>* names, std
     return true;
 }
 
+bool parseAllowedHosts(std::string_view text, std::vector<std::string>* patterns,
+                       std::string* why) {
+    std::vector<std::string> out;
+    for (std::string_view entry : splitList(text)) {
+        if (entry.size() > 255)
+            return failWith(why, "'" + quoteForLog(entry, 64) + "' is longer than 255 characters");
+        for (char c : entry) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+                            c == ':' || c == '*' || c == '?';
+            if (!ok)
+                return failWith(why, "'" + quoteForLog(entry, 64) +
+                                         "' is not a host name pattern (letters, digits, . - _ : "
+                                         "and the wildcards * ?)");
+        }
+        out.emplace_back(entry);
+    }
+    if (out.empty()) return failWith(why, "expected at least one host pattern");
+    *patterns = std::move(out);
+    return true;
+}
+
 bool parseListenerAddress(std::string_view text, std::string* address, uint16_t* port,
                           std::string* why) {
     std::string_view host = text;

@@ -29,6 +29,10 @@ bool checkFilterTemplate(std::string_view text, std::string* why);
 bool parseLdapUris(std::string_view text, std::vector<std::string>* uris, std::string* why);
 // Space- or comma-separated "host", "host:port", IPv4, IPv6, "[v6]:port".
 bool parseLocalNames(std::string_view text, std::vector<std::string>* names, std::string* why);
+// allowed_hosts: globs over host names and addresses (letters, digits, '.',
+// '-', '_', ':', '*', '?'), spaces or commas between them, each at most 255.
+bool parseAllowedHosts(std::string_view text, std::vector<std::string>* patterns,
+                       std::string* why);
 // "<ip|*>[:port]": IPv4, IPv6 (bracketed when a port follows) or "*".
 bool parseListenerAddress(std::string_view text, std::string* address, uint16_t* port,
                           std::string* why);

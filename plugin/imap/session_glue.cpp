@@ -174,7 +174,8 @@ void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
         std::vector<RemoteMailbox> mailboxes = std::move(result.mailboxes);
         const size_t freed = mailboxes.size() + g->session->table().size();
         RemoteMailboxTable table = RemoteMailboxTable::build(
-            mailboxes, sep, g->session->settings().decision.localNames, &warnings);
+            mailboxes, sep, g->session->settings().decision.localNames,
+            g->session->settings().decision.allowedHosts, &warnings);
         std::vector<RemoteMailbox>().swap(mailboxes);
         size_t entries = table.size();
         size_t tableBytes = table.memoryBytes();

@@ -18,6 +18,7 @@
 #include "entry_mapping.h"
 #include "fuzz_support.h"
 #include "mutf7.h"
+#include "referral_decision.h"
 #include "remote_mailbox_table.h"
 
 namespace {
@@ -111,9 +112,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // What the imap plugin does with the answer: table, lookups, referrals.
     warnings.clear();
+    // Inputs of odd length run with an allow-list (REQUIREMENTS §2.6 item 3): no
+    // location outside it may survive the build.
+    std::vector<std::string> allowed;
+    if (size & 1) allowed = {"home?.example.test", "*.Example.ORG", "192.0.2.*"};
     auto table = RemoteMailboxTable::build(mailboxes, (options & 1) ? '.' : '/',
-                                           {"home1.example.test"}, &warnings);
+                                           {"home1.example.test"}, allowed, &warnings);
     checkWarnings(warnings);
+    for (const RemoteMailboxEntry& e : table.entries()) {
+        for (size_t i = 0; i < e.locationCount(); ++i) {
+            if (!isAllowedTarget(e.location(i).host, allowed)) abort();
+        }
+    }
     for (const RemoteMailboxEntry& e : table.entries()) {
         // "\x01" cannot be part of an entry's name: the match is e itself.
         const std::string vname(e.vname());

@@ -105,7 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         names.push_back(q);
     }
     std::vector<std::string> warnings;
-    auto table = RemoteMailboxTable::build(mailboxes, sep, {"front.example.test"}, &warnings);
+    auto table = RemoteMailboxTable::build(mailboxes, sep, {"front.example.test"}, {}, &warnings);
     for (const auto& w : warnings) DREF_FUZZ_CHECK(fuzz::isLogSafe(w), w);
 
     // Matcher vs the slow one, on queries and on every table entry.

@@ -42,7 +42,7 @@ struct Fixture {
         session = std::make_unique<MailboxReferralSession>(settings, "alice");
         session->startLoading(0);
         std::vector<std::string> warnings;
-        session->tableLoaded(RemoteMailboxTable::build(mailboxes, '/', {}, &warnings), 1000);
+        session->tableLoaded(RemoteMailboxTable::build(mailboxes, '/', {}, {}, &warnings), 1000);
     }
 };
 
@@ -178,7 +178,7 @@ TEST(MailboxReferralSessionTest, TableLifeCycle) {
     EXPECT_FALSE(f.session->refreshDue(20000));
     std::vector<std::string> w;
     f.session->tableLoaded(
-        RemoteMailboxTable::build({remote("Shared/Projects", "home2.test")}, '/', {}, &w), 20000);
+        RemoteMailboxTable::build({remote("Shared/Projects", "home2.test")}, '/', {}, {}, &w), 20000);
     EXPECT_EQ(f.session->state(), TableState::Ready);
     EXPECT_FALSE(f.session->refreshDue(79999));
     EXPECT_TRUE(f.session->refreshDue(80000));

@@ -215,6 +215,47 @@ const Row kRows[] = {
     {"secured_refers_even_when_insecure_disallowed", "R5092-19",
      [](Input& in) { in.settings.referInsecure = false; }, DecisionKind::Refer, "default"},
 
+    // --- allow-list of target hosts (REQUIREMENTS §2.6 item 3, RFC 5092 §3.2)
+    {"allowed_host_refers", "§2.6-3",
+     [](Input& in) { in.settings.allowedHosts = {"home?.example.org"}; }, DecisionKind::Refer,
+     "default"},
+    {"allowed_host_case_and_trailing_dot", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.EXAMPLE.org"};
+         setHome(in, "Home1.Example.Org.");
+     },
+     DecisionKind::Refer, "default"},
+    {"host_outside_allow_list_no_referral", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net", "192.0.2.*"};
+         setHome(in, "evil.example.org");
+     },
+     DecisionKind::Reject, "not-allowed"},
+    {"host_outside_allow_list_no_proxy", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net"};
+         in.settings.defaultPolicy = ReferralPolicy::Proxy;
+     },
+     DecisionKind::Reject, "not-allowed"},
+    {"host_outside_allow_list_user_policy_suggest", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net"};
+         in.record.policy = ReferralPolicy::Suggest;
+     },
+     DecisionKind::Reject, "not-allowed"},
+    {"self_needs_no_allow_list_entry", "§2.6-3/D-11",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net"};
+         setHome(in, "front.example.org");
+     },
+     DecisionKind::Local, "self"},
+    {"local_policy_needs_no_allow_list_entry", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net"};
+         in.record.policy = ReferralPolicy::Local;
+     },
+     DecisionKind::Local, "user"},
+
     // --- directory outcomes
     {"unavailable_tempfail", "D-17", [](Input& in) { in.status = LookupStatus::Unavailable; },
      DecisionKind::TempFail, "directory"},
@@ -286,6 +327,28 @@ TEST(Decision, WhyNamesHomeErrorSafely_D17) {
     EXPECT_NE(d.why.find("bad value"), std::string::npos);
     EXPECT_EQ(d.why.find('\r'), std::string::npos);
     EXPECT_EQ(d.why.find('\n'), std::string::npos);
+}
+
+TEST(Decision, WhyNamesTheHostOutsideTheAllowList) {
+    Input in = baseInput();
+    in.settings.allowedHosts = {"*.example.net"};
+    setHome(in, "evil\r\n.example.org", 993);
+    const Decision d = decide(in.status, in.record, in.client, in.settings);
+    EXPECT_EQ(d.kind, DecisionKind::Reject);
+    EXPECT_NE(d.why.find("is not in allowed_hosts"), std::string::npos) << d.why;
+    EXPECT_EQ(d.why.find('\r'), std::string::npos);
+    EXPECT_EQ(d.why.find('\n'), std::string::npos);
+}
+
+TEST(Decision, IsAllowedTarget) {
+    EXPECT_TRUE(isAllowedTarget("anything.example", {}));
+    EXPECT_TRUE(isAllowedTarget("imap1.example.net", {"imap?.example.net"}));
+    EXPECT_FALSE(isAllowedTarget("imap10.example.net", {"imap?.example.net"}));
+    EXPECT_FALSE(isAllowedTarget("example.net.evil.org", {"*.example.net"}));
+    EXPECT_TRUE(isAllowedTarget("192.0.2.77", {"10.*", "192.0.2.*"}));
+    EXPECT_FALSE(isAllowedTarget("192.0.20.77", {"192.0.2.*"}));
+    EXPECT_FALSE(isAllowedTarget("", {"*"}));
+    EXPECT_FALSE(isAllowedTarget(".", {"*"}));
 }
 
 TEST(Decision, IsThisServer) {

@@ -41,7 +41,7 @@ RemoteMailboxTable build(const std::vector<RemoteMailbox>& in, char sep = '/',
                          std::vector<std::string>* warnings = nullptr,
                          const std::vector<std::string>& local = {"home1.example.test"}) {
     std::vector<std::string> w;
-    return RemoteMailboxTable::build(in, sep, local, warnings ? warnings : &w);
+    return RemoteMailboxTable::build(in, sep, local, {}, warnings ? warnings : &w);
 }
 
 }  // namespace
@@ -148,6 +148,22 @@ TEST(RemoteMailboxTableTest, SelfLocationsNeverReferred_R2193_3) {
     ASSERT_EQ(t.find("Half")->entry.locationCount(), 1u);
     EXPECT_EQ(t.find("Half")->entry.location(0).host, "home2.example.test");
     EXPECT_EQ(w.size(), 3u);  // two self locations + the skipped entry
+}
+
+// REQUIREMENTS §2.6 item 3: a location outside allowed_hosts is never a
+// referral target; an entry left without locations stays local.
+TEST(RemoteMailboxTableTest, LocationsOutsideAllowListAreDropped) {
+    std::vector<std::string> w;
+    auto t = RemoteMailboxTable::build(
+        {mb("Rogue", {loc("evil.example.org")}),
+         mb("Mixed", {loc("evil.example.org"), loc("home2.example.test")})},
+        '/', {"home1.example.test"}, {"home?.EXAMPLE.test"}, &w);
+    EXPECT_FALSE(t.find("Rogue"));
+    ASSERT_TRUE(t.find("Mixed"));
+    ASSERT_EQ(t.find("Mixed")->entry.locationCount(), 1u);
+    EXPECT_EQ(t.find("Mixed")->entry.location(0).host, "home2.example.test");
+    ASSERT_EQ(w.size(), 3u);  // two refused locations + the skipped entry
+    EXPECT_NE(w[0].find("not in allowed_hosts"), std::string::npos) << w[0];
 }
 
 // R2193-5/-8/-9, R2193-12, D-19: URLs per location, preferred first,
@@ -303,7 +319,7 @@ TEST(RemoteMailboxTableTest, EntriesReadBackAsBuilt_R2193_9_D19) {
 
 TEST(RemoteMailboxTableTest, DnsKeptOnRequest) {
     std::vector<std::string> w;
-    auto t = RemoteMailboxTable::build({mb("A", {loc("h.example.test")}, "cn=a,ou=x")}, '/', {},
+    auto t = RemoteMailboxTable::build({mb("A", {loc("h.example.test")}, "cn=a,ou=x")}, '/', {}, {},
                                        &w, dref::EntryDns::Kept);
     EXPECT_EQ(t.entries()[0].dn(), "cn=a,ou=x");
 }
@@ -350,7 +366,7 @@ TEST(RemoteMailboxTableTest, MemoryPerEntryIsCompact) {
               std::optional<std::string>("Remote/g042/m042042"));
 
     std::vector<std::string> w;
-    auto withDns = RemoteMailboxTable::build(in, '/', {}, &w, dref::EntryDns::Kept);
+    auto withDns = RemoteMailboxTable::build(in, '/', {}, {}, &w, dref::EntryDns::Kept);
     EXPECT_GE(withDns.memoryBytes(), t.memoryBytes() + 100000u * 60u);
     RemoteMailboxTable empty;
     EXPECT_EQ(empty.memoryBytes(), sizeof(RemoteMailboxTable));

@@ -43,6 +43,7 @@ TEST(Settings, DefaultsWithOnlyRequiredKeys) {
     EXPECT_FALSE(s.directory.chaseReferrals);  // D-20
     EXPECT_EQ(s.decision.defaultPolicy, ReferralPolicy::Proxy);
     EXPECT_TRUE(s.decision.localNames.empty());
+    EXPECT_TRUE(s.decision.allowedHosts.empty());  // any host: the directory decides
     EXPECT_TRUE(s.decision.notFoundIsLocal);
     EXPECT_FALSE(s.login.authMechanismInUrl);  // D-3
     EXPECT_EQ(s.login.drainHost, "");
@@ -79,6 +80,7 @@ TEST(Settings, EveryKeyTyped) {
         "negative_cache_ttl = 1h\n"
         "cache_size = 0\n"
         "local_names = front.example.org, 192.0.2.1 front2:10143 ::1 [2001:db8::1]:993\n"
+        "allowed_hosts = *.mail.example.org, imap?.example.net 192.0.2.* 2001:db8::*\n"
         "default_policy = Refer\n"
         "client_id_rule = refer Alpine*\n"
         "client_id_rule = proxy Microsoft Outlook*\n"
@@ -130,6 +132,8 @@ TEST(Settings, EveryKeyTyped) {
     EXPECT_EQ(d.negativeCacheTtlMs, 3600000);
     EXPECT_EQ(d.cacheSize, 0u);
     const auto& dec = s.decision;
+    EXPECT_EQ(dec.allowedHosts, (std::vector<std::string>{"*.mail.example.org", "imap?.example.net",
+                                                          "192.0.2.*", "2001:db8::*"}));
     EXPECT_EQ(dec.localNames, (std::vector<std::string>{"front.example.org", "192.0.2.1",
                                                         "front2:10143", "::1", "[2001:db8::1]:993"}));
     EXPECT_EQ(dec.defaultPolicy, ReferralPolicy::Refer);
@@ -291,6 +295,13 @@ TEST(SettingsErrors, LdapUris) {
 }
 
 TEST(SettingsErrors, LocalNames) {
+    // REQUIREMENTS §2.6 item 3: the allow-list must be a list of host patterns.
+    EXPECT_EQ(loadFails("allowed_hosts = home1.example.org/x\n"),
+              "t.conf:3: allowed_hosts: 'home1.example.org/x' is not a host name pattern "
+              "(letters, digits, . - _ : and the wildcards * ?)");
+    EXPECT_EQ(loadFails("allowed_hosts = ,\n"),
+              "t.conf:3: allowed_hosts: expected at least one host pattern");
+    loadFails("allowed_hosts = " + std::string(256, 'a') + "\n");
     EXPECT_EQ(loadFails("local_names = front_1.example\n"),
               "t.conf:3: local_names: 'front_1.example' is not a host name, IPv4 or IPv6 address");
     loadFails("local_names = front:0\n");
