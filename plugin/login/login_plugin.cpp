@@ -12,6 +12,7 @@ extern "C" {
 
 #include "dref_version.h"
 #include "login_client.h"
+#include "login_client_context.h"
 #include "login_settings.h"
 
 #define DREF_EXPORT __attribute__((visibility("default")))
@@ -34,6 +35,20 @@ const char* vfuncLayoutMismatch() {
                : "dovecot-referral login plugin: built against Dovecot headers without "
                  "client_vfuncs.disconnect, but this imap-login has it: rebuild the plugin "
                  "against the installed dovecot-dev";
+}
+// One line per imap-login process: with service_count = 1 that is one per
+// connection, so only drain mode (which changes what every client sees)
+// says so at info; otherwise it is debug (log_debug = category=referral).
+void logLoaded(const std::string& path, bool drain) {
+    if (drain) {
+        i_info("dovecot-referral " DREF_VERSION " login plugin: settings %s (drain mode)",
+               path.c_str());
+        return;
+    }
+    struct event* event = event_create(nullptr);
+    event_add_category(event, dref::referralEventCategory());
+    e_debug(event, "dovecot-referral " DREF_VERSION " login plugin: settings %s", path.c_str());
+    event_unref(&event);
 }
 }  // namespace
 
@@ -60,8 +75,7 @@ void referral_login_plugin_init(struct module* module) {
         } else {
             g_config = config;
             dref::loginClientHooksAdd(module, g_config);
-            i_info("dovecot-referral " DREF_VERSION " login plugin: settings %s%s", path.c_str(),
-                   g_config->drainGreeting.empty() ? "" : " (drain mode)");
+            logLoaded(path, !g_config->drainGreeting.empty());
         }
     } catch (const std::exception& e) {
         error = std::string("dovecot-referral login plugin: ") + e.what();

@@ -1,11 +1,60 @@
 #include "login_settings.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "dref_version.h"
 #include "login_reply.h"
 
 namespace dref {
+
+namespace {
+
+// The same limit as readSettingsFile() (plugin/core/settings_file.cpp).
+constexpr size_t kMaxSettingsFileSize = 1024 * 1024;
+
+// Reads the whole file with plain POSIX calls instead of readSettingsFile():
+// that one uses std::ifstream, which drags libstdc++'s locale and iostream
+// code into this module (statically linked, see CMakeLists.txt) and builds
+// the global locale at the first use, in every imap-login process
+// (docs/login-plugin.md, "Cost per login process").  Same messages.
+bool readWholeFile(const std::string& path, std::string* text, std::string* error) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *error = path + ": cannot open: " + std::strerror(errno);
+        return false;
+    }
+    struct stat st;
+    bool ok = true;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        *error = path + ": is a directory";
+        ok = false;
+    }
+    char buf[8192];
+    while (ok) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            *error = path + ": read error: " + std::strerror(errno);
+            ok = false;
+        } else if (text->size() + static_cast<size_t>(n) > kMaxSettingsFileSize) {
+            *error = path + ": larger than " + std::to_string(kMaxSettingsFileSize) + " octets";
+            ok = false;
+        } else {
+            text->append(buf, static_cast<size_t>(n));
+        }
+    }
+    close(fd);
+    return ok;
+}
+
+}  // namespace
 
 std::string loginSettingsPath() {
     const char* env = std::getenv(DREF_SETTINGS_ENV);
@@ -14,7 +63,11 @@ std::string loginSettingsPath() {
 }
 
 bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error) {
-    if (!loadSettingsFromPath(path, &out->settings, error)) return false;
+    std::string text;
+    SettingsFile file;
+    if (!readWholeFile(path, &text, error) || !parseSettingsText(text, path, &file, error) ||
+        !loadSettings(file, &out->settings, error))
+        return false;
     out->drainGreeting.clear();
     if (!out->settings.login.drainHost.empty()) {
         std::string why;

@@ -9,6 +9,11 @@ the lab's slapd and home servers:
   local   plain local login (no plugins)
 and, in high-performance mode only, ours-nac / native-nac: the same with
 Dovecot's auth cache off (so "warm" is the directory client's own cache).
+With --before-build B a variant ours-before runs too: ours with the plugins
+(login, imap and passdb driver) of build tree B, e.g. the previous commit,
+interleaved with ours of --build-dir, which then also uses its own passdb
+driver (perf_fronts.py: private mount namespaces).  --modes and --variants
+select part of the matrix.
 
 For each login mode (sc1 = service_count 1, the default; sc0 = service_count
 0 + process_min_avail 2) and round, every variant runs a cold pass (users it
@@ -19,6 +24,8 @@ and searches per login (slapd's cn=Monitor counters), the front's CPU per
 login and the load generator's own CPU.
 
     bench_login.py --env LAB_ENV --build-dir B --work DIR [--quick] [--json OUT]
+                   [--modes sc1,sc0] [--variants ours,native,...] [--before-build B0]
+                   [--auth-verbose yes|no]
 """
 import argparse
 import json
@@ -30,16 +37,41 @@ import perf_data
 from perf_fronts import BenchFront
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
-                "native-nac": 69}
+                "native-nac": 69, "ours-before": 70}
+SC0_ONLY = ("ours-nac", "native-nac")
 CACHELESS = ("static", "local")  # no directory: one pass per round
+
+
+def cpu_ticks_by_process(pgid):
+    """{(pid, comm): utime+stime ticks} of the live processes of a front,
+    plus ("reaped", ...): the master's cutime+cstime, i.e. the processes it
+    has reaped (in login mode sc1 almost only imap-login processes)."""
+    out = {}
+    for pid in pc._pids():
+        st = pc._stat(pid)
+        if st and st[1] == pgid:
+            out[(pid, st[0])] = st[2]
+            if pid == pgid:
+                out[(0, "reaped (imap-login)")] = st[3]
+    return out
+
+
+def cpu_ms_by_comm(before, after, n):
+    """CPU ms per login by process name between two cpu_ticks_by_process()."""
+    by = {}
+    for key, ticks in after.items():
+        by[key[1]] = by.get(key[1], 0) + ticks - before.get(key, 0)
+    return {comm: 1000.0 * t / pc.CLK_TCK / n for comm, t in by.items()}
 
 
 def measure(loadgen, counters, front, users_file, count, concurrency, expect):
     before_ops = counters.read()
     before_cpu = pc.group_cpu_seconds(front.pid)
+    before_by = cpu_ticks_by_process(front.pid)
     r = pc.run_loadgen(loadgen, front.addr, front.port, users=users_file, count=count,
                        concurrency=concurrency, expect=expect, timeout=15)
     cpu = pc.group_cpu_seconds(front.pid) - before_cpu
+    after_by = cpu_ticks_by_process(front.pid)
     ops = counters.diff(before_ops, counters.read())
     n = max(r["sessions"], 1)
     return {
@@ -47,6 +79,7 @@ def measure(loadgen, counters, front, users_file, count, concurrency, expect):
         "unexpected": r["unexpected"], "classes": r["classes"], "examples": r["examples"],
         "binds": ops.get("Bind", 0) / n, "searches": ops.get("Search", 0) / n,
         "front_cpu_ms": 1000.0 * cpu / n, "loadgen_cpu_pct": r["cpu_pct"],
+        "front_cpu_ms_by": cpu_ms_by_comm(before_by, after_by, n),
     }
 
 
@@ -58,7 +91,7 @@ def run(args):
     rounds = 1 if args.quick else args.rounds
     per_round = {"sc1": 40 if args.quick else args.sc1_logins,
                  "sc0": 200 if args.quick else args.sc0_logins}
-    modes = ("sc1", "sc0")
+    modes = args.modes.split(",")
     n_users = rounds * max(per_round.values())
     pc.log("bench login: %d users in LDAP and passwd files, %d round(s)" % (n_users, rounds))
     perf_data.raise_db_size(slapd)
@@ -71,25 +104,35 @@ def run(args):
                                        "another server." % (env["HOME1_ADDR"], env["HOME_PORT"]))
               for u in users]
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
-              "ours-nac": plain, "native-nac": []}
+              "ours-nac": plain, "native-nac": [], "ours-before": plain}
     base = args.addr_base
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
                "auth_module": os.path.realpath("/usr/lib/dovecot/modules/auth/libauthdb_referral.so"),
-               "concurrency": args.concurrency, "per_round": per_round}
+               "concurrency": args.concurrency, "per_round": per_round,
+               "before_build": args.before_build, "auth_verbose": args.auth_verbose}
+    extra_conf = "" if args.auth_verbose is None else "auth_verbose = %s\n" % args.auth_verbose
     for mode in modes:
         variants = ["ours", "native", "static", "local"]
         if mode == "sc0":
             variants += ["ours-nac", "native-nac"]
+        if args.before_build:
+            variants.insert(1, "ours-before")
+        if args.variants:
+            variants = [v for v in variants if v in args.variants.split(",")]
         fronts = {}
         try:
             for v in variants:
                 kind = v.split("-")[0]
+                build = None
+                if args.before_build and v in ("ours", "ours-before"):
+                    build = args.before_build if v == "ours-before" else args.build_dir
                 fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
                                        "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
                                        env, passwd[v], auth_cache=not v.endswith("-nac"),
                                        # the shipped defaults, not the lab's 2 s test caches
                                        settings_overrides={"cache_ttl": "60s",
-                                                           "negative_cache_ttl": "10s"}).start()
+                                                           "negative_cache_ttl": "10s"},
+                                       plugin_build=build, extra_conf=extra_conf).start()
             pc.log("%s: fronts up (%s)" % (mode, ", ".join("%s %s:%d" % (v, f.addr, f.port)
                                                            for v, f in fronts.items())))
             out = {v: {"cold": [], "warm": []} for v in variants}
@@ -131,15 +174,15 @@ def report(results):
     out = []
     for mode, data in results["modes"].items():
         rows = []
-        native = data.get("native", {})
         for v, d in data.items():
             for cache in ("cold", "warm"):
                 passes = d[cache]
                 if not passes:
                     continue
                 ratio = ""
-                if v.startswith("ours") and native:
-                    ref = data["native" + v[4:]][cache]
+                ref_name = "native" + ("-nac" if v.endswith("-nac") else "")
+                if v.startswith("ours") and ref_name in data:
+                    ref = data[ref_name][cache]
                     if ref:
                         ratio = "%.2f×" % (pc.med([p["rate"] for p in passes]) /
                                            pc.med([p["rate"] for p in ref]))
@@ -158,7 +201,26 @@ def report(results):
                              "binds/login", "searches/login", "front CPU ms/login",
                              "loadgen CPU %", "unexpected"], rows))
         out.append("\n")
+        out.append(breakdown(data))
     return "\n".join(out)
+
+
+def breakdown(data):
+    """Front CPU ms per login by process, median over the rounds."""
+    comms = sorted({c for d in data.values() for passes in d.values() for p in passes
+                    for c in p.get("front_cpu_ms_by", {})})
+    if not comms:
+        return ""
+    rows = []
+    for v, d in data.items():
+        for cache in ("cold", "warm"):
+            passes = d[cache]
+            if passes:
+                rows.append([v, cache if v not in CACHELESS else "n/a"] +
+                            ["%.2f" % pc.med([p.get("front_cpu_ms_by", {}).get(c, 0.0)
+                                              for p in passes]) for c in comms])
+    return ("Front CPU ms per login by process (median of the rounds; /proc ticks of "
+            "10 ms over the pass):\n\n" + pc.table(["variant", "cache"] + comms, rows) + "\n")
 
 
 def main(argv=None):
@@ -173,6 +235,11 @@ def main(argv=None):
     ap.add_argument("--sc0-logins", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--json")
+    ap.add_argument("--modes", default="sc1,sc0", help="comma-separated: sc1, sc0")
+    ap.add_argument("--variants", help="comma-separated subset (default: all of the mode)")
+    ap.add_argument("--before-build", help="build tree of the variant ours-before")
+    ap.add_argument("--auth-verbose", choices=("yes", "no"),
+                    help="auth_verbose for every front (default: the lab template's, yes)")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     run(args)

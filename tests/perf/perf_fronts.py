@@ -17,6 +17,14 @@ lines below:
   local   passwd-file only, plain local login (no plugins)
   mailbox passwd-file + the imap plugin only (mailbox referral benchmarks)
 
+A front of variant ours may take its plugins from another build tree
+(plugin_build): its login and imap plugins then come from that tree, and its
+passdb driver too, through a private mount namespace in which that tree's
+libauthdb_referral.so is bind-mounted over Dovecot's auth module directory
+(Dovecot loads passdb drivers only from there, one file for the whole
+machine).  So two builds, e.g. before and after a change, run side by side in
+one benchmark run.
+
 mode "sc1" is Dovecot's default login mode (service_count = 1: one
 imap-login process per connection); "sc0" is high-performance mode
 (service_count = 0, process_min_avail = 2).
@@ -34,6 +42,8 @@ REFERRAL_TEMPLATE = os.path.join(LAB_CONF, "front-referral.conf.in")
 SETTINGS_TEMPLATE = os.path.join(LAB_CONF, "dovecot-referral.conf.ext.in")
 AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
 AUTH_MODULE = "libauthdb_referral.so"
+LOGIN_MODULE = "lib95_referral_login_plugin.so"
+MAIL_MODULE = "lib95_imap_referral_plugin.so"
 VARIANTS = ("ours", "native", "static", "local", "mailbox")
 MODES = ("sc1", "sc0")
 
@@ -92,7 +102,7 @@ def ensure_auth_module(env, force=False):
 
 class BenchFront:
     def __init__(self, name, base_dir, addr, variant, mode, env, passwd_lines,
-                 settings_overrides=None, auth_cache=True):
+                 settings_overrides=None, auth_cache=True, plugin_build=None, extra_conf=""):
         if variant not in VARIANTS or mode not in MODES:
             raise perf_common.PerfError("unknown variant/mode %s/%s" % (variant, mode))
         self.name, self.addr, self.variant, self.mode, self.env = name, addr, variant, mode, env
@@ -102,6 +112,8 @@ class BenchFront:
         self.passwd_lines = passwd_lines
         self.settings_overrides = settings_overrides or {}
         self.auth_cache = auth_cache
+        self.plugin_build = plugin_build
+        self.extra_conf = extra_conf
         self.inst = None
         self.settings_file = os.path.join(self.dir, "dovecot-referral.conf.ext")
 
@@ -116,6 +128,8 @@ class BenchFront:
     def _include(self):
         env, d = self.env, self.dir
         lab_front = os.path.join(env["LAB_DIR"], "front", "plugins")
+        if self.plugin_build:
+            lab_front = self._plugin_dirs()
         parts = []
         if self.variant in ("ours", "mailbox"):
             with open(self.settings_file, "w", encoding="utf-8") as f:
@@ -141,6 +155,7 @@ class BenchFront:
             parts.append("mail_plugin_dir = %s\nprotocol imap {\n  mail_plugins = $mail_plugins "
                          "imap_referral\n}\nplugin {\n  referral_config = %s\n}\n"
                          % (os.path.join(lab_front, "mail"), self.settings_file))
+        parts.append(self.extra_conf)
         # The same auth cache for every variant (after the template, so it wins).
         if self.auth_cache:
             parts.append("auth_cache_size = 10M\nauth_cache_ttl = 1 hour\n"
@@ -148,6 +163,45 @@ class BenchFront:
         else:
             parts.append("auth_cache_size = 0\n")
         return "".join(parts)
+
+    def _plugin_dirs(self):
+        """login/ and mail/ directories of symlinks into plugin_build, and
+        auth/: a copy of Dovecot's auth module directory (symlinks) with
+        plugin_build's passdb driver, for the private mount in start()."""
+        root = os.path.join(self.dir, "plugins")
+        shutil.rmtree(root, ignore_errors=True)
+        links = {"login": [(os.path.join(self.plugin_build, "plugin", "login", LOGIN_MODULE),
+                            LOGIN_MODULE)],
+                 "mail": [(os.path.join(self.plugin_build, "plugin", "imap", MAIL_MODULE),
+                           MAIL_MODULE)],
+                 "auth": [(os.path.join(self.plugin_build, "plugin", "auth", AUTH_MODULE),
+                           AUTH_MODULE)]}
+        for name in sorted(os.listdir(AUTH_MODULE_DIR)):
+            if name != AUTH_MODULE:
+                links["auth"].append((os.path.join(AUTH_MODULE_DIR, name), name))
+        for sub, pairs in links.items():
+            os.makedirs(os.path.join(root, sub))
+            for target, name in pairs:
+                if not os.path.exists(target):
+                    raise perf_common.PerfError("%s: not built" % target)
+                # auth/ is bind-mounted over AUTH_MODULE_DIR: links to files
+                # in that directory would point at themselves, so copy those.
+                if sub == "auth" and name != AUTH_MODULE:
+                    shutil.copy2(target, os.path.join(root, sub, name))
+                else:
+                    os.symlink(os.path.realpath(target), os.path.join(root, sub, name))
+        return root
+
+    def _argv(self):
+        argv = ["dovecot", "-F", "-c", self.inst.conf]
+        if not self.plugin_build:
+            return argv
+        # unshare execs (no fork): the master keeps the pid and the process
+        # group of the spawned command; the mount is gone with its processes.
+        auth_dir = os.path.join(self.dir, "plugins", "auth")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", auth_dir,
+                AUTH_MODULE_DIR] + argv
 
     def _listeners(self):
         text = ("  inet_listener imap_direct {\n    address = %s\n    port = %d\n  }\n"
@@ -160,7 +214,7 @@ class BenchFront:
         os.makedirs(self.dir, exist_ok=True)
         # A log of an earlier run would be read as this start's failure.
         shutil.rmtree(os.path.join(self.dir, "log"), ignore_errors=True)
-        if self.variant == "ours":
+        if self.variant == "ours" and not self.plugin_build:
             ensure_auth_module(self.env)
         self.inst = DovecotInstance(self.name, self.dir, self.addr, self.port, [])
         include = self._include()
@@ -175,7 +229,20 @@ class BenchFront:
         with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in self.passwd_lines))
         self.inst.finish_prepare()
-        self.inst.start()
+        if not self.plugin_build:
+            self.inst.start()
+            return self
+        # DovecotInstance.start() with the namespace wrapper around dovecot.
+        inst = self.inst
+        inst.validate()
+        inst.proc = lab_process.spawn(self._argv(), inst.stdout_log)
+        inst.pid = inst.proc.pid
+        try:
+            lab_process.wait_imap_greeting(inst.addr, inst.port, inst.proc, 20.0, inst.describe,
+                                           fatal_log=inst.log)
+        except Exception:
+            inst.stop()
+            raise
         return self
 
     def stop(self):
