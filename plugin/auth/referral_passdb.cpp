@@ -223,7 +223,17 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         const char* fmt = "decision %s (source %s, client id \"%s\"): %s; %s";
         std::string why = quoteForLog(d.why, 300);
         std::string cid = quoteForLog(p->facts.clientIdName);
-        if (d.kind == DecisionKind::Local)
+        // A referral or proxy the login process carries out is logged there
+        // at info (the login plugin's "login referral to <url>", Dovecot's
+        // "proxy(...): started proxying"), also when the answer comes from
+        // Dovecot's auth cache and never reaches this driver: one info line
+        // per referral (R2221-16), not two.  So here they are debug, like
+        // local; a refusal (credentials mechanism without proxy_master_user)
+        // stays info, nothing else says why.
+        const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
+                                (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
+                                 d.kind == DecisionKind::Proxy);
+        if (d.kind == DecisionKind::Local || carriedOut)
             e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
                     reply.logLine.c_str(), why.c_str());
         else if (d.kind == DecisionKind::TempFail)

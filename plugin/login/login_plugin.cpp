@@ -36,6 +36,7 @@ const char* vfuncLayoutMismatch() {
                  "client_vfuncs.disconnect, but this imap-login has it: rebuild the plugin "
                  "against the installed dovecot-dev";
 }
+
 // One line per imap-login process: with service_count = 1 that is one per
 // connection, so only drain mode (which changes what every client sees)
 // says so at info; otherwise it is debug (log_debug = category=referral).
@@ -50,6 +51,7 @@ void logLoaded(const std::string& path, bool drain) {
     e_debug(event, "dovecot-referral " DREF_VERSION " login plugin: settings %s", path.c_str());
     event_unref(&event);
 }
+
 }  // namespace
 
 extern "C" {

@@ -182,6 +182,30 @@ class LoginReferralTest(unittest.TestCase):
         self.assertNotIn("\r", text)
         self.assertNotRegex(text, r"(?m)^a1 OK \[REFERRAL")
 
+    # R2221-16 (log every referral issued: user, command, target URL): one
+    # info line per referral, the login plugin's, with the session's user;
+    # the passdb driver's decision line is debug (docs/login-referrals.md §4).
+    def test_one_info_line_per_referral_R2221_16(self):
+        bob, pw = self.lab.user("HOME2")
+        offset = self.lab.log_size()
+        c = self.lab.connect(self.lab.direct)
+        try:
+            _, tagged, _ = login(c, "g1", bob, pw)
+            self.assertEqual(tagged, self.referral("g1", "HOME2"))
+        finally:
+            c.close()
+        text = self.lab.wait_log(offset, r"Disconnected[^\n]*user=<%s>" % bob)
+        session = re.search(r"login referral to imap://%s;AUTH=\*@%s:%s/: user=<%s>[^\n]*"
+                            r"session=<([^>]+)>" % (bob, re.escape(self.lab.home2),
+                                                   self.lab.home_port, bob), text)
+        self.assertIsNotNone(session, text[-3000:])
+        lines = [l for l in text.splitlines() if "<%s>" % session.group(1) in l]
+        info = [l for l in lines if " Info: " in l and "Disconnected" not in l
+                and "Cached NULL password" not in l]
+        self.assertEqual(len(info), 1, "\n".join(lines))
+        self.assertIn("login referral to imap://%s;AUTH=*@" % bob, info[0])
+        self.assertFalse([l for l in lines if "decision refer" in l], "\n".join(lines))
+
     # Policy precedence: the user's directory policy beats the listener rule.
     def test_user_policy_precedes_listener_policy(self):
         rita, rpw = self.lab.user("REFER")
@@ -289,9 +313,17 @@ class LoginReferralTest(unittest.TestCase):
                 self.assertEqual(tagged, self.referral(tag, "HOME1"))
             finally:
                 c.close()
-        text = self.lab.log_since(offset)
-        decisions = [l for l in text.splitlines() if probe in l and "decision refer" in l]
-        self.assertEqual(len(decisions), 1, "expected one lookup, then a cache hit:\n" + text[-3000:])
+        # The driver's own decision line is debug (one info line per
+        # referral, R2221-16), so the cache hit shows in Dovecot's auth line
+        # for the second session: the passdb answer came from its cache
+        # (auth_verbose = yes in the lab; the cached entry has no password).
+        text = self.lab.wait_log(offset, r"(?s)(login referral to imap://%s;.*){2}" % alice)
+        sessions = re.findall(r"login referral to imap://%s;[^\n]*session=<([^>]+)>" % alice, text)
+        self.assertEqual(len(sessions), 2, text[-3000:])
+        cached = re.findall(r"referral\(%s,[^\n]*<([^>]+)>\): Cached NULL password access" % alice,
+                            text)
+        self.assertNotIn(sessions[0], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])
+        self.assertIn(sessions[1], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])
         c = self.lab.connect(self.lab.port)
         try:
             send_id(c, "i0", probe)
