@@ -19,14 +19,16 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
 
     bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
                      [--parts memory,select,rlist,start] [--compare-plugin SO]
-                     [--json OUT]
+                     [--plugin SO] [--json OUT]
 
 --parts runs only the named measurements; --full-sizes keeps the 10k and
 100k entry users with --quick (bytes per entry from 2k/5k entries are
 dominated by the heap's granularity).  --compare-plugin adds a third front,
 "before", whose imap plugin is another build's lib95_imap_referral_plugin.so
 (e.g. the commit before a change): select and memory then measure both
-builds in the same run.
+builds in the same run.  --plugin takes the "mailbox" front's imap plugin
+from that file instead of the lab's plugins (a lab started with --plugins
+none then suffices: no passdb driver link, which is one per machine).
 """
 import argparse
 import json
@@ -209,8 +211,13 @@ def run(args):
                  "local_names": mb_addr}
     fronts = {}
     try:
-        fronts["mailbox"] = BenchFront("bench-mailbox", args.work, mb_addr, "mailbox", "sc1", env,
-                                       passwd, settings_overrides=overrides)
+        if args.plugin:
+            fronts["mailbox"] = ComparePluginFront(
+                "bench-mailbox", args.work, mb_addr, "mailbox", "sc1", env, passwd,
+                settings_overrides=overrides, plugin_so=args.plugin)
+        else:
+            fronts["mailbox"] = BenchFront("bench-mailbox", args.work, mb_addr, "mailbox", "sc1",
+                                           env, passwd, settings_overrides=overrides)
         fronts["plain"] = BenchFront("bench-plain", args.work, plain_addr, "local", "sc1", env,
                                      passwd)
         if args.compare_plugin:
@@ -334,6 +341,7 @@ def main(argv=None):
     ap.add_argument("--full-sizes", action="store_true")
     ap.add_argument("--parts", default="memory,select,rlist,start")
     ap.add_argument("--compare-plugin")
+    ap.add_argument("--plugin")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--json")
     args = ap.parse_args(argv)
