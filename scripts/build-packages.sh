@@ -70,6 +70,8 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dref-pkg.XXXXXX")
 cleanup() {
+  # A failed build in a background job cannot set KEEP here: it leaves a mark.
+  [[ -e $WORK/.keep ]] && KEEP=1
   if [[ $KEEP -eq 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -89,8 +91,8 @@ fi
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-if [[ $BUILD_DEB -eq 1 ]]; then
-  start=$SECONDS
+build_deb() {
+  local start=$SECONDS
   DEBTREE="$WORK/deb/dovecot-referral-$VERSION"
   mkdir -p "$WORK/deb"
   cp -a "$TREE" "$DEBTREE"
@@ -101,16 +103,16 @@ if [[ $BUILD_DEB -eq 1 ]]; then
   [[ $CHECK -eq 0 ]] && deb_options="${deb_options:+$deb_options }nocheck"
   (cd "$DEBTREE" && DEB_BUILD_OPTIONS="$deb_options" dpkg-buildpackage -us -uc -b -j"$JOBS") >"$WORK/deb/build.log" 2>&1 || {
     tail -n 60 "$WORK/deb/build.log" >&2
-    KEEP=1
+    touch "$WORK/.keep"
     die "dpkg-buildpackage failed (full log: $WORK/deb/build.log, kept)"; }
   cp "$WORK/deb/build.log" "$OUT/deb-build.log"
   find "$WORK/deb" -maxdepth 1 -type f \( -name '*.deb' -o -name '*.changes' -o -name '*.buildinfo' \) \
     -exec cp {} "$OUT/" \;
   log ".deb built in $((SECONDS - start)) s"
-fi
+}
 
-if [[ $BUILD_RPM -eq 1 ]]; then
-  start=$SECONDS
+build_rpm() {
+  local start=$SECONDS
   TOP="$WORK/rpm"
   mkdir -p "$TOP"/{SOURCES,SPECS,BUILD,BUILDROOT,RPMS,SRPMS}
   tar -C "$WORK" -czf "$TOP/SOURCES/dovecot-referral-$VERSION.tar.gz" "dovecot-referral-$VERSION"
@@ -131,12 +133,22 @@ if [[ $BUILD_RPM -eq 1 ]]; then
       --define "_smp_mflags -j$JOBS" \
       "$TOP/SPECS/dovecot-referral.spec" >"$TOP/build.log" 2>&1 || {
     tail -n 60 "$TOP/build.log" >&2
-    KEEP=1
+    touch "$WORK/.keep"
     die "rpmbuild failed (full log: $TOP/build.log, kept)"; }
   cp "$TOP/build.log" "$OUT/rpm-build.log"
   find "$TOP/RPMS" "$TOP/SRPMS" -type f -name '*.rpm' -exec cp {} "$OUT/" \;
   log ".rpm built in $((SECONDS - start)) s"
-fi
+}
+
+# Both at once: each build has long single-threaded stretches (configure,
+# linking, dh_strip, xz compression of the dbgsym package, rpm's scripts)
+# that the other one's compiler fills.
+pids=()
+[[ $BUILD_DEB -eq 1 ]] && { build_deb & pids+=($!); }
+[[ $BUILD_RPM -eq 1 ]] && { build_rpm & pids+=($!); }
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[[ $failed -eq 0 ]] || die "package build failed (see above)"
 
 log "results in $OUT:"
 ls -1 "$OUT" >&2
