@@ -28,7 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 
 import lab_process  # noqa: E402
-from lab_dovecot import DovecotInstance, check_traversable, render  # noqa: E402
+from lab_dovecot import MAIL_GID, MAIL_UID, DovecotInstance, check_traversable, render  # noqa: E402
 from lab_process import LabError  # noqa: E402
 
 CONF_DIR = os.path.join(HERE, "conf")
@@ -56,6 +56,7 @@ ROLES = {
     "REFER": "rita",      # imapReferralPolicy = refer, home1
     "PROXY": "percy",     # imapReferralPolicy = proxy, home2
     "UNLISTED": "dave",   # not in the directory at all
+    "ROGUE": "olga",      # mailHost = rogue.example.org, outside allowed_hosts
 }
 USERS = [(u, "pw-" + u) for u in ROLES.values()]
 SHARED_MAILBOX = "Shared/Projects"
@@ -188,11 +189,24 @@ class Lab:
                                 USERS)
         settings = self.settings_path or os.path.join(front.dir, "dovecot-referral.conf.ext")
         os.makedirs(front.dir, exist_ok=True)
+        # mailbox_cache_dir: written and read by the front's imap processes,
+        # which run as the mail uid; private to it, as docs/security.md asks.
+        self.mailbox_cache_dir = os.path.join(front.dir, "mailbox-cache")
+        os.makedirs(self.mailbox_cache_dir)
+        os.chown(self.mailbox_cache_dir, MAIL_UID, MAIL_GID)
+        os.chmod(self.mailbox_cache_dir, 0o700)
         render(SETTINGS_TEMPLATE, {"LDAP_URI": self.slapd.uri, "LDAP_BASE": slapd_server.SUFFIX,
                                    "LDAP_ADMIN_DN": slapd_server.ROOT_DN,
                                    "LDAP_ADMIN_PW": slapd_server.ROOT_PASSWORD,
                                    "HOME_PORT": home_port, "FRONT_ADDR": a["front"],
+                                   "HOME1_ADDR": a["home1"], "HOME2_ADDR": a["home2"],
                                    "DIRECT_PORT": direct_port}, settings)
+        # Not in the template: the benchmark fronts render it too, each with
+        # a cache directory of its own (or none).
+        with open(settings, "a", encoding="utf-8") as f:
+            f.write("# Each user's last remote-mailbox answer, for the user's next session\n"
+                    "# within cache_ttl (tests/integration/mailbox/test_mailbox_cache_file.py).\n"
+                    "mailbox_cache_dir = %s\n" % self.mailbox_cache_dir)
         os.chmod(settings, 0o644)
         self.settings_file = settings
         include = self._plugin_include(front, settings) if self.plugins != "none" else ""
@@ -347,6 +361,7 @@ class Lab:
             ("SHARED_MAILBOX", SHARED_MAILBOX), ("SHARED_MAILBOX_UTF8", SHARED_MAILBOX_UTF8),
             ("PERSONAL_MAILBOX", PERSONAL_MAILBOX),
             ("REFERRAL_SETTINGS", self.settings_file),
+            ("MAILBOX_CACHE_DIR", os.path.join(inst["front"].dir, "mailbox-cache")),
             ("FRONT_CONF", inst["front"].conf), ("HOME1_CONF", inst["home1"].conf),
             ("HOME2_CONF", inst["home2"].conf),
             ("FRONT_LOG", inst["front"].log), ("HOME1_LOG", inst["home1"].log),

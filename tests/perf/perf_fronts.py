@@ -54,7 +54,8 @@ def settings_text(env, addr, direct_port, overrides):
     text = render(SETTINGS_TEMPLATE, {
         "LDAP_URI": env["LDAP_URI"], "LDAP_BASE": env["LDAP_BASE"],
         "LDAP_ADMIN_DN": env["LDAP_ADMIN_DN"], "LDAP_ADMIN_PW": env["LDAP_ADMIN_PW"],
-        "HOME_PORT": env["HOME_PORT"], "FRONT_ADDR": addr, "DIRECT_PORT": direct_port})
+        "HOME_PORT": env["HOME_PORT"], "FRONT_ADDR": addr, "DIRECT_PORT": direct_port,
+        "HOME1_ADDR": env["HOME1_ADDR"], "HOME2_ADDR": env["HOME2_ADDR"]})
     for key, value in overrides.items():
         text = re.sub(r"(?m)^%s\s*=.*\n" % re.escape(key), "", text)
         if value is not None:
