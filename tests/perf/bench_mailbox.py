@@ -81,15 +81,49 @@ def p(values, q):
     return v[min(len(v) - 1, int(q * (len(v) - 1) + 0.5))]
 
 
-class ComparePluginFront(BenchFront):
-    """A "mailbox" front whose imap plugin is another build's module."""
+def known_setting_keys(plugin_so):
+    """The settings keys the build of plugin_so knows: those of its source
+    tree's sample settings file (every key is documented there), found
+    through the build directory's CMakeCache.txt.  None when not found."""
+    d = os.path.dirname(os.path.realpath(plugin_so))
+    while d != os.path.dirname(d):
+        cache = os.path.join(d, "CMakeCache.txt")
+        if os.path.exists(cache):
+            with open(cache, encoding="utf-8") as f:
+                m = re.search(r"(?m)^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$", f.read())
+            if not m:
+                return None
+            sample = os.path.join(m.group(1), "conf.d", "dovecot-referral.conf.ext")
+            with open(sample, encoding="utf-8") as f:
+                return set(re.findall(r"(?m)^#?([a-z_]+) *=", f.read()))
+        d = os.path.dirname(d)
+    return None
 
-    def __init__(self, *args, plugin_so, **kwargs):
+
+class ComparePluginFront(BenchFront):
+    """A "mailbox" front whose imap plugin is another build's module.  With
+    older_settings, settings keys that build does not know (added since) are
+    left out of its settings file, which it would otherwise refuse."""
+
+    def __init__(self, *args, plugin_so, older_settings=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.plugin_so = plugin_so
+        self.older_settings = older_settings
 
     def _include(self):
         text = super()._include()
+        keys = known_setting_keys(self.plugin_so) if self.older_settings else None
+        if keys:
+            with open(self.settings_file, encoding="utf-8") as f:
+                lines = f.readlines()
+            kept = [l for l in lines if not re.match(r"[a-z_]+ *=", l)
+                    or l.split("=")[0].strip() in keys]
+            for l in lines:
+                if l not in kept:
+                    pc.log("%s: setting left out (unknown to that build): %s" % (self.name,
+                                                                               l.strip()))
+            with open(self.settings_file, "w", encoding="utf-8") as f:
+                f.writelines(kept)
         mdir = os.path.join(self.dir, "compare-plugin")
         os.makedirs(mdir, exist_ok=True)
         link = os.path.join(mdir, os.path.basename(self.plugin_so))
@@ -225,7 +259,7 @@ def run(args):
             fronts["before"] = ComparePluginFront(
                 "bench-mailbox-before", args.work, before_addr, "mailbox", "sc1", env, passwd,
                 settings_overrides=dict(overrides, local_names=before_addr),
-                plugin_so=args.compare_plugin)
+                plugin_so=args.compare_plugin, older_settings=True)
         for f in fronts.values():
             os.makedirs(f.dir, exist_ok=True)
             for u in users:
