@@ -144,3 +144,25 @@ def list_names(untagged, kind=b"LIST"):
                 name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
             names.append((name, m.group(1)))
     return names
+
+
+def mailbox_cache_path(lab, user):
+    """The front's mailbox_cache_dir file of `user`: FNV-1a 64 of the name
+    in hex + ".mailboxes" (plugin/core/remote_mailbox_cache_file.h)."""
+    h = 0xcbf29ce484222325
+    for b in user.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return os.path.join(lab.env["MAILBOX_CACHE_DIR"], "%016x.mailboxes" % h)
+
+
+def clear_mailbox_cache(lab):
+    """Removes every file of the front's mailbox_cache_dir, so that the next
+    session asks the directory (tests that pause slapd or edit entries)."""
+    d = lab.env.get("MAILBOX_CACHE_DIR")
+    if not d or not os.path.isdir(d):
+        return
+    for name in os.listdir(d):
+        try:
+            os.unlink(os.path.join(d, name))
+        except FileNotFoundError:
+            pass
