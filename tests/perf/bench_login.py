@@ -124,15 +124,18 @@ def run(args):
             for v in variants:
                 kind = v.split("-")[0]
                 build = None
+                # the shipped defaults, not the lab's 2 s test caches
+                overrides = {"cache_ttl": "60s", "negative_cache_ttl": "10s"}
                 if args.before_build and v in ("ours", "ours-before"):
                     build = args.before_build if v == "ours-before" else args.build_dir
+                    # Keys newer than the before build would stop its
+                    # plugins (unknown setting): both sides without them.
+                    for key in args.drop_setting:
+                        overrides[key] = None
                 fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
                                        "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
                                        env, passwd[v], auth_cache=not v.endswith("-nac"),
-                                       # the shipped defaults, not the lab's 2 s test caches
-                                       settings_overrides={"cache_ttl": "60s",
-                                                           "negative_cache_ttl": "10s"},
-                                       plugin_build=build, extra_conf=extra_conf).start()
+                                       settings_overrides=overrides, plugin_build=build, extra_conf=extra_conf).start()
             pc.log("%s: fronts up (%s)" % (mode, ", ".join("%s %s:%d" % (v, f.addr, f.port)
                                                            for v, f in fronts.items())))
             out = {v: {"cold": [], "warm": []} for v in variants}
@@ -238,6 +241,9 @@ def main(argv=None):
     ap.add_argument("--modes", default="sc1,sc0", help="comma-separated: sc1, sc0")
     ap.add_argument("--variants", help="comma-separated subset (default: all of the mode)")
     ap.add_argument("--before-build", help="build tree of the variant ours-before")
+    ap.add_argument("--drop-setting", action="append", default=["allowed_hosts"],
+                    help="with --before-build: settings-file key left out for ours and "
+                         "ours-before (repeatable; default: allowed_hosts)")
     ap.add_argument("--auth-verbose", choices=("yes", "no"),
                     help="auth_verbose for every front (default: the lab template's, yes)")
     args = ap.parse_args(argv)
