@@ -167,12 +167,13 @@ bool sameLocation(const ImapUrlParts& a, const ImapUrlParts& b) {
 // Validates one location the way entry_mapping does for imapMailboxURL.
 std::optional<ImapUrlParts> parseLocation(std::string_view url, std::string* why) {
     // parseImapUrl checks the host with isValidHostName and the mailbox part
-    // (non-empty, UTF-8, no controls), as entry_mapping relies on; the length
-    // limit of a directory mailbox name is the one check it does not make.
+    // (non-empty, UTF-8, no C0 controls); entry_mapping also refuses C1
+    // controls (U+0080..U+009F) and names over 1024 octets in it, and so
+    // does this (found by fuzz_mailbox_cache_file: regress-c1-in-url-mailbox).
     auto parts = parseImapUrl(url, why);
     if (!parts) return std::nullopt;
-    if (parts->mailbox && parts->mailbox->size() > kMaxNameBytes) {
-        *why = "mailbox part longer than " + std::to_string(kMaxNameBytes) + " octets";
+    if (parts->mailbox && !validText(*parts->mailbox, kMaxNameBytes)) {
+        *why = "mailbox part too long or has control characters";
         return std::nullopt;
     }
     return parts;

@@ -248,6 +248,8 @@ TEST(MailboxCacheFile, BadUrlRefused_R5092) {
           "url imap://home1.lab.test/Archive;UID=4\n", "url imap://-bad-.test/x\n",
           "url imap://home1.lab.test:0/x\n", "url imap://home1.lab.test/%00x\n",
           "url imap://home1.lab.test/a%0D%0Ab\n", "url imap://h/" + std::string(2100, 'a') + "\n",
+          "url imap://home1.lab.test/a%C2%85b\n",  // C1 control (NEL), as entry_mapping refuses
+          "url imap://home1.lab.test/" + std::string(1025, 'a') + "\n",
           "url /Archive\n"}) {
         std::string b = reseal(replaced(bytes, good, bad));
         EXPECT_NE(decodeError(b).find("URL rejected"), std::string::npos) << bad;
