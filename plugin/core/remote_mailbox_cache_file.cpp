@@ -1,5 +1,6 @@
 #include "remote_mailbox_cache_file.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -82,16 +83,18 @@ int hexValue(char c) {
 }
 
 // Only what pctEncode writes: printable ASCII without space, and "%XX".
-bool pctDecode(std::string_view in, size_t maxBytes, std::string* out) {
+// *encoded (when given) tells whether any "%XX" was there: without one, the
+// value is printable ASCII (decodeChecked refused every other octet before).
+bool pctDecode(std::string_view in, size_t maxBytes, std::string* out, bool* encoded = nullptr) {
     out->clear();
+    if (encoded) *encoded = false;
     if (in.find('%') == std::string_view::npos) {  // the common case: nothing encoded
-        bool plain = in.size() <= maxBytes;
-        for (char c : in) plain &= static_cast<unsigned char>(c) > 0x20 &&
-                                   static_cast<unsigned char>(c) < 0x7f;
-        if (!plain) return false;
+        // The file-wide pass left printable ASCII and LF; LF ends lines.
+        if (in.size() > maxBytes || in.find(' ') != std::string_view::npos) return false;
         out->assign(in);
         return true;
     }
+    if (encoded) *encoded = true;
     out->reserve(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
         if (out->size() >= maxBytes) return false;
@@ -247,14 +250,18 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
                         std::to_string(limits.maxBytes));
         return std::nullopt;
     }
-    // One branch-free pass (the compiler vectorises it); the offset of a bad
-    // octet is only looked for when there is one.
-    auto bad = [](unsigned char u) { return (u < 0x20 && u != '\n') || u >= 0x7f; };
+    // One branch-free pass over a class table (a few instructions per
+    // octet); the offset of a bad octet is only looked for when there is one.
+    static const auto kBad = [] {
+        std::array<unsigned char, 256> t{};
+        for (int u = 0; u < 256; ++u) t[u] = (u < 0x20 && u != '\n') || u >= 0x7f;
+        return t;
+    }();
     unsigned anyBad = 0;
-    for (char c : bytes) anyBad |= bad(static_cast<unsigned char>(c));
+    for (char c : bytes) anyBad |= kBad[static_cast<unsigned char>(c)];
     if (anyBad != 0) {
         size_t i = 0;
-        while (!bad(static_cast<unsigned char>(bytes[i]))) ++i;
+        while (!kBad[static_cast<unsigned char>(bytes[i])]) ++i;
         fail(error, "control or 8-bit octet at offset " + std::to_string(i));
         return std::nullopt;
     }
@@ -338,12 +345,15 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
             return std::nullopt;
         }
         m.personal = f[0] == "personal";
-        if (!pctDecode(f[1], kMaxNameBytes, &m.name) || !validText(m.name, kMaxNameBytes)) {
+        bool encoded = false;
+        // A value without "%XX" is printable ASCII: only its length is left to check.
+        if (!pctDecode(f[1], kMaxNameBytes, &m.name, &encoded) ||
+            (encoded && !validText(m.name, kMaxNameBytes))) {
             fail(error, r.where() + "mailbox name is empty, too long, not UTF-8 or has controls");
             return std::nullopt;
         }
-        if (!pctDecode(f[2], kMailboxCacheMaxDnBytes, &m.dn) ||
-            !validText(m.dn, kMailboxCacheMaxDnBytes)) {
+        if (!pctDecode(f[2], kMailboxCacheMaxDnBytes, &m.dn, &encoded) ||
+            (encoded && !validText(m.dn, kMailboxCacheMaxDnBytes))) {
             fail(error, r.where() + "DN is empty, too long, not UTF-8 or has controls");
             return std::nullopt;
         }
