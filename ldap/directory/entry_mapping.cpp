@@ -10,20 +10,6 @@ namespace {
 
 std::string quoted(const std::string& value) { return "'" + quoteForLog(value) + "'"; }
 
-// True when `s` contains a C0 or C1 control character or DEL (s is valid UTF-8).
-bool hasControl(const std::string& s) {
-    for (size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) return true;
-        // U+0080..U+009F are encoded as C2 80..C2 9F.
-        if (c == 0xc2 && i + 1 < s.size()) {
-            const auto n = static_cast<unsigned char>(s[i + 1]);
-            if (n >= 0x80 && n <= 0x9f) return true;
-        }
-    }
-    return false;
-}
-
 // The single value of a single-valued attribute, or nullptr (absent, or
 // several values: then a warning, since which one is meant is unknowable).
 const std::string* singleValue(const ldap::Entry& entry, const std::string& attribute,
@@ -94,7 +80,7 @@ void mapReferralUser(const ldap::Entry& entry, const DirectorySettings& s, UserR
     const std::string* value = singleValue(entry, s.referralUserAttribute, warnings);
     if (value == nullptr) return;
     if (value->empty() || value->size() > kMaxReferralUserBytes || !isValidUtf8(*value) ||
-        hasControl(*value)) {
+        hasControlCharacter(*value)) {
         warnings->push_back(quoteForLog(entry.dn) + ": " + s.referralUserAttribute + " " +
                             quoted(*value) +
                             " is empty, too long, not UTF-8 or has control characters; ignored");
@@ -110,7 +96,7 @@ bool validMailboxName(const std::string& name, std::string* why) {
         *why = "mailbox name longer than " + std::to_string(kMaxMailboxNameBytes) + " octets";
     } else if (!isValidUtf8(name)) {
         *why = "mailbox name is not valid UTF-8";
-    } else if (hasControl(name)) {
+    } else if (hasControlCharacter(name)) {
         *why = "mailbox name contains control characters";
     } else {
         return true;

@@ -157,6 +157,18 @@ void appendShift(std::string& out, const std::vector<uint16_t>& units) {
 
 }  // namespace
 
+bool hasControlCharacter(std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c == 0x7f) return true;
+        if (c == 0xc2 && i + 1 < s.size()) {
+            const auto n = static_cast<unsigned char>(s[i + 1]);
+            if (n >= 0x80 && n <= 0x9f) return true;
+        }
+    }
+    return false;
+}
+
 bool isValidUtf8(std::string_view s) {
     size_t pos = 0;
     uint32_t cp;

@@ -18,5 +18,9 @@ std::optional<std::string> utf8ToMutf7(std::string_view utf8, std::string* error
 
 // Strict UTF-8 validation used by both directions and by directory mapping.
 bool isValidUtf8(std::string_view s);
+// True when valid UTF-8 `s` holds a C0 control, DEL or a C1 control
+// (U+0080..U+009F, encoded C2 80..C2 9F): text a log line or a client must
+// never receive from a directory value or a cache file.
+bool hasControlCharacter(std::string_view s);
 
 }  // namespace dref

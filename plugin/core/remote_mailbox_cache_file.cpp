@@ -113,19 +113,6 @@ bool pctDecode(std::string_view in, size_t maxBytes, std::string* out, bool* enc
     return true;
 }
 
-// C0, DEL and C1 controls (in valid UTF-8, U+0080..U+009F are C2 80..C2 9F).
-bool hasControl(std::string_view s) {
-    for (size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) return true;
-        if (c == 0xc2 && i + 1 < s.size()) {
-            const auto n = static_cast<unsigned char>(s[i + 1]);
-            if (n >= 0x80 && n <= 0x9f) return true;
-        }
-    }
-    return false;
-}
-
 // What the directory mapping accepts as a mailbox name (entry_mapping.cpp).
 bool validText(std::string_view s, size_t maxBytes) {
     if (s.empty() || s.size() > maxBytes) return false;
@@ -134,7 +121,7 @@ bool validText(std::string_view s, size_t maxBytes) {
         const auto u = static_cast<unsigned char>(c);
         printableAscii &= u >= 0x20 && u < 0x7f;
     }
-    return printableAscii || (isValidUtf8(s) && !hasControl(s));
+    return printableAscii || (isValidUtf8(s) && !hasControlCharacter(s));
 }
 
 // A location as a URL that parseImapUrl gives back unchanged.  Unlike

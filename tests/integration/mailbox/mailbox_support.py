@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import socket
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -144,6 +145,23 @@ def list_names(untagged, kind=b"LIST"):
                 name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
             names.append((name, m.group(1)))
     return names
+
+
+def ldap_tool(lab, tool, stdin=None, args=()):
+    """Runs ldapadd/ldapmodify/ldapdelete against the lab's slapd as its
+    admin; (exit status, output)."""
+    e = lab.env
+    p = subprocess.run([tool, "-x", "-H", e["LDAP_URI"], "-D", e["LDAP_ADMIN_DN"],
+                        "-w", e["LDAP_ADMIN_PW"]] + list(args), input=stdin,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def remote_names(testcase, c, tag, pattern="Shared/*"):
+    """The names RLIST "" <pattern> reports as remote (no flags)."""
+    untagged, tagged = c.command(tag, 'RLIST "" "%s"' % pattern)
+    testcase.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
+    return [n for n, f in list_names(untagged) if f == b""]
 
 
 def mailbox_cache_path(lab, user):

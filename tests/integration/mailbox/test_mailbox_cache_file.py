@@ -12,12 +12,11 @@ a directory change from a session longer than cache_ttl.
 import os
 import re
 import signal
-import subprocess
 import time
 import unittest
 
-from mailbox_support import (BUERO, Lab, assert_referral, clear_mailbox_cache, list_names,
-                             mailbox_cache_path, select_inbox_works)
+from mailbox_support import (BUERO, Lab, assert_referral, clear_mailbox_cache, ldap_tool,
+                             list_names, mailbox_cache_path, remote_names, select_inbox_works)
 
 MAIL_UID = 65534
 CACHE_TTL = 2.0  # tests/lab/conf/dovecot-referral.conf.ext.in
@@ -160,31 +159,20 @@ class CacheFileNeverHidesChangesLongerThanCacheTtl(unittest.TestCase):
         self.user = self.lab.user("LOCAL")[0]
         self.path = mailbox_cache_path(self.lab, self.user)
         self.dn = "imapMailboxName=%s,ou=mailboxes,%s" % (self.NAME, e["LDAP_BASE"])
-        self.ldap = ["-x", "-H", e["LDAP_URI"], "-D", e["LDAP_ADMIN_DN"], "-w", e["LDAP_ADMIN_PW"]]
         clear_mailbox_cache(self.lab)
         self.addCleanup(clear_mailbox_cache, self.lab)
-
-    def ldap_tool(self, tool, stdin=None, args=()):
-        p = subprocess.run([tool] + self.ldap + list(args), input=stdin, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=30)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
-
-    def remote_names(self, c, tag):
-        untagged, tagged = c.command(tag, 'RLIST "" "Shared/*"')
-        self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
-        return [n for n, f in list_names(untagged) if f == b""]
 
     def add_entry(self):
         ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
                 "imapMailboxURL: imap://%s:%d/%s\n"
                 % (self.dn, self.NAME, self.lab.home2, self.lab.home_port, self.NAME)).encode()
-        rc, out = self.ldap_tool("ldapadd", ldif)
+        rc, out = ldap_tool(self.lab, "ldapadd", ldif)
         self.assertEqual(rc, 0, out)
-        self.addCleanup(self.ldap_tool, "ldapdelete", None, [self.dn])
+        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [self.dn])
 
     def test_refresh_due_cache_ttl_after_the_cached_answer(self):
         c, _ = self.lab.session(tag="r0")
-        self.assertNotIn(self.NAME.encode(), self.remote_names(c, "r1"))
+        self.assertNotIn(self.NAME.encode(), remote_names(self, c, "r1"))
         c.close()
         self.assertTrue(os.path.exists(self.path))
         self.add_entry()
@@ -195,9 +183,9 @@ class CacheFileNeverHidesChangesLongerThanCacheTtl(unittest.TestCase):
         t0 = time.monotonic()
         c, _ = self.lab.session(tag="r2")
         self.addCleanup(c.close)
-        self.assertNotIn(self.NAME.encode(), self.remote_names(c, "r3"))  # from the file
+        self.assertNotIn(self.NAME.encode(), remote_names(self, c, "r3"))  # from the file
         n = 0
-        while self.NAME.encode() not in self.remote_names(c, "r%d" % (n + 4)):
+        while self.NAME.encode() not in remote_names(self, c, "r%d" % (n + 4)):
             n += 1
             self.assertLess(time.monotonic() - t0, 1.5,
                             "the session kept the file's table longer than cache_ttl")
@@ -205,14 +193,14 @@ class CacheFileNeverHidesChangesLongerThanCacheTtl(unittest.TestCase):
 
     def test_new_session_after_cache_ttl_asks_the_directory(self):
         c, _ = self.lab.session(tag="s0")
-        self.assertNotIn(self.NAME.encode(), self.remote_names(c, "s1"))
+        self.assertNotIn(self.NAME.encode(), remote_names(self, c, "s1"))
         c.close()
         self.add_entry()
         past = time.time() - CACHE_TTL - 0.1
         os.utime(self.path, (past, past))
         c, _ = self.lab.session(tag="s2")
         self.addCleanup(c.close)
-        self.assertIn(self.NAME.encode(), self.remote_names(c, "s3"))
+        self.assertIn(self.NAME.encode(), remote_names(self, c, "s3"))
         _, tagged = c.command("s4", "SELECT " + self.NAME)
         assert_referral(self, tagged, "s4", self.lab.url(self.user, self.lab.home2, self.NAME))
 

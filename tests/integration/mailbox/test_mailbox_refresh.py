@@ -9,11 +9,11 @@ a later command sees the new entry, in RLIST and as a referral.
 import os
 import re
 import shutil
-import subprocess
 import time
 import unittest
 
-from mailbox_support import TIMING, Lab, assert_referral, clear_mailbox_cache, list_names
+from mailbox_support import (TIMING, Lab, assert_referral, clear_mailbox_cache, ldap_tool,
+                             list_names, remote_names)
 
 NAME = "Shared/Fresh"
 
@@ -23,34 +23,23 @@ class TableRefresh(unittest.TestCase):
         self.lab = Lab()
         e = self.lab.env
         self.dn = "imapMailboxName=%s,ou=mailboxes,%s" % (NAME, e["LDAP_BASE"])
-        self.ldap = ["-x", "-H", e["LDAP_URI"], "-D", e["LDAP_ADMIN_DN"], "-w", e["LDAP_ADMIN_PW"]]
-
-    def ldap_tool(self, tool, stdin=None, args=()):
-        p = subprocess.run([tool] + self.ldap + list(args), input=stdin, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=30)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
-
-    def remote_names(self, c, tag):
-        untagged, tagged = c.command(tag, 'RLIST "" "Shared/*"')
-        self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
-        return [n for n, f in list_names(untagged) if f == b""]
 
     def test_new_remote_mailbox_appears_within_cache_ttl(self):
         c, _ = self.lab.session()
         self.addCleanup(c.close)
-        self.assertNotIn(NAME.encode(), self.remote_names(c, "f1"))
+        self.assertNotIn(NAME.encode(), remote_names(self, c, "f1"))
         ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
                 "imapMailboxURL: imap://%s:%d/%s\n"
                 % (self.dn, NAME, self.lab.home2, self.lab.home_port, NAME)).encode()
-        rc, out = self.ldap_tool("ldapadd", ldif)
+        rc, out = ldap_tool(self.lab, "ldapadd", ldif)
         self.assertEqual(rc, 0, out)
-        self.addCleanup(self.ldap_tool, "ldapdelete", None, [self.dn])
+        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [self.dn])
         # Runs first: no later test's session may start from a file that
         # still lists the entry (mailbox_cache_dir).
         self.addCleanup(clear_mailbox_cache, self.lab)
         deadline = time.monotonic() + 15.0
         n = 0
-        while NAME.encode() not in self.remote_names(c, "f%d" % (n + 2)):
+        while NAME.encode() not in remote_names(self, c, "f%d" % (n + 2)):
             n += 1
             self.assertLess(time.monotonic(), deadline, "the new entry never reached the session")
             time.sleep(0.3)
