@@ -267,10 +267,10 @@ def lab_and_integration(run, args, lab_dir, version):
 
     run_lab_tests(run, args, env_file)
 
-    run.step("plugin load log lines show the version")
+    run.step("plugin log lines: auth and imap load lines show the version, imap-login referred")
     log = lab_env.get("FRONT_LOG", "")
     text = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
-    for process in ("auth", "imap-login", "imap"):
+    for process in ("auth", "imap"):
         pat = re.compile(r"(^|\s)%s(\(|:).*dovecot-referral %s" % (re.escape(process),
                                                                   re.escape(version)), re.M)
         line = pat.search(text)
@@ -278,6 +278,14 @@ def lab_and_integration(run, args, lab_dir, version):
         if not line:
             run.add(["no 'dovecot-referral %s' load line from the %s process in %s"
                      % (version, process, log)])
+    # The login plugin's load line is debug (one imap-login process per
+    # connection: docs/login-plugin.md); its referral line, which only the
+    # installed plugin writes (the lab has no other), shows that it ran.
+    line = re.search(r"(^|\s)imap-login(\(|:).*login referral to imap://\S*;AUTH=\*@", text, re.M)
+    print("  %-10s %s" % ("imap-login", line.group(0).strip() if line else "(no referral line)"))
+    if not line:
+        run.add(["no 'login referral to imap://...;AUTH=*@' line from the imap-login process in %s"
+                 % log])
 
 
 def lab_tests(build):
