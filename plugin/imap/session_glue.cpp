@@ -117,13 +117,20 @@ void resumeParked(SessionGlue* g) {
     i_stream_set_input_pending(g->client->input, TRUE);
 }
 
-void logWarnings(SessionGlue* g, const std::vector<std::string>& warnings) {
+// An answer that comes from a cache (the mailbox cache file) was warned
+// about when the directory gave it; repeating that at every session start
+// would bury the log (one line per bad entry per session), so repeats are
+// debug.
+void logWarnings(SessionGlue* g, const std::vector<std::string>& warnings, bool repeated) {
     size_t n = 0;
     for (const std::string& w : warnings) {
         if (++n > kMaxWarningLines) break;
-        e_warning(g->event, "remote mailboxes: %s", w.c_str());
+        if (repeated)
+            e_debug(g->event, "remote mailboxes (cached answer): %s", w.c_str());
+        else
+            e_warning(g->event, "remote mailboxes: %s", w.c_str());
     }
-    if (warnings.size() > kMaxWarningLines)
+    if (warnings.size() > kMaxWarningLines && !repeated)
         e_warning(g->event, "remote mailboxes: %zu more warnings not shown",
                   warnings.size() - kMaxWarningLines);
 }
@@ -181,7 +188,7 @@ void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
         size_t tableBytes = table.memoryBytes();
         g->session->tableLoaded(std::move(table), nowMs());
         if (freed >= kTrimAfterEntries) scheduleHeapTrim();
-        logWarnings(g, warnings);
+        logWarnings(g, warnings, result.fromCache);
         struct event_passthrough* e =
             event_create_passthrough(g->event)
                 ->set_name("dref_remote_mailboxes_loaded")

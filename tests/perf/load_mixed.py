@@ -32,6 +32,9 @@ from perf_fronts import BenchFront, ensure_auth_module
 
 CRASH = re.compile(r"Panic|Fatal|killed|segfault|core dumped", re.I)
 FAIL_SOURCES = ["127.0.0.%d" % i for i in range(76, 80)]
+# Local sessions stay open on the front itself, which also allows 10 per user
+# and IP: carol's and dave's logins come from four addresses of their own.
+LOCAL_SOURCES = ["127.0.2.%d" % i for i in range(1, 5)]
 
 
 def mixed_rows():
@@ -40,19 +43,25 @@ def mixed_rows():
     # proxied session comes from the front's one address.
     proxied = [("alice", "pw-alice"), ("bob", "pw-bob"), ("percy", "pw-percy")]
     n = 0
+    k = 0
     rows = []
 
     def prox():
         nonlocal n
         n += 1
         return proxied[n % 3] + ("ok-proxied",)
+
+    def local(user):
+        nonlocal k
+        k += 1
+        return (user, "pw-" + user, "ok-local", LOCAL_SOURCES[k % len(LOCAL_SOURCES)])
     for i in range(len(FAIL_SOURCES)):
-        rows += [("rita", "pw-rita", "referral"), prox(), ("carol", "pw-carol", "ok-local"),
-                 prox(), ("rita", "pw-rita", "referral"), ("dave", "pw-dave", "ok-local"),
-                 prox(), ("rita", "pw-rita", "referral"), ("carol", "pw-carol", "ok-local"),
+        rows += [("rita", "pw-rita", "referral"), prox(), local("carol"),
+                 prox(), ("rita", "pw-rita", "referral"), local("dave"),
+                 prox(), ("rita", "pw-rita", "referral"), local("carol"),
                  prox()]
         for _ in range(4):
-            rows += [("rita", "pw-rita", "referral"), prox(), ("carol", "pw-carol", "ok-local"),
+            rows += [("rita", "pw-rita", "referral"), prox(), local("carol"),
                      prox(), ("rita", "pw-rita", "referral")]
         rows.append((("alice", "rita")[i % 2], "wrong-%d" % i, "authfailed", FAIL_SOURCES[i]))
     return rows
