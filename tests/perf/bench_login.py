@@ -27,7 +27,6 @@ login and the load generator's own CPU.
                    [--modes sc1,sc0] [--variants ours,native,...] [--before-build B0]
                    [--auth-verbose yes|no]
 """
-import argparse
 import json
 import os
 import sys
@@ -227,17 +226,11 @@ def breakdown(data):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--env", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--addr-base", type=int, default=60)
-    ap.add_argument("--quick", action="store_true")
+    ap = pc.argument_parser(build_dir=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sc1-logins", type=int, default=400)
     ap.add_argument("--sc0-logins", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=20)
-    ap.add_argument("--json")
     ap.add_argument("--modes", default="sc1,sc0", help="comma-separated: sc1, sc0")
     ap.add_argument("--variants", help="comma-separated subset (default: all of the mode)")
     ap.add_argument("--before-build", help="build tree of the variant ours-before")

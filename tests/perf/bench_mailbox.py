@@ -34,7 +34,6 @@ builds in the same run.  --plugin takes the "mailbox" front's imap plugin
 from that file instead of the lab's plugins (a lab started with --plugins
 none then suffices: no passdb driver link, which is one per machine).
 """
-import argparse
 import json
 import os
 import re
@@ -446,17 +445,12 @@ def report_memory(res, key="memory"):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--env", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--addr-base", type=int, default=60)
-    ap.add_argument("--quick", action="store_true")
+    ap = pc.argument_parser(build_dir=False)
     ap.add_argument("--full-sizes", action="store_true")
     ap.add_argument("--parts", default="memory,select,rlist,start")
     ap.add_argument("--compare-plugin")
     ap.add_argument("--plugin")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--json")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     run(args)

@@ -16,7 +16,6 @@ the CPU of one referral is the mean over --referrals referral logins.
 
     bench_proxy.py --env LAB_ENV --work DIR --build-dir B [--quick] [--json OUT]
 """
-import argparse
 import json
 import os
 import re
@@ -204,18 +203,12 @@ def report(results):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--env", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--addr-base", type=int, default=60)
+    ap = pc.argument_parser(build_dir=True)
     ap.add_argument("--referrals", type=int, default=200,
                     help="referral logins averaged for the CPU of one")
-    ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--message-size", type=int, default=1 << 20)
-    ap.add_argument("--json")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     run(args)

@@ -24,7 +24,6 @@ sessions lost (no tagged reply), and Panic/Fatal/segfault lines.
 
     faults.py --env LAB_ENV --build-dir B --work DIR [--quick] [--only NAME] [--json OUT]
 """
-import argparse
 import json
 import os
 import re
@@ -307,16 +306,10 @@ def report(results):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--env", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--addr-base", type=int, default=60)
-    ap.add_argument("--quick", action="store_true")
+    ap = pc.argument_parser(build_dir=True)
     ap.add_argument("--only", help="comma-separated scenario names")
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--bench-users", type=int, default=10000)
-    ap.add_argument("--json")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     return run(args)

@@ -18,7 +18,6 @@ processes' RSS before, during and after.
 
     load_mixed.py --env LAB_ENV --build-dir B --work DIR [--quick] [--json OUT]
 """
-import argparse
 import json
 import os
 import re
@@ -211,15 +210,9 @@ def report(out):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--env", required=True)
-    ap.add_argument("--build-dir", required=True)
-    ap.add_argument("--work", required=True)
-    ap.add_argument("--addr-base", type=int, default=60)
-    ap.add_argument("--quick", action="store_true")
+    ap = pc.argument_parser(build_dir=True)
     ap.add_argument("--logins", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--json")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     return run(args)

@@ -11,6 +11,7 @@
 
 Standard library only.
 """
+import argparse
 import json
 import os
 import statistics
@@ -29,6 +30,19 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 class PerfError(RuntimeError):
     pass
+
+
+def argument_parser(build_dir=True):
+    """The options every part of scripts/perf.sh takes; each script adds its own."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--env", required=True, help="the lab's lab.env")
+    if build_dir:
+        ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--addr-base", type=int, default=60)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json")
+    return ap
 
 
 def log(msg):
