@@ -27,7 +27,6 @@ login and the load generator's own CPU.
                    [--modes sc1,sc0] [--variants ours,native,...] [--before-build B0]
                    [--auth-verbose yes|no]
 """
-import json
 import os
 import sys
 
@@ -161,11 +160,7 @@ def run(args):
         finally:
             for f in fronts.values():
                 f.stop()
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
-    print(report(results))
-    return results
+    return pc.publish(args, results, report)
 
 
 def _col(passes, key, fmt="%.1f"):

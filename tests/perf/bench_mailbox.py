@@ -34,7 +34,6 @@ builds in the same run.  --plugin takes the "mailbox" front's imap plugin
 from that file instead of the lab's plugins (a lab started with --plugins
 none then suffices: no passdb driver link, which is one per machine).
 """
-import json
 import os
 import re
 import shutil
@@ -368,11 +367,7 @@ def run(args):
     finally:
         for f in fronts.values():
             f.stop()
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
-    print(report(results))
-    return results
+    return pc.publish(args, results, report)
 
 
 def report(res):

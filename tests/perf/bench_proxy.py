@@ -16,7 +16,6 @@ the CPU of one referral is the mean over --referrals referral logins.
 
     bench_proxy.py --env LAB_ENV --work DIR --build-dir B [--quick] [--json OUT]
 """
-import json
 import os
 import re
 import socket
@@ -176,11 +175,7 @@ def run(args):
         finally:
             front.stop()
         results["modes"][mode] = rows
-    if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(results, f, indent=1)
-    print(report(results))
-    return results
+    return pc.publish(args, results, report)
 
 
 def report(results):

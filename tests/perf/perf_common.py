@@ -45,6 +45,16 @@ def argument_parser(build_dir=True):
     return ap
 
 
+def publish(args, results, report):
+    """Writes the results as JSON (--json) and prints report(results), the
+    tables scripts/perf.sh keeps in <part>.md."""
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+    print(report(results))
+    return results
+
+
 def log(msg):
     print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
