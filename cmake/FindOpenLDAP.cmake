@@ -1,6 +1,10 @@
 # OpenLDAP client library: pkg-config (OpenLDAP >= 2.5 ships ldap.pc) with a
 # plain find_library fallback for 2.4 systems that have no .pc file.
-# Result: the imported target Dref::LDAP.
+# Results:
+#   Dref::LDAP          the imported target (headers and link libraries)
+#   Dref::LDAPHeaders   headers only: ldap/client opens libldap at run time
+#   DREF_LDAP_LIBRARY   the libldap shared library the build would link
+#   DREF_LDAP_SONAME    its SONAME, the name ldap/client passes to dlopen()
 find_package(PkgConfig QUIET)
 if(PKG_CONFIG_FOUND)
   pkg_check_modules(DREF_PC_LDAP QUIET IMPORTED_TARGET ldap lber)
@@ -8,6 +12,8 @@ endif()
 if(DREF_PC_LDAP_FOUND)
   add_library(Dref::LDAP INTERFACE IMPORTED)
   target_link_libraries(Dref::LDAP INTERFACE PkgConfig::DREF_PC_LDAP)
+  set(LDAP_INCLUDE_DIR ${DREF_PC_LDAP_INCLUDE_DIRS})
+  find_library(DREF_LDAP_LIBRARY ldap HINTS ${DREF_PC_LDAP_LIBRARY_DIRS})
 else()
   find_path(LDAP_INCLUDE_DIR ldap.h)
   find_library(LDAP_LIBRARY ldap)
@@ -18,4 +24,29 @@ else()
   add_library(Dref::LDAP INTERFACE IMPORTED)
   target_include_directories(Dref::LDAP INTERFACE ${LDAP_INCLUDE_DIR})
   target_link_libraries(Dref::LDAP INTERFACE ${LDAP_LIBRARY} ${LBER_LIBRARY})
+  set(DREF_LDAP_LIBRARY ${LDAP_LIBRARY} CACHE FILEPATH "libldap shared library")
 endif()
+add_library(Dref::LDAPHeaders INTERFACE IMPORTED)
+if(LDAP_INCLUDE_DIR)
+  target_include_directories(Dref::LDAPHeaders INTERFACE ${LDAP_INCLUDE_DIR})
+endif()
+
+# The SONAME of that library (libldap-2.5.so.0 on Debian 12, libldap.so.2 on
+# OpenLDAP 2.6): the name the dynamic linker would have recorded as NEEDED.
+if(NOT DREF_LDAP_SONAME)
+  find_program(DREF_OBJDUMP NAMES objdump ${CMAKE_OBJDUMP})
+  if(DREF_LDAP_LIBRARY AND DREF_OBJDUMP)
+    get_filename_component(_dref_ldap_real ${DREF_LDAP_LIBRARY} REALPATH)
+    execute_process(COMMAND ${DREF_OBJDUMP} -p ${_dref_ldap_real}
+                    OUTPUT_VARIABLE _dref_ldap_dump ERROR_QUIET RESULT_VARIABLE _dref_ldap_rc)
+    if(_dref_ldap_rc EQUAL 0 AND _dref_ldap_dump MATCHES "SONAME[ \t]+([^ \t\r\n]+)")
+      set(_dref_ldap_soname ${CMAKE_MATCH_1})
+    endif()
+  endif()
+  if(NOT _dref_ldap_soname)
+    set(_dref_ldap_soname libldap-2.5.so.0)
+    message(WARNING "could not read the SONAME of '${DREF_LDAP_LIBRARY}'; assuming ${_dref_ldap_soname}")
+  endif()
+  set(DREF_LDAP_SONAME ${_dref_ldap_soname} CACHE STRING "libldap SONAME opened at run time by ldap/client")
+endif()
+message(STATUS "libldap: ${DREF_LDAP_LIBRARY} (opened at run time as ${DREF_LDAP_SONAME})")

@@ -3,7 +3,6 @@
 // the callbacks of finished ones from process().
 #include "ldap_client.h"
 
-#include <ldap.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -38,16 +37,35 @@ const std::vector<std::string>* Entry::values(std::string_view name) const {
 
 namespace {
 
+// Checked without libldap, which is loaded only at the first connection
+// (ldap_api.h): a known scheme and nothing that cannot be in a URI.  Any
+// finer error (bad port, bad escape) is libldap's, reported by the worker as
+// a failed connection to that URI.
+bool plausibleLdapUri(const std::string& uri) {
+    for (char c : uri) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f) return false;
+    }
+    static const char* const kSchemes[] = {"ldap://", "ldaps://", "ldapi://"};
+    for (const char* scheme : kSchemes) {
+        const size_t n = std::char_traits<char>::length(scheme);
+        if (uri.size() < n) continue;
+        bool match = true;
+        for (size_t i = 0; i < n && match; ++i) {
+            match = std::tolower(static_cast<unsigned char>(uri[i])) == scheme[i];
+        }
+        if (match) return true;
+    }
+    return false;
+}
+
 bool validateSettings(const ClientSettings& s, std::string* error) {
     if (s.uris.empty()) {
         *error = "no LDAP URI configured";
         return false;
     }
     for (const auto& uri : s.uris) {
-        LDAPURLDesc* desc = nullptr;
-        int rc = ldap_url_parse(uri.c_str(), &desc);
-        if (desc != nullptr) ldap_free_urldesc(desc);
-        if (rc != LDAP_URL_SUCCESS) {
+        if (!plausibleLdapUri(uri)) {
             *error = "invalid LDAP URI '" + uri + "'";
             return false;
         }

@@ -1,6 +1,6 @@
 #include "ldap_connection.h"
 
-#include <ldap.h>
+#include "ldap_api.h"
 
 #include <cctype>
 #include <cstring>
@@ -57,33 +57,33 @@ int scopeValue(Scope s) {
 // a new TLS context is built from them (LDAP_OPT_X_TLS_NEWCTX), so that two
 // clients in one process with different CA files do not share libldap's
 // global context.
-int applyOptions(LDAP* ld, const std::string& uri, const ClientSettings& s) {
+int applyOptions(const LdapApi& api, LDAP* ld, const std::string& uri, const ClientSettings& s) {
     int version = LDAP_VERSION3;
-    int rc = ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+    int rc = api.set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
     if (rc != LDAP_OPT_SUCCESS) return rc;
     timeval net = toTimeval(s.connectTimeoutMs);
-    if ((rc = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net)) != LDAP_OPT_SUCCESS) return rc;
+    if ((rc = api.set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net)) != LDAP_OPT_SUCCESS) return rc;
     // Bounds the synchronous calls of open() (StartTLS, bind).  Searches pass
     // their own zero timeouts to ldap_result and never wait on this.
-    if ((rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &net)) != LDAP_OPT_SUCCESS) return rc;
-    if ((rc = ldap_set_option(ld, LDAP_OPT_REFERRALS, s.chaseReferrals ? LDAP_OPT_ON : LDAP_OPT_OFF)) !=
+    if ((rc = api.set_option(ld, LDAP_OPT_TIMEOUT, &net)) != LDAP_OPT_SUCCESS) return rc;
+    if ((rc = api.set_option(ld, LDAP_OPT_REFERRALS, s.chaseReferrals ? api.opt_on : LDAP_OPT_OFF)) !=
         LDAP_OPT_SUCCESS) {
         return rc;
     }
-    if ((rc = ldap_set_option(ld, LDAP_OPT_RESTART, LDAP_OPT_ON)) != LDAP_OPT_SUCCESS) return rc;
+    if ((rc = api.set_option(ld, LDAP_OPT_RESTART, api.opt_on)) != LDAP_OPT_SUCCESS) return rc;
     const bool tls = hasScheme(uri, "ldaps://") || (s.startTls && hasScheme(uri, "ldap://"));
     if (tls) {
         if (!s.tlsCaFile.empty() &&
-            (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s.tlsCaFile.c_str())) !=
+            (rc = api.set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, s.tlsCaFile.c_str())) !=
                 LDAP_OPT_SUCCESS) {
             return rc;
         }
         int require = requireCertValue(s.tlsRequireCert);
-        if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require)) != LDAP_OPT_SUCCESS) {
+        if ((rc = api.set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require)) != LDAP_OPT_SUCCESS) {
             return rc;
         }
         int isServer = 0;
-        if ((rc = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isServer)) != LDAP_OPT_SUCCESS) {
+        if ((rc = api.set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isServer)) != LDAP_OPT_SUCCESS) {
             return rc;
         }
     }
@@ -92,13 +92,13 @@ int applyOptions(LDAP* ld, const std::string& uri, const ClientSettings& s) {
 
 }  // namespace
 
-std::string ldapErrorText(LDAP* ld, int rc) {
-    std::string text = ldap_err2string(rc);
+std::string ldapErrorText(const LdapApi& api, LDAP* ld, int rc) {
+    std::string text = api.err2string(rc);
     char* diag = nullptr;
-    if (ld != nullptr && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS &&
+    if (ld != nullptr && api.get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS &&
         diag != nullptr) {
         if (*diag != '\0') text += " (" + oneLine(diag) + ")";
-        ldap_memfree(diag);
+        api.memfree(diag);
     }
     return text;
 }
@@ -106,20 +106,26 @@ std::string ldapErrorText(LDAP* ld, int rc) {
 std::unique_ptr<Connection> Connection::open(const std::string& uri, const ClientSettings& s,
                                              bool* bound, std::string* error) {
     *bound = false;
+    // libldap is opened here, at the first connection, not when the client
+    // is created (ldap_api.h).  A load failure is a connection failure like
+    // any other: logged by the worker, the directory answers Unavailable.
+    const LdapApi* loaded = loadLdapApi(error);
+    if (loaded == nullptr) return nullptr;
+    const LdapApi& api = *loaded;
     LDAP* ld = nullptr;
-    int rc = ldap_initialize(&ld, uri.c_str());
+    int rc = api.initialize(&ld, uri.c_str());
     if (rc != LDAP_SUCCESS || ld == nullptr) {
-        *error = std::string("bad URI: ") + ldap_err2string(rc);
+        *error = std::string("bad URI: ") + api.err2string(rc);
         return nullptr;
     }
     auto fail = [&](const std::string& what, int code) {
-        *error = what + ": " + ldapErrorText(ld, code);
-        ldap_unbind_ext(ld, nullptr, nullptr);
+        *error = what + ": " + ldapErrorText(api, ld, code);
+        api.unbind_ext(ld, nullptr, nullptr);
         return nullptr;
     };
-    if ((rc = applyOptions(ld, uri, s)) != LDAP_SUCCESS) return fail("options", rc);
+    if ((rc = applyOptions(api, ld, uri, s)) != LDAP_SUCCESS) return fail("options", rc);
     if (s.startTls && hasScheme(uri, "ldap://")) {
-        if ((rc = ldap_start_tls_s(ld, nullptr, nullptr)) != LDAP_SUCCESS) return fail("StartTLS", rc);
+        if ((rc = api.start_tls_s(ld, nullptr, nullptr)) != LDAP_SUCCESS) return fail("StartTLS", rc);
     }
     if (s.saslMech == "EXTERNAL") {
         // EXTERNAL carries no credentials: the server takes the identity from
@@ -127,9 +133,9 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const Clien
         // When the initial response goes out empty, slapd answers with an
         // empty challenge (saslBindInProgress); the empty response completes it.
         berval empty{0, const_cast<char*>("")};
-        rc = ldap_sasl_bind_s(ld, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
+        rc = api.sasl_bind_s(ld, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
         for (int step = 0; step < 2 && rc == LDAP_SASL_BIND_IN_PROGRESS; ++step) {
-            rc = ldap_sasl_bind_s(ld, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
+            rc = api.sasl_bind_s(ld, nullptr, "EXTERNAL", &empty, nullptr, nullptr, nullptr);
         }
         *bound = true;
         if (rc != LDAP_SUCCESS) return fail("SASL EXTERNAL bind", rc);
@@ -137,103 +143,106 @@ std::unique_ptr<Connection> Connection::open(const std::string& uri, const Clien
         berval cred;
         cred.bv_val = const_cast<char*>(s.bindPassword.data());
         cred.bv_len = s.bindPassword.size();
-        rc = ldap_sasl_bind_s(ld, s.bindDn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
+        rc = api.sasl_bind_s(ld, s.bindDn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
         *bound = true;
         if (rc != LDAP_SUCCESS) return fail("bind", rc);
-    } else if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+    } else if ((rc = api.connect(ld)) != LDAP_SUCCESS) {
         return fail("connect", rc);
     }
     int fd = -1;
-    if ((rc = ldap_get_option(ld, LDAP_OPT_DESC, &fd)) != LDAP_OPT_SUCCESS || fd < 0) {
+    if ((rc = api.get_option(ld, LDAP_OPT_DESC, &fd)) != LDAP_OPT_SUCCESS || fd < 0) {
         return fail("no socket", rc == LDAP_OPT_SUCCESS ? LDAP_SERVER_DOWN : rc);
     }
-    return std::unique_ptr<Connection>(new Connection(ld, uri, fd));
+    return std::unique_ptr<Connection>(new Connection(api, ld, uri, fd));
 }
 
-Connection::~Connection() { ldap_unbind_ext(ld_, nullptr, nullptr); }
+Connection::~Connection() { api_.unbind_ext(ld_, nullptr, nullptr); }
 
 int Connection::sendSearch(const SearchRequest& r, int timeoutMs, std::string* error, bool* lost) {
+    const LdapApi& api = api_;
     std::vector<char*> attrs;
     for (const auto& a : r.attributes) attrs.push_back(const_cast<char*>(a.c_str()));
     attrs.push_back(nullptr);
     // Also sent as the server-side time limit (whole seconds, at least 1).
     timeval limit{(timeoutMs + 999) / 1000, 0};
     int msgid = -1;
-    int rc = ldap_search_ext(ld_, r.base.c_str(), scopeValue(r.scope), r.filter.c_str(),
+    int rc = api.search_ext(ld_, r.base.c_str(), scopeValue(r.scope), r.filter.c_str(),
                              r.attributes.empty() ? nullptr : attrs.data(), 0, nullptr, nullptr,
                              &limit, r.sizeLimit, &msgid);
     if (rc != LDAP_SUCCESS) {
-        *error = ldapErrorText(ld_, rc);
+        *error = ldapErrorText(api, ld_, rc);
         *lost = (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_UNAVAILABLE);
         return -1;
     }
     return msgid;
 }
 
-void Connection::abandon(int msgid) { ldap_abandon_ext(ld_, msgid, nullptr, nullptr); }
+void Connection::abandon(int msgid) { api_.abandon_ext(ld_, msgid, nullptr, nullptr); }
 
 bool Connection::parseEntry(void* message, Entry* entry) {
+    const LdapApi& api = api_;
     LDAPMessage* msg = static_cast<LDAPMessage*>(message);
-    char* dn = ldap_get_dn(ld_, msg);
+    char* dn = api.get_dn(ld_, msg);
     if (dn == nullptr) return false;
     entry->dn = dn;
-    ldap_memfree(dn);
+    api.memfree(dn);
     BerElement* ber = nullptr;
-    for (char* name = ldap_first_attribute(ld_, msg, &ber); name != nullptr;
-         name = ldap_next_attribute(ld_, msg, ber)) {
+    for (char* name = api.first_attribute(ld_, msg, &ber); name != nullptr;
+         name = api.next_attribute(ld_, msg, ber)) {
         std::string key = name;
         for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         auto& values = entry->attributes[key];
-        berval** vals = ldap_get_values_len(ld_, msg, name);
+        berval** vals = api.get_values_len(ld_, msg, name);
         for (int i = 0; vals != nullptr && vals[i] != nullptr; ++i) {
             values.emplace_back(vals[i]->bv_val, vals[i]->bv_len);
         }
-        if (vals != nullptr) ldap_value_free_len(vals);
-        ldap_memfree(name);
+        if (vals != nullptr) api.value_free_len(vals);
+        api.memfree(name);
     }
-    if (ber != nullptr) ber_free(ber, 0);
+    if (ber != nullptr) api.ber_free(ber, 0);
     return true;
 }
 
 Connection::ReadStatus Connection::readAvailable(MessageSink& sink, std::string* error) {
+    const LdapApi& api = api_;
     for (int n = 0; n < kMaxMessagesPerRead; ++n) {
         timeval zero{0, 0};
         LDAPMessage* msg = nullptr;
-        int type = ldap_result(ld_, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
+        int type = api.result(ld_, LDAP_RES_ANY, LDAP_MSG_ONE, &zero, &msg);
         if (type == 0) return ReadStatus::Idle;
         if (type < 0) {
             int rc = LDAP_SERVER_DOWN;
-            ldap_get_option(ld_, LDAP_OPT_RESULT_CODE, &rc);
-            *error = ldapErrorText(ld_, rc);
-            if (msg != nullptr) ldap_msgfree(msg);
+            api.get_option(ld_, LDAP_OPT_RESULT_CODE, &rc);
+            *error = ldapErrorText(api, ld_, rc);
+            if (msg != nullptr) api.msgfree(msg);
             return ReadStatus::Lost;
         }
-        const int msgid = ldap_msgid(msg);
+        const int msgid = api.msgid(msg);
         if (type == LDAP_RES_SEARCH_ENTRY) {
             Entry entry;
             if (parseEntry(msg, &entry)) sink.onEntry(msgid, std::move(entry));
         } else if (type == LDAP_RES_SEARCH_RESULT) {
             int rc = LDAP_OTHER;
             char* diag = nullptr;
-            int prc = ldap_parse_result(ld_, msg, &rc, nullptr, &diag, nullptr, nullptr, 0);
+            int prc = api.parse_result(ld_, msg, &rc, nullptr, &diag, nullptr, nullptr, 0);
             std::string text;
             if (prc != LDAP_SUCCESS) {
                 rc = prc;
             } else if (rc != LDAP_SUCCESS) {
-                text = ldap_err2string(rc);
+                text = api.err2string(rc);
                 if (diag != nullptr && *diag != '\0') text += " (" + oneLine(diag) + ")";
             }
-            if (diag != nullptr) ldap_memfree(diag);
+            if (diag != nullptr) api.memfree(diag);
             sink.onSearchDone(msgid, rc, std::move(text));
         } else if (msgid == 0) {
             // Unsolicited notification (RFC 4511 §4.4.1, Notice of
             // Disconnection): the server is closing the session.
-            ldap_msgfree(msg);
+            api.msgfree(msg);
             *error = "server sent notice of disconnection";
             return ReadStatus::Lost;
         }
         // Search references are ignored: referrals are not followed (D-20).
-        ldap_msgfree(msg);
+        api.msgfree(msg);
     }
     return ReadStatus::More;
 }

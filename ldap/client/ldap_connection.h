@@ -11,6 +11,8 @@ typedef struct ldap LDAP;
 
 namespace dref::ldap {
 
+struct LdapApi;
+
 // Receives the messages read by Connection::readAvailable.
 class MessageSink {
 public:
@@ -45,9 +47,11 @@ public:
     ReadStatus readAvailable(MessageSink& sink, std::string* error);
 
 private:
-    Connection(LDAP* ld, std::string uri, int fd) : ld_(ld), uri_(std::move(uri)), fd_(fd) {}
+    Connection(const LdapApi& api, LDAP* ld, std::string uri, int fd)
+        : api_(api), ld_(ld), uri_(std::move(uri)), fd_(fd) {}
     bool parseEntry(void* message, Entry* entry);
 
+    const LdapApi& api_;
     LDAP* ld_;
     std::string uri_;
     int fd_;
@@ -55,6 +59,6 @@ private:
 
 // One line for logs from an LDAP result code and the session's diagnostic
 // message (control characters replaced).
-std::string ldapErrorText(LDAP* ld, int rc);
+std::string ldapErrorText(const LdapApi& api, LDAP* ld, int rc);
 
 }  // namespace dref::ldap
