@@ -110,6 +110,10 @@ def check_deb(deb, source, dovecot_version, dovecot_abi):
                      "dovecot-imapd (= %s)" % dovecot_version):
         if want_dep not in deps:
             problems.append("deb: Depends lacks %r" % want_dep)
+    # libldap is dlopen()ed (ldap/client/ldap_api.h), invisible to
+    # dpkg-shlibdeps: debian/rules adds the package that ships it.
+    if not any(re.match(r"libldap[-0-9.]*[0-9] \(>= [0-9]", d) for d in deps):
+        problems.append("deb: Depends lacks the libldap package (libldap-X.Y-N (>= version))")
 
     _, version = run(["dpkg-deb", "-f", deb, "Version"])
     _, conffiles = run(["dpkg-deb", "--info", deb, "conffiles"], check=False)
