@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# A Debian 13 ("trixie", Dovecot 2.4) root for building and testing the
+# project on a Debian 12 machine (docs/dovecot-2.4.md).
+#
+#   scripts/debian13-root.sh ensure          build the root if it is missing or
+#                                            its package list changed (cached)
+#   scripts/debian13-root.sh run CMD [ARG..] run CMD inside it (as root, in the
+#                                            same directory as the caller)
+#   scripts/debian13-root.sh mount | umount  attach / detach /proc, /dev, /tmp and
+#                                            the source tree (run mounts them)
+#   scripts/debian13-root.sh teardown        stop what runs in it, unmount, delete it
+#   scripts/debian13-root.sh path            print the root's directory
+#
+# The root is made with debootstrap from the Debian mirror this machine's apt
+# already uses (read from the apt sources, never written here) and lives in
+# $DREF_DEBIAN13_ROOT (default /var/cache/dovecot-referral/debian13-root).
+# It is a chroot, not a container: it shares the host's network, so a Dovecot
+# started in it listens on the host's loopback and host-side clients reach it.
+# The source tree is bind-mounted at the same path inside, so build trees,
+# lab directories and the paths written into lab.env are the same on both
+# sides.  Daemons started with `run` keep the mounts busy until they stop.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=${DREF_DEBIAN13_ROOT:-/var/cache/dovecot-referral/debian13-root}
+SUITE=trixie
+STAMP=$ROOT/.dref-root-stamp
+
+# Everything the build, the tests, the lab and the Debian packaging need on
+# Dovecot 2.4.  Changing this list rebuilds the root at the next `ensure`.
+PACKAGES=(
+  build-essential cmake pkg-config g++
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  dovecot-core dovecot-imapd dovecot-dev dovecot-ldap
+  slapd ldap-utils libldap-dev
+  python3 procps iproute2 psmisc ca-certificates
+  debhelper devscripts lintian fakeroot dpkg-dev
+)
+
+log() { printf 'debian13-root: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot, mount)"
+
+# The mirror of the machine's own apt configuration: deb822 sources first,
+# then the one-line format.  Only the main archive (not -security).
+host_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -r $f ]] || continue
+    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+    [[ -n $uri ]] && { echo "$uri"; return; }
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -r $f ]] || continue
+    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) { print $i; exit } else break } }' "$f")
+    [[ -n $uri ]] && { echo "$uri"; return; }
+  done
+  die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+}
+
+wanted_stamp() {
+  printf '%s\n' "$SUITE" "${PACKAGES[@]}" | sha256sum | cut -d' ' -f1
+}
+
+is_mounted() { mountpoint -q "$1" 2>/dev/null; }
+
+do_mount() {
+  [[ -d $ROOT/usr ]] || die "no root at $ROOT (run: $0 ensure)"
+  is_mounted "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+  is_mounted "$ROOT/dev" || mount --rbind /dev "$ROOT/dev"
+  mkdir -p "$ROOT/tmp"
+  is_mounted "$ROOT/tmp" || mount --bind /tmp "$ROOT/tmp"
+  mkdir -p "$ROOT$SRC"
+  is_mounted "$ROOT$SRC" || mount --bind "$SRC" "$ROOT$SRC"
+  cp -f /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+}
+
+# Processes whose root is this root (lab daemons left behind by a failed test).
+root_pids() {
+  local pid real
+  real=$(readlink -f "$ROOT")
+  for pid in /proc/[0-9]*; do
+    [[ $(readlink "$pid/root" 2>/dev/null) == "$real" ]] && echo "${pid#/proc/}"
+  done
+  return 0
+}
+
+do_umount() {
+  local pids m
+  pids=$(root_pids)
+  if [[ -n $pids ]]; then
+    log "stopping processes still running in the root: $(echo $pids)"
+    kill $pids 2>/dev/null || true
+    sleep 1
+    pids=$(root_pids)
+    [[ -n $pids ]] && kill -9 $pids 2>/dev/null || true
+  fi
+  for m in "$ROOT$SRC" "$ROOT/tmp" "$ROOT/dev" "$ROOT/proc"; do
+    if is_mounted "$m"; then
+      umount -R "$m" 2>/dev/null || umount -R -l "$m"
+    fi
+  done
+  # An empty mount point left by an earlier source path.
+  return 0
+}
+
+install_packages() {
+  # No daemon may start from a postinst (dovecot, slapd): policy-rc.d says no.
+  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+  chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+  chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive apt-get update
+  chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+  chroot "$ROOT" apt-get clean
+}
+
+do_ensure() {
+  local want
+  want=$(wanted_stamp)
+  if [[ -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
+    do_mount
+    log "root ready at $ROOT ($(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core 2>/dev/null || echo '?'))"
+    return
+  fi
+  command -v debootstrap >/dev/null || {
+    log "installing debootstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap ||
+      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap; }
+  }
+  if [[ -d $ROOT ]]; then
+    log "package list changed or root incomplete: rebuilding $ROOT"
+    do_teardown
+  fi
+  local mirror start
+  mirror=$(host_mirror)
+  start=$(date +%s)
+  log "debootstrap $SUITE into $ROOT from the host's mirror"
+  mkdir -p "$(dirname "$ROOT")"
+  local tmp=$ROOT.partial
+  if [[ -d $tmp ]]; then do_umount_partial "$tmp"; rm -rf --one-file-system "$tmp"; fi
+  debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1 ||
+    { tail -30 "$tmp.log" >&2; die "debootstrap failed (log: $tmp.log)"; }
+  mv "$tmp" "$ROOT"
+  rm -f "$tmp.log"
+  do_mount
+  install_packages
+  echo "$want" >"$STAMP"
+  log "root built in $(( $(date +%s) - start ))s: Dovecot $(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core)"
+}
+
+do_umount_partial() {
+  local m
+  for m in "$1/proc" "$1/dev"; do is_mounted "$m" && umount -R -l "$m"; done
+  return 0
+}
+
+do_teardown() {
+  [[ -d $ROOT ]] || return 0
+  do_umount
+  # Never delete through a mount that is still there.
+  local m
+  m=$(awk -v r="$(readlink -f "$ROOT")/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | head -1)
+  [[ -z $m ]] || die "$m is still mounted; not deleting $ROOT"
+  rm -rf --one-file-system "$ROOT"
+  log "removed $ROOT"
+}
+
+do_run() {
+  [[ $# -gt 0 ]] || die "run: no command"
+  do_mount
+  local cwd=$PWD
+  [[ -d $ROOT$cwd ]] || cwd=$SRC
+  exec chroot "$ROOT" /usr/bin/env -i \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+    ${CI:+CI=$CI} ${DREF_TEST_HARDENING:+DREF_TEST_HARDENING=$DREF_TEST_HARDENING} \
+    ${DREF_LAB_BASE:+DREF_LAB_BASE=$DREF_LAB_BASE} \
+    DREF_DOVECOT_ROOT=debian13 \
+    /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$cwd" "$@"
+}
+
+case "${1:-ensure}" in
+  ensure) do_ensure ;;
+  run) shift; do_run "$@" ;;
+  mount) do_mount ;;
+  umount) do_umount ;;
+  teardown) do_teardown ;;
+  path) echo "$ROOT" ;;
+  *) die "unknown command: $1 (ensure | run CMD | mount | umount | teardown | path)" ;;
+esac
