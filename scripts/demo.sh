@@ -4,21 +4,54 @@
 # 127.0.0.2-5) and walk through a real IMAP session: directory lookups, a
 # login referral, a proxied login, a local login with a mailbox referral and
 # a wrong password.  The lab is stopped on exit, whatever happens.
-# Run as root on Debian 12 from a clone: bash scripts/demo.sh
+# Run as root on Debian 12 from a clone:
+#   bash scripts/demo.sh                  on Dovecot 2.3 (this host), build in ./build
+#   bash scripts/demo.sh --dovecot 2.4    on Dovecot 2.4 (the Debian 13 root of
+#                                         scripts/debian13-root.sh), build in ./build-2.4
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
-BUILD=$ROOT/build
+DOVECOT=2.3
+case "${1:-}" in
+  "") ;;
+  --dovecot)
+    case "${2:-}" in
+      2.3|2.4) DOVECOT=$2 ;;
+      *) echo "demo.sh: --dovecot takes 2.3 or 2.4" >&2; exit 2 ;;
+    esac ;;
+  *) echo "demo.sh: usage: demo.sh [--dovecot 2.3|2.4]" >&2; exit 2 ;;
+esac
+
+if [[ $DOVECOT == 2.4 && ${DREF_DOVECOT_ROOT:-} != debian13 ]]; then
+  # The same demo, run inside the Debian 13 root (its servers listen on this
+  # host's loopback); the root is unmounted afterwards, its cache kept.
+  bash scripts/install-deps.sh
+  bash scripts/debian13-root.sh ensure
+  rc=0
+  bash scripts/debian13-root.sh run bash scripts/demo.sh --dovecot 2.4 || rc=$?
+  bash scripts/debian13-root.sh umount || true
+  exit "$rc"
+fi
+if [[ $DOVECOT == 2.4 ]]; then
+  BUILD=$ROOT/build-2.4
+else
+  BUILD=$ROOT/build
+fi
 LABDIR=$BUILD/lab-demo
 
 say() { printf '\n### %s\n' "$*"; }
 
-say "Installing the Debian packages the project needs (fast when already there)"
-bash scripts/install-deps.sh
+if [[ $DOVECOT == 2.3 ]]; then
+  say "Installing the Debian packages the project needs (fast when already there)"
+  bash scripts/install-deps.sh
+else
+  say "Dovecot $(dovecot --version) in the Debian 13 root (packages from scripts/debian13-root.sh)"
+fi
 
 say "Building in $BUILD"
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD.configure.log" 2>&1 \
-  || { cat "$BUILD.configure.log"; exit 1; }
+mkdir -p "$BUILD"
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD/demo-configure.log" 2>&1 \
+  || { cat "$BUILD/demo-configure.log"; exit 1; }
 cmake --build "$BUILD" -j"$(nproc)" >"$BUILD/demo-build.log" 2>&1 \
   || { tail -40 "$BUILD/demo-build.log"; exit 1; }
 echo "built (log: $BUILD/demo-build.log)"

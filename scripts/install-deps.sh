@@ -21,6 +21,8 @@ PACKAGES=(
   python3 procps iproute2 psmisc valgrind
   # packaging
   debhelper devscripts lintian fakeroot dpkg-dev rpm rpmlint
+  # the Debian 13 root for Dovecot 2.4 (scripts/debian13-root.sh)
+  debootstrap
 )
 # Packages whose postinst starts a system daemon we do not want running.
 DAEMONS=(dovecot slapd)

@@ -1,32 +1,104 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): install the dependencies,
-# configure and build in ./build, run every test, then the hardening step
-# (sanitizer and fuzz builds, see below).  Exit status = ctest's, else the
-# hardening step's.
-# Run as root on Debian 12 from a clone: bash scripts/test.sh
+# then, for each supported Dovecot, configure, build and run every ctest
+# label (unit, directory, lab, integration, packaging, perf), then the
+# hardening step once (sanitizer and fuzz builds, see below).
+#
+#   bash scripts/test.sh                   Dovecot 2.3 (this Debian 12 host, ./build)
+#                                          and 2.4 (a Debian 13 root, ./build-2.4)
+#   bash scripts/test.sh --dovecot 2.3     only 2.3 (+ hardening)
+#   bash scripts/test.sh --dovecot 2.4     only 2.4 (+ hardening)
+#
+# Dovecot 2.4 runs in the Debian 13 root of scripts/debian13-root.sh (built
+# on first use, cached, rebuilt when its package list changes; unmounted at
+# the end).  Each Dovecot prints its own ctest summary line; the last lines
+# repeat them.  Exit status: 0 only if every ctest run and the hardening
+# step passed.  DREF_TEST_HARDENING=0 skips the hardening step.
+# Run as root on Debian 12 from a clone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+dovecots=(2.3 2.4)
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --dovecot)
+      case ${2:-} in
+        2.3|2.4) dovecots=("$2") ;;
+        all) dovecots=(2.3 2.4) ;;
+        *) echo "test.sh: --dovecot takes 2.3, 2.4 or all" >&2; exit 2 ;;
+      esac
+      shift 2 ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
 start=$(date +%s)
 bash scripts/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j"$(nproc)"
 
-log=build/ctest-output.log
-set +e
-ctest --test-dir build --output-on-failure 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
+declare -A summary=() status=() seconds=()
+overall=0
+
+# ctest of one Dovecot: $1 = version, $2 = build dir, rest = how to run a
+# command for that Dovecot (empty for the host).
+run_suite() {
+  local version=$1 build=$2; shift 2
+  local runner=("$@") t0 rc log
+  t0=$(date +%s)
+  log=$build/ctest-output.log
+  echo
+  echo "== test.sh: Dovecot $version: configure and build in $build"
+  set +e
+  "${runner[@]}" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+    "${runner[@]}" cmake --build "$build" -j"$(nproc)"
+  rc=$?
+  if [[ $rc -eq 0 ]]; then
+    mkdir -p "$build"
+    echo "== test.sh: Dovecot $version: ctest"
+    "${runner[@]}" ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+  else
+    echo "build failed" >"$build/ctest-output.log" 2>/dev/null || true
+  fi
+  set -e
+  status[$version]=$rc
+  seconds[$version]=$(( $(date +%s) - t0 ))
+  summary[$version]=$(grep -E '^[0-9]+% tests passed' "$log" 2>/dev/null | tail -1 || true)
+  [[ -n ${summary[$version]} ]] || summary[$version]="no ctest summary (build or configure failed)"
+  [[ $rc -eq 0 ]] || overall=1
+}
+
+root_used=0
+cleanup_root() {
+  if [[ $root_used -eq 1 ]]; then bash scripts/debian13-root.sh umount || true; fi
+}
+trap cleanup_root EXIT
+
+for v in "${dovecots[@]}"; do
+  case $v in
+    2.3) run_suite 2.3 build ;;
+    2.4)
+      root_used=1
+      if bash scripts/debian13-root.sh ensure; then
+        run_suite 2.4 build-2.4 bash scripts/debian13-root.sh run
+      else
+        status[2.4]=1 seconds[2.4]=0 summary[2.4]="no ctest summary (the Debian 13 root could not be built)"
+        overall=1
+      fi
+      ;;
+  esac
+done
 
 # ---- Hardening step (docs/hardening.md; owned by the hardening scripts) ----
+# Version-free code only, so it runs once, on the host:
 # 1. unit + directory tests built with ASan+UBSan (plugins off: they cannot be
 #    instrumented inside an uninstrumented Dovecot), in ./build-asan;
 # 2. the short libFuzzer run (ctest -L fuzz) in a clang build, ./build-fuzz.
 # Debug (-O0) for the ASan build: half the compile time of -O2, same checks.
-# DREF_TEST_HARDENING=0 skips it.
-hard_rc=0
+hard_msg="skipped (DREF_TEST_HARDENING=0)"
 if [[ ${DREF_TEST_HARDENING:-1} != 0 ]]; then
   hard_start=$(date +%s)
+  mkdir -p build
   hard_log=build/hardening-output.log
   set +e
   {
@@ -41,13 +113,15 @@ if [[ ${DREF_TEST_HARDENING:-1} != 0 ]]; then
   DREF_FUZZ_BUILD_DIR=$PWD/build-fuzz bash scripts/fuzz.sh --ctest 2>&1 | tee -a "$hard_log"
   fuzz_rc=${PIPESTATUS[0]}
   set -e
-  [[ $asan_rc -eq 0 && $fuzz_rc -eq 0 ]] || hard_rc=1
-  echo "== test.sh hardening: ASan+UBSan unit|directory exit $asan_rc, fuzz exit $fuzz_rc" \
-    "($(( $(date +%s) - hard_start ))s)"
+  [[ $asan_rc -eq 0 && $fuzz_rc -eq 0 ]] || overall=1
+  hard_msg="ASan+UBSan unit|directory exit $asan_rc, fuzz exit $fuzz_rc ($(( $(date +%s) - hard_start ))s)"
 fi
 # ---- end of the hardening step ----
 
 echo
-echo "== test.sh: $(grep -E '^[0-9]+% tests passed' "$log" | tail -1) (ctest exit $rc, $(( $(date +%s) - start ))s in all)"
-[[ $rc -eq 0 ]] && rc=$hard_rc
-exit "$rc"
+for v in "${dovecots[@]}"; do
+  echo "== test.sh: Dovecot $v: ${summary[$v]} (ctest exit ${status[$v]}, ${seconds[$v]}s)"
+done
+echo "== test.sh: hardening: $hard_msg"
+echo "== test.sh: exit $overall, $(( $(date +%s) - start ))s in all"
+exit "$overall"
