@@ -2,6 +2,7 @@
 # Benchmarks, load and fault scenarios of dovecot-referral (issue 6).
 #
 #   scripts/perf.sh bench|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
+#                   [--dovecot 2.3|2.4]
 #
 #   bench   login referrals (ours vs native LDAP vs static vs local, both login
 #           modes, cache cold/warm), referral vs proxy (front CPU and bytes for
@@ -11,6 +12,9 @@
 #   faults  slapd killed/frozen, first LDAP URI dead, home server down,
 #           directory edits during sessions
 #   --quick small sizes, one round: a smoke run of the tooling (minutes)
+#   --dovecot 2.4  the same parts on Dovecot 2.4, inside the Debian 13 root of
+#           scripts/debian13-root.sh (default build dir ./build-2.4); the
+#           native baseline is then 2.4's own LDAP passdb referral
 #
 # Runs as root on a machine with Dovecot, slapd and ldap-utils (the lab's
 # needs, docs/lab.md).  Starts its own lab in DIR/perf-lab on 127.0.0.N..N+3
@@ -27,9 +31,17 @@ PART=${1:-}
 QUICK=""
 BUILD_DIR="$REPO/build"
 BASE=60
+DOVECOT=2.3
+ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK="--quick" ;;
+    --dovecot)
+      case "${2:-}" in
+        2.3|2.4) DOVECOT=$2 ;;
+        *) echo "perf.sh: --dovecot takes 2.3 or 2.4" >&2; exit 2 ;;
+      esac
+      shift ;;
     --build-dir) BUILD_DIR=$2; shift ;;
     --addr-base) BASE=$2; shift ;;
     *) echo "perf.sh: unknown option $1" >&2; exit 2 ;;
@@ -45,6 +57,19 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
+if [ "$DOVECOT" = 2.4 ] && [ "${DREF_DOVECOT_ROOT:-}" != debian13 ]; then
+  # Run the same parts inside the Debian 13 root (its servers listen on this
+  # host's loopback); the root is unmounted afterwards, its cache kept.
+  bash "$REPO/scripts/debian13-root.sh" ensure
+  rc=0
+  has_build=no
+  for a in "${ARGS[@]}"; do [ "$a" = --build-dir ] && has_build=yes; done
+  extra=()
+  [ $has_build = no ] && extra=(--build-dir "$REPO/build-2.4")
+  (cd "$REPO" && bash scripts/debian13-root.sh run bash scripts/perf.sh "$PART" "${ARGS[@]}" "${extra[@]}") || rc=$?
+  bash "$REPO/scripts/debian13-root.sh" umount || true
+  exit "$rc"
+fi
 BUILD_DIR=$(mkdir -p "$BUILD_DIR" && cd "$BUILD_DIR" && pwd)
 LAB="$BUILD_DIR/perf-lab"
 WORK="$BUILD_DIR/perf-work"
