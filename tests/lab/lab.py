@@ -28,16 +28,23 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 
 import lab_process  # noqa: E402
+import lab_dovecot  # noqa: E402
 from lab_dovecot import MAIL_GID, MAIL_UID, DovecotInstance, check_traversable, render  # noqa: E402
 from lab_process import LabError  # noqa: E402
 
 CONF_DIR = os.path.join(HERE, "conf")
-REFERRAL_TEMPLATE = os.path.join(CONF_DIR, "front-referral.conf.in")
+# conf/<name> is written for Dovecot 2.3, conf/2.4/<name> for 2.4
+# (lab_dovecot.conf_template picks by the running Dovecot's version).
+REFERRAL_TEMPLATE_NAME = "front-referral.conf.in"
 SETTINGS_TEMPLATE = os.path.join(CONF_DIR, "dovecot-referral.conf.ext.in")
 LDIF_TEMPLATE = os.path.join(HERE, "lab.ldif")
 # Dovecot loads passdb drivers only from its compiled-in AUTH_MODULE_DIR.
 AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
 AUTH_MODULE = "libauthdb_referral.so"
+# Dovecot 2.4's config parser loads settings modules only from its
+# compiled-in <moduledir>/settings: ours registers referral_config.
+SETTINGS_MODULE_DIR = "/usr/lib/dovecot/modules/settings"
+SETTINGS_MODULE = "libdovecot_referral_settings.so"
 LOGIN_MODULE = "lib95_referral_login_plugin.so"
 MAIL_MODULE = "lib95_imap_referral_plugin.so"
 INSTALLED_LOGIN_DIR = "/usr/lib/dovecot/modules/login"
@@ -118,7 +125,8 @@ class Lab:
         check_traversable(self.dir)
         t0 = time.monotonic()
         self.state = {"dir": self.dir, "plugins": self.plugins, "addr_base": self.addr_base,
-                      "build_dir": self.build_dir, "pgids": {}, "auth_symlink": None}
+                      "build_dir": self.build_dir, "pgids": {}, "module_links": [],
+                      "dovecot": lab_dovecot.version_label()}
         try:
             self._start_all()
         except BaseException:
@@ -173,9 +181,7 @@ class Lab:
             namespaces = ""
             if name == "home2":
                 public = os.path.join(inst.dir, "public")
-                namespaces = ("namespace shared {\n  type = public\n  separator = /\n"
-                              "  prefix = Shared/\n  location = maildir:%s\n  subscriptions = no\n"
-                              "  list = yes\n}\n" % public)
+                namespaces = lab_dovecot.conf_public_namespace("shared", "Shared/", public)
                 inst.prepare(trusted=a["front"], namespaces=namespaces)
                 inst.add_public_mailbox(public, "Projects", "Shared project kick-off")
                 inst.add_public_mailbox(public, "Büro", "Büro: Schlüssel abholen")
@@ -213,8 +219,7 @@ class Lab:
         if self.valgrind:
             include += self._valgrind_include(front)
         listeners = ("  # second front listener; its listener_rule refers instead of proxying\n"
-                     "  inet_listener imap_direct {\n    address = %s\n    port = %d\n  }"
-                     % (a["front"], direct_port))
+                     + lab_dovecot.conf_inet_listener("imap_direct", a["front"], direct_port))
         front.prepare(listeners=listeners, include=include)
         front.finish_prepare()
 
@@ -229,18 +234,23 @@ class Lab:
             self._probe_front(front)
 
     def _plugin_include(self, front, settings):
-        if not os.path.exists(REFERRAL_TEMPLATE):
+        template = lab_dovecot.conf_template(REFERRAL_TEMPLATE_NAME)
+        if not os.path.exists(template):
             raise LabError("--plugins %s: %s does not exist yet (owned by the auth plugin); "
-                           "start the lab with --plugins none" % (self.plugins, REFERRAL_TEMPLATE))
+                           "start the lab with --plugins none" % (self.plugins, template))
         if self.plugins == "build":
             built = {
                 "auth": os.path.join(self.build_dir, "plugin", "auth", AUTH_MODULE),
                 "login": os.path.join(self.build_dir, "plugin", "login", LOGIN_MODULE),
                 "mail": os.path.join(self.build_dir, "plugin", "imap", MAIL_MODULE),
+                "settings": os.path.join(self.build_dir, "plugin", "settings", SETTINGS_MODULE),
             }
             if not os.path.exists(built["auth"]):
                 raise LabError("--plugins build: %s is not built (cmake --build %s)"
                                % (built["auth"], self.build_dir))
+            if lab_dovecot.is_24() and not os.path.exists(built["settings"]):
+                raise LabError("--plugins build: %s is not built (Dovecot 2.4 needs it for "
+                               "referral_config; cmake --build %s)" % (built["settings"], self.build_dir))
             # Login and mail plugins come from lab-local directories of
             # symlinks into the build tree (login_plugin_dir, mail_plugin_dir).
             # One not built yet is left out: the template decides what loads,
@@ -255,22 +265,27 @@ class Lab:
                     print("lab: warning: %s is not built" % built[key], file=sys.stderr)
             if os.path.exists(built["mail"]):
                 check_traversable(built["mail"])  # the imap process loads it as uid 65534
-            self._link_auth_module(built["auth"])
+            if lab_dovecot.is_24():
+                self._link_module(SETTINGS_MODULE_DIR, SETTINGS_MODULE, built["settings"])
+            self._link_module(AUTH_MODULE_DIR, AUTH_MODULE, built["auth"])
         else:
             login_dir, mail_dir = INSTALLED_LOGIN_DIR, INSTALLED_MAIL_DIR
-            for p in (os.path.join(AUTH_MODULE_DIR, AUTH_MODULE),
-                      os.path.join(login_dir, LOGIN_MODULE), os.path.join(mail_dir, MAIL_MODULE)):
+            installed = [os.path.join(AUTH_MODULE_DIR, AUTH_MODULE),
+                         os.path.join(login_dir, LOGIN_MODULE), os.path.join(mail_dir, MAIL_MODULE)]
+            if lab_dovecot.is_24():
+                installed.append(os.path.join(SETTINGS_MODULE_DIR, SETTINGS_MODULE))
+            for p in installed:
                 if not os.path.exists(p):
                     raise LabError("--plugins installed: %s is missing (package not installed?)" % p)
         out = os.path.join(front.dir, "referral.conf")
-        render(REFERRAL_TEMPLATE, {
+        render(template, {
             "SETTINGS_FILE": settings, "LOGIN_PLUGIN_DIR": login_dir, "MAIL_PLUGIN_DIR": mail_dir,
             "LDAP_URI": self.slapd.uri, "FRONT_ADDR": self.addr["front"],
             "FRONT_PORT": self.ports["front"], "DIRECT_PORT": self.ports["direct"],
             "HOME_PORT": self.ports["home"], "LAB_DIR": self.dir,
         }, out)
-        return "# dovecot-referral plugins (rendered from tests/lab/conf/front-referral.conf.in)\n" \
-               "!include %s\n" % out
+        return "# dovecot-referral plugins (rendered from %s)\n!include %s\n" % (
+            os.path.relpath(template, REPO), out)
 
     def _valgrind_include(self, front):
         logs = os.path.join(front.dir, "valgrind")
@@ -280,19 +295,19 @@ class Lab:
                 "--errors-for-leak-kinds=definite --child-silent-after-fork=yes")
         # GDB=1: Dovecot then skips dlclose() of modules at exit, so valgrind
         # can still name the frames of our plugins in its leak reports.
-        out = ("# --valgrind (scripts/valgrind-lab.sh)\n"
-               "import_environment = $import_environment GDB=1\n")
+        out = "# --valgrind (scripts/valgrind-lab.sh)\n" + lab_dovecot.conf_import_environment({"GDB": 1})
         for service, binary in (("auth", "/usr/lib/dovecot/auth"), ("imap", "/usr/lib/dovecot/imap")):
             out += ("service %s {\n  executable = /usr/bin/valgrind %s --log-file=%s/%s.%%p.log %s\n}\n"
                     % (service, opts, logs, service, binary))
         return out
 
-    def _link_auth_module(self, target):
-        """Links the build's passdb driver into AUTH_MODULE_DIR.  Another
+    def _link_module(self, module_dir, name, target):
+        """Links a module of the build (the passdb driver; on 2.4 also the
+        settings module) into Dovecot's compiled-in module_dir.  Another
         lab's link (another build tree) is replaced, and put back at stop if
         that lab is still using it, so parallel labs of different build trees
         do not strand each other."""
-        link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
+        link = os.path.join(module_dir, name)
         previous = None
         if os.path.islink(link):
             current = os.readlink(link)
@@ -305,9 +320,9 @@ class Lab:
             raise LabError("%s is a regular file (the installed package's driver?): the lab will not "
                            "overwrite it; remove the package or use --plugins installed" % link)
         if not os.path.islink(link):
-            os.makedirs(AUTH_MODULE_DIR, exist_ok=True)
+            os.makedirs(module_dir, exist_ok=True)
             os.symlink(target, link)
-        self.state["auth_symlink"] = {"link": link, "target": target, "previous": previous}
+        self.state["module_links"].append({"link": link, "target": target, "previous": previous})
         self._write_state()
 
     def _probe_front(self, front):
@@ -394,11 +409,16 @@ class Lab:
             pgid = pgids.get(name)
             if pgid:
                 left += lab_process.stop_group(pgid)
-        link = self.state.get("auth_symlink")
-        if link and os.path.islink(link["link"]) and os.readlink(link["link"]) == link["target"]:
+        links = list(self.state.get("module_links") or [])
+        if self.state.get("auth_symlink"):  # lab.json of an older lab.py
+            links.append(self.state["auth_symlink"])
+        for link in links:
+            if not (os.path.islink(link["link"]) and os.readlink(link["link"]) == link["target"]):
+                continue
             os.unlink(link["link"])
             # Put the replaced link back only while its lab still uses it
-            # (a running auth process has that driver loaded).
+            # (a running process has that module loaded: the auth process
+            # its driver, a config process its settings module).
             previous = link.get("previous")
             if previous and os.path.exists(previous) and lab_process.mapped_by_any_process(previous):
                 os.symlink(previous, link["link"])
