@@ -1,10 +1,42 @@
 #pragma once
-// The Dovecot headers of the imap-process glue, in one place: they are C
-// without extern "C" guards (DOVECOT-NOTES §4.1), so they are wrapped here.
-// Only the glue files of plugin/imap include this; no login-side header may
-// ever join them (each side defines its own struct client).
+// The imap plugin's one contact surface with Dovecot's headers, and the only
+// place where Dovecot 2.3 and 2.4 differ for it (docs/dovecot-2.4.md, "imap
+// plugin on 2.4").  Every other glue file of plugin/imap includes this and
+// is written once for both versions; the few version-dependent operations
+// are the functions below (dovecot_compat.cpp), chosen with DOVECOT_PREREQ.
+//
+// The headers are C without extern "C" guards (DOVECOT-NOTES §4.1), so they
+// are wrapped here.  No login-side header may ever join them (each side
+// defines its own struct client).
+#include <string>
+
 extern "C" {
 #include "lib.h"
+}
+
+#if DOVECOT_PREREQ(2, 4, 0)
+// 2.4's HASH_TABLE() union has a member `const key_type _const_key`; with a
+// key type that is already const (mailbox-list-private.h declares
+// HASH_TABLE(const char *, void *) found_mailboxes) that spells
+// `const const char *`, legal in C and an error in C++.  The same union is
+// declared here with __typeof__, which lets C++ add the const to the key
+// type instead of repeating it.  Member names, types' sizes and the layout
+// are unchanged (every member is the key, the value or a pointer); the glue
+// never uses these tables, it only needs the structs that contain them.
+#pragma push_macro("HASH_TABLE")
+#undef HASH_TABLE
+#define HASH_TABLE(key_type, value_type)      \
+    union {                                   \
+        struct hash_table* _table;            \
+        key_type _key;                        \
+        key_type* _keyp;                      \
+        const __typeof__(key_type) _const_key; \
+        value_type _value;                    \
+        value_type* _valuep;                  \
+    }
+#endif
+
+extern "C" {
 #include "array.h"
 #include "str.h"
 #include "ioloop.h"
@@ -23,3 +55,36 @@ extern "C" {
 #include "mailbox-list-iter.h"
 #include "mail-user.h"
 }
+
+#if DOVECOT_PREREQ(2, 4, 0)
+#pragma pop_macro("HASH_TABLE")
+#endif
+
+namespace dref {
+namespace compat {
+
+// Path of the shared settings file for `user`'s session, false + *error when
+// Dovecot's settings cannot give it (never throws).
+//   2.3: plugin { referral_config = ... } (mail_user_plugin_getenv);
+//   2.4: the `referral_config` setting of our settings module, as the
+//        user's event filters see it (global, protocol imap { }, ...).
+// Unset or empty: DREF_DEFAULT_SETTINGS_FILE.
+bool referralConfigPath(struct mail_user* user, std::string* path, std::string* error) noexcept;
+
+// Where the admin sets referral_config, for error messages ("plugin {
+// referral_config }" on 2.3, "referral_config" on 2.4).
+const char* referralConfigSettingName() noexcept;
+
+// Makes the registered IMAP command `name` run `func` and returns the
+// function it ran before, nullptr when no such command is registered.  2.4's
+// command_find() gives a const command, so the entry is replaced through the
+// public register API (same name pointer, same flags) on both versions
+// rather than written through the pointer.
+command_func_t* replaceCommandFunc(const char* name, command_func_t* func) noexcept;
+
+// Gives `name` back its function `original` if it still runs `ours` (another
+// plugin may have wrapped it after us: then it is left alone).
+void restoreCommandFunc(const char* name, command_func_t* ours, command_func_t* original) noexcept;
+
+}  // namespace compat
+}  // namespace dref

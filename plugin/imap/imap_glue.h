@@ -3,7 +3,7 @@
 #include <exception>
 #include <string>
 
-#include "dovecot_imap.h"
+#include "dovecot_compat.h"
 #include "mailbox_referral_session.h"
 
 namespace dref {

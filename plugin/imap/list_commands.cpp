@@ -219,15 +219,13 @@ bool cmdList(struct client_command_context* cmd) { return listWithRemote(cmd, Fl
 void listCommandsInit() {
     command_register("RLIST", cmdRlist, static_cast<enum command_flags>(0));
     command_register("RLSUB", cmdRlsub, static_cast<enum command_flags>(0));
-    struct command* list = command_find("LIST");
-    if (list == nullptr) i_fatal("dovecot-referral: imap command LIST not found");
-    g_list = list->func;
-    list->func = cmdList;
+    g_list = compat::replaceCommandFunc("LIST", cmdList);
+    if (g_list == nullptr) i_fatal("dovecot-referral: imap command LIST not found");
 }
 
 void listCommandsDeinit() {
-    struct command* list = command_find("LIST");
-    if (list != nullptr && list->func == cmdList) list->func = g_list;
+    compat::restoreCommandFunc("LIST", cmdList, g_list);
+    g_list = nullptr;
     command_unregister("RLIST");
     command_unregister("RLSUB");
 }

@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "dovecot_imap.h"
+#include "dovecot_compat.h"
 #include "dref_version.h"
 
 namespace dref {
@@ -30,24 +30,31 @@ void ReferralProcess::onReadable(void* context) {
 }
 
 ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
-    const char* configured = mail_user_plugin_getenv(user, "referral_config");
-    std::string path = configured != nullptr && *configured != '\0' ? configured
-                                                                     : DREF_DEFAULT_SETTINGS_FILE;
+    std::string path;
+    std::string error;
+    if (!compat::referralConfigPath(user, &path, &error)) {
+        // Dovecot's own settings, for this user's filters: nothing of ours
+        // was loaded, so nothing is remembered for later sessions.
+        i_error("dovecot-referral imap plugin: user %s: %s: %s; mailbox referrals disabled "
+                "for this session",
+                user->username, compat::referralConfigSettingName(), error.c_str());
+        return nullptr;
+    }
     if (g_process != nullptr) {
         if (g_process->path_ != path) {
             // One directory per process: a second settings file in the same
             // process (service_count > 1 with per-user plugin settings) is a
             // configuration error worth saying out loud, not guessing about.
-            i_error("dovecot-referral: user %s: referral_config %s differs from %s used by this "
+            i_error("dovecot-referral: user %s: %s %s differs from %s used by this "
                     "process; mailbox referrals disabled for this session",
-                    user->username, path.c_str(), g_process->path_.c_str());
+                    user->username, compat::referralConfigSettingName(), path.c_str(),
+                    g_process->path_.c_str());
             return nullptr;
         }
         return g_process;
     }
     if (g_failed && g_failedPath == path) return nullptr;
 
-    std::string error;
     auto settings = std::make_shared<Settings>();
     if (!loadSettingsFromPath(path, settings.get(), &error)) {
         i_error("dovecot-referral imap plugin: %s (the settings file must be readable by the "

@@ -18,7 +18,8 @@ namespace dref {
 class ReferralProcess {
 public:
     // The process-wide instance for this user's settings path
-    // (plugin { referral_config }, else DREF_DEFAULT_SETTINGS_FILE).  nullptr
+    // (compat::referralConfigPath: plugin { referral_config } on 2.3, the
+    // referral_config setting on 2.4, else DREF_DEFAULT_SETTINGS_FILE).  nullptr
     // when the settings cannot be loaded or the directory cannot be set up;
     // the error is logged once per process and the session runs without
     // mailbox referrals.

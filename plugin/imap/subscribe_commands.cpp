@@ -57,15 +57,12 @@ bool cmdSubscribe(struct client_command_context* cmd) { return subscribeRemote(c
 bool cmdUnsubscribe(struct client_command_context* cmd) { return subscribeRemote(cmd, false); }
 
 void wrap(const char* name, command_func_t* wrapper, command_func_t** original) {
-    struct command* command = command_find(name);
-    if (command == nullptr) i_fatal("dovecot-referral: imap command %s not found", name);
-    *original = command->func;
-    command->func = wrapper;
+    *original = compat::replaceCommandFunc(name, wrapper);
+    if (*original == nullptr) i_fatal("dovecot-referral: imap command %s not found", name);
 }
 
 void unwrap(const char* name, command_func_t* wrapper, command_func_t** original) {
-    struct command* command = command_find(name);
-    if (command != nullptr && command->func == wrapper) command->func = *original;
+    compat::restoreCommandFunc(name, wrapper, *original);
     *original = nullptr;
 }
 

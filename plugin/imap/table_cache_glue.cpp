@@ -13,7 +13,7 @@
 #include <string>
 #include <utility>
 
-#include "dovecot_imap.h"
+#include "dovecot_compat.h"
 #include "remote_mailbox_cache_store.h"
 
 namespace dref {
