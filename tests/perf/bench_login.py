@@ -16,7 +16,8 @@ driver (perf_fronts.py: private mount namespaces).  --modes and --variants
 select part of the matrix.
 
 For each login mode (sc1 = service_count 1, the default; sc0 = service_count
-0 + process_min_avail 2) and round, every variant runs a cold pass (users it
+0 + process_min_avail 2; on Dovecot 2.4 restart_request_count 1 / unlimited,
+and native is 2.4's own LDAP passdb) and round, every variant runs a cold pass (users it
 has never seen: fresh auth and directory caches) and a warm pass (the same
 users again).  Variants take turns within a round, in a rotating order.
 Measured per pass: logins/s at fixed concurrency, p50/p99 latency, LDAP binds
@@ -32,7 +33,7 @@ import sys
 
 import perf_common as pc
 import perf_data
-from perf_fronts import BenchFront
+from perf_fronts import BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
                 "native-nac": 69, "ours-before": 70}
@@ -105,6 +106,7 @@ def run(args):
               "ours-nac": plain, "native-nac": [], "ours-before": plain}
     base = args.addr_base
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
+               "dovecot": pc.dovecot_label(),
                "auth_module": os.path.realpath("/usr/lib/dovecot/modules/auth/libauthdb_referral.so"),
                "concurrency": args.concurrency, "per_round": per_round,
                "before_build": args.before_build, "auth_verbose": args.auth_verbose}
@@ -190,9 +192,10 @@ def report(results):
                              _col(passes, "searches", "%.3f"),
                              _col(passes, "front_cpu_ms", "%.2f"),
                              _col(passes, "loadgen_cpu_pct", "%.0f"), unexpected])
+        # Runs before the 2.4 port recorded no version: they were 2.3.
+        version = results.get("dovecot", "2.3")[:3]
         out.append("#### Login mode %s (%s), %d logins per pass, concurrency %d\n\n" % (
-            mode, "service_count = 1, default" if mode == "sc1" else
-            "service_count = 0, process_min_avail = 2", results["per_round"][mode],
+            mode, login_mode_label(mode, version), results["per_round"][mode],
             results["concurrency"]))
         out.append(pc.table(["variant", "cache", "logins/s", "vs native", "p50 ms", "p99 ms",
                              "binds/login", "searches/login", "front CPU ms/login",

@@ -262,10 +262,18 @@ def load_average():
         return f.read().split()[:3]
 
 
+def dovecot_label():
+    """The Dovecot on PATH as "2.3.19" / "2.4.1" (the lab's own reading of
+    `dovecot --version`, which also picks its configuration language)."""
+    import lab_dovecot
+    return ".".join(str(x) for x in lab_dovecot.dovecot_version())
+
+
 def machine_note():
     la = load_average()
-    return "%s UTC, load average %s %s %s, %d CPUs" % (
-        time.strftime("%Y-%m-%d %H:%M"), la[0], la[1], la[2], os.cpu_count())
+    return "%s UTC, load average %s %s %s, %d CPUs, Dovecot %s" % (
+        time.strftime("%Y-%m-%d %H:%M", time.gmtime()), la[0], la[1], la[2], os.cpu_count(),
+        dovecot_label())
 
 
 # ---------------------------------------------------------------- the lab

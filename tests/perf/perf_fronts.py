@@ -28,6 +28,15 @@ one benchmark run.
 mode "sc1" is Dovecot's default login mode (service_count = 1: one
 imap-login process per connection); "sc0" is high-performance mode
 (service_count = 0, process_min_avail = 2).
+
+Dovecot 2.4 (the Dovecot on PATH decides, lab_dovecot.is_24()): the same
+variants in 2.4's configuration language.  The lab's conf/2.4/ templates and
+its conf_* snippets give the plugin lines (boolean plugin lists,
+referral_config of our settings module, which must be linked into
+<moduledir>/settings like the passdb driver into <moduledir>/auth); native is
+2.4's own `passdb ldap { }` with typed ldap_* settings and a `fields { }`
+block; sc1/sc0 are restart_request_count = 1 (2.4's default) / unlimited,
+which replaced service_count.
 """
 import os
 import re
@@ -35,13 +44,18 @@ import shutil
 
 import perf_common  # noqa: F401  (sets sys.path for the lab modules)
 import lab_process
+import lab_dovecot
 from lab_dovecot import DovecotInstance, render
 
 LAB_CONF = os.path.join(perf_common.REPO, "tests", "lab", "conf")
-REFERRAL_TEMPLATE = os.path.join(LAB_CONF, "front-referral.conf.in")
+REFERRAL_TEMPLATE_NAME = "front-referral.conf.in"  # conf/ or conf/2.4/ (lab_dovecot)
 SETTINGS_TEMPLATE = os.path.join(LAB_CONF, "dovecot-referral.conf.ext.in")
 AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
 AUTH_MODULE = "libauthdb_referral.so"
+# Dovecot 2.4 only: its config process loads settings modules from here, and
+# without ours `referral_config` is an unknown setting (Dovecot will not start).
+SETTINGS_MODULE_DIR = "/usr/lib/dovecot/modules/settings"
+SETTINGS_MODULE = "libdovecot_referral_settings.so"
 LOGIN_MODULE = "lib95_referral_login_plugin.so"
 MAIL_MODULE = "lib95_imap_referral_plugin.so"
 VARIANTS = ("ours", "native", "static", "local", "mailbox")
@@ -64,6 +78,7 @@ def settings_text(env, addr, direct_port, overrides):
 
 
 def native_ldap_conf(env, home_port):
+    """Dovecot 2.3's native LDAP passdb: the args file of `passdb { driver = ldap }`."""
     return (
         "# Dovecot's native LDAP passdb (benchmark variant 'native').\n"
         "uris = %s\n"
@@ -82,6 +97,71 @@ def native_ldap_conf(env, home_port):
            env["LDAP_BASE"], home_port))
 
 
+def native_ldap_passdb_24(env, home_port):
+    """Dovecot 2.4's native LDAP passdb, the same lookup as the 2.3 args file
+    above: settings of src/auth/db-ldap-settings.c (2.4.1) inside a named
+    passdb block, whose filter name passdb_ldap lets `filter` and `bind`
+    stand for passdb_ldap_filter and passdb_ldap_bind (doveconf -n prints
+    them so).  The attributes searched for are the %{ldap:...} of `fields`;
+    2.3's `=key=value` constants are plain fields here."""
+    return (
+        "# Dovecot's native LDAP passdb (benchmark variant 'native', Dovecot 2.4).\n"
+        "passdb ldap {\n"
+        "  driver = ldap\n"
+        "  ldap_uris = %s\n"
+        "  ldap_auth_dn = %s\n"
+        "  ldap_auth_dn_password = %s\n"
+        "  ldap_version = 3\n"
+        "  ldap_base = ou=people,%s\n"
+        "  ldap_scope = subtree\n"
+        "  ldap_deref = never\n"
+        "  bind = no\n"
+        "  filter = (&(objectClass=inetLocalMailRecipient)(uid=%%{user}))\n"
+        "  default_password_scheme = PLAIN\n"
+        "  fields {\n"
+        "    user = %%{ldap:uid}\n"
+        "    password = %%{ldap:userPassword}\n"
+        "    host = %%{ldap:mailHost}\n"
+        "    port = %s\n"
+        "    nologin = y\n"
+        "    reason = \"Your mailbox is on another server.\"\n"
+        "  }\n"
+        "}\n"
+        % (env["LDAP_URI"].rstrip("/"), env["LDAP_ADMIN_DN"], env["LDAP_ADMIN_PW"],
+           env["LDAP_BASE"], home_port))
+
+
+def login_mode_conf(mode):
+    """Lines inside `service imap-login {}` for a login mode (2.4 replaced
+    service_count by restart_request_count; its default, 1, is sc1)."""
+    if mode != "sc0":
+        return ""
+    if lab_dovecot.is_24():
+        return "  restart_request_count = unlimited\n  process_min_avail = 2\n"
+    return "  service_count = 0\n  process_min_avail = 2\n"
+
+
+def login_mode_label(mode, version=None):
+    """How a login mode is written in the reports, for the Dovecot version
+    of the run ("2.3"/"2.4"; None: the Dovecot on PATH)."""
+    v24 = lab_dovecot.is_24() if version is None else version == "2.4"
+    key = "restart_request_count" if v24 else "service_count"
+    if mode == "sc1":
+        return "%s = 1, default" % key
+    return "%s = %s, process_min_avail = 2" % (key, "unlimited" if v24 else "0")
+
+
+def _ensure_link(link, target, force):
+    if os.path.exists(link) and not (force and os.path.islink(link)
+                                     and os.readlink(link) != target):
+        return
+    if os.path.islink(link):
+        os.unlink(link)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(target, link)
+    perf_common.log("linked %s -> %s" % (link, target))
+
+
 def ensure_auth_module(env, force=False):
     """Dovecot loads passdb drivers only from /usr/lib/dovecot/modules/auth,
     where a lab links the built driver while it runs.  Other labs on a shared
@@ -89,16 +169,22 @@ def ensure_auth_module(env, force=False):
     while it is missing (a new front, or one Dovecot restarted after its
     idle_kill) fails with "Unknown passdb driver 'referral'".  The link is
     put back, pointing at this lab's build, when missing or dangling, or
-    always with force (a lab's stop removes only a link to its own build)."""
-    link = os.path.join(AUTH_MODULE_DIR, AUTH_MODULE)
-    target = os.path.join(env["LAB_BUILD_DIR"], "plugin", "auth", AUTH_MODULE)
-    if os.path.exists(link) and not (force and os.path.islink(link)
-                                     and os.readlink(link) != target):
-        return
-    if os.path.islink(link):
-        os.unlink(link)
-    os.symlink(target, link)
-    perf_common.log("linked %s -> %s" % (link, target))
+    always with force (a lab's stop removes only a link to its own build).
+    On Dovecot 2.4 the same holds for our settings module in
+    /usr/lib/dovecot/modules/settings: without it every config read (the
+    master's start, doveconf) stops at the unknown referral_config."""
+    _ensure_link(os.path.join(AUTH_MODULE_DIR, AUTH_MODULE),
+                 os.path.join(env["LAB_BUILD_DIR"], "plugin", "auth", AUTH_MODULE), force)
+    ensure_settings_module(env, force)
+
+
+def ensure_settings_module(env, force=False):
+    """Dovecot 2.4 only (a no-op on 2.3): our settings module, as above.
+    A lab without a build (--plugins none/installed) links nothing."""
+    if lab_dovecot.is_24() and env.get("LAB_BUILD_DIR"):
+        _ensure_link(os.path.join(SETTINGS_MODULE_DIR, SETTINGS_MODULE),
+                     os.path.join(env["LAB_BUILD_DIR"], "plugin", "settings", SETTINGS_MODULE),
+                     force)
 
 
 class BenchFront:
@@ -138,7 +224,12 @@ class BenchFront:
             os.chmod(self.settings_file, 0o644)
         if self.variant == "ours":
             out = os.path.join(d, "referral.conf")
-            render(REFERRAL_TEMPLATE, {
+            template = lab_dovecot.conf_template(REFERRAL_TEMPLATE_NAME)
+            if lab_dovecot.is_24() and os.path.dirname(template) == LAB_CONF:
+                raise perf_common.PerfError(
+                    "Dovecot 2.4: the lab has no conf/2.4/%s yet (the 2.3 template would be "
+                    "refused)" % REFERRAL_TEMPLATE_NAME)
+            render(template, {
                 "SETTINGS_FILE": self.settings_file,
                 "LOGIN_PLUGIN_DIR": os.path.join(lab_front, "login"),
                 "MAIL_PLUGIN_DIR": os.path.join(lab_front, "mail"),
@@ -146,6 +237,9 @@ class BenchFront:
                 "DIRECT_PORT": self.direct_port, "HOME_PORT": env["HOME_PORT"], "LAB_DIR": d,
             }, out)
             parts.append("!include %s\n" % out)
+        elif self.variant == "native" and lab_dovecot.is_24():
+            # Replaces the lab's passwd-file passdb: the password comes from LDAP.
+            parts.append(native_ldap_passdb_24(env, env["HOME_PORT"]))
         elif self.variant == "native":
             conf = os.path.join(d, "dovecot-ldap.conf.ext")
             with open(conf, "w", encoding="utf-8") as f:
@@ -153,9 +247,8 @@ class BenchFront:
             # Replaces the lab's passwd-file passdb: the password comes from LDAP.
             parts.append("passdb {\n  driver = ldap\n  args = %s\n}\n" % conf)
         elif self.variant == "mailbox":
-            parts.append("mail_plugin_dir = %s\nprotocol imap {\n  mail_plugins = $mail_plugins "
-                         "imap_referral\n}\nplugin {\n  referral_config = %s\n}\n"
-                         % (os.path.join(lab_front, "mail"), self.settings_file))
+            parts.append(lab_dovecot.conf_mail_plugin(os.path.join(lab_front, "mail"),
+                                                      self.settings_file))
         parts.append(self.extra_conf)
         # The same auth cache for every variant (after the template, so it wins).
         if self.auth_cache:
@@ -165,29 +258,47 @@ class BenchFront:
             parts.append("auth_cache_size = 0\n")
         return "".join(parts)
 
+    def _module_mounts(self):
+        """[(directory of this front, Dovecot's module directory)] bind-mounted
+        in the front's private mount namespace: auth/ (the passdb driver) and,
+        on Dovecot 2.4, settings/ (the settings module of the same build)."""
+        root = os.path.join(self.dir, "plugins")
+        mounts = [(os.path.join(root, "auth"), AUTH_MODULE_DIR)]
+        if lab_dovecot.is_24():
+            mounts.append((os.path.join(root, "settings"), SETTINGS_MODULE_DIR))
+        return mounts
+
     def _plugin_dirs(self):
         """login/ and mail/ directories of symlinks into plugin_build, and
-        auth/: a copy of Dovecot's auth module directory (symlinks) with
-        plugin_build's passdb driver, for the private mount in start()."""
+        auth/ (on 2.4 also settings/): a copy of Dovecot's module directory
+        with plugin_build's module in place of ours, for the private mounts
+        in start()."""
         root = os.path.join(self.dir, "plugins")
         shutil.rmtree(root, ignore_errors=True)
         links = {"login": [(os.path.join(self.plugin_build, "plugin", "login", LOGIN_MODULE),
                             LOGIN_MODULE)],
                  "mail": [(os.path.join(self.plugin_build, "plugin", "imap", MAIL_MODULE),
-                           MAIL_MODULE)],
-                 "auth": [(os.path.join(self.plugin_build, "plugin", "auth", AUTH_MODULE),
-                           AUTH_MODULE)]}
-        for name in sorted(os.listdir(AUTH_MODULE_DIR)):
-            if name != AUTH_MODULE:
-                links["auth"].append((os.path.join(AUTH_MODULE_DIR, name), name))
+                           MAIL_MODULE)]}
+        ours = {AUTH_MODULE_DIR: ("auth", AUTH_MODULE, os.path.join("plugin", "auth")),
+                SETTINGS_MODULE_DIR: ("settings", SETTINGS_MODULE,
+                                      os.path.join("plugin", "settings"))}
+        copied = set()
+        for _, module_dir in self._module_mounts():
+            sub, module, built = ours[module_dir]
+            links[sub] = [(os.path.join(self.plugin_build, built, module), module)]
+            for name in sorted(os.listdir(module_dir)):
+                if name != module:
+                    links[sub].append((os.path.join(module_dir, name), name))
+                    copied.add((sub, name))
         for sub, pairs in links.items():
             os.makedirs(os.path.join(root, sub))
             for target, name in pairs:
                 if not os.path.exists(target):
                     raise perf_common.PerfError("%s: not built" % target)
-                # auth/ is bind-mounted over AUTH_MODULE_DIR: links to files
-                # in that directory would point at themselves, so copy those.
-                if sub == "auth" and name != AUTH_MODULE:
+                # auth/ (settings/) is bind-mounted over Dovecot's directory:
+                # links to files in that directory would point at themselves,
+                # so copy those.
+                if (sub, name) in copied:
                     shutil.copy2(target, os.path.join(root, sub, name))
                 else:
                     os.symlink(os.path.realpath(target), os.path.join(root, sub, name))
@@ -198,25 +309,30 @@ class BenchFront:
         if not self.plugin_build:
             return argv
         # unshare execs (no fork): the master keeps the pid and the process
-        # group of the spawned command; the mount is gone with its processes.
-        auth_dir = os.path.join(self.dir, "plugins", "auth")
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", auth_dir,
-                AUTH_MODULE_DIR] + argv
+        # group of the spawned command; the mounts are gone with its processes.
+        script, args = "", []
+        for i, (src, dst) in enumerate(self._module_mounts()):
+            script += 'mount --bind "$%d" "$%d" && ' % (2 * i + 1, 2 * i + 2)
+            args += [src, dst]
+        script += 'shift %d && exec "$@"' % len(args)
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                "sh"] + args + argv
 
     def _listeners(self):
-        text = ("  inet_listener imap_direct {\n    address = %s\n    port = %d\n  }\n"
-                % (self.addr, self.direct_port))
-        if self.mode == "sc0":
-            text += "  service_count = 0\n  process_min_avail = 2\n"
-        return text
+        return (lab_dovecot.conf_inet_listener("imap_direct", self.addr, self.direct_port)
+                + login_mode_conf(self.mode))
 
-    def start(self):
+    def prepare(self, link_modules=True):
+        """Writes the front's directory and dovecot.conf (start() does this
+        first).  link_modules=False leaves Dovecot's module directories alone
+        (check_conf: the configuration only)."""
         os.makedirs(self.dir, exist_ok=True)
         # A log of an earlier run would be read as this start's failure.
         shutil.rmtree(os.path.join(self.dir, "log"), ignore_errors=True)
-        if self.variant == "ours" and not self.plugin_build:
+        if link_modules and self.variant == "ours" and not self.plugin_build:
             ensure_auth_module(self.env)
+        elif link_modules and self.variant == "mailbox" and not self.plugin_build:
+            ensure_settings_module(self.env)
         self.inst = DovecotInstance(self.name, self.dir, self.addr, self.port, [])
         include = self._include()
         self.inst.prepare(listeners=self._listeners(), include=include)
@@ -224,12 +340,19 @@ class BenchFront:
             # The lab template's passwd-file passdb stays out of this variant.
             with open(self.inst.conf, "r", encoding="utf-8") as f:
                 conf = f.read()
-            conf = re.sub(r"(?ms)^passdb \{\n  driver = passwd-file.*?^\}\n", "", conf, count=1)
+            conf, n = re.subn(r"(?ms)^passdb (passwd-file )?\{\n  driver = passwd-file.*?^\}\n",
+                              "", conf, count=1)
+            if n != 1:
+                raise perf_common.PerfError("native: no passwd-file passdb in the lab template")
             with open(self.inst.conf, "w", encoding="utf-8") as f:
                 f.write(conf)
         with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
             f.write("".join(line + "\n" for line in self.passwd_lines))
         self.inst.finish_prepare()
+        return self
+
+    def start(self):
+        self.prepare()
         if not self.plugin_build:
             self.inst.start()
             return self
@@ -249,3 +372,62 @@ class BenchFront:
     def stop(self):
         if self.inst is not None and self.inst.pid:
             self.inst.stop()
+
+
+# ---------------------------------------------------------------- check_conf
+def check_conf(work, addr_base=60, variants=VARIANTS):
+    """Renders every variant in both login modes with a made-up lab
+    environment (nothing is started, no module is linked) and has
+    `doveconf -n` read each dovecot.conf: the configuration this file writes
+    is what the Dovecot on PATH accepts.  ours and mailbox need our modules
+    where Dovecot looks for them (on 2.4 the settings module registers
+    referral_config), as a running lab leaves them.  Returns
+    [(front name, None or doveconf's complaint)]."""
+    lab_dir = os.path.join(work, "lab")
+    os.makedirs(os.path.join(lab_dir, "front", "plugins", "login"), exist_ok=True)
+    os.makedirs(os.path.join(lab_dir, "front", "plugins", "mail"), exist_ok=True)
+    env = {"LDAP_URI": "ldap://127.0.0.%d:3389/" % addr_base,
+           "LDAP_BASE": "dc=example,dc=test", "LDAP_ADMIN_DN": "cn=admin,dc=example,dc=test",
+           "LDAP_ADMIN_PW": "secret", "HOME_PORT": "1143",
+           "HOME1_ADDR": "127.0.0.%d" % (addr_base + 1),
+           "HOME2_ADDR": "127.0.0.%d" % (addr_base + 2), "LAB_DIR": lab_dir,
+           "LAB_BUILD_DIR": ""}
+    static = "host=%s port=1143 nologin=y reason=Your mailbox is on another server." % (
+        env["HOME1_ADDR"])
+    out = []
+    for i, variant in enumerate(variants):
+        for mode in MODES:
+            passwd = ["u1:{PLAIN}pw-u1::::::" + (static if variant == "static" else "")]
+            name = "check-%s-%s" % (variant, mode)
+            front = BenchFront(name, work, "127.0.0.%d" % (addr_base + 4 + i), variant, mode,
+                               env, [] if variant == "native" else passwd,
+                               settings_overrides={"cache_ttl": "60s"})
+            try:
+                front.prepare(link_modules=False)
+                front.inst.validate()
+                out.append((name, None))
+            except Exception as e:  # noqa: BLE001 (reported, the others still run)
+                out.append((name, str(e)))
+    return out
+
+
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description="check the bench fronts' configuration "
+                                 "with doveconf (no server is started)")
+    ap.add_argument("command", choices=("check-conf",))
+    ap.add_argument("--work", required=True, help="directory for the rendered fronts")
+    ap.add_argument("--addr-base", type=int, default=60)
+    ap.add_argument("--variants", default=",".join(VARIANTS))
+    args = ap.parse_args(argv)
+    results = check_conf(os.path.abspath(args.work), args.addr_base,
+                         args.variants.split(","))
+    print("Dovecot %s" % perf_common.dovecot_label())
+    for name, err in results:
+        print("%-24s %s" % (name, "ok" if err is None else "FAILED\n" + err))
+    return 1 if any(err for _, err in results) else 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main())
