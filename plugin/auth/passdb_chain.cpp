@@ -8,14 +8,14 @@ extern "C" {
 #include "passdb.h"
 }
 
+#include "dovecot_compat.h"
 #include "passdb_chain.h"
 
 namespace dref {
 namespace {
 
 std::string checkOne(const struct auth* auth, const struct auth_passdb* mine) {
-    const std::string where = std::string("passdb referral (service ") +
-                              (auth->service != nullptr ? auth->service : "default") + "): ";
+    const std::string where = "passdb referral (" + authScope(auth) + "): ";
     bool handedOver = false;
     for (const struct auth_passdb* p = auth->passdbs; p != nullptr && p != mine; p = p->next) {
         if (p->result_success == AUTH_DB_RULE_CONTINUE ||

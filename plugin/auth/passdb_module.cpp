@@ -1,17 +1,20 @@
 // Dovecot entry points of libauthdb_referral.so: the module symbols
 // (authdb_referral_version/init/deinit) and the passdb driver "referral".
 //
-//   passdb {
-//     driver = passwd-file            # or any passdb that checks the password
-//     args = ...
-//     result_success = continue-ok
-//   }
-//   passdb {
-//     driver = referral
+// Dovecot 2.3:                            Dovecot 2.4:
+//   passdb {                                passdb pw {
+//     driver = passwd-file                    driver = passwd-file
+//     args = ...                              passwd_file_path = ...
+//     result_success = continue-ok            result_success = continue-ok
+//   }                                       }
+//   passdb {                                passdb referral {
+//     driver = referral                       driver = referral
 //     args = /etc/dovecot/dovecot-referral.conf.ext
-//     skip = unauthenticated
-//     result_internalfail = return-fail
-//   }
+//                                             referral_config = /etc/dovecot/dovecot-referral.conf.ext
+//     skip = unauthenticated                  skip = unauthenticated
+//     result_internalfail = return-fail       result_internalfail = return-fail
+//   }                                       }
+// What differs between the two lives in dovecot_compat.h/.cpp.
 extern "C" {
 #include "auth-common.h"
 #include "auth-request.h"
@@ -23,6 +26,7 @@ extern "C" {
 #include <exception>
 #include <string>
 
+#include "dovecot_compat.h"
 #include "dref_version.h"
 #include "passdb_chain.h"
 #include "referral_passdb.h"
@@ -34,47 +38,9 @@ struct referral_passdb_module {
     dref::ReferralPassdb* impl;
 };
 
-// Every input of the answer is in the key, so a cached answer is the one
-// the lookup would give: user, listener, TLS and client ID feed decide(),
-// and the mechanism decides between verify_plain answers (referral fields)
-// and credentials-lookup answers (never referral fields, R2221-15).
-const char kDefaultCacheKey[] = "%{user}\t%{lip}\t%{lport}\t%{secured}\t%{mech}\t%{client_id}";
-
 dref::ReferralPassdb* implOf(struct auth_request* request) {
     auto* m = reinterpret_cast<struct referral_passdb_module*>(request->passdb->passdb);
     return m->impl;
-}
-
-std::string trim(const char* s) {
-    std::string out(s != nullptr ? s : "");
-    size_t b = out.find_first_not_of(" \t");
-    if (b == std::string::npos) return "";
-    size_t e = out.find_last_not_of(" \t");
-    return out.substr(b, e - b + 1);
-}
-
-struct passdb_module* referral_preinit(pool_t pool, const char* args) {
-    std::string path = trim(args);
-    if (path.empty()) path = DREF_DEFAULT_SETTINGS_FILE;
-    dref::Settings settings;
-    std::string error;
-    bool ok = false;
-    try {
-        ok = dref::loadSettingsFromPath(path, &settings, &error);
-    } catch (const std::exception& e) {
-        error = path + ": " + e.what();
-    } catch (...) {
-        error = path + ": unexpected error";
-    }
-    // The auth process cannot serve logins with a broken settings file:
-    // stop it with the file, line and key in the message.
-    if (!ok) i_fatal("passdb referral: %s", error.c_str());
-
-    auto* module = p_new(pool, struct referral_passdb_module, 1);
-    module->impl = new dref::ReferralPassdb(std::move(settings));
-    module->module.default_cache_key = p_strdup(pool, kDefaultCacheKey);
-    module->module.default_pass_scheme = "PLAIN";
-    return &module->module;
 }
 
 void referral_init(struct passdb_module* module) {
@@ -107,7 +73,7 @@ void referral_lookup_credentials(struct auth_request* request,
 
 struct passdb_module_interface referral_passdb_iface = {
     "referral",
-    referral_preinit,
+    dref::passdbPreinit,  // signature of the Dovecot built against
     referral_init,
     referral_deinit,
     referral_verify_plain,
@@ -116,6 +82,32 @@ struct passdb_module_interface referral_passdb_iface = {
 };
 
 }  // namespace
+
+namespace dref {
+
+struct passdb_module* createPassdbModule(pool_t pool, const std::string& path, std::string* error) {
+    try {
+        Settings settings;
+        if (!loadSettingsFromPath(path, &settings, error)) return nullptr;
+        auto* module = p_new(pool, struct referral_passdb_module, 1);
+        module->impl = new ReferralPassdb(std::move(settings));
+        // Every input of the answer is in the key, so a cached answer is the
+        // one the lookup would give: user, listener, TLS and client ID feed
+        // decide(), and the mechanism decides between verify_plain answers
+        // (referral fields) and credentials-lookup answers (never referral
+        // fields, R2221-15).
+        module->module.default_cache_key = p_strdup(pool, passdbCacheKey());
+        module->module.default_pass_scheme = "PLAIN";
+        return &module->module;
+    } catch (const std::exception& e) {
+        *error = path + ": " + e.what();
+    } catch (...) {
+        *error = path + ": unexpected error";
+    }
+    return nullptr;
+}
+
+}  // namespace dref
 
 extern "C" {
 // module-dir.c reads this symbol as a `const char *` variable (not an array).

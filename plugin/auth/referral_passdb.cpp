@@ -12,6 +12,7 @@ extern "C" {
 #include <exception>
 
 #include "client_id_name.h"
+#include "dovecot_compat.h"
 #include "passdb_reply.h"
 #include "referral_decision.h"
 #include "referral_passdb.h"
@@ -60,7 +61,7 @@ ClientFacts clientFacts(const struct auth_request* request) {
     if (request->fields.client_id != nullptr) f.clientIdName = clientIdName(request->fields.client_id);
     if (request->fields.local_ip.family != 0) f.localIp = net_ip2addr(&request->fields.local_ip);
     f.localPort = request->fields.local_port;
-    f.secured = request->fields.secured != AUTH_REQUEST_SECURED_NONE;
+    f.secured = connectionSecured(request);
     return f;
 }
 
