@@ -41,6 +41,7 @@ which replaced service_count.
 import os
 import re
 import shutil
+import subprocess
 
 import perf_common  # noqa: F401  (sets sys.path for the lab modules)
 import lab_process
@@ -187,6 +188,31 @@ def ensure_settings_module(env, force=False):
                      force)
 
 
+def _mountinfo(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.split() for line in f]
+    except OSError:
+        return []
+
+
+def mount_propagation():
+    """unshare's --propagation for the private module mounts.  "private"
+    makes every mount of the new namespace private, starting at "/"; inside
+    a chroot whose root is not a mount point (scripts/debian13-root.sh) the
+    kernel refuses that (EINVAL).  The binds then stay in the namespace by
+    themselves only when no mount they could propagate through is shared
+    (/proc/1/mountinfo: the whole machine's view); otherwise no safe way is
+    left and the front is not started."""
+    if any(f[4] == "/" for f in _mountinfo("/proc/self/mountinfo") if len(f) > 4):
+        return "private"
+    if any("shared:" in line for f in _mountinfo("/proc/1/mountinfo") for line in f):
+        raise perf_common.PerfError(
+            "plugin_build: this chroot's root is not a mount point and the machine has shared "
+            "mounts, so module binds could leak out of the front's namespace")
+    return "unchanged"
+
+
 class BenchFront:
     def __init__(self, name, base_dir, addr, variant, mode, env, passwd_lines,
                  settings_overrides=None, auth_cache=True, plugin_build=None, extra_conf=""):
@@ -305,7 +331,11 @@ class BenchFront:
         return root
 
     def _argv(self):
-        argv = ["dovecot", "-F", "-c", self.inst.conf]
+        return self._in_namespace(["dovecot", "-F", "-c", self.inst.conf])
+
+    def _in_namespace(self, argv):
+        """argv as it runs for this front: in a private mount namespace with
+        plugin_build's modules when the front has one."""
         if not self.plugin_build:
             return argv
         # unshare execs (no fork): the master keeps the pid and the process
@@ -315,7 +345,7 @@ class BenchFront:
             script += 'mount --bind "$%d" "$%d" && ' % (2 * i + 1, 2 * i + 2)
             args += [src, dst]
         script += 'shift %d && exec "$@"' % len(args)
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+        return ["unshare", "--mount", "--propagation", mount_propagation(), "sh", "-c", script,
                 "sh"] + args + argv
 
     def _listeners(self):
@@ -375,13 +405,15 @@ class BenchFront:
 
 
 # ---------------------------------------------------------------- check_conf
-def check_conf(work, addr_base=60, variants=VARIANTS):
+def check_conf(work, addr_base=60, variants=VARIANTS, build=None):
     """Renders every variant in both login modes with a made-up lab
     environment (nothing is started, no module is linked) and has
     `doveconf -n` read each dovecot.conf: the configuration this file writes
     is what the Dovecot on PATH accepts.  ours and mailbox need our modules
     where Dovecot looks for them (on 2.4 the settings module registers
-    referral_config), as a running lab leaves them.  Returns
+    referral_config): those of a running lab, or with build those of that
+    build tree, mounted in a private namespace as for plugin_build (root
+    only; nothing changes for other processes).  Returns
     [(front name, None or doveconf's complaint)]."""
     lab_dir = os.path.join(work, "lab")
     os.makedirs(os.path.join(lab_dir, "front", "plugins", "login"), exist_ok=True)
@@ -401,10 +433,14 @@ def check_conf(work, addr_base=60, variants=VARIANTS):
             name = "check-%s-%s" % (variant, mode)
             front = BenchFront(name, work, "127.0.0.%d" % (addr_base + 4 + i), variant, mode,
                                env, [] if variant == "native" else passwd,
-                               settings_overrides={"cache_ttl": "60s"})
+                               settings_overrides={"cache_ttl": "60s"},
+                               plugin_build=build if variant in ("ours", "mailbox") else None)
             try:
                 front.prepare(link_modules=False)
-                front.inst.validate()
+                p = subprocess.run(front._in_namespace(["doveconf", "-n", "-c", front.inst.conf]),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+                if p.returncode != 0:
+                    raise perf_common.PerfError(p.stdout.decode("utf-8", "replace"))
                 out.append((name, None))
             except Exception as e:  # noqa: BLE001 (reported, the others still run)
                 out.append((name, str(e)))
@@ -419,9 +455,12 @@ def main(argv=None):
     ap.add_argument("--work", required=True, help="directory for the rendered fronts")
     ap.add_argument("--addr-base", type=int, default=60)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--build-dir", help="take ours' and mailbox's modules from this build tree "
+                    "(private mount namespace) instead of Dovecot's module directories")
     args = ap.parse_args(argv)
+    build = os.path.abspath(args.build_dir) if args.build_dir else None
     results = check_conf(os.path.abspath(args.work), args.addr_base,
-                         args.variants.split(","))
+                         args.variants.split(","), build)
     print("Dovecot %s" % perf_common.dovecot_label())
     for name, err in results:
         print("%-24s %s" % (name, "ok" if err is None else "FAILED\n" + err))
