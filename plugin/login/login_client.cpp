@@ -11,14 +11,9 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 
-extern "C" {
-#include "lib.h"
-#include "module-context.h"
-#include "imap-login-client.h"
-#include "strnum.h"
-}
-
+#include "dovecot_compat.h"
 #include "login_client_context.h"
 #include "login_reply.h"
 #include "response_text.h"
@@ -73,13 +68,14 @@ struct event* replyEvent(struct client* client, const char* reply, dref::LoginCo
 // (R2221-9).
 void sendLoginReferral(struct client* client, enum client_auth_result result,
                        const struct client_auth_reply* reply) {
+    dref::compat::ReplyTarget target = dref::compat::replyTarget(reply);
     dref::LoginReferralFacts facts;
     facts.command = commandOf(client);
     facts.mechanism = orEmpty(client->auth_mech_name);
-    facts.user = orEmpty(reply->destuser);
+    facts.user = std::move(target.user);
     if (facts.user.empty()) facts.user = orEmpty(client->virtual_user);
-    facts.host = orEmpty(reply->host);
-    facts.port = reply->port;
+    facts.host = std::move(target.host);
+    facts.port = target.port;
     facts.reason = orEmpty(reply->reason);
 
     dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);

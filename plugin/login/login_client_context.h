@@ -1,13 +1,8 @@
 #pragma once
 // The plugin's per-client state and its accessors, shared by the referral
 // overrides (login_client.cpp) and drain mode (login_drain.cpp).  Glue only:
-// includes imap-login's headers.
-extern "C" {
-#include "lib.h"
-#include "login-common.h"
-#include "client-common.h"
-}
-
+// includes imap-login's headers (through dovecot_compat.h).
+#include "dovecot_compat.h"
 #include "login_settings.h"
 
 namespace dref {
@@ -32,8 +27,8 @@ const LoginPluginConfig* referralLoginConfig();
 // Event category "referral" (shared with the passdb driver and imap plugin).
 struct event_category* referralEventCategory();
 
-// Drain mode (login_drain.cpp): installs v.create, v.notify_auth_ready and
-// v.destroy on the previous vfunc layer `v`.
+// Drain mode (login_drain.cpp): installs v.create, v.input,
+// v.notify_auth_ready and v.destroy on the previous vfunc layer `v`.
 void installDrainOverrides(struct client_vfuncs* v);
 
 }  // namespace dref

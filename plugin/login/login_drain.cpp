@@ -12,12 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-extern "C" {
-#include "lib.h"
-#include "ioloop.h"
-#include "ostream.h"
-}
-
+#include "dovecot_compat.h"
 #include "login_client_context.h"
 
 namespace {
@@ -54,6 +49,10 @@ void drainDiscardInput(struct client* client) noexcept {
 void drainClose(struct client* client) noexcept {
     ReferralLoginClient* ctx = dref::referralLoginContext(client);
     timeout_remove(&ctx->to_drain);
+    // 2.4's client_init() adds Dovecot's input io after v.create (2.3's
+    // imap_client_create() did it inside, and drainAfterCreate removed it);
+    // this runs after client_init(), so remove it here too.
+    io_remove(&client->io);
     (void)o_stream_flush(client->output);
     if (o_stream_get_buffer_used_size(client->output) > 0 &&
         ++ctx->drain_flush_tries < kFlushMaxTries) {
@@ -69,13 +68,13 @@ void drainClose(struct client* client) noexcept {
     drainDiscardInput(client);
 }
 
-// Sent from v.create so that it does not wait for the auth process.  The
-// input io is removed at once, so LOGIN is never processed; the rest runs
-// from a fresh ioloop callback because client_init() still uses the client
-// after v.create returns.
-void drainCreate(struct client* client, void** other_sets) noexcept {
+// Sent from v.create (after the previous layer's create, see
+// compat::overrideCreate) so that it does not wait for the auth process.
+// The input io is removed at once, so LOGIN is never processed; the rest
+// runs from a fresh ioloop callback because client_init() still uses the
+// client after v.create returns.
+void drainAfterCreate(struct client* client) noexcept {
     ReferralLoginClient* ctx = dref::referralLoginContext(client);
-    ctx->module_ctx.super.create(client, other_sets);
     ctx->draining = true;
     e_debug(event_create_passthrough(client->event)
                 ->add_category(dref::referralEventCategory())
@@ -88,6 +87,16 @@ void drainCreate(struct client* client, void** other_sets) noexcept {
     io_remove(&client->io);
     ctx->to_drain = timeout_add_short(0, drainClose, client);
 }
+
+const struct client_vfuncs* drainSuper(struct client* client) {
+    return &dref::referralLoginContext(client)->module_ctx.super;
+}
+
+// Dovecot's io on the client input calls v.input.  On 2.4 that io exists
+// from the end of client_init() until drainClose() runs (a client whose
+// first bytes arrive in between would otherwise get its command parsed):
+// drop the io and leave the bytes to drainDiscardInput().  Never reads.
+void drainInput(struct client* client) noexcept { io_remove(&client->io); }
 
 void drainNotifyAuthReady(struct client* client) noexcept {
     ReferralLoginClient* ctx = dref::referralLoginContext(client);
@@ -107,7 +116,8 @@ void drainDestroy(struct client* client) noexcept {
 namespace dref {
 
 void installDrainOverrides(struct client_vfuncs* v) {
-    v->create = drainCreate;
+    compat::overrideCreate(v, drainSuper, drainAfterCreate);
+    v->input = drainInput;
     v->notify_auth_ready = drainNotifyAuthReady;
     v->destroy = drainDestroy;
 }

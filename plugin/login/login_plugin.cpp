@@ -1,15 +1,11 @@
 // imap-login plugin entry points (module name "referral_login", loaded with
-// login_plugins = referral_login).  init runs as root before the chroot
-// (DOVECOT-NOTES §1.1), which is when the settings file can still be read.
-#include <dlfcn.h>
-
+// login_plugins = referral_login on 2.3, login_plugins { referral_login =
+// yes } on 2.4).  init runs as root before the chroot (DOVECOT-NOTES §1.1),
+// which is when the settings file can still be read.
 #include <exception>
 #include <string>
 
-extern "C" {
-#include "lib.h"
-}
-
+#include "dovecot_compat.h"
 #include "dref_version.h"
 #include "login_client.h"
 #include "login_client_context.h"
@@ -19,23 +15,6 @@ extern "C" {
 
 namespace {
 dref::LoginPluginConfig* g_config = nullptr;
-
-// The struct client_vfuncs layout this module was compiled for must be the
-// one of the running libdovecot-login (see CMakeLists.txt): the Debian
-// security update deb12u7 inserted v.disconnect and exported
-// client_forward_decode_base64() with it, under the same ABI string.
-const char* vfuncLayoutMismatch() {
-    const bool running_has = dlsym(RTLD_DEFAULT, "client_forward_decode_base64") != nullptr;
-    const bool built_has = DREF_HEADERS_HAVE_VFUNC_DISCONNECT != 0;
-    if (running_has == built_has) return nullptr;
-    return built_has
-               ? "dovecot-referral login plugin: built against Dovecot headers with "
-                 "client_vfuncs.disconnect, but this imap-login has the older layout: "
-                 "rebuild the plugin against the installed dovecot-dev"
-               : "dovecot-referral login plugin: built against Dovecot headers without "
-                 "client_vfuncs.disconnect, but this imap-login has it: rebuild the plugin "
-                 "against the installed dovecot-dev";
-}
 
 // One line per imap-login process: with service_count = 1 that is one per
 // connection, so only drain mode (which changes what every client sees)
@@ -67,15 +46,20 @@ DREF_EXPORT void referral_login_plugin_deinit(void);
 void referral_login_plugin_init(struct module* module) {
     std::string error;
     const char* fatal = nullptr;
-    if (const char* mismatch = vfuncLayoutMismatch()) i_fatal("%s", mismatch);
+    // Before anything touches a struct client: with another vfunc layout
+    // every override below would land in the wrong slot.
+    if (const char* mismatch = dref::compat::clientVfuncLayoutMismatch()) i_fatal("%s", mismatch);
     try {
-        std::string path = dref::loginSettingsPath();
+        std::string path;
+        std::string warning;
         auto* config = new dref::LoginPluginConfig();
-        if (!dref::loadLoginPluginConfig(path, config, &error)) {
+        if (!dref::compat::loginSettingsPath(&path, &warning, &error) ||
+            !dref::loadLoginPluginConfig(path, config, &error)) {
             delete config;
             fatal = error.c_str();
         } else {
             g_config = config;
+            if (!warning.empty()) i_warning("%s", warning.c_str());
             dref::loginClientHooksAdd(module, g_config);
             logLoaded(path, !g_config->drainGreeting.empty());
         }

@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "dref_version.h"
 #include "login_reply.h"
 
 namespace dref {
@@ -56,10 +55,9 @@ bool readWholeFile(const std::string& path, std::string* text, std::string* erro
 
 }  // namespace
 
-std::string loginSettingsPath() {
+std::string settingsPathFromEnvironment() {
     const char* env = std::getenv(DREF_SETTINGS_ENV);
-    if (env != nullptr && env[0] != '\0') return env;
-    return DREF_DEFAULT_SETTINGS_FILE;
+    return env != nullptr ? std::string(env) : std::string();
 }
 
 bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error) {

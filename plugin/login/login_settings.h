@@ -14,10 +14,11 @@ struct LoginPluginConfig {
     std::string drainGreeting;
 };
 
-// The settings file: $DOVECOT_REFERRAL_CONFIG (passed to imap-login with
-// Dovecot's import_environment, because login processes get no plugin {}
-// settings), else DREF_DEFAULT_SETTINGS_FILE.
-std::string loginSettingsPath();
+// $DOVECOT_REFERRAL_CONFIG when it is set and not empty, else "".  On
+// Dovecot 2.3 it names the settings file (passed to imap-login with
+// import_environment, because login processes get no plugin {} settings);
+// which source wins on which version is decided in dovecot_compat.cpp.
+std::string settingsPathFromEnvironment();
 
 // Reads and checks the file.  On failure *error is
 // "<file>:<line>: <key>: <message>" (or "<file>: <key>: <message>" for a
