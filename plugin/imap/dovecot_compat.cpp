@@ -19,7 +19,15 @@ bool referralConfigPath(struct mail_user* user, std::string* path, std::string* 
         // of our settings module, looked up through the user's event so
         // that protocol imap { } and other filters apply.
         std::string configured;
-        if (!dref::referralConfigPath(user->event, &configured, error)) return false;
+        if (!::referralConfigPath(user->event, &configured, error)) {
+            // The one failure an admin meets on a fresh install: the plugin
+            // is enabled but our settings module is not where Dovecot's
+            // config process loads settings modules from.
+            if (error->find("no settings struct") != std::string::npos)
+                *error += " (is libdovecot_referral_settings.so installed in Dovecot's "
+                          "modules/settings directory?)";
+            return false;
+        }
         *path = configured.empty() ? std::string(DREF_DEFAULT_SETTINGS_FILE) : configured;
 #else
         const char* configured = mail_user_plugin_getenv(user, "referral_config");

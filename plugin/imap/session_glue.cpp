@@ -323,7 +323,11 @@ void clientInit(struct client* client) {
 void clientCreated(struct client** clientp) {
     struct client* client = *clientp;
     try {
-        if (mail_user_is_plugin_loaded(client->user, imapReferralModule())) {
+        // No capability string: Dovecot (2.4) could not read the imap
+        // settings and fails this session in client_create_finish(); there
+        // is nothing to refer for.
+        if (client->capability_string != nullptr &&
+            mail_user_is_plugin_loaded(client->user, imapReferralModule())) {
             ReferralProcess* process = ReferralProcess::forUser(client->user);
             if (process != nullptr && process->settings()->mailbox.enabled) {
                 auto* g = new SessionGlue();
