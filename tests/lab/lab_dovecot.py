@@ -10,15 +10,18 @@ Layout of an instance directory (<labdir>/<name>/):
     mail/<user>/Maildir
 """
 import base64
-import functools
 import os
 import re
 import subprocess
-
-import lab_process
-from lab_process import LabError
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+
+import lab_process  # noqa: E402
+from dovecot_version import dovecot_version, is_24, version_label  # noqa: E402,F401
+from lab_process import LabError  # noqa: E402
+
 CONF_DIR = os.path.join(HERE, "conf")
 MAIL_UID = MAIL_GID = 65534  # the static userdb's uid/gid (nobody/nogroup)
 # sockaddr_un.sun_path is 108 bytes; Dovecot's longest socket name under
@@ -32,31 +35,6 @@ MAX_BASE_DIR = 75
 # import_environment {}, no plugin {}).  The running Dovecot decides which
 # templates and snippets are written; everything else in the lab and in the
 # tests is the same on both.
-
-@functools.lru_cache(maxsize=None)
-def dovecot_version():
-    """(major, minor, patch) of the `dovecot` on PATH, from `dovecot --version`
-    ("2.3.19.1 (9b53102964)", "2.4.1-4 (7d8c0e5759)")."""
-    try:
-        out = subprocess.run(["dovecot", "--version"], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, timeout=30).stdout.decode("ascii", "replace")
-    except OSError as e:
-        raise LabError("cannot run dovecot --version: %s" % e)
-    m = re.match(r"\s*(\d+)\.(\d+)\.(\d+)", out)
-    if not m:
-        raise LabError("cannot read the Dovecot version from %r" % out.strip())
-    return tuple(int(x) for x in m.groups())
-
-
-def is_24():
-    """True when the Dovecot on PATH speaks the 2.4 configuration language."""
-    return dovecot_version()[:2] >= (2, 4)
-
-
-def version_label():
-    """"2.3" or "2.4": the conf/ flavour in use."""
-    return "2.4" if is_24() else "2.3"
-
 
 def conf_template(name):
     """Path of a lab template for the running Dovecot: conf/2.4/<name> on 2.4

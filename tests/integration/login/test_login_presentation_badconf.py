@@ -55,11 +55,13 @@ class BadSettings(unittest.TestCase):
         front = PluginFront(name, PASSWD, settings_text, login_plugin_dir=login_plugin_dir)
         expected_fatal = expected_fatal or (env_path or front.settings_path) + suffix
         if env_path is not None:
-            # Point DOVECOT_REFERRAL_CONFIG somewhere else (missing file).
+            # Point the plugin's settings path somewhere else (missing file):
+            # DOVECOT_REFERRAL_CONFIG=<path> on 2.3, referral_config = <path>
+            # on 2.4; the path is the only place either names the file.
             with open(front.instance.conf, "r", encoding="utf-8") as f:
                 conf = f.read()
-            conf = conf.replace("DOVECOT_REFERRAL_CONFIG=%s" % front.settings_path,
-                                "DOVECOT_REFERRAL_CONFIG=%s" % env_path)
+            self.assertEqual(conf.count(front.settings_path), 1, conf)
+            conf = conf.replace(front.settings_path, env_path)
             with open(front.instance.conf, "w", encoding="utf-8") as f:
                 f.write(conf)
         front.start_unchecked()

@@ -5,7 +5,10 @@
   extra fields stand in for the passdb driver's decision (DOVECOT-NOTES §5.1):
   `nologin host=.. port=.. destuser=.. reason=.. nodelay`.  It is rendered
   with the lab's own DovecotInstance (tests/lab/lab_dovecot.py) so it is
-  configured exactly like a lab server.
+  configured exactly like a lab server, in the configuration language of the
+  Dovecot on PATH (2.3 or 2.4; on 2.4 the settings module that registers
+  referral_config must be linked into Dovecot's module dir, which the ctest
+  lab fixture does).
 - check_referral_url / check_referral_line: the URL shape rules of
   REQUIREMENTS.md §6 item 6, applied to every referral a test sees.
 """
@@ -80,12 +83,8 @@ class PluginFront:
         with open(self.settings_path, "w", encoding="utf-8") as f:
             f.write(settings_text)
         self.instance = lab_dovecot.DovecotInstance(name, self.dir, addr, self.port, [])
-        include = (
-            "login_plugin_dir = %s\n"
-            "login_plugins = referral_login\n"
-            "import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS "
-            "DOVECOT_REFERRAL_CONFIG=%s\n%s" % (login_plugin_dir or plugin_dir(), self.settings_path,
-                                                extra_conf))
+        include = lab_dovecot.conf_login_plugin(login_plugin_dir or plugin_dir(),
+                                                self.settings_path) + extra_conf
         self.instance.prepare(include=include)
         with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
             for line in passwd_lines:
@@ -138,10 +137,8 @@ class PluginFront:
 
 
 # Dovecot metric over the plugin's event (docs/login-plugin.md, Events).
-REPLY_METRIC = ("metric referral_login_reply {\n"
-                "  filter = event=referral_login_reply\n"
-                "  group_by = reply command\n"
-                "}\n")
+REPLY_METRIC = lab_dovecot.conf_metric("referral_login_reply", "referral_login_reply",
+                                      ("reply", "command"))
 
 
 def metric_counts(front):

@@ -22,6 +22,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_login_presentation_front import (  # noqa: E402
     ImapClient, check_referral_line)
+from dovecot_version import login_ok_log  # noqa: E402  (tests/support, on sys.path through the module above)
 import lab  # noqa: E402  (tests/lab, on sys.path through the module above)
 
 SOURCE_ADDR = os.environ.get("DREF_LOGIN_SOURCE_ADDR", "127.0.0.37")
@@ -186,7 +187,7 @@ class LabPresentation(unittest.TestCase):
         with open(self.env["FRONT_LOG"], encoding="utf-8", errors="replace") as f:
             log = f.read()
         self.assertIn("OK login referral to imap://sue;AUTH=*@%s/" % self.home1, log)
-        self.assertIn("Login: user=<sue>", log)
+        self.assertRegex(log, login_ok_log("sue"))
 
 
 if __name__ == "__main__":

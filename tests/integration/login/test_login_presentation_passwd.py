@@ -19,6 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_login_presentation_front import (  # noqa: E402
     REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, metric_counts)
+from dovecot_version import login_ok_text  # noqa: E402  (tests/support, on sys.path through the module above)
 
 TEXT = "Your mailbox moved to your home server."
 UNAVAILABLE = b"NO [UNAVAILABLE] Your home server cannot be reached from here."
@@ -336,7 +337,7 @@ class ProxyMaybeToSelf(unittest.TestCase):
         self.assertEqual(untagged, [])
         self.assertTrue(tagged.startswith(b"a1 OK [CAPABILITY "), tagged)
         self.assertNotIn(b"[REFERRAL", tagged)
-        log = self.front.wait_log("Login: user=<selfie>")
+        log = self.front.wait_log(login_ok_text("selfie"))
         self.assertNotIn("login referral", log)
 
 

@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, REJECT, Lab, assert_local_login,  # noqa: E402
                               fresh_source, login, send_id)
+from dovecot_version import login_ok_log  # noqa: E402
 
 
 class SourcedIMAP4(imaplib.IMAP4):
@@ -223,7 +224,7 @@ class LoginReferralTest(unittest.TestCase):
             assert_local_login(tagged, "u2")  # the home server's own OK, relayed
         finally:
             c.close()
-        self.lab.wait_log(offset, r"Login: user=<%s>" % percy, "HOME2_LOG")
+        self.lab.wait_log(offset, login_ok_log(percy), "HOME2_LOG")
 
     # Per client-ID policy: ID "name" matching client_id_rule -> refer, even
     # on the proxying listener; another client is proxied.
@@ -244,7 +245,7 @@ class LoginReferralTest(unittest.TestCase):
             assert_local_login(tagged, "i2")
         finally:
             c.close()
-        self.lab.wait_log(offset, r"Login: user=<%s>" % alice, "HOME1_LOG")
+        self.lab.wait_log(offset, login_ok_log(alice), "HOME1_LOG")
 
     # Issue 3: a proxy-path client (imaplib) reads its INBOX on its home
     # server through the front; a referral-path client gets the referral.
@@ -267,7 +268,7 @@ class LoginReferralTest(unittest.TestCase):
                 m.shutdown()
             except OSError:
                 pass
-        self.lab.wait_log(offset, r"Login: user=<%s>" % bob, "HOME2_LOG")
+        self.lab.wait_log(offset, login_ok_log(bob), "HOME2_LOG")
         c = self.lab.connect(self.lab.direct)
         try:
             _, tagged, _ = login(c, "x1", bob, pw)

@@ -51,25 +51,12 @@ sn: Here
 mailHost: %s
 """ % (TARGET_ADDR, FRONT_ADDR)
 
-PASSDB = """
-passdb {
-  driver = referral
-  args = %(settings)s
-%(chain)s
-}
-"""
 CHAIN_OK = "  skip = unauthenticated\n  result_internalfail = return-fail"
 
-METRICS = """
-metric dref_referral_decision {
-  filter = event=referral_decision
-  group_by = decision
-}
-metric dref_referral_lookup {
-  filter = event=referral_lookup_finished
-  group_by = result
-}
-"""
+# Dovecot metrics over the driver's events (2.3 or 2.4 syntax).
+METRICS = (lab_dovecot.conf_metric("dref_referral_decision", "referral_decision", ("decision",))
+           + lab_dovecot.conf_metric("dref_referral_lookup", "referral_lookup_finished",
+                                     ("result",)))
 
 
 def build_dir():
@@ -104,12 +91,11 @@ class Front:
         with open(self.settings, "w", encoding="utf-8") as f:
             f.write(settings)
         os.chmod(self.settings, 0o644)
-        include = PASSDB % {"settings": self.settings, "chain": chain}
+        include = lab_dovecot.conf_passdb_referral(self.settings, chain)
         include += "imap_id_retain = yes\nauth_cache_size = 1M\nauth_cache_ttl = 30s\n"
         if login_plugin:
-            include += ("login_plugin_dir = %s\nlogin_plugins = referral_login\n"
-                        "import_environment = $import_environment DOVECOT_REFERRAL_CONFIG=%s\n"
-                        % (os.path.join(build_dir(), "plugin", "login"), self.settings))
+            include += lab_dovecot.conf_login_plugin(os.path.join(build_dir(), "plugin", "login"),
+                                                     self.settings)
         include += extra
         self.inst = lab_dovecot.DovecotInstance(name, self.dir, addr, self.port,
                                                 [("zoe", "pw-zoe"), ("yan", "pw-yan")])
