@@ -10,6 +10,12 @@
 #                                            the source tree (run mounts them)
 #   scripts/debian13-root.sh teardown        stop what runs in it, unmount, delete it
 #   scripts/debian13-root.sh path            print the root's directory
+#   scripts/debian13-root.sh fresh DIR       make DIR a pristine Debian 13 root
+#                                            (minbase + the lab's tools, no
+#                                            Dovecot) for install tests; works
+#                                            on the host and inside the root.
+#                                            Use it with DREF_DEBIAN13_ROOT=DIR
+#                                            and run / umount / teardown.
 #
 # The root is made with debootstrap from the Debian mirror this machine's apt
 # already uses (read from the apt sources, never written here) and lives in
@@ -36,6 +42,18 @@ PACKAGES=(
   python3 procps iproute2 psmisc ca-certificates
   debhelper devscripts lintian fakeroot dpkg-dev
 )
+
+# The pristine base that `fresh` copies (tests/packaging installs the 2.4
+# .deb into such a copy with apt, so the package's Depends pull Dovecot from
+# the mirror): minbase plus what the lab and the integration tests run, and
+# no Dovecot.  A tarball inside the build root, so `fresh` also works from
+# inside it (the 2.4 ctest run).  Rebuilt at `ensure` when this list changes.
+FRESH_PACKAGES=(python3 slapd ldap-utils procps iproute2 psmisc ca-certificates openssl)
+if [[ ${DREF_DOVECOT_ROOT:-} == debian13 ]]; then
+  FRESH_BASE=/var/cache/dovecot-referral/fresh-base.tar   # inside the build root
+else
+  FRESH_BASE=$ROOT/var/cache/dovecot-referral/fresh-base.tar
+fi
 
 log() { printf 'debian13-root: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -120,6 +138,7 @@ do_ensure() {
   want=$(wanted_stamp)
   if [[ -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
     do_mount
+    ensure_fresh_base
     log "root ready at $ROOT ($(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core 2>/dev/null || echo '?'))"
     return
   fi
@@ -147,6 +166,70 @@ do_ensure() {
   install_packages
   echo "$want" >"$STAMP"
   log "root built in $(( $(date +%s) - start ))s: Dovecot $(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core)"
+  ensure_fresh_base
+}
+
+fresh_stamp() {
+  printf '%s\n' "$SUITE" "${FRESH_PACKAGES[@]}" | sha256sum | cut -d' ' -f1
+}
+
+# Builds $FRESH_BASE when it is missing or FRESH_PACKAGES changed: its own
+# debootstrap (the build root has build tools and Dovecot installed, so it is
+# not pristine), the lab's tools, a policy-rc.d that keeps postinsts from
+# starting daemons (dovecot-core's would start a system Dovecot on the
+# host's port 143), then a tarball.  Serialised: several callers may ensure.
+ensure_fresh_base() {
+  local want tmp mirror start
+  want=$(fresh_stamp)
+  [[ -f $FRESH_BASE && $(cat "$FRESH_BASE.stamp" 2>/dev/null) == "$want" ]] && return 0
+  mkdir -p "$(dirname "$FRESH_BASE")"
+  exec 8>"$FRESH_BASE.lock"
+  flock 8
+  if [[ -f $FRESH_BASE && $(cat "$FRESH_BASE.stamp" 2>/dev/null) == "$want" ]]; then
+    exec 8>&-; return 0
+  fi
+  command -v debootstrap >/dev/null || die "debootstrap not found (scripts/install-deps.sh installs it)"
+  start=$(date +%s)
+  mirror=$(host_mirror)
+  tmp=$(mktemp -d "$(dirname "$ROOT")/fresh-base.XXXXXX")
+  log "debootstrap $SUITE for the pristine install-test base ($tmp)"
+  if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
+    tail -30 "$tmp.log" >&2; rm -rf --one-file-system "$tmp"
+    die "debootstrap of the fresh base failed (log: $tmp.log)"
+  fi
+  printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+  chmod 0755 "$tmp/usr/sbin/policy-rc.d"
+  cp -f /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+  mount -t proc proc "$tmp/proc"
+  local ok=1
+  chroot "$tmp" env DEBIAN_FRONTEND=noninteractive apt-get update >>"$tmp.log" 2>&1 &&
+    chroot "$tmp" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends "${FRESH_PACKAGES[@]}" >>"$tmp.log" 2>&1 &&
+    chroot "$tmp" apt-get clean || ok=0
+  umount "$tmp/proc" 2>/dev/null || umount -l "$tmp/proc"
+  if [[ $ok -eq 0 ]]; then
+    tail -30 "$tmp.log" >&2; rm -rf --one-file-system "$tmp"
+    die "installing the lab's tools into the fresh base failed (log: $tmp.log)"
+  fi
+  tar -C "$tmp" -cf "$FRESH_BASE.partial" .
+  mv "$FRESH_BASE.partial" "$FRESH_BASE"
+  echo "$want" >"$FRESH_BASE.stamp"
+  rm -rf --one-file-system "$tmp" "$tmp.log"
+  exec 8>&-
+  log "fresh base ready in $(( $(date +%s) - start ))s: $FRESH_BASE"
+}
+
+do_fresh() {
+  local dir=${1:-}
+  [[ -n $dir ]] || die "fresh: no directory"
+  [[ -f $FRESH_BASE ]] || die "no fresh base at $FRESH_BASE (run on the host: $0 ensure)"
+  if [[ -e $dir ]] && [[ -n $(ls -A "$dir") ]]; then
+    die "fresh: $dir exists and is not empty"
+  fi
+  mkdir -p "$dir"
+  tar -C "$dir" -xf "$FRESH_BASE"
+  cp -f /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+  log "fresh Debian 13 root at $dir"
 }
 
 do_umount_partial() {
@@ -187,5 +270,6 @@ case "${1:-ensure}" in
   umount) do_umount ;;
   teardown) do_teardown ;;
   path) echo "$ROOT" ;;
-  *) die "unknown command: $1 (ensure | run CMD | mount | umount | teardown | path)" ;;
+  fresh) shift; do_fresh "$@" ;;
+  *) die "unknown command: $1 (ensure | run CMD | mount | umount | teardown | path | fresh DIR)" ;;
 esac
