@@ -1,27 +1,41 @@
 #!/usr/bin/env python3
-"""Install test of the packages (issue 5; docs/packaging.md, "The install test").
+"""Install test of the packages (issues 5 and 10; docs/packaging.md, "The install test").
 
-    install_test.py --source DIR --build DIR --work DIR [--addr-base 50]
+    install_test.py --source DIR --build DIR --work DIR [--addr-base 50] [--dovecot 2.3|2.4]
 
-1. builds the .deb and the .rpm with scripts/build-packages.sh (unit tests
-   skipped: the suite has just run them),
+Runs in the system whose Dovecot the package is for (the build's Dovecot,
+default: this system's dovecot-dev): Dovecot 2.3 on the Debian 12 host,
+Dovecot 2.4 inside the Debian 13 root (scripts/debian13-root.sh run; the
+2.4 ctest run of scripts/test.sh does that).
+
+1. builds the packages with scripts/build-packages.sh --dovecot V (unit
+   tests skipped: the suite has just run them): the .deb, and on 2.3 the .rpm,
 2. static checks: file lists, Depends (exact dovecot-core pin + ABI),
-   conffiles, exported symbols (nm -D), rpm requires/configfiles, the same
-   file set in both packages; lintian (errors/warnings fail) and rpmlint
-   (with packaging/rpm/dovecot-referral.rpmlintrc) with their output printed,
-3. dpkg -i, then checks the installed files, `dovecot-referral-lookup
-   --version`, and that Dovecot's own configuration still parses,
+   Built-Using (this release's gcc), conffiles, exported symbols (nm -D);
+   on 2.3 rpm requires/configfiles and the same file set in both packages;
+   lintian of this release (errors/warnings fail) and on 2.3 rpmlint (with
+   packaging/rpm/dovecot-referral.rpmlintrc), with their output printed,
+3. installs the .deb: on 2.3 with dpkg -i into this system; on 2.4 with apt
+   into a FRESH Debian 13 root (a pristine copy made by `debian13-root.sh
+   fresh`: minbase and the lab's tools, no Dovecot), so its Depends pull
+   Dovecot from the mirror; then checks the installed files,
+   `dovecot-referral-lookup --version`, that Dovecot's own configuration
+   still parses, and that the installed snippet, uncommented, is accepted,
 4. starts the lab from the installed files (tests/lab/lab.py --plugins
-   installed, settings in /etc/dovecot/dovecot-referral.conf.ext) and runs the
-   login- and mailbox-referral integration tests against it
-   (DREF_LAB_ENV=<lab>/lab.env), checks the plugins' load log lines,
+   installed, settings in /etc/dovecot/dovecot-referral.conf.ext; on 2.4
+   inside the fresh root) and runs the login- and mailbox-referral
+   integration tests against it (DREF_LAB_ENV=<lab>/lab.env; on 2.4 inside
+   the fresh root too), checks the plugins' load log lines,
 5. always (finally): stops the lab, dpkg --purge, and checks nothing is left:
-   dpkg -L empty, module directories and /etc/dovecot exactly as before.
+   dpkg -L empty, module directories and /etc/dovecot exactly as before
+   (on 2.4: as after the install minus the package's own paths, since the
+   Dovecot its Depends pulled in stays); the fresh root is then deleted.
 
-Refuses to run when a plugin file is already in Dovecot's module directories
-(the build-mode lab's symlink in modules/auth, or a package installed by
-someone else).  A run that was killed is recovered by the next one through
-the state file RECOVERY (it names the lab dir; the package is purged).
+On 2.3 it refuses to run when a plugin file is already in Dovecot's module
+directories (the build-mode lab's symlink in modules/auth, or a package
+installed by someone else).  A run that was killed is recovered by the next
+one through the state file RECOVERY (it names the lab dir and the fresh
+root; the package is purged, the fresh root deleted).
 """
 import argparse
 import fcntl
@@ -40,6 +54,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import package_inspect as pi  # noqa: E402
 
+ROOT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "debian13-root.sh")
+# The fresh Debian 13 root of the 2.4 test: inside the build root's own file
+# system (never under the source tree or /tmp, which are bind-mounted into
+# it: a stray rm -r there must not reach through its bind mounts).
+FRESH_ROOT = "/var/tmp/dref-packaging-fresh-root"
 RECOVERY = "/var/tmp/dovecot-referral-packaging-test.json"
 # Held (flock) for the whole run: one install test per machine at a time, and
 # a RECOVERY file whose writer no longer holds the lock is from a dead run.
@@ -82,34 +101,87 @@ class Run:
         print("  %6.1fs  total" % (time.monotonic() - self.t0))
 
 
-def snapshot():
+class System:
+    """Where the package is installed and its lab runs: this system (root
+    None) or a fresh Debian 13 root (commands through `debian13-root.sh run`
+    with DREF_DEBIAN13_ROOT pointing at it).  The source tree is at the same
+    path in both, so lab directories and lab.env paths mean the same."""
+
+    def __init__(self, root=None):
+        self.root = root
+
+    def path(self, p):
+        return p if self.root is None else os.path.join(self.root, p.lstrip("/"))
+
+    def argv(self, argv, env=None):
+        if self.root is None:
+            return argv
+        # `run` starts the command with an empty environment (env -i): what
+        # the command needs is passed through env(1) inside.
+        return (["bash", ROOT_SCRIPT, "run", "env"] +
+                ["%s=%s" % kv for kv in sorted((env or {}).items())] + argv)
+
+    def run(self, argv, env=None, **kw):
+        """subprocess.run of argv in this system, with env added."""
+        full_env = dict(os.environ)
+        if self.root is None:
+            full_env.update(env or {})
+        else:
+            full_env["DREF_DEBIAN13_ROOT"] = self.root
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.STDOUT)
+        return subprocess.run(self.argv(argv, env), env=full_env, **kw)
+
+    def output(self, argv, env=None, **kw):
+        """(exit status, output text)."""
+        p = self.run(argv, env, **kw)
+        return p.returncode, (p.stdout or b"").decode("utf-8", "replace")
+
+    def script(self, *args):
+        """debian13-root.sh ARGS for this fresh root (fresh, teardown)."""
+        env = dict(os.environ, DREF_DEBIAN13_ROOT=self.root)
+        return subprocess.run(["bash", ROOT_SCRIPT] + list(args), env=env).returncode
+
+
+def snapshot(system):
     """Every path (with link targets) under the watched locations."""
     seen = set()
     for top in WATCHED:
-        if not os.path.lexists(top):
+        real = system.path(top)
+        if not os.path.lexists(real):
             continue
-        if not os.path.isdir(top) or os.path.islink(top):
+        if not os.path.isdir(real) or os.path.islink(real):
             seen.add(top)
             continue
-        for root, dirs, files in os.walk(top):
-            seen.add(root)
+        for root, dirs, files in os.walk(real):
+            logical = top + root[len(real):]
+            seen.add(logical)
             for n in dirs + files:
                 p = os.path.join(root, n)
-                seen.add(p + (" -> " + os.readlink(p) if os.path.islink(p) else ""))
+                seen.add(os.path.join(logical, n) +
+                         (" -> " + os.readlink(p) if os.path.islink(p) else ""))
     return seen
 
 
-def dpkg_status():
+def dpkg_status(system):
     """dpkg's status of the package ("ii", "rc", ...); "" when dpkg has no
     files of it (unknown, or known as not-installed: "un"/"pn")."""
-    p = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", pi.PKG],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    status = p.stdout.decode().strip() if p.returncode == 0 else ""
+    rc, out = system.output(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", pi.PKG],
+                            stderr=subprocess.DEVNULL)
+    status = out.strip() if rc == 0 else ""
     return "" if len(status) < 2 or status[1] == "n" else status
 
 
 def lab_cmd(source, *args):
-    return [sys.executable, os.path.join(source, "tests", "lab", "lab.py")] + list(args)
+    return ["python3", os.path.join(source, "tests", "lab", "lab.py")] + list(args)
+
+
+def local_dovecot():
+    """major.minor of this system's dovecot-dev ("2.3", "2.4"), or ""."""
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "dovecot-dev"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    m = re.match(r"^(?:\d+:)?(\d+\.\d+)", p.stdout.decode())
+    return m.group(1) if p.returncode == 0 and m else ""
 
 
 def recover(source):
@@ -120,10 +192,15 @@ def recover(source):
     except FileNotFoundError:
         return
     print("recovering from an interrupted run (%s): %s" % (RECOVERY, state), flush=True)
-    if state.get("lab_dir"):
-        subprocess.run(lab_cmd(source, "stop", "--dir", state["lab_dir"]))
-    if dpkg_status():
-        subprocess.run(["dpkg", "--purge", pi.PKG])
+    system = System(state.get("fresh_root"))
+    usable = system.root is None or os.path.isdir(system.path("/usr"))
+    if state.get("lab_dir") and usable:
+        system.run(lab_cmd(source, "stop", "--dir", state["lab_dir"]), stdout=None, stderr=None)
+    if system.root is None:
+        if dpkg_status(system):
+            subprocess.run(["dpkg", "--purge", pi.PKG])
+    elif os.path.lexists(system.root):
+        system.script("teardown")
     os.unlink(RECOVERY)
 
 
@@ -147,14 +224,19 @@ def preconditions(args):
     why = []
     if os.geteuid() != 0:
         why.append("must run as root (dpkg -i/--purge, the lab)")
-    for tool in ("dpkg-buildpackage", "dh", "lintian", "rpmbuild", "rpm", "rpmlint", "nm", "objdump"):
+    tools = ["dpkg-buildpackage", "dh", "lintian", "nm", "objdump", "g++"]
+    if args.dovecot == "2.3":
+        tools += ["rpmbuild", "rpm", "rpmlint"]
+    for tool in tools:
         if not shutil.which(tool):
             why.append("%s not found: run scripts/install-deps.sh" % tool)
-    return why + system_state()
+    if args.dovecot == "2.3":
+        why += system_state()
+    return why
 
 
 def system_state():
-    """Reasons the system is not ready for dpkg -i (checked at the start and
+    """Reasons this system is not ready for dpkg -i (checked at the start and
     again right before installing: the package build takes minutes)."""
     why = []
     for path in pi.MODULES:
@@ -164,19 +246,22 @@ def system_state():
                        "before the package test installs over it" % (path, os.readlink(path)))
         elif os.path.exists(path):
             why.append("%s exists: remove whatever put it there before the package test" % path)
-    if dpkg_status():
+    status = dpkg_status(System())
+    if status:
         why.append("package %s is installed (%s) and not by this test: purge it first "
-                   "(dpkg --purge %s)" % (pi.PKG, dpkg_status(), pi.PKG))
+                   "(dpkg --purge %s)" % (pi.PKG, status, pi.PKG))
     return why
 
 
 def build_packages(run, args, out):
-    run.step("build the packages (scripts/build-packages.sh --no-check)")
+    run.step("build the packages (scripts/build-packages.sh --dovecot %s --no-check)" % args.dovecot)
     shutil.rmtree(out, ignore_errors=True)
+    kinds = ["--deb", "--rpm"] if args.dovecot == "2.3" else ["--deb"]
     p = subprocess.run(["bash", os.path.join(args.source, "scripts", "build-packages.sh"),
-                        "--no-check", "--out", out])
+                        "--dovecot", args.dovecot] + kinds + ["--no-check", "--out", out])
     if p.returncode != 0:
         raise RuntimeError("scripts/build-packages.sh failed (exit %d)" % p.returncode)
+    out = os.path.join(out, "dovecot-" + args.dovecot)
     found = {}
     for name in os.listdir(out):
         if re.match(r"^dovecot-referral_.*\.deb$", name):
@@ -187,7 +272,10 @@ def build_packages(run, args, out):
             found["srpm"] = os.path.join(out, name)
         elif re.match(r"^dovecot-referral-[0-9].*\.rpm$", name):
             found["rpm"] = os.path.join(out, name)
-    missing = {"deb", "changes", "rpm", "srpm"} - set(found)
+    # The RPM is built next to the host's (2.3) .deb only: the Debian 13 root
+    # has no rpm (docs/packaging.md).
+    wanted = {"deb", "changes"} | ({"rpm", "srpm"} if args.dovecot == "2.3" else set())
+    missing = wanted - set(found)
     if missing:
         raise RuntimeError("build-packages.sh made no %s in %s" % (", ".join(sorted(missing)), out))
     return found
@@ -195,28 +283,32 @@ def build_packages(run, args, out):
 
 def static_checks(run, args, pkgs, version, dovecot_version, dovecot_abi, work):
     run.step("inspect the .deb")
-    problems, deb_version = pi.check_deb(pkgs["deb"], args.source, dovecot_version, dovecot_abi)
+    problems, deb_version = pi.check_deb(pkgs["deb"], args.source, dovecot_version, dovecot_abi,
+                                         args.dovecot)
     run.add(problems)
     if deb_version != version:
         run.add(["deb: Version %s, want %s (CMakeLists.txt)" % (deb_version, version)])
     extracted = os.path.join(work, "deb-root")
     shutil.rmtree(extracted, ignore_errors=True)
     pi.run(["dpkg-deb", "-x", pkgs["deb"], extracted])
-    run.add(pi.check_exports(extracted))
-    modules = [os.path.join(extracted, m.lstrip("/")) for m in pi.MODULES]
+    run.add(pi.check_exports(extracted, args.dovecot))
+    modules = [os.path.join(extracted, m.lstrip("/")) for m in pi.modules(args.dovecot)]
     if pi.needs_dovecot_ldap([m for m in modules if os.path.exists(m)]):
         _, depends = pi.run(["dpkg-deb", "-f", pkgs["deb"], "Depends"])
         if "dovecot-ldap (= %s)" % dovecot_version not in depends:
             run.add(["deb: a module links libdovecot-ldap but Depends lacks dovecot-ldap (= %s)"
                      % dovecot_version])
 
-    run.step("lintian (errors and warnings fail)")
+    _, lintian_version = pi.run(["lintian", "--version"], check=False)
+    run.step("lintian %s (errors and warnings fail)" % lintian_version.strip())
     rc, out = pi.run(["lintian", "--fail-on", "error,warning", "--display-info",
                       pkgs["changes"]], check=False)
     print(out.rstrip() or "(lintian: no tags)")
     if rc != 0:
         run.add(["lintian exited %d (errors or warnings above)" % rc])
 
+    if "rpm" not in pkgs:
+        return
     run.step("inspect the .rpm")
     run.add(pi.check_rpm(pkgs["rpm"], version, dovecot_version))
     _, listing = pi.run(["rpm", "-qlp", pkgs["rpm"]])
@@ -233,29 +325,127 @@ def static_checks(run, args, pkgs, version, dovecot_version, dovecot_abi, work):
                  "in dovecot-referral.rpmlintrc)" % (rc, summary.group(0) if summary else "?")])
 
 
-def installed_checks(run, version):
+def install_on_host(run, pkgs):
+    """dpkg -i into this system; returns the snapshot to compare with after
+    the purge (taken before the install)."""
+    run.step("dpkg -i " + os.path.basename(pkgs["deb"]))
+    system = System()
+    before = snapshot(system)
+    p = subprocess.run(["dpkg", "-i", pkgs["deb"]])
+    if p.returncode != 0:
+        raise RuntimeError("dpkg -i failed (exit %d)" % p.returncode)
+    return before
+
+
+def install_in_fresh_root(run, system, pkgs):
+    """apt-get install of the .deb into the fresh root, so its Depends come
+    from the mirror; returns what the watched paths must be after the purge:
+    as now, minus the package's own paths (the Dovecot its Depends pulled in
+    stays, and so do directories other packages own too)."""
+    run.step("make a fresh Debian 13 root (%s)" % system.root)
+    if system.script("fresh", system.root) != 0:
+        raise RuntimeError("scripts/debian13-root.sh fresh %s failed" % system.root)
+    rc, out = system.output(["dpkg-query", "-W", "-f=${Package}\\n", "dovecot-core"],
+                            stderr=subprocess.DEVNULL)
+    if rc == 0 and out.strip():
+        raise RuntimeError("the fresh root already has dovecot-core: it is not pristine")
+
+    run.step("apt-get install %s (Depends from the mirror)" % os.path.basename(pkgs["deb"]))
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    rc, out = system.output(["apt-get", "update"], env)
+    if rc != 0:
+        raise RuntimeError("apt-get update in the fresh root failed:\n" + out[-3000:])
+    rc, out = system.output(["apt-get", "install", "-y", "--no-install-recommends", pkgs["deb"]],
+                            env)
+    print("\n".join(line for line in out.splitlines()
+                    if re.match(r"^(The following NEW|  \S|\d+ upgraded|Setting up "
+                                r"(dovecot|libldap))", line)))
+    if rc != 0:
+        raise RuntimeError("apt-get install of the .deb failed (exit %d):\n%s" % (rc, out[-3000:]))
+    _, depends = pi.run(["dpkg-deb", "-f", pkgs["deb"], "Depends"])
+    rc, installed = system.output(["dpkg-query", "-W", "-f=${Package} ${Version}\\n",
+                                   "dovecot-core", "dovecot-imapd", pi.PKG])
+    print("installed in the fresh root:\n    " + "\n    ".join(installed.split("\n")).rstrip())
+
+    # The package's own paths: those dpkg -S names no other package for.
+    _, listed = system.output(["dpkg", "-L", pi.PKG])
+    ours = [line for line in listed.splitlines() if line.startswith("/")]
+    _, owners = system.output(["dpkg-query", "-S"] + ours, stderr=subprocess.DEVNULL)
+    shared = set()
+    for line in owners.splitlines():
+        pkgs_part, _, path = line.partition(": ")
+        if any(o.strip().split(":")[0] != pi.PKG for o in pkgs_part.split(",")):
+            shared.add(path.strip())
+    exclusive = set(ours) - shared
+    after_install = snapshot(system)
+    return {p for p in after_install if p.split(" -> ")[0] not in exclusive}
+
+
+def snippet_check(run, system, dovecot):
+    """The installed conf.d/95-referral.conf, uncommented (as the docs say to
+    enable it) after the system's own dovecot.conf, is a configuration
+    doveconf accepts, with the referral passdb and both plugins in it; on
+    2.4 that also shows that doveconf loaded the settings module
+    (referral_config is its key)."""
+    snippet_path = system.path("/etc/dovecot/conf.d/95-referral.conf")
+    with open(snippet_path, encoding="utf-8") as f:
+        enabled = re.sub(r"(?m)^(\s*)#(?!#)", r"\1", f.read())
+    # Only "##" lines stay comments.  The example first passdb names a
+    # passwd-file that does not exist here: give it an empty one.
+    scratch = os.path.join(run.work, "snippet-check")
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    users = os.path.join(scratch, "users")
+    open(users, "w").close()
+    enabled = enabled.replace("/etc/dovecot/users", users)
+    with open(os.path.join(scratch, "95-referral.conf"), "w", encoding="utf-8") as f:
+        f.write(enabled)
+    conf = os.path.join(scratch, "dovecot.conf")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write("!include /etc/dovecot/dovecot.conf\n!include %s/95-referral.conf\n" % scratch)
+    rc, out = system.output(["doveconf", "-n", "-c", conf])
+    wanted = [r"(?m)^passdb( referral)? \{\n(  .*\n)*?  driver = referral$",
+              r"(?m)^\s+skip = unauthenticated$",
+              r"(?m)^\s+result_internalfail = return-fail$",
+              r"(?ms)^protocol imap \{.*referral_login",
+              r"(?ms)^protocol imap \{.*imap_referral"]
+    if dovecot == "2.4":
+        wanted.append(r"(?m)^referral_config = /etc/dovecot/dovecot-referral\.conf\.ext$")
+    missing = [w for w in wanted if not re.search(w, out)]
+    if rc != 0 or missing:
+        run.add(["the installed snippet, uncommented, is not accepted as documented (doveconf "
+                 "exit %d, missing %s):\n%s" % (rc, missing, out[-3000:])])
+    else:
+        print("doveconf -n with the installed snippet uncommented: ok (referral passdb, "
+              "login and mail plugins%s)" % (", referral_config" if dovecot == "2.4" else ""))
+
+
+def installed_checks(run, system, version, dovecot):
     run.step("check the installed package")
-    missing = [p for p in pi.expected_deb_files(run.source) if not os.path.exists(p)]
+    missing = [p for p in pi.expected_deb_files(run.source, dovecot)
+               if not os.path.exists(system.path(p))]
     run.add(["installed: %s missing" % p for p in missing])
-    run.add(pi.check_exports("/"))
-    rc, out = pi.run(["/usr/bin/dovecot-referral-lookup", "--version"], check=False)
+    run.add(pi.check_exports(system.root or "/", dovecot))
+    rc, out = system.output(["/usr/bin/dovecot-referral-lookup", "--version"])
     print("dovecot-referral-lookup --version: exit %d: %s" % (rc, out.strip()))
     if rc != 0 or version not in out:
         run.add(["dovecot-referral-lookup --version does not show %s" % version])
     # The shipped snippet is inert: the system's Dovecot configuration must
     # still parse with the package installed.
-    rc, out = pi.run(["doveconf", "-n"], check=False)
+    rc, out = system.output(["doveconf", "-n"])
     if rc != 0:
         run.add(["doveconf -n fails with the package installed:\n" + out[-2000:]])
     else:
         print("doveconf -n: ok (the installed snippet does not break Dovecot's configuration)")
+    snippet_check(run, system, dovecot)
 
 
-def lab_and_integration(run, args, lab_dir, version):
-    run.step("start the lab from the installed files")
-    p = subprocess.run(lab_cmd(args.source, "start", "--dir", lab_dir, "--addr-base",
-                               str(args.addr_base), "--plugins", "installed",
-                               "--settings-file", SETTINGS))
+def lab_and_integration(run, args, system, lab_dir, version):
+    run.step("start the lab from the installed files" +
+             (" (in the fresh root)" if system.root else ""))
+    p = system.run(lab_cmd(args.source, "start", "--dir", lab_dir, "--addr-base",
+                           str(args.addr_base), "--plugins", "installed",
+                           "--settings-file", SETTINGS), stdout=None, stderr=None)
     if p.returncode != 0:
         raise RuntimeError("lab start --plugins installed failed (exit %d)" % p.returncode)
     env_file = os.path.join(lab_dir, "lab.env")
@@ -265,7 +455,7 @@ def lab_and_integration(run, args, lab_dir, version):
         if m:
             lab_env[m.group(1)] = (shlex.split(m.group(2)) or [""])[0]
 
-    run_lab_tests(run, args, env_file)
+    run_lab_tests(run, args, system, env_file)
 
     run.step("plugin log lines: auth and imap load lines show the version, imap-login referred")
     log = lab_env.get("FRONT_LOG", "")
@@ -308,10 +498,11 @@ def lab_tests(build):
     return found
 
 
-def run_lab_tests(run, args, env_file):
+def run_lab_tests(run, args, system, env_file):
     """Runs each lab test exactly as ctest would (command, ENVIRONMENT,
-    WORKING_DIRECTORY, TIMEOUT), one at a time, except that DREF_LAB_ENV
-    names the lab that loads the installed plugins."""
+    WORKING_DIRECTORY, TIMEOUT), one at a time, in the system the package is
+    installed in, except that DREF_LAB_ENV names the lab that loads the
+    installed plugins."""
     tests = lab_tests(args.build)
     for suite in INTEGRATION_SUITES:
         run.step("integration tests: %s (against the lab with the installed plugins)" % suite)
@@ -319,14 +510,13 @@ def run_lab_tests(run, args, env_file):
         if not mine:
             run.add(["no ctest test of tests/integration/%s uses the lab fixture" % suite])
         for _, name, cmd, environment, timeout, cwd in mine:
-            env = dict(os.environ)
-            env.update(kv.split("=", 1) for kv in environment if "=" in kv)
+            env = dict(kv.split("=", 1) for kv in environment if "=" in kv)
             env.update(DREF_LAB_ENV=env_file, DREF_PLUGINS="installed")
+            if system.root:
+                env["PWD"] = cwd
             t0 = time.monotonic()
             try:
-                p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, timeout=timeout)
-                rc, out = p.returncode, p.stdout.decode("utf-8", "replace")
+                rc, out = system.output(cmd, env, cwd=cwd, timeout=timeout)
             except subprocess.TimeoutExpired as e:
                 rc, out = "timeout", (e.output or b"").decode("utf-8", "replace")
             ran = re.findall(r"^Ran (\d+) tests?", out, re.M)
@@ -339,23 +529,26 @@ def run_lab_tests(run, args, env_file):
                          % (name, rc)])
 
 
-def purge_and_verify(run, before):
+def purge_and_verify(run, system, before):
     run.step("dpkg --purge and check that nothing is left")
-    p = subprocess.run(["dpkg", "--purge", pi.PKG])
+    p = system.run(["dpkg", "--purge", pi.PKG], stdout=None, stderr=None)
     if p.returncode != 0:
         run.add(["dpkg --purge %s failed (exit %d)" % (pi.PKG, p.returncode)])
-    rc, out = pi.run(["dpkg", "-L", pi.PKG], check=False)
+    rc, out = system.output(["dpkg", "-L", pi.PKG])
     listed = [line for line in out.splitlines() if line.startswith("/")]
     print("dpkg -L after purge: exit %d, %d path(s)" % (rc, len(listed)))
-    if listed or dpkg_status():
-        run.add(["after purge dpkg still knows %s: %s" % (pi.PKG, dpkg_status())])
-    after = snapshot()
+    status = dpkg_status(system)
+    if listed or status:
+        run.add(["after purge dpkg still knows %s: %s" % (pi.PKG, status)])
+    after = snapshot(system)
     for p in sorted(after - before):
         run.add(["left behind after purge: %s" % p])
     for p in sorted(before - after):
-        run.add(["gone after purge although it existed before the install: %s" % p])
+        run.add(["gone after purge although it was not the package's: %s" % p])
     if after == before:
-        print("module dirs, /etc/dovecot, /usr/share and /usr/bin are exactly as before the install")
+        print("module dirs, /etc/dovecot, /usr/share and /usr/bin are exactly as %s"
+              % ("before the install" if system.root is None
+                 else "after the install minus the package's own paths"))
 
 
 def main():
@@ -364,15 +557,25 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--work", required=True, help="scratch dir (packages, lab)")
     ap.add_argument("--addr-base", type=int, default=50)
+    ap.add_argument("--dovecot", choices=("2.3", "2.4"),
+                    help="the Dovecot the package is for (default: this system's dovecot-dev)")
     ap.add_argument("--no-install", action="store_true",
                     help="build and inspect only (no dpkg -i, no lab): for a shared machine")
     args = ap.parse_args()
     args.source, args.build, args.work = map(os.path.abspath, (args.source, args.build, args.work))
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, on_signal)
+    here = local_dovecot()
+    args.dovecot = args.dovecot or here
+    if args.dovecot != here:
+        print("REFUSING TO RUN the package install test for Dovecot %s on a system with Dovecot "
+              "%s: it runs where that Dovecot is (2.3: the Debian 12 host; 2.4: the Debian 13 "
+              "root, e.g. bash scripts/test.sh --dovecot 2.4)" % (args.dovecot, here or "none"))
+        return 1
 
     run = Run()
     run.source = args.source
+    run.work = args.work
     lock = None
     if not args.no_install:
         if os.geteuid() == 0:
@@ -397,7 +600,10 @@ def main():
 
     os.makedirs(args.work, exist_ok=True)
     lab_dir = os.path.join(args.work, "lab")
+    # 2.3: this system; 2.4: a fresh Debian 13 root.
+    system = System(FRESH_ROOT if args.dovecot == "2.4" else None)
     before = None
+    started = False
     try:
         pkgs = build_packages(run, args, os.path.join(args.work, "out"))
         static_checks(run, args, pkgs, version, dovecot_version, dovecot_abi, args.work)
@@ -405,35 +611,48 @@ def main():
             run.add(["--no-install: the package was not installed and the lab did not run"])
             return report(run)
 
-        run.step("dpkg -i " + os.path.basename(pkgs["deb"]))
-        why = system_state()
-        if why:
-            raise RuntimeError("the system changed during the build; not installing:\n  - "
-                               + "\n  - ".join(why))
-        before = snapshot()
+        if system.root is None:
+            why = system_state()
+            if why:
+                raise RuntimeError("the system changed during the build; not installing:\n  - "
+                                   + "\n  - ".join(why))
+        # From here on a killed run leaves something to undo.
         with open(RECOVERY, "w", encoding="utf-8") as f:
-            json.dump({"pid": os.getpid(), "lab_dir": lab_dir}, f)
-        p = subprocess.run(["dpkg", "-i", pkgs["deb"]])
-        if p.returncode != 0:
-            raise RuntimeError("dpkg -i failed (exit %d)" % p.returncode)
-        installed_checks(run, version)
-        lab_and_integration(run, args, lab_dir, version)
+            json.dump({"pid": os.getpid(), "lab_dir": lab_dir, "fresh_root": system.root}, f)
+        started = True
+        if system.root is None:
+            before = install_on_host(run, pkgs)
+        else:
+            before = install_in_fresh_root(run, system, pkgs)
+        installed_checks(run, system, version, args.dovecot)
+        lab_and_integration(run, args, system, lab_dir, version)
     except (Exception, Terminated) as e:
         traceback.print_exc()
         run.add(["aborted: %s: %s" % (type(e).__name__, e)])
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if before is not None:
-            run.step("stop the lab")
-            if os.path.exists(os.path.join(lab_dir, "lab.json")):
-                p = subprocess.run(lab_cmd(args.source, "stop", "--dir", lab_dir))
-                if p.returncode != 0:
-                    run.add(["lab stop failed (exit %d)" % p.returncode])
-            purge_and_verify(run, before)
-            if not dpkg_status():
-                os.unlink(RECOVERY)
+        if started:
+            cleanup(run, args, system, lab_dir, before)
     return report(run)
+
+
+def cleanup(run, args, system, lab_dir, before):
+    if os.path.exists(os.path.join(lab_dir, "lab.json")):
+        run.step("stop the lab")
+        p = system.run(lab_cmd(args.source, "stop", "--dir", lab_dir), stdout=None, stderr=None)
+        if p.returncode != 0:
+            run.add(["lab stop failed (exit %d)" % p.returncode])
+    if before is not None:
+        purge_and_verify(run, system, before)
+    if system.root is not None:
+        run.step("delete the fresh root")
+        if os.path.lexists(system.root) and system.script("teardown") != 0:
+            run.add(["scripts/debian13-root.sh teardown of %s failed" % system.root])
+        if not os.path.lexists(system.root):
+            os.unlink(RECOVERY)
+    elif not dpkg_status(system):
+        os.unlink(RECOVERY)
 
 
 def report(run):

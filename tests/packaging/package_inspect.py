@@ -16,12 +16,30 @@ MODULES = {
     DEB_MODULEDIR + "/login/lib95_referral_login_plugin.so": "referral_login_plugin",
     DEB_MODULEDIR + "/lib95_imap_referral_plugin.so": "imap_referral_plugin",
 }
+# Dovecot 2.4 only: the settings module its config process loads from
+# <moduledir>/settings (config-parser.c config_parse_load_modules()).
+SETTINGS_MODULE = DEB_MODULEDIR + "/settings/libdovecot_referral_settings.so"
 CONFFILES = {"/etc/dovecot/conf.d/95-referral.conf", "/etc/dovecot/dovecot-referral.conf.ext"}
 DOC_DIR = "/usr/share/doc/" + PKG
 # The loader looks these up (src/lib/module-dir.c); init/deinit/version are
 # required by our contract, the other two are optional.
 REQUIRED_SUFFIXES = ("_init", "_deinit", "_version")
 OPTIONAL_SUFFIXES = ("_dependencies", "_binary_dependency")
+# A settings module: config-parser.c reads <name>_set_infos, module-dir.c
+# <name>_version; the other names are what either of them may also look up.
+SETTINGS_REQUIRED_SUFFIXES = ("_set_infos", "_version")
+SETTINGS_OPTIONAL_SUFFIXES = ("_init", "_deinit", "_dependencies", "_binary_dependency",
+                              "_config_import", "_services_array", "_service_settings",
+                              "_service_settings_defaults", "_doveconf_banner")
+
+
+def modules(dovecot):
+    """{Debian path: module name} of every module the package for Dovecot
+    `dovecot` ("2.3" or "2.4") ships."""
+    found = dict(MODULES)
+    if dovecot == "2.4":
+        found[SETTINGS_MODULE] = "dovecot_referral_settings"
+    return found
 
 
 def run(cmd, check=True, **kw):
@@ -32,10 +50,10 @@ def run(cmd, check=True, **kw):
     return p.returncode, out
 
 
-def expected_deb_files(source):
+def expected_deb_files(source, dovecot):
     """Every regular file the .deb must contain, derived from the source tree
     so a new docs/*.md does not need a test change."""
-    files = set(MODULES) | CONFFILES | {
+    files = set(modules(dovecot)) | CONFFILES | {
         "/usr/bin/dovecot-referral-lookup",
         "/usr/share/man/man1/dovecot-referral-lookup.1.gz",
         "/usr/share/dovecot-referral/imapreferral.schema",
@@ -86,17 +104,20 @@ def rpm_to_deb_path(path):
     return path
 
 
-def check_deb(deb, source, dovecot_version, dovecot_abi):
+def check_deb(deb, source, dovecot_version, dovecot_abi, dovecot):
     problems = []
     entries = deb_files(deb)
     files = {p for p, t in entries.items() if t == "-"}
     print("dpkg-deb -c %s: %d files" % (os.path.basename(deb), len(files)))
     for p in sorted(files):
         print("    " + p)
-    want = expected_deb_files(source)
+    want = expected_deb_files(source, dovecot)
+    # 2.4: the settings module's lintian override (packaging/debian/
+    # settings-module.lintian-overrides), as long as the module needs it.
+    optional = {"/usr/share/lintian/overrides/" + PKG} if dovecot == "2.4" else set()
     for p in sorted(want - files):
         problems.append("deb: missing %s" % p)
-    for p in sorted(files - want):
+    for p in sorted(files - want - optional):
         problems.append("deb: unexpected file %s" % p)
     for p, t in entries.items():
         if t == "l":
@@ -112,8 +133,18 @@ def check_deb(deb, source, dovecot_version, dovecot_abi):
             problems.append("deb: Depends lacks %r" % want_dep)
     # libldap is dlopen()ed (ldap/client/ldap_api.h), invisible to
     # dpkg-shlibdeps: debian/rules adds the package that ships it.
+    # Debian 12: libldap-2.5-0, Debian 13: libldap2.
     if not any(re.match(r"libldap[-0-9.]*[0-9] \(>= [0-9]", d) for d in deps):
-        problems.append("deb: Depends lacks the libldap package (libldap-X.Y-N (>= version))")
+        problems.append("deb: Depends lacks the libldap package (libldap-X.Y-N or libldapN "
+                        "(>= version))")
+    # The login and imap plugins link the C++ runtime statically: Built-Using
+    # must name the gcc source of the building release (Policy 7.8).
+    _, built_using = run(["dpkg-deb", "-f", deb, "Built-Using"])
+    print("Built-Using: " + built_using.strip())
+    gcc = "gcc-%s" % gcc_major()
+    if not re.match(r"^%s \(= [^)]+\)$" % re.escape(gcc), built_using.strip()):
+        problems.append("deb: Built-Using is %r, want %s (= <version>) (the gcc the C++ runtime "
+                        "was linked from)" % (built_using.strip(), gcc))
 
     _, version = run(["dpkg-deb", "-f", deb, "Version"])
     _, conffiles = run(["dpkg-deb", "--info", deb, "conffiles"], check=False)
@@ -132,20 +163,30 @@ def needs_dovecot_ldap(paths):
     return False
 
 
-def check_exports(root):
+def gcc_major():
+    """Major version of the default g++ of this system (12 on Debian 12, 14
+    on Debian 13): the package builds with it."""
+    _, out = run(["g++", "-dumpversion"])
+    return out.strip().split(".")[0]
+
+
+def check_exports(root, dovecot):
     """nm -D of each module under root (an extracted or installed tree) must
     show exactly the loader's C entry points, unmangled."""
     problems = []
-    for path, module in sorted(MODULES.items()):
+    for path, module in sorted(modules(dovecot).items()):
         full = os.path.join(root, path.lstrip("/"))
         if not os.path.exists(full):
             problems.append("exports: %s not found" % full)
             continue
         _, out = run(["nm", "-D", "--defined-only", full])
         names = {line.split()[-1] for line in out.splitlines() if line.strip()}
-        allowed = {module + s for s in REQUIRED_SUFFIXES + OPTIONAL_SUFFIXES}
+        required, optional = REQUIRED_SUFFIXES, OPTIONAL_SUFFIXES
+        if path == SETTINGS_MODULE:
+            required, optional = SETTINGS_REQUIRED_SUFFIXES, SETTINGS_OPTIONAL_SUFFIXES
+        allowed = {module + s for s in required + optional}
         print("nm -D %s: %s" % (path, " ".join(sorted(names))))
-        for s in REQUIRED_SUFFIXES:
+        for s in required:
             if module + s not in names:
                 problems.append("exports: %s lacks %s%s" % (path, module, s))
         extra = sorted(names - allowed)
