@@ -211,7 +211,7 @@ ensure_fresh_base() {
     tail -30 "$tmp.log" >&2; rm -rf --one-file-system "$tmp"
     die "installing the lab's tools into the fresh base failed (log: $tmp.log)"
   fi
-  tar -C "$tmp" -cf "$FRESH_BASE.partial" .
+  tar --numeric-owner -C "$tmp" -cf "$FRESH_BASE.partial" .
   mv "$FRESH_BASE.partial" "$FRESH_BASE"
   echo "$want" >"$FRESH_BASE.stamp"
   rm -rf --one-file-system "$tmp" "$tmp.log"
@@ -227,7 +227,8 @@ do_fresh() {
     die "fresh: $dir exists and is not empty"
   fi
   mkdir -p "$dir"
-  tar -C "$dir" -xf "$FRESH_BASE"
+  # Numeric owners: the base's users (_apt, ...) are not the host's.
+  tar --numeric-owner -C "$dir" -xf "$FRESH_BASE"
   cp -f /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
   log "fresh Debian 13 root at $dir"
 }

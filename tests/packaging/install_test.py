@@ -137,8 +137,12 @@ class System:
         p = self.run(argv, env, **kw)
         return p.returncode, (p.stdout or b"").decode("utf-8", "replace")
 
+    def make(self):
+        """debian13-root.sh fresh ROOT (from the base of the build root)."""
+        return subprocess.run(["bash", ROOT_SCRIPT, "fresh", self.root]).returncode
+
     def script(self, *args):
-        """debian13-root.sh ARGS for this fresh root (fresh, teardown)."""
+        """debian13-root.sh ARGS (teardown, umount) for this fresh root."""
         env = dict(os.environ, DREF_DEBIAN13_ROOT=self.root)
         return subprocess.run(["bash", ROOT_SCRIPT] + list(args), env=env).returncode
 
@@ -343,7 +347,7 @@ def install_in_fresh_root(run, system, pkgs):
     as now, minus the package's own paths (the Dovecot its Depends pulled in
     stays, and so do directories other packages own too)."""
     run.step("make a fresh Debian 13 root (%s)" % system.root)
-    if system.script("fresh", system.root) != 0:
+    if system.make() != 0:
         raise RuntimeError("scripts/debian13-root.sh fresh %s failed" % system.root)
     rc, out = system.output(["dpkg-query", "-W", "-f=${Package}\\n", "dovecot-core"],
                             stderr=subprocess.DEVNULL)
