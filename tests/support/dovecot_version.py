@@ -52,13 +52,49 @@ def login_ok_prefix():
     return "Logged in:" if is_24() else "Login:"
 
 
+def login_end_log(user):
+    """Regex of imap-login's info line that ends a session which never got
+    past the login (a referral, a refused or dropped login) for `user`:
+    2.3 "Disconnected: ... user=<u>", 2.4 "Login aborted: ... user=<u>"."""
+    return r"%s[^\n]*user=<%s>" % (re.escape(login_end_prefix()), re.escape(user))
+
+
+def login_end_prefix():
+    """That line's leading text: "Disconnected:" (2.3) / "Login aborted:" (2.4)."""
+    return "Login aborted:" if is_24() else "Disconnected:"
+
+
+def passdb_log(passdb, user=None, rip=None):
+    """Regex of the start of an auth process line written for one request by
+    passdb `passdb` (its driver name on 2.3, its block name on 2.4), up to
+    the message:
+      2.3  auth: Info: referral(alice,127.0.0.1,<sess>): ...
+      2.4  auth(alice,127.0.0.1,sasl:plain)<sess>: Info: referral: ...
+    `user` and `rip` (regexes) default to any value."""
+    u = user if user is not None else r"[^,()]*"
+    ip = rip if rip is not None else r"[^,()]*"
+    if is_24():
+        return r"auth\(%s,%s(?:,[^)]*)?\)(?:<[^>]*>)?: \w+: %s: " % (u, ip, re.escape(passdb))
+    return r"%s\(%s,%s(?:,[^)]*)?\): " % (re.escape(passdb), u, ip)
+
+
 def auth_log_prefix(passdb, user):
-    """Regex of the prefix of an auth process line about `user` from passdb
-    `passdb` (the driver or passdb name), up to the session id:
-    2.3 "passwd-file(alice,127.0.0.1,<sess>): ", 2.4
-    "auth(alice,127.0.0.1,sasl:plain)<sess>: Info: passwd-file: ".  The
-    session id is group 1."""
+    """Like passdb_log() for an escaped user name, with the request's session
+    id as group 1."""
     u = re.escape(user)
     if is_24():
         return r"auth\(%s,[^)]*\)<([^>]+)>: \w+: %s: " % (u, re.escape(passdb))
     return r"%s\(%s,[^)]*<([^>]+)>\): " % (re.escape(passdb), u)
+
+
+# The tagged NO for a mailbox that does not exist: 2.4 adds the
+# [NONEXISTENT] response code (RFC 5530) that 2.3 left out.
+NO_SUCH_MAILBOX = (b"NO [NONEXISTENT] Mailbox doesn't exist: " if is_24()
+                   else b"NO Mailbox doesn't exist: ")
+
+# 2.4 delays every internal authentication failure (a passdb answering
+# "temporary failure", e.g. a directory that does not answer) by
+# auth_internal_failure_delay, 2 s plus up to 50 % at random
+# (auth-request.c); 2.3 answers at once.  Tests that bound the time of
+# NO [UNAVAILABLE] add this.
+INTERNAL_FAILURE_DELAY_MAX = 3.0 if is_24() else 0.0

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_login_presentation_front import (  # noqa: E402
     DRAIN_ADDR, REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server,
     metric_counts)
-from dovecot_version import login_ok_prefix  # noqa: E402  (tests/support, on sys.path through the module above)
+from dovecot_version import login_end_prefix, login_ok_prefix  # noqa: E402  (tests/support, on sys.path through the module above)
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]
 TEXT = "Maintenance: this server is closed, use other.example.test."
@@ -112,7 +112,7 @@ class DrainWithPort(unittest.TestCase):
     def test_log_says_why(self):
         with self.front.connect() as c:
             closed_by_server(c)
-        log = self.front.wait_log("Disconnected: Drain mode: referred to other.example.test")
+        log = self.front.wait_log(login_end_prefix() + " Drain mode: referred to other.example.test")
         self.assertIn("(drain mode)", log)  # the init line says the front drains
 
 

@@ -17,7 +17,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, REJECT, Lab, assert_local_login,  # noqa: E402
                               fresh_source, login, send_id)
-from dovecot_version import login_ok_log  # noqa: E402
+from dovecot_version import (auth_log_prefix, login_end_log, login_end_prefix,  # noqa: E402
+                             login_ok_log, passdb_log)
 
 
 class SourcedIMAP4(imaplib.IMAP4):
@@ -144,7 +145,7 @@ class LoginReferralTest(unittest.TestCase):
         text = self.lab.log_since(offset)
         for case in cases:
             source = case[4]
-            self.assertNotRegex(text, r"referral\([^,]*,%s," % re.escape(source),
+            self.assertNotRegex(text, passdb_log("referral", rip=re.escape(source)),
                                 "passdb referral ran for a failed login %r" % (case,))
 
     # R2221-3, D-11: a user whose home is the front logs in here, on every listener.
@@ -177,8 +178,8 @@ class LoginReferralTest(unittest.TestCase):
                     c.close()
         mallory, _ = self.lab.user("BADHOST")
         nancy, _ = self.lab.user("NOHOME")
-        text = self.lab.wait_log(offset, r"referral\(%s,[^\n]*decision reject" % nancy)
-        self.assertRegex(text, r"referral\(%s,[^\n]*decision reject" % mallory)
+        text = self.lab.wait_log(offset, passdb_log("referral", nancy) + r"[^\n]*decision reject")
+        self.assertRegex(text, passdb_log("referral", mallory) + r"[^\n]*decision reject")
         # The hostile value never reaches the log raw (CR/LF would forge lines).
         self.assertNotIn("\r", text)
         self.assertNotRegex(text, r"(?m)^a1 OK \[REFERRAL")
@@ -195,13 +196,13 @@ class LoginReferralTest(unittest.TestCase):
             self.assertEqual(tagged, self.referral("g1", "HOME2"))
         finally:
             c.close()
-        text = self.lab.wait_log(offset, r"Disconnected[^\n]*user=<%s>" % bob)
+        text = self.lab.wait_log(offset, login_end_log(bob))
         session = re.search(r"login referral to imap://%s;AUTH=\*@%s:%s/: user=<%s>[^\n]*"
                             r"session=<([^>]+)>" % (bob, re.escape(self.lab.home2),
                                                    self.lab.home_port, bob), text)
         self.assertIsNotNone(session, text[-3000:])
         lines = [l for l in text.splitlines() if "<%s>" % session.group(1) in l]
-        info = [l for l in lines if " Info: " in l and "Disconnected" not in l
+        info = [l for l in lines if " Info: " in l and login_end_prefix() not in l
                 and "Cached NULL password" not in l]
         self.assertEqual(len(info), 1, "\n".join(lines))
         self.assertIn("login referral to imap://%s;AUTH=*@" % bob, info[0])
@@ -321,7 +322,7 @@ class LoginReferralTest(unittest.TestCase):
         text = self.lab.wait_log(offset, r"(?s)(login referral to imap://%s;.*){2}" % alice)
         sessions = re.findall(r"login referral to imap://%s;[^\n]*session=<([^>]+)>" % alice, text)
         self.assertEqual(len(sessions), 2, text[-3000:])
-        cached = re.findall(r"referral\(%s,[^\n]*<([^>]+)>\): Cached NULL password access" % alice,
+        cached = re.findall(auth_log_prefix("referral", alice) + r"Cached NULL password access",
                             text)
         self.assertNotIn(sessions[0], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])
         self.assertIn(sessions[1], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])

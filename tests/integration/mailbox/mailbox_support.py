@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
 from imap_client import ImapClient, Literal, quote  # noqa: E402,F401
 from lab_logs import LabLogs  # noqa: E402
 from lab_dovecot import mutf7_encode  # noqa: E402,F401
+# "NO Mailbox doesn't exist: " (2.3) / "NO [NONEXISTENT] Mailbox doesn't exist: " (2.4)
+from dovecot_version import NO_SUCH_MAILBOX  # noqa: E402,F401
 
 # conf.d/dovecot-referral.conf.ext default mailbox_referral_text.  Dovecot
 # puts its command timing before the final '.' of every tagged line.

@@ -12,8 +12,8 @@ import shutil
 import time
 import unittest
 
-from mailbox_support import (TIMING, Lab, assert_referral, clear_mailbox_cache, ldap_tool,
-                             list_names, remote_names)
+from mailbox_support import (Lab, NO_SUCH_MAILBOX, TIMING, assert_referral, clear_mailbox_cache,
+                             ldap_tool, list_names, remote_names)
 
 NAME = "Shared/Fresh"
 
@@ -75,7 +75,7 @@ class LocalMailboxShadowedByRemote(unittest.TestCase):
             _, tagged = c.command("w3", "SELECT Shared/Projects")
             assert_referral(self, tagged, "w3", lab.url(user, lab.home2, "Shared/Projects"))
             _, tagged = c.command("w4", "STATUS Shared/Projects (MESSAGES)")
-            self.assertRegex(tagged, re.escape(b"w4 NO Mailbox doesn't exist: Shared/Projects")
+            self.assertRegex(tagged, re.escape(b"w4 " + NO_SUCH_MAILBOX + b"Shared/Projects")
                              + TIMING)
         finally:
             shutil.rmtree(box, ignore_errors=True)
