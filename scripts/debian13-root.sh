@@ -192,6 +192,7 @@ ensure_fresh_base() {
   start=$(date +%s)
   mirror=$(host_mirror)
   tmp=$(mktemp -d "$(dirname "$ROOT")/fresh-base.XXXXXX")
+  chmod 0755 "$tmp"   # the root directory of every copy (mktemp makes it 0700)
   log "debootstrap $SUITE for the pristine install-test base ($tmp)"
   if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
     tail -30 "$tmp.log" >&2; rm -rf --one-file-system "$tmp"
@@ -229,6 +230,9 @@ do_fresh() {
   mkdir -p "$dir"
   # Numeric owners: the base's users (_apt, ...) are not the host's.
   tar --numeric-owner -C "$dir" -xf "$FRESH_BASE"
+  # "/" of a root must be searchable by every user (Dovecot's mail processes
+  # run as the mail uid), whatever mode the base's top directory had.
+  chmod 0755 "$dir"
   cp -f /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
   log "fresh Debian 13 root at $dir"
 }

@@ -404,9 +404,15 @@ def snippet_check(run, system, dovecot):
     enabled = enabled.replace("/etc/dovecot/users", users)
     with open(os.path.join(scratch, "95-referral.conf"), "w", encoding="utf-8") as f:
         f.write(enabled)
+    # The system's dovecot.conf, then the snippet.  A copy, not an
+    # !include of it: 2.4 wants dovecot_config_version as the very first
+    # setting of the file doveconf reads.  Its relative includes (conf.d/,
+    # local.conf) are made absolute so the copy reads the same files.
+    with open(system.path("/etc/dovecot/dovecot.conf"), encoding="utf-8") as f:
+        main = re.sub(r"(?m)^(\s*!include(?:_try)?\s+)(?!/)", r"\1/etc/dovecot/", f.read())
     conf = os.path.join(scratch, "dovecot.conf")
     with open(conf, "w", encoding="utf-8") as f:
-        f.write("!include /etc/dovecot/dovecot.conf\n!include %s/95-referral.conf\n" % scratch)
+        f.write(main + "\n!include %s/95-referral.conf\n" % scratch)
     rc, out = system.output(["doveconf", "-n", "-c", conf])
     wanted = [r"(?m)^passdb( referral)? \{\n(  .*\n)*?  driver = referral$",
               r"(?m)^\s+skip = unauthenticated$",
