@@ -35,6 +35,11 @@ MailboxCommand classifyCommand(std::string_view name) {
         {"RENAME", MailboxCommand::Rename},   {"SUBSCRIBE", MailboxCommand::Subscribe},
         {"UNSUBSCRIBE", MailboxCommand::Unsubscribe}, {"COPY", MailboxCommand::Copy},
         {"MOVE", MailboxCommand::Move},       {"LIST", MailboxCommand::List},
+        // RFC 8508 (Dovecot 2.4): saves into a destination mailbox and
+        // expunges the source message only if that succeeds, so a remote
+        // destination is answered as COPY's (NO [CANNOT], or a referral with
+        // mailbox_referral_copy), never as "doesn't exist" + TRYCREATE.
+        {"REPLACE", MailboxCommand::Copy},
         {"LSUB", MailboxCommand::List},       {"RLIST", MailboxCommand::List},
         {"RLSUB", MailboxCommand::List},
     };

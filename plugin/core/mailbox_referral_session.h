@@ -20,7 +20,9 @@
 namespace dref {
 
 enum class MailboxCommand {
-    Select, Examine, Status, Append, Create, Delete, Rename, Subscribe, Unsubscribe, Copy, Move,
+    Select, Examine, Status, Append, Create, Delete, Rename, Subscribe, Unsubscribe,
+    Copy,  // COPY, and REPLACE (RFC 8508): a save into a destination mailbox
+    Move,
     List,   // LIST, LSUB, RLIST, RLSUB: never referred (R2193-15)
     Other,  // any other command that opens a mailbox (GETMETADATA, ...): never referred
 };

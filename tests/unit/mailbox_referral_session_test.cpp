@@ -192,6 +192,8 @@ TEST(MailboxReferralSessionTest, ClassifiesImapCommandNames) {
     EXPECT_EQ(dref::classifyCommand("select"), MailboxCommand::Select);
     EXPECT_EQ(dref::classifyCommand("UID MOVE"), MailboxCommand::Move);
     EXPECT_EQ(dref::classifyCommand("uid copy"), MailboxCommand::Copy);
+    EXPECT_EQ(dref::classifyCommand("REPLACE"), MailboxCommand::Copy);
+    EXPECT_EQ(dref::classifyCommand("UID REPLACE"), MailboxCommand::Copy);
     EXPECT_EQ(dref::classifyCommand("RLSUB"), MailboxCommand::List);
     EXPECT_EQ(dref::classifyCommand("GETMETADATA"), MailboxCommand::Other);
     EXPECT_EQ(dref::classifyCommand(""), MailboxCommand::Other);
