@@ -1,8 +1,6 @@
 // The version-dependent operations of the imap plugin (dovecot_compat.h).
 #include "dovecot_compat.h"
 
-#include <exception>
-
 #include "dref_version.h"
 
 #if DOVECOT_PREREQ(2, 4, 0)
@@ -36,10 +34,13 @@ bool referralConfigPath(struct mail_user* user, std::string* path, std::string* 
         (void)error;
 #endif
         return true;
-    } catch (const std::exception& e) {
-        *error = e.what();
     } catch (...) {
-        *error = "unknown exception";
+        // std::bad_alloc from the strings; assigning the message could throw
+        // again, and nothing may leave this noexcept function.
+        try {
+            *error = "out of memory reading referral_config";
+        } catch (...) {
+        }
     }
     return false;
 }
