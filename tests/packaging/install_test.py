@@ -25,7 +25,10 @@ Dovecot 2.4 inside the Debian 13 root (scripts/debian13-root.sh run; the
    installed, settings in /etc/dovecot/dovecot-referral.conf.ext; on 2.4
    inside the fresh root) and runs the login- and mailbox-referral
    integration tests against it (DREF_LAB_ENV=<lab>/lab.env; on 2.4 inside
-   the fresh root too), checks the plugins' load log lines,
+   the fresh root too), checks the plugins' load log lines, then starts one
+   more front whose only referral configuration is the installed snippet
+   uncommented (snippet_front.py): a login referral, a proxied login and a
+   mailbox referral, each from a real client,
 5. always (finally): stops the lab, dpkg --purge, and checks nothing is left:
    dpkg -L empty, module directories and /etc/dovecot exactly as before
    (on 2.4: as after the install minus the package's own paths, since the
@@ -493,6 +496,15 @@ def lab_and_integration(run, args, system, lab_dir, version):
     if not line:
         run.add(["no 'login referral to imap://...;AUTH=*@' line from the imap-login process in %s"
                  % log])
+
+    run.step("a front configured only with the installed snippet, enabled as documented")
+    rc, out = system.output(["python3", os.path.join(HERE, "snippet_front.py"), "--lab-env",
+                             env_file, "--dir", os.path.join(args.work, "snippet-front")],
+                            timeout=180)
+    print(out.rstrip())
+    if rc != 0:
+        run.add(["the front with the installed snippet enabled does not refer as documented "
+                 "(tests/packaging/snippet_front.py, exit %d; output above)" % rc])
 
 
 def lab_tests(build):
