@@ -104,22 +104,48 @@ root_pids() {
   return 0
 }
 
+# Processes in the root that belong to this source tree: their working
+# directory or command line is under $SRC (daemons a failed test left behind,
+# a build still running).  Other trees' users of the same root are left alone.
+tree_pids() {
+  local pid
+  for pid in $(root_pids); do
+    local cwd
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
+    if [[ $cwd == "$SRC" || $cwd == "$SRC"/* ]] ||
+       tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$SRC/"; then
+      echo "$pid"
+    fi
+  done
+  return 0
+}
+
+# Detaches this tree from the root: stops this tree's processes in it and
+# unmounts its bind mount.  /proc, /dev and /tmp are unmounted only when no
+# process runs in the root any more (another checkout may be using it).
+# `teardown` (force) stops everything.
 do_umount() {
-  local pids m
-  pids=$(root_pids)
+  local force=${1:-} pids m
+  if [[ $force == force ]]; then pids=$(root_pids); else pids=$(tree_pids); fi
   if [[ -n $pids ]]; then
     log "stopping processes still running in the root: $(echo $pids)"
     kill $pids 2>/dev/null || true
     sleep 1
-    pids=$(root_pids)
+    if [[ $force == force ]]; then pids=$(root_pids); else pids=$(tree_pids); fi
     [[ -n $pids ]] && kill -9 $pids 2>/dev/null || true
   fi
-  for m in "$ROOT$SRC" "$ROOT/tmp" "$ROOT/dev" "$ROOT/proc"; do
+  if is_mounted "$ROOT$SRC"; then
+    umount -R "$ROOT$SRC" 2>/dev/null || umount -R -l "$ROOT$SRC"
+  fi
+  if [[ -n $(root_pids) ]]; then
+    log "other processes still run in the root: /proc, /dev and /tmp stay mounted"
+    return 0
+  fi
+  for m in "$ROOT/tmp" "$ROOT/dev" "$ROOT/proc"; do
     if is_mounted "$m"; then
       umount -R "$m" 2>/dev/null || umount -R -l "$m"
     fi
   done
-  # An empty mount point left by an earlier source path.
   return 0
 }
 
@@ -245,7 +271,7 @@ do_umount_partial() {
 
 do_teardown() {
   [[ -d $ROOT ]] || return 0
-  do_umount
+  do_umount force
   # Never delete through a mount that is still there.
   local m
   m=$(awk -v r="$(readlink -f "$ROOT")/" 'index($2, r) == 1 { print $2 }' /proc/self/mounts | head -1)
