@@ -112,7 +112,8 @@ tree_pids() {
   for pid in $(root_pids); do
     local cwd
     cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
-    if [[ $cwd == "$SRC" || $cwd == "$SRC"/* ]] ||
+    # Seen from the host, a chrooted process's cwd is under $ROOT$SRC.
+    if [[ $cwd == "$SRC" || $cwd == "$SRC"/* || $cwd == "$ROOT$SRC" || $cwd == "$ROOT$SRC"/* ]] ||
        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$SRC/"; then
       echo "$pid"
     fi
