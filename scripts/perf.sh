@@ -67,9 +67,10 @@ if [ "$DOVECOT" = 2.4 ] && [ "${DREF_DOVECOT_ROOT:-}" != debian13 ]; then
   extra=()
   [ $has_build = no ] && extra=(--build-dir "$REPO/build-2.4")
   (cd "$REPO" && bash scripts/debian13-root.sh run bash scripts/perf.sh "$PART" "${ARGS[@]}" "${extra[@]}") || rc=$?
-  # The root stays mounted: `umount` stops every process running in it, and on
-  # a shared machine those include other people's builds and tests (our own
-  # lab is stopped by the inner run's trap).
+  # Detach this tree (our lab is stopped by the inner run's trap); `umount`
+  # leaves /proc, /dev and /tmp mounted while another checkout still uses
+  # the root, and stops nobody else's processes.
+  bash "$REPO/scripts/debian13-root.sh" umount || true
   exit "$rc"
 fi
 BUILD_DIR=$(mkdir -p "$BUILD_DIR" && cd "$BUILD_DIR" && pwd)
