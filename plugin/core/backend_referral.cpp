@@ -75,8 +75,8 @@ BackendReferralCheck checkImpl(std::string_view reply, const DecisionSettings& s
     out.host = parts->host;
     out.port = colon == std::string_view::npos ? front.defaultPort : parts->port;
 
-    if (!isAllowedTarget(out.host, settings.allowedHosts))
-        return refuse(out, "host \"" + quoteForLog(out.host) + "\" is not in allowed_hosts");
+    // This server first: a referral back to the front is the loop, and the
+    // log should say so even when allowed_hosts would refuse it too.
     if (isThisServer(HomeServer{out.host, out.port}, settings.localNames))
         return refuse(out, "\"" + quoteForLog(out.host) + ":" + std::to_string(out.port) +
                                "\" is this server (local_names)");
@@ -84,6 +84,8 @@ BackendReferralCheck checkImpl(std::string_view reply, const DecisionSettings& s
     if (!listener.empty() && equalsIgnoreCaseAscii(listener, out.host))
         return refuse(out, "\"" + quoteForLog(out.host) +
                                "\" is this server (the address the client connected to)");
+    if (!isAllowedTarget(out.host, settings.allowedHosts))
+        return refuse(out, "host \"" + quoteForLog(out.host) + "\" is not in allowed_hosts");
     out.verdict = BackendReferralVerdict::Follow;
     return out;
 }

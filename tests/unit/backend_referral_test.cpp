@@ -113,6 +113,9 @@ TEST(BackendReferral, RefusesThisServer) {
     f = front();
     f.listenerIp = "::ffff:192.0.2.40";
     expectRefused("NO [REFERRAL imap://ann@192.0.2.40/] x", "connected to", allowsFront, f);
+    // Back to the front and outside allowed_hosts: the log names the loop.
+    expectRefused("NO [REFERRAL imap://ann@192.0.2.40/] x", "connected to");
+    expectRefused("NO [REFERRAL imap://ann@192.0.2.1/] x", "(local_names)");
     // Unknown listener: only local_names decide.
     f.listenerIp.clear();
     EXPECT_EQ(check("NO [REFERRAL imap://ann@192.0.2.40/] x", allowsFront, f).verdict,
