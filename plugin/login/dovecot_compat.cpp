@@ -74,6 +74,17 @@ void createThenHook(struct client* client, void** other_sets) noexcept {
 
 std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
+#if DOVECOT_PREREQ(2, 4, 0)
+SuperVfuncs g_proxy_super = nullptr;
+ProxyLineFilter g_proxy_filter = nullptr;
+
+int filterThenParseLine(struct client* client, const char* line) noexcept {
+    const char* replacement = g_proxy_filter(client, line);
+    return g_proxy_super(client)->proxy_parse_line(client, replacement != nullptr ? replacement
+                                                                                  : line);
+}
+#endif
+
 }  // namespace
 
 const char* clientVfuncLayoutMismatch() noexcept {
@@ -104,6 +115,23 @@ void overrideCreate(struct client_vfuncs* v, SuperVfuncs super, AfterCreate afte
     g_super = super;
     g_after_create = after;
     v->create = createThenHook;
+}
+
+void overrideProxyParseLine(struct client_vfuncs* v, SuperVfuncs super, ProxyLineFilter filter) {
+#if DOVECOT_PREREQ(2, 4, 0)
+    g_proxy_super = super;
+    g_proxy_filter = filter;
+    v->proxy_parse_line = filterThenParseLine;
+#else
+    (void)v;
+    (void)super;
+    (void)filter;
+#endif
+}
+
+uint16_t proxyBackendPort(struct client* client) {
+    if (client->login_proxy == nullptr) return 0;
+    return login_proxy_get_port(client->login_proxy);
 }
 
 ReplyTarget replyTarget(const struct client_auth_reply* reply) {

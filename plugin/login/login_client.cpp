@@ -3,7 +3,9 @@
 //  - v.sasl_check_login answers a local login that the passdb marked with a
 //    bare `host` (no nologin, no proxy) with OK [REFERRAL ...] (R2221-10,
 //    docs/ok-referral.md);
-//  - drain mode (RFC 2221 §4.2) lives in login_drain.cpp.
+//  - drain mode (RFC 2221 §4.2) lives in login_drain.cpp;
+//  - the guard against following a home server's referral to a proxied
+//    login (2.4) lives in login_proxy_referral.cpp.
 // Every entry point is noexcept and catches everything: no C++ exception may
 // unwind through Dovecot's C frames.
 #include "login_client.h"
@@ -210,6 +212,7 @@ void referralClientAllocated(struct client* client) noexcept {
     client->vlast = &ctx->module_ctx.super;
     v->auth_result = referralAuthResult;
     v->sasl_check_login = referralSaslCheckLogin;
+    dref::installProxyReferralGuard(v);
     if (g_config != nullptr && !g_config->drainGreeting.empty()) dref::installDrainOverrides(v);
     MODULE_CONTEXT_SET(client, referral_login_client_module, ctx);
 }

@@ -31,4 +31,9 @@ struct event_category* referralEventCategory();
 // v.notify_auth_ready and v.destroy on the previous vfunc layer `v`.
 void installDrainOverrides(struct client_vfuncs* v);
 
+// The home server referral guard (login_proxy_referral.cpp): on 2.4 checks
+// the backend's reply to the proxy's login before imap-login follows a
+// referral in it; nothing on 2.3 (dovecot_compat.h, overrideProxyParseLine).
+void installProxyReferralGuard(struct client_vfuncs* v);
+
 }  // namespace dref
