@@ -29,6 +29,22 @@ REJECT = b"NO [CONTACTADMIN] Your mailbox cannot be reached from this server."
 DEFAULT_REFERRAL_TEXT = b"Your mailbox is on another server."
 
 
+def build_dir():
+    return os.path.abspath(os.environ.get("DREF_BUILD_DIR") or os.path.join(SOURCE_DIR, "build"))
+
+
+def work_dir(name):
+    """A fresh directory below <build>/referral-tests for one private server
+    (world-searchable: the mail processes run as an unprivileged uid)."""
+    import tempfile
+    base = os.path.join(build_dir(), "referral-tests")
+    os.makedirs(base, exist_ok=True)
+    os.chmod(base, 0o755)
+    d = tempfile.mkdtemp(prefix=name + "-", dir=base)
+    os.chmod(d, 0o755)
+    return d
+
+
 def read_env(path):
     env = {}
     with open(path, "r", encoding="utf-8") as f:

@@ -10,13 +10,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient, ImapError, assert_local_login,  # noqa: E402
-                              fresh_source, login, send_id)
+                              build_dir, fresh_source, login, send_id, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -58,19 +57,6 @@ CHAIN_OK = "  skip = unauthenticated\n  result_internalfail = return-fail"
 METRICS = (lab_dovecot.conf_metric("dref_referral_decision", "referral_decision", ("decision",))
            + lab_dovecot.conf_metric("dref_referral_lookup", "referral_lookup_finished",
                                      ("result",)))
-
-
-def build_dir():
-    return os.path.abspath(os.environ.get("DREF_BUILD_DIR") or os.path.join(SOURCE_DIR, "build"))
-
-
-def work_dir(name):
-    base = os.path.join(build_dir(), "referral-tests")
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o755)
-    d = tempfile.mkdtemp(prefix=name + "-", dir=base)
-    os.chmod(d, 0o755)
-    return d
 
 
 def settings_text(uris, extra=""):

@@ -34,13 +34,13 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient, ImapError,  # noqa: E402
-                              assert_local_login, fresh_source, login)
+                              assert_local_login, build_dir, fresh_source, login,
+                              work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -61,19 +61,6 @@ FRONT_PROCESS_LIMIT = 10
 
 # user -> where home A refers her (host, port or None for HOME_PORT).
 USERS = ("ann", "ben", "cid", "dee")
-
-
-def build_dir():
-    return os.path.abspath(os.environ.get("DREF_BUILD_DIR") or os.path.join(SOURCE_DIR, "build"))
-
-
-def work_dir(name):
-    base = os.path.join(build_dir(), "referral-tests")
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o755)
-    d = tempfile.mkdtemp(prefix=name + "-", dir=base)
-    os.chmod(d, 0o755)
-    return d
 
 
 def ldif():
