@@ -10,10 +10,13 @@
 #                                            the source tree (run mounts them)
 #   scripts/debian13-root.sh teardown        stop what runs in it, unmount, delete it
 #   scripts/debian13-root.sh path            print the root's directory
-#   scripts/debian13-root.sh fresh DIR       make DIR a pristine Debian 13 root
+#   scripts/debian13-root.sh fresh DIR [SUITE]
+#                                            make DIR a pristine root of SUITE
 #                                            (minbase + the lab's tools, no
-#                                            Dovecot) for install tests; works
-#                                            on the host and inside the root.
+#                                            Dovecot) for install tests:
+#                                            trixie (default; on the host and
+#                                            inside the root) or bookworm
+#                                            (Debian 12, on the host only).
 #                                            Use it with DREF_DEBIAN13_ROOT=DIR
 #                                            and run / umount / teardown.
 #
@@ -28,7 +31,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ROOT=${DREF_DEBIAN13_ROOT:-/var/cache/dovecot-referral/debian13-root}
+CACHE=/var/cache/dovecot-referral
+ROOT=${DREF_DEBIAN13_ROOT:-$CACHE/debian13-root}
 SUITE=trixie
 STAMP=$ROOT/.dref-root-stamp
 
@@ -43,17 +47,42 @@ PACKAGES=(
   debhelper devscripts lintian fakeroot dpkg-dev
 )
 
-# The pristine base that `fresh` copies (tests/packaging installs the 2.4
-# .deb into such a copy with apt, so the package's Depends pull Dovecot from
-# the mirror): minbase plus what the lab and the integration tests run, and
-# no Dovecot.  A tarball inside the build root, so `fresh` also works from
-# inside it (the 2.4 ctest run).  Rebuilt at `ensure` when this list changes.
+# The pristine base that `fresh` copies (tests/packaging installs each
+# release's .deb into such a copy with apt, so the package's Depends pull
+# Dovecot from the mirror): minbase plus what the lab and the integration
+# tests run, and no Dovecot.  One base per suite (select_fresh); rebuilt when
+# this list changes.
 FRESH_PACKAGES=(python3 slapd ldap-utils procps iproute2 psmisc ca-certificates openssl)
-if [[ ${DREF_DOVECOT_ROOT:-} == debian13 ]]; then
-  FRESH_BASE=/var/cache/dovecot-referral/fresh-base.tar   # inside the build root
-else
-  FRESH_BASE=$ROOT/var/cache/dovecot-referral/fresh-base.tar
-fi
+
+# Sets FRESH_SUITE, FRESH_BASE (the base's tarball) and FRESH_SECURITY (also
+# use the host's security archive) for suite $1 (default: $SUITE).
+#   trixie: the base is a tarball inside the build root, so `fresh` also
+#     works from inside it (the 2.4 ctest run); made at `ensure`.  The build
+#     root uses the main archive only, so the base does too: the Dovecot
+#     version the 2.4 package pins is the one found there.
+#   bookworm: the host's own release (the 2.3 package is built on the host);
+#     a tarball on the host, made on first use.  The host's dovecot-dev may
+#     come from bookworm-security (Debian's 2.3.19.1 security updates do), so
+#     the base has the host's security archive too, as a Debian 12 server
+#     has, or the package's exact pin could not be met.
+select_fresh() {
+  FRESH_SUITE=${1:-$SUITE}
+  FRESH_SECURITY=0
+  case $FRESH_SUITE in
+    trixie)
+      if [[ ${DREF_DOVECOT_ROOT:-} == debian13 ]]; then
+        FRESH_BASE=$CACHE/fresh-base.tar   # inside the build root
+      else
+        FRESH_BASE=$ROOT/var/cache/dovecot-referral/fresh-base.tar
+      fi ;;
+    bookworm)
+      [[ ${DREF_DOVECOT_ROOT:-} != debian13 ]] ||
+        die "fresh bookworm roots are made on the Debian 12 host, not inside the Debian 13 root"
+      FRESH_BASE=$CACHE/fresh-base-bookworm.tar
+      FRESH_SECURITY=1 ;;
+    *) die "fresh: unknown suite $FRESH_SUITE (trixie | bookworm)" ;;
+  esac
+}
 
 log() { printf 'debian13-root: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -61,20 +90,22 @@ die() { log "error: $*"; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "must run as root (debootstrap, chroot, mount)"
 
 # The mirror of the machine's own apt configuration: deb822 sources first,
-# then the one-line format.  Only the main archive (not -security).
+# then the one-line format.  The main archive, or with `host_mirror
+# security` the security archive (then "" when the host has none).
 host_mirror() {
-  local f uri
+  local f uri sec=0
+  [[ ${1:-} == security ]] && sec=1
   for f in /etc/apt/sources.list.d/*.sources; do
     [[ -r $f ]] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
+    uri=$(awk -v sec=$sec '/^URIs:/ { for (i = 2; i <= NF; i++) if (($i ~ /security/) == sec) { print $i; exit } }' "$f")
     [[ -n $uri ]] && { echo "$uri"; return; }
   done
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
     [[ -r $f ]] || continue
-    uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if ($i !~ /security/) { print $i; exit } else break } }' "$f")
+    uri=$(awk -v sec=$sec '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { if (($i ~ /security/) == sec) { print $i; exit } else break } }' "$f")
     [[ -n $uri ]] && { echo "$uri"; return; }
   done
-  die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+  [[ $sec -eq 1 ]] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
 }
 
 wanted_stamp() {
@@ -165,7 +196,7 @@ do_ensure() {
   want=$(wanted_stamp)
   if [[ -f $STAMP && $(cat "$STAMP") == "$want" ]]; then
     do_mount
-    ensure_fresh_base
+    select_fresh; ensure_fresh_base
     log "root ready at $ROOT ($(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core 2>/dev/null || echo '?'))"
     return
   fi
@@ -193,20 +224,22 @@ do_ensure() {
   install_packages
   echo "$want" >"$STAMP"
   log "root built in $(( $(date +%s) - start ))s: Dovecot $(chroot "$ROOT" dpkg-query -W -f='${Version}' dovecot-core)"
-  ensure_fresh_base
+  select_fresh; ensure_fresh_base
 }
 
 fresh_stamp() {
-  printf '%s\n' "$SUITE" "${FRESH_PACKAGES[@]}" | sha256sum | cut -d' ' -f1
+  { echo "$FRESH_SUITE"; [[ $FRESH_SECURITY -eq 0 ]] || echo "$FRESH_SUITE-security"
+    printf '%s\n' "${FRESH_PACKAGES[@]}"; } | sha256sum | cut -d' ' -f1
 }
 
-# Builds $FRESH_BASE when it is missing or FRESH_PACKAGES changed: its own
+# Builds $FRESH_BASE (select_fresh) when it is missing or FRESH_PACKAGES
+# changed: its own
 # debootstrap (the build root has build tools and Dovecot installed, so it is
 # not pristine), the lab's tools, a policy-rc.d that keeps postinsts from
 # starting daemons (dovecot-core's would start a system Dovecot on the
 # host's port 143), then a tarball.  Serialised: several callers may ensure.
 ensure_fresh_base() {
-  local want tmp mirror start
+  local want tmp mirror security start
   want=$(fresh_stamp)
   [[ -f $FRESH_BASE && $(cat "$FRESH_BASE.stamp" 2>/dev/null) == "$want" ]] && return 0
   mkdir -p "$(dirname "$FRESH_BASE")"
@@ -218,13 +251,21 @@ ensure_fresh_base() {
   command -v debootstrap >/dev/null || die "debootstrap not found (scripts/install-deps.sh installs it)"
   start=$(date +%s)
   mirror=$(host_mirror)
-  tmp=$(mktemp -d "$(dirname "$ROOT")/fresh-base.XXXXXX")
+  security=
+  if [[ $FRESH_SECURITY -eq 1 ]]; then
+    security=$(host_mirror security)
+    [[ -n $security ]] || die "the host's apt sources have no security archive for $FRESH_SUITE-security"
+  fi
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/fresh-base.XXXXXX")
   chmod 0755 "$tmp"   # the root directory of every copy (mktemp makes it 0700)
-  log "debootstrap $SUITE for the pristine install-test base ($tmp)"
-  if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
+  log "debootstrap $FRESH_SUITE for the pristine install-test base ($tmp)"
+  if ! debootstrap --variant=minbase "$FRESH_SUITE" "$tmp" "$mirror" >"$tmp.log" 2>&1; then
     tail -30 "$tmp.log" >&2; rm -rf --one-file-system "$tmp"
     die "debootstrap of the fresh base failed (log: $tmp.log)"
   fi
+  [[ -z $security ]] ||
+    echo "deb $security $FRESH_SUITE-security main" >>"$tmp/etc/apt/sources.list"
   printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
   chmod 0755 "$tmp/usr/sbin/policy-rc.d"
   cp -f /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
@@ -250,6 +291,9 @@ ensure_fresh_base() {
 do_fresh() {
   local dir=${1:-}
   [[ -n $dir ]] || die "fresh: no directory"
+  select_fresh "${2:-}"
+  # The bookworm base is the host's own: made here on first use.
+  [[ $FRESH_SUITE != bookworm ]] || ensure_fresh_base
   [[ -f $FRESH_BASE ]] || die "no fresh base at $FRESH_BASE (run on the host: $0 ensure)"
   if [[ -e $dir ]] && [[ -n $(ls -A "$dir") ]]; then
     die "fresh: $dir exists and is not empty"
@@ -261,7 +305,7 @@ do_fresh() {
   # run as the mail uid), whatever mode the base's top directory had.
   chmod 0755 "$dir"
   cp -f /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
-  log "fresh Debian 13 root at $dir"
+  log "fresh $FRESH_SUITE root at $dir"
 }
 
 do_umount_partial() {
@@ -303,5 +347,5 @@ case "${1:-ensure}" in
   teardown) do_teardown ;;
   path) echo "$ROOT" ;;
   fresh) shift; do_fresh "$@" ;;
-  *) die "unknown command: $1 (ensure | run CMD | mount | umount | teardown | path | fresh DIR)" ;;
+  *) die "unknown command: $1 (ensure | run CMD | mount | umount | teardown | path | fresh DIR [SUITE])" ;;
 esac

@@ -15,30 +15,29 @@ Dovecot 2.4 inside the Debian 13 root (scripts/debian13-root.sh run; the
    on 2.3 rpm requires/configfiles and the same file set in both packages;
    lintian of this release (errors/warnings fail) and on 2.3 rpmlint (with
    packaging/rpm/dovecot-referral.rpmlintrc), with their output printed,
-3. installs the .deb: on 2.3 with dpkg -i into this system; on 2.4 with apt
-   into a FRESH Debian 13 root (a pristine copy made by `debian13-root.sh
-   fresh`: minbase and the lab's tools, no Dovecot), so its Depends pull
-   Dovecot from the mirror; then checks the installed files,
+3. installs the .deb with apt into a FRESH root of its release (a pristine
+   copy made by `debian13-root.sh fresh DIR SUITE`: minbase and the lab's
+   tools, no Dovecot; Debian 12 "bookworm" for 2.3, made on the host,
+   Debian 13 "trixie" for 2.4, copied inside the build root), so its Depends
+   pull Dovecot from the mirror; then checks the installed files,
    `dovecot-referral-lookup --version`, that Dovecot's own configuration
    still parses, and that the installed snippet, uncommented, is accepted,
 4. starts the lab from the installed files (tests/lab/lab.py --plugins
-   installed, settings in /etc/dovecot/dovecot-referral.conf.ext; on 2.4
-   inside the fresh root) and runs the login- and mailbox-referral
-   integration tests against it (DREF_LAB_ENV=<lab>/lab.env; on 2.4 inside
-   the fresh root too), checks the plugins' load log lines, then starts one
+   installed, settings in /etc/dovecot/dovecot-referral.conf.ext; inside
+   the fresh root) and runs the login- and mailbox-referral integration
+   tests against it (DREF_LAB_ENV=<lab>/lab.env; inside the fresh root
+   too), checks the plugins' load log lines, then starts one
    more front whose only referral configuration is the installed snippet
    uncommented (snippet_front.py): a login referral, a proxied login and a
    mailbox referral, each from a real client,
 5. always (finally): stops the lab, dpkg --purge, and checks nothing is left:
-   dpkg -L empty, module directories and /etc/dovecot exactly as before
-   (on 2.4: as after the install minus the package's own paths, since the
-   Dovecot its Depends pulled in stays); the fresh root is then deleted.
+   dpkg -L empty, module directories and /etc/dovecot as after the install
+   minus the package's own paths (the Dovecot its Depends pulled in stays);
+   the fresh root is then deleted.  The system the test runs in (the host,
+   or the build root) gets no package and no link.
 
-On 2.3 it refuses to run when a plugin file is already in Dovecot's module
-directories (the build-mode lab's symlink in modules/auth, or a package
-installed by someone else).  A run that was killed is recovered by the next
-one through the state file RECOVERY (it names the lab dir and the fresh
-root; the package is purged, the fresh root deleted).
+A run that was killed is recovered by the next one through the state file
+RECOVERY (it names the lab dir and the fresh root, which is deleted).
 """
 import argparse
 import fcntl
@@ -58,10 +57,13 @@ sys.path.insert(0, HERE)
 import package_inspect as pi  # noqa: E402
 
 ROOT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "debian13-root.sh")
-# The fresh Debian 13 root of the 2.4 test: inside the build root's own file
-# system (never under the source tree or /tmp, which are bind-mounted into
-# it: a stray rm -r there must not reach through its bind mounts).
+# The fresh root: in the file system of the system the test runs in (the
+# host for 2.3, the build root for 2.4), never under the source tree or /tmp,
+# which are bind-mounted into it: a stray rm -r there must not reach through
+# its bind mounts.
 FRESH_ROOT = "/var/tmp/dref-packaging-fresh-root"
+# The Debian release each package is for (debian13-root.sh fresh DIR SUITE).
+FRESH_SUITE = {"2.3": "bookworm", "2.4": "trixie"}
 RECOVERY = "/var/tmp/dovecot-referral-packaging-test.json"
 # Held (flock) for the whole run: one install test per machine at a time, and
 # a RECOVERY file whose writer no longer holds the lock is from a dead run.
@@ -106,12 +108,13 @@ class Run:
 
 class System:
     """Where the package is installed and its lab runs: this system (root
-    None) or a fresh Debian 13 root (commands through `debian13-root.sh run`
+    None) or a fresh root of SUITE (commands through `debian13-root.sh run`
     with DREF_DEBIAN13_ROOT pointing at it).  The source tree is at the same
     path in both, so lab directories and lab.env paths mean the same."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, suite=None):
         self.root = root
+        self.suite = suite
 
     def path(self, p):
         return p if self.root is None else os.path.join(self.root, p.lstrip("/"))
@@ -141,8 +144,8 @@ class System:
         return p.returncode, (p.stdout or b"").decode("utf-8", "replace")
 
     def make(self):
-        """debian13-root.sh fresh ROOT (from the base of the build root)."""
-        return subprocess.run(["bash", ROOT_SCRIPT, "fresh", self.root]).returncode
+        """debian13-root.sh fresh ROOT SUITE (a copy of that suite's base)."""
+        return subprocess.run(["bash", ROOT_SCRIPT, "fresh", self.root, self.suite]).returncode
 
     def script(self, *args):
         """debian13-root.sh ARGS (teardown, umount) for this fresh root."""
@@ -230,33 +233,14 @@ def preconditions(args):
     """A list of reasons not to run (each one says what to do)."""
     why = []
     if os.geteuid() != 0:
-        why.append("must run as root (dpkg -i/--purge, the lab)")
+        why.append("must run as root (chroot, apt and dpkg in the fresh root, the lab)")
     tools = ["dpkg-buildpackage", "dh", "lintian", "nm", "objdump", "g++"]
     if args.dovecot == "2.3":
-        tools += ["rpmbuild", "rpm", "rpmlint"]
+        # The host makes the Debian 12 fresh base on first use.
+        tools += ["rpmbuild", "rpm", "rpmlint", "debootstrap"]
     for tool in tools:
         if not shutil.which(tool):
             why.append("%s not found: run scripts/install-deps.sh" % tool)
-    if args.dovecot == "2.3":
-        why += system_state()
-    return why
-
-
-def system_state():
-    """Reasons this system is not ready for dpkg -i (checked at the start and
-    again right before installing: the package build takes minutes)."""
-    why = []
-    for path in pi.MODULES:
-        if os.path.islink(path):
-            why.append("%s is a symlink to %s: a lab with --plugins build is running (or was "
-                       "not stopped). Stop it (python3 tests/lab/lab.py stop --dir <its dir>) "
-                       "before the package test installs over it" % (path, os.readlink(path)))
-        elif os.path.exists(path):
-            why.append("%s exists: remove whatever put it there before the package test" % path)
-    status = dpkg_status(System())
-    if status:
-        why.append("package %s is installed (%s) and not by this test: purge it first "
-                   "(dpkg --purge %s)" % (pi.PKG, status, pi.PKG))
     return why
 
 
@@ -332,26 +316,15 @@ def static_checks(run, args, pkgs, version, dovecot_version, dovecot_abi, work):
                  "in dovecot-referral.rpmlintrc)" % (rc, summary.group(0) if summary else "?")])
 
 
-def install_on_host(run, pkgs):
-    """dpkg -i into this system; returns the snapshot to compare with after
-    the purge (taken before the install)."""
-    run.step("dpkg -i " + os.path.basename(pkgs["deb"]))
-    system = System()
-    before = snapshot(system)
-    p = subprocess.run(["dpkg", "-i", pkgs["deb"]])
-    if p.returncode != 0:
-        raise RuntimeError("dpkg -i failed (exit %d)" % p.returncode)
-    return before
-
-
 def install_in_fresh_root(run, system, pkgs):
     """apt-get install of the .deb into the fresh root, so its Depends come
     from the mirror; returns what the watched paths must be after the purge:
     as now, minus the package's own paths (the Dovecot its Depends pulled in
     stays, and so do directories other packages own too)."""
-    run.step("make a fresh Debian 13 root (%s)" % system.root)
+    run.step("make a fresh %s root (%s)" % (system.suite, system.root))
     if system.make() != 0:
-        raise RuntimeError("scripts/debian13-root.sh fresh %s failed" % system.root)
+        raise RuntimeError("scripts/debian13-root.sh fresh %s %s failed"
+                           % (system.root, system.suite))
     rc, out = system.output(["dpkg-query", "-W", "-f=${Package}\\n", "dovecot-core"],
                             stderr=subprocess.DEVNULL)
     if rc == 0 and out.strip():
@@ -548,6 +521,12 @@ def run_lab_tests(run, args, system, env_file):
             env.update(DREF_LAB_ENV=env_file, DREF_PLUGINS="installed")
             if system.root:
                 env["PWD"] = cwd
+                # The build's Python may not exist in the fresh root (on the
+                # host CMake can find a pyenv shim under /root): the root's
+                # own python3, of the same release, runs the test then.
+                if (os.path.basename(cmd[0]).startswith("python") and
+                        not os.path.exists(system.path(cmd[0]))):
+                    cmd = ["python3"] + cmd[1:]
             t0 = time.monotonic()
             try:
                 rc, out = system.output(cmd, env, cwd=cwd, timeout=timeout)
@@ -594,7 +573,7 @@ def main():
     ap.add_argument("--dovecot", choices=("2.3", "2.4"),
                     help="the Dovecot the package is for (default: this system's dovecot-dev)")
     ap.add_argument("--no-install", action="store_true",
-                    help="build and inspect only (no dpkg -i, no lab): for a shared machine")
+                    help="build and inspect only (no install, no lab): for a shared machine")
     args = ap.parse_args()
     args.source, args.build, args.work = map(os.path.abspath, (args.source, args.build, args.work))
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -634,8 +613,8 @@ def main():
 
     os.makedirs(args.work, exist_ok=True)
     lab_dir = os.path.join(args.work, "lab")
-    # 2.3: this system; 2.4: a fresh Debian 13 root.
-    system = System(FRESH_ROOT if args.dovecot == "2.4" else None)
+    # A fresh root of the package's release: 2.3 Debian 12, 2.4 Debian 13.
+    system = System(FRESH_ROOT, FRESH_SUITE[args.dovecot])
     before = None
     started = False
     try:
@@ -645,19 +624,11 @@ def main():
             run.add(["--no-install: the package was not installed and the lab did not run"])
             return report(run)
 
-        if system.root is None:
-            why = system_state()
-            if why:
-                raise RuntimeError("the system changed during the build; not installing:\n  - "
-                                   + "\n  - ".join(why))
         # From here on a killed run leaves something to undo.
         with open(RECOVERY, "w", encoding="utf-8") as f:
             json.dump({"pid": os.getpid(), "lab_dir": lab_dir, "fresh_root": system.root}, f)
         started = True
-        if system.root is None:
-            before = install_on_host(run, pkgs)
-        else:
-            before = install_in_fresh_root(run, system, pkgs)
+        before = install_in_fresh_root(run, system, pkgs)
         installed_checks(run, system, version, args.dovecot)
         lab_and_integration(run, args, system, lab_dir, version)
     except (Exception, Terminated) as e:
