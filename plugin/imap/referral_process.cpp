@@ -1,6 +1,9 @@
 #include "referral_process.h"
 
 #include <exception>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "dovecot_compat.h"
 #include "dref_version.h"
@@ -73,6 +76,15 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
         // too would hold every remote entry twice in this process.
         DirectoryOptions options;
         options.cacheMailboxes = false;
+        // The directory's worker thread parses LDAP answers; in a thread
+        // arena of its own, a large answer freed after the table is built
+        // stays at the top of that arena's heap, which malloc_trim() does not
+        // give back (only the main arena's top is trimmed): measured 551
+        // bytes per remote entry on Debian 13 instead of 72.  The imap
+        // process has no other thread, so one arena costs no contention.
+#ifdef __GLIBC__
+        mallopt(M_ARENA_MAX, 1);
+#endif
         p->directory_ = Directory::create(*settings, &error, options);
         if (!p->directory_) {
             i_error("dovecot-referral imap plugin: %s: directory: %s; mailbox referrals disabled",
