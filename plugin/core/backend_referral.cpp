@@ -5,6 +5,7 @@
 
 #include "ascii.h"
 #include "imap_url.h"
+#include "referral_decision.h"
 #include "response_text.h"
 
 namespace dref {
@@ -14,15 +15,6 @@ namespace {
 constexpr std::string_view kNo = "NO [";
 constexpr std::string_view kReferral = "REFERRAL";
 constexpr std::string_view kScheme = "imap://";
-
-// "::ffff:192.0.2.1" is how an IPv4 client looks on a dual-stack listener.
-std::string_view unmapIpv4(std::string_view ip) {
-    constexpr std::string_view kMapped = "::ffff:";
-    if (ip.size() > kMapped.size() && equalsIgnoreCaseAscii(ip.substr(0, kMapped.size()), kMapped) &&
-        ip.find('.') != std::string_view::npos)
-        return ip.substr(kMapped.size());
-    return ip;
-}
 
 BackendReferralCheck refuse(BackendReferralCheck out, std::string why) {
     out.verdict = BackendReferralVerdict::Refuse;

@@ -55,7 +55,8 @@ bool splitHostPort(std::string_view entry, std::string_view* host, uint16_t* por
     return !host->empty() && parsePort(entry.substr(colon + 1), port);
 }
 
-// "::ffff:192.0.2.1" is how an IPv4 client looks on a dual-stack listener.
+}  // namespace
+
 std::string_view unmapIpv4(std::string_view ip) {
     constexpr std::string_view kMapped = "::ffff:";
     if (ip.size() > kMapped.size() && sameHost(ip.substr(0, kMapped.size()), kMapped) &&
@@ -63,6 +64,8 @@ std::string_view unmapIpv4(std::string_view ip) {
         return ip.substr(kMapped.size());
     return ip;
 }
+
+namespace {
 
 bool listenerMatches(const ListenerRule& rule, const ClientFacts& client) {
     if (rule.port != 0 && rule.port != client.localPort) return false;

@@ -113,6 +113,10 @@ bool isThisServer(const HomeServer& home, const std::vector<std::string>& localN
 // trailing dot of the host is ignored).
 bool isAllowedTarget(std::string_view host, const std::vector<std::string>& allowedHosts);
 
+// "::ffff:192.0.2.1" is how an IPv4 client looks on a dual-stack listener:
+// the IPv4 address inside an IPv4-mapped IPv6 address, else `ip` itself.
+std::string_view unmapIpv4(std::string_view ip);
+
 const char* decisionKindName(DecisionKind k);
 
 }  // namespace dref
