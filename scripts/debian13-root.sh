@@ -43,7 +43,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   dovecot-core dovecot-imapd dovecot-dev dovecot-ldap
   slapd ldap-utils libldap-dev
-  python3 procps iproute2 psmisc ca-certificates
+  python3 procps iproute2 psmisc ca-certificates openssl
+  dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-sieve dovecot-submissiond
+  curl mutt isync sieve-connect
   debhelper devscripts lintian fakeroot dpkg-dev
 )
 

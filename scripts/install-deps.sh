@@ -18,7 +18,13 @@ PACKAGES=(
   dovecot-core dovecot-imapd dovecot-dev dovecot-ldap
   slapd ldap-utils libldap-dev
   # tests and lab
-  python3 procps iproute2 psmisc valgrind
+  python3 procps iproute2 psmisc valgrind openssl
+  # the other protocols a front routes (POP3, LMTP, ManageSieve, submission)
+  dovecot-pop3d dovecot-lmtpd dovecot-managesieved dovecot-sieve dovecot-submissiond
+  # real IMAP/POP3/ManageSieve clients the integration tests drive; UW c-client
+  # (the library Alpine follows referrals with) is Debian 12 only: the tests
+  # build their probe here and carry it into the Debian 13 root
+  libc-client2007e-dev curl mutt isync sieve-connect
   # packaging
   debhelper devscripts lintian fakeroot dpkg-dev rpm rpmlint
   # the Debian 13 root for Dovecot 2.4 (scripts/debian13-root.sh)
