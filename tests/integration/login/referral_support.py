@@ -11,6 +11,7 @@ import re
 import socket
 import sys
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
@@ -120,3 +121,69 @@ def assert_local_login(tagged, tag):
     t = tag.encode()
     assert tagged == t + b" OK Logged in" or (
         tagged.startswith(t + b" OK [CAPABILITY ") and tagged.endswith(b"] Logged in")), tagged
+
+
+def private_dovecot(cleanups, name, addr, port, users, trusted, include="", listeners="",
+                    d=None, passwd_extra=None):
+    """Starts a private Dovecot (the lab's template) for one test class and
+    appends its stop to cleanups (its directory goes too, unless
+    DREF_KEEP_TEST_DIRS).  users: [(name, password)]; passwd_extra: user ->
+    extra fields of its passwd-file line."""
+    import shutil
+    import lab_dovecot
+    d = d or work_dir(name)
+    inst = lab_dovecot.DovecotInstance(name, d, addr, port, users)
+    inst.prepare(trusted=trusted, include=include, listeners=listeners)
+    if passwd_extra:
+        with open(os.path.join(d, "passwd"), "w", encoding="utf-8") as f:
+            for user, password in users:
+                f.write("%s:{PLAIN}%s::::::%s\n" % (user, password, passwd_extra[user]))
+    inst.finish_prepare()
+
+    def stop():
+        left = inst.stop()
+        if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
+            shutil.rmtree(d, ignore_errors=True)
+        return left
+    cleanups.append(stop)
+    inst.start()
+    return inst
+
+
+def private_slapd(cleanups, addr, ldif_text, name="private.ldif"):
+    """Starts a private slapd with our schema and ldif_text; appends its
+    stop (and the removal of its directory) to cleanups."""
+    import shutil
+    import slapd_server
+    d = work_dir("slapd")
+    srv = slapd_server.SlapdServer(d, addr)
+    path = os.path.join(d, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ldif_text)
+    cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True)) and [])
+    srv.start([path])
+    return srv
+
+
+class PrivateServersTest(unittest.TestCase):
+    """A test class whose servers are its own: _start() (a classmethod of
+    the subclass) starts them and appends their stops to cls.cleanups;
+    every one is stopped at the end, also when the start fails halfway."""
+    cleanups = []
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cleanups = []
+        try:
+            cls._start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        left = []
+        for fn in reversed(cls.cleanups):
+            left += fn() or []
+        cls.cleanups = []
+        assert not left, "processes left after stop: %r" % (left,)

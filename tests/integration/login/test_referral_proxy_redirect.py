@@ -31,7 +31,6 @@ stopped here, also on failure.
 """
 import os
 import re
-import shutil
 import socket
 import sys
 import time
@@ -40,7 +39,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient, ImapError,  # noqa: E402
                               assert_local_login, build_dir, fresh_source, login,
-                              work_dir)
+                              PrivateServersTest, private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -72,55 +71,16 @@ def ldif():
     return "\n".join(out)
 
 
-class ProxyRedirectTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cleanups = []
-        try:
-            cls._start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        left = []
-        for fn in reversed(cls.cleanups):
-            left += fn() or []
-        cls.cleanups = []
-        assert not left, "processes left after stop: %r" % (left,)
-
+class ProxyRedirectTest(PrivateServersTest):
     @classmethod
     def _instance(cls, name, addr, port, passwd_extra=None, include="", d=None, listeners=""):
-        d = d or work_dir(name)
-        inst = lab_dovecot.DovecotInstance(name, d, addr, port,
-                                           [(u, "pw-" + u) for u in USERS])
-        inst.prepare(trusted=FRONT_ADDR, include=include, listeners=listeners)
-        if passwd_extra:
-            with open(os.path.join(d, "passwd"), "w", encoding="utf-8") as f:
-                for user in USERS:
-                    f.write("%s:{PLAIN}pw-%s::::::%s\n" % (user, user, passwd_extra[user]))
-        inst.finish_prepare()
-
-        def stop():
-            left = inst.stop()
-            if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
-                shutil.rmtree(d, ignore_errors=True)
-            return left
-        cls.cleanups.append(stop)
-        inst.start()
-        return inst
+        return private_dovecot(cls.cleanups, name, addr, port, [(u, "pw-" + u) for u in USERS],
+                               FRONT_ADDR, include=include, listeners=listeners, d=d,
+                               passwd_extra=passwd_extra)
 
     @classmethod
     def _start(cls):
-        d = work_dir("slapd")
-        srv = slapd_server.SlapdServer(d, SLAPD_ADDR)
-        path = os.path.join(d, "moved.ldif")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(ldif())
-        cls.cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True))
-                            and [])
-        srv.start([path])
+        srv = private_slapd(cls.cleanups, SLAPD_ADDR, ldif(), "moved.ldif")
 
         cls.front_port = lab_process.pick_port([FRONT_ADDR])
         cls.home_port = lab_process.pick_port([HOME_A, HOME_B, HOME_C], taken={cls.front_port})
