@@ -55,11 +55,16 @@ int passdbPreinit(pool_t pool, struct event* event, struct passdb_module** modul
 const char* passdbCacheKey() {
     // 2.4's var-expand names (auth-request-var-expand.c); an unknown name
     // would make every cache key expansion fail.
-    return "%{user}\t%{local_ip}\t%{local_port}\t%{secured}\t%{mechanism}\t%{client_id}";
+    return "%{user}\t%{protocol}\t%{local_ip}\t%{local_port}\t%{secured}\t%{mechanism}\t"
+           "%{client_id}";
 }
 
 bool connectionSecured(const struct auth_request* request) {
     return request->fields.conn_secured != AUTH_REQUEST_CONN_SECURED_NONE;
+}
+
+const char* requestService(const struct auth_request* request) {
+    return request->fields.protocol != nullptr ? request->fields.protocol : "";
 }
 
 std::string authScope(const struct auth* auth) {
@@ -86,11 +91,15 @@ struct passdb_module* passdbPreinit(pool_t pool, const char* args) {
 }
 
 const char* passdbCacheKey() {
-    return "%{user}\t%{lip}\t%{lport}\t%{secured}\t%{mech}\t%{client_id}";
+    return "%{user}\t%{service}\t%{lip}\t%{lport}\t%{secured}\t%{mech}\t%{client_id}";
 }
 
 bool connectionSecured(const struct auth_request* request) {
     return request->fields.secured != AUTH_REQUEST_SECURED_NONE;
+}
+
+const char* requestService(const struct auth_request* request) {
+    return request->fields.service != nullptr ? request->fields.service : "";
 }
 
 std::string authScope(const struct auth* auth) {

@@ -38,6 +38,10 @@ const char* passdbCacheKey();
 // The client's connection is TLS or otherwise secured (Dovecot's view).
 bool connectionSecured(const struct auth_request* request);
 
+// The request's service (2.3 fields.service) / protocol (2.4
+// fields.protocol): "imap", "pop3", "lmtp", "sieve", ...; "" when unset.
+const char* requestService(const struct auth_request* request);
+
 // "service imap" (2.3) / "protocol imap" (2.4), "... default" for the
 // auth of no service/protocol: where an admin finds the passdb list.
 std::string authScope(const struct auth* auth);

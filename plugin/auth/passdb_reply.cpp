@@ -16,11 +16,12 @@ std::string targetUser(const Decision& d, const ReplyContext& ctx) {
 
 void addTarget(PassdbReply* r, const Decision& d, const ReplyContext& ctx) {
     r->fields.emplace_back("host", d.target.host);
-    r->fields.emplace_back("port", std::to_string(d.target.port));
+    if (d.target.port != 0) r->fields.emplace_back("port", std::to_string(d.target.port));
     r->fields.emplace_back("destuser", targetUser(d, ctx));
 }
 
 std::string where(const Decision& d) {
+    if (d.target.port == 0) return d.target.host;
     return d.target.host + ":" + std::to_string(d.target.port);
 }
 
@@ -36,7 +37,7 @@ bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
               const ReplyContext& ctx) {
     r->fields.emplace_back("proxy", "y");
     addTarget(r, d, ctx);
-    if (!ctx.plaintextMech || ctx.credentialsLookup) {
+    if (proxyLogsIn(ctx.protocol) && (!ctx.plaintextMech || ctx.credentialsLookup)) {
         // Dovecot adds pass=<client's password> only for plaintext
         // mechanisms; the others need a master login on the home server.
         if (login.proxyMasterUser.empty() || login.proxyMasterPassword.empty())
@@ -97,6 +98,12 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         r.logLine = "temporary failure";
         return r;
     case DecisionKind::Reject:
+        if (!proxyLogsIn(ctx.protocol)) {
+            r.outcome = PassdbOutcome::InternalFailure;
+            r.logLine = std::string("temporary failure: no usable home server (") +
+                        protocolName(ctx.protocol) + " is neither served here nor refused)";
+            return r;
+        }
         if (ctx.credentialsLookup) return refused("no usable home server");
         r.fields.emplace_back("nologin", "y");
         r.fields.emplace_back("reason", kRejectText);

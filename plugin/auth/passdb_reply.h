@@ -33,6 +33,9 @@ struct ReplyContext {
     bool plaintextMech = true;     // verify_plain (the mechanism sent a password)
     bool credentialsLookup = false;  // lookup_credentials: the mechanism has not
                                      // verified the client's response yet
+    // The service of the request: LMTP's and doveadm's lookups (credentials
+    // lookups without a client) proxy without a user login.
+    Protocol protocol = Protocol::Imap;
 };
 
 // Local -> Ok, no fields.
@@ -46,9 +49,15 @@ struct ReplyContext {
 //   docs/ok-referral.md); during a credentials lookup a plain local login.
 // Proxy -> Ok + proxy host port destuser (+ master/pass for mechanisms
 //   without a plaintext password; refused when no master user is set).
+//   LMTP and doveadm (proxyLogsIn false) never get master/pass: their proxy
+//   does not log in as the user.  Port 0 (doveadm by default) -> no port.
 // TempFail -> InternalFailure, no delay (plaintext) -> NO [UNAVAILABLE].
 // Reject -> Ok + nologin reason (NO [CONTACTADMIN] text, no URL) for
-//   plaintext mechanisms; Refused during a credentials lookup.
+//   plaintext mechanisms; Refused during a credentials lookup.  For LMTP and
+//   doveadm an InternalFailure instead: Dovecot turns a refused PASS lookup
+//   into "user not in the passdb", and then LMTP delivers on this server and
+//   doveadm runs here, and 2.4's LMTP bounces a nologin (550); a temporary
+//   failure (LMTP 451) keeps the mail queued until the directory is fixed.
 PassdbReply buildPassdbReply(const Decision& decision, const LoginSettings& login,
                              const ReplyContext& ctx);
 

@@ -62,6 +62,7 @@ ClientFacts clientFacts(const struct auth_request* request) {
     if (request->fields.local_ip.family != 0) f.localIp = net_ip2addr(&request->fields.local_ip);
     f.localPort = request->fields.local_port;
     f.secured = connectionSecured(request);
+    f.protocol = protocolFromService(requestService(request));
     return f;
 }
 
@@ -154,6 +155,7 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
     try {
         p->facts = clientFacts(request);
         event_add_str(p->event, "client_id_name", p->facts.clientIdName.c_str());
+        event_add_str(p->event, "referral_protocol", protocolName(p->facts.protocol));
         std::string error;
         if (!ensureDirectory(&error)) {
             PassdbReply reply = internalFailure("directory unusable: " + error);
@@ -213,6 +215,7 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         ctx.loginUser = p->facts.loginUser;
         ctx.plaintextMech = p->plainCallback != nullptr;
         ctx.credentialsLookup = p->credentialsCallback != nullptr;
+        ctx.protocol = p->facts.protocol;
         reply = buildPassdbReply(d, settings_.login, ctx);
 
         struct event_passthrough* de = event_create_passthrough(p->event)
@@ -221,7 +224,7 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
                                            ->add_str("source", d.source.c_str());
         if (!d.target.host.empty())
             de->add_str("target_host", d.target.host.c_str())->add_int("target_port", d.target.port);
-        const char* fmt = "decision %s (source %s, client id \"%s\"): %s; %s";
+        const char* fmt = "decision %s (source %s, %s, client id \"%s\"): %s; %s";
         std::string why = quoteForLog(d.why, 300);
         std::string cid = quoteForLog(p->facts.clientIdName);
         // A referral or proxy the login process carries out is logged there
@@ -234,15 +237,16 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
                                 (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
                                  d.kind == DecisionKind::Proxy);
+        const char* proto = protocolName(p->facts.protocol);
         if (d.kind == DecisionKind::Local || carriedOut)
-            e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
-                    reply.logLine.c_str(), why.c_str());
-        else if (d.kind == DecisionKind::TempFail)
-            e_warning(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
-                      reply.logLine.c_str(), why.c_str());
+            e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+                    cid.c_str(), reply.logLine.c_str(), why.c_str());
+        else if (d.kind == DecisionKind::TempFail || reply.outcome == PassdbOutcome::InternalFailure)
+            e_warning(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+                      cid.c_str(), reply.logLine.c_str(), why.c_str());
         else
-            e_info(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), cid.c_str(),
-                   reply.logLine.c_str(), why.c_str());
+            e_info(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+                   cid.c_str(), reply.logLine.c_str(), why.c_str());
     } catch (const std::exception& e) {
         reply = internalFailure(e.what());
     } catch (...) {

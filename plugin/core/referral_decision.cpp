@@ -74,6 +74,7 @@ bool listenerMatches(const ListenerRule& rule, const ClientFacts& client) {
 }
 
 std::string hostPort(const HomeServer& home) {
+    if (home.port == 0) return quoteForLog(home.host);
     return quoteForLog(home.host) + ":" + std::to_string(home.port);
 }
 
@@ -82,8 +83,18 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     Decision d;
     // D-18: the URL and the proxy carry the identity the home server knows.
     d.targetUser = record.referralUser.empty() ? client.loginUser : record.referralUser;
-    if (record.home) d.target = *record.home;
+    if (record.home) {
+        d.target = *record.home;
+        if (client.protocol != Protocol::Imap)
+            d.target.port = protocolPort(settings.ports, client.protocol);
+    }
 
+    if (client.protocol == Protocol::Other) {
+        d.kind = DecisionKind::Local;
+        d.source = "protocol";
+        d.why = "not a protocol with a home server session: authentication only";
+        return d;
+    }
     if (status == LookupStatus::Unavailable) {
         d.kind = DecisionKind::TempFail;
         d.source = "directory";
@@ -140,6 +151,15 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         d.why = std::string("policy local (") + d.source + ")";
         return d;
     }
+    // Only IMAP has a login referral (RFC 2221): any other policy sends a
+    // POP3, LMTP, ManageSieve, submission or doveadm session to the home
+    // server through Dovecot's proxy (docs/protocols.md).
+    std::string protocolNote;
+    if (client.protocol != Protocol::Imap && policy != ReferralPolicy::Proxy) {
+        protocolNote = std::string("; ") + referralPolicyName(policy) + " is proxy for " +
+                       protocolName(client.protocol);
+        policy = ReferralPolicy::Proxy;
+    }
     // D-17: without a valid home server there is nothing to refer or proxy
     // to; never build "imap://user@/".
     if (!record.home) {
@@ -152,7 +172,7 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     if (!isAllowedTarget(record.home->host, settings.allowedHosts)) {
         d.kind = DecisionKind::Reject;
         d.source = "not-allowed";
-        d.why = "home server " + hostPort(*record.home) + " is not in allowed_hosts";
+        d.why = "home server " + hostPort(d.target) + " is not in allowed_hosts";
         return d;
     }
     // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
@@ -179,8 +199,8 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         case ReferralPolicy::Proxy: d.kind = DecisionKind::Proxy; break;
         case ReferralPolicy::Local: d.kind = DecisionKind::Local; break;
     }
-    d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(*record.home) + " (" +
-            d.source + ")";
+    d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(d.target) + " (" +
+            d.source + protocolNote + ")";
     return d;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "home_server.h"
+#include "protocol.h"
 #include "referral_policy.h"
 
 namespace dref {
@@ -18,6 +19,9 @@ struct ClientFacts {
     std::string localIp;       // listener address the client connected to
     uint16_t localPort = 0;    // listener port
     bool secured = false;      // TLS or a trusted local connection
+    // The service the request is for (Dovecot's service/protocol name):
+    // only IMAP is ever referred (docs/protocols.md).
+    Protocol protocol = Protocol::Imap;
 };
 
 // Outcome of the directory lookup, as the decision sees it.
@@ -50,6 +54,9 @@ struct DecisionSettings {
     bool referInsecure = true;      // false: never refer over a connection without TLS
     ReferralPolicy insecureFallback = ReferralPolicy::Proxy;
     bool notFoundIsLocal = true;    // user not in the directory: log in locally
+    // The home server's port for the protocols other than IMAP
+    // (home_pop3_port, home_lmtp_port, ...).  IMAP keeps record.home's port.
+    ProtocolPorts ports;
 };
 
 enum class DecisionKind { Local, Refer, Suggest, Proxy, TempFail, Reject };
@@ -71,6 +78,9 @@ struct Decision {
 // unless the chosen policy is Local.
 //
 // In full, in this order:
+//  0. client.protocol Other (a service that opens no session here, e.g.
+//     Postfix's SASL "smtp") -> Local (source "protocol"), whatever the
+//     directory says: the password was checked, there is nothing to route.
 //  1. status Unavailable -> TempFail (source "directory").
 //  2. status NotFound -> Local when settings.notFoundIsLocal, else Reject
 //     (source "not-found").
@@ -82,6 +92,11 @@ struct Decision {
 //     rule matching client.localIp/localPort ("listener"; "*" = any address,
 //     port 0 = any port, "::ffff:a.b.c.d" equals "a.b.c.d"), else
 //     settings.defaultPolicy ("default").
+//  4a. client.protocol is not IMAP and policy is not Local -> Proxy (source
+//     unchanged): POP3, LMTP, ManageSieve, submission and doveadm have no
+//     login referral a client follows, so refer, suggest and every other
+//     IMAP-only policy reach the home server through the proxy
+//     (docs/protocols.md).  Step 7 then never applies to them.
 //  5. policy Local -> Local.
 //  6. no record.home -> Reject (source "no-home", why names homeError) (D-17).
 //  6a. record.home not allowed by settings.allowedHosts -> Reject (source
@@ -92,7 +107,10 @@ struct Decision {
 //     Proxy -> Proxy, Local -> Local, Refer/Suggest -> Reject.
 //  8. Refer -> Refer, Suggest -> Suggest, Proxy -> Proxy; target = *record.home.
 // Always: targetUser = record.referralUser if set, else client.loginUser
-// (D-18); target = *record.home when there is one.
+// (D-18); target = *record.home when there is one, with, outside IMAP, the
+// port of settings.ports for client.protocol (0 for doveadm by default: no
+// port field).  Step 3 compares record.home (host and IMAP port) with
+// localNames for every protocol: the home server is one machine.
 //
 // R2221-15 ("MUST NOT give a login referral if authentication for that user
 // fails") is the caller's job: call decide() only after the password or SASL

@@ -148,6 +148,21 @@ const KeyDef kKeys[] = {
         return setAttribute(s.directory.homeServerAttribute, v, w, true); }},
     {"home_port", false, [](Settings& s, std::string_view v, std::string* w) {
         return parsePortValue(v, &s.directory.homePort, w); }},
+    {"home_pop3_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parsePortValue(v, &s.decision.ports.pop3, w); }},
+    {"home_lmtp_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parsePortValue(v, &s.decision.ports.lmtp, w); }},
+    {"home_managesieve_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parsePortValue(v, &s.decision.ports.managesieve, w); }},
+    {"home_submission_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parsePortValue(v, &s.decision.ports.submission, w); }},
+    {"home_doveadm_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        // 0: no port field, doveadm connects to its own doveadm_port.
+        if (v == "0") {
+            s.decision.ports.doveadm = 0;
+            return true;
+        }
+        return parsePortValue(v, &s.decision.ports.doveadm, w); }},
     {"home_url_attribute", false, [](Settings& s, std::string_view v, std::string* w) {
         return setAttribute(s.directory.homeUrlAttribute, v, w, true); }},
     {"policy_attribute", false, [](Settings& s, std::string_view v, std::string* w) {

@@ -32,7 +32,10 @@ struct DirectorySettings {
     // substituted value is RFC 4515-escaped.
     std::string userFilter = "(&(objectClass=inetLocalMailRecipient)(|(uid=%u)(mail=%u)))";
     std::string homeServerAttribute = "mailHost";       // home_server_attribute
-    uint16_t homePort = 143;                            // home_port: port for a bare mailHost
+    // home_port: IMAP port for a bare mailHost.  The other protocols' ports
+    // (home_pop3_port, home_lmtp_port, home_managesieve_port,
+    // home_submission_port, home_doveadm_port) are in DecisionSettings::ports.
+    uint16_t homePort = 143;
     // home_url_attribute / policy_attribute / home_server_attribute: empty
     // disables the attribute (home_server_attribute and home_url_attribute
     // may not both be empty).
@@ -98,6 +101,9 @@ struct Settings {
     //   refer_insecure = yes|no                              (default yes)
     //   insecure_policy = proxy|local                        (default proxy)
     //   unknown_user_policy = local|reject -> notFoundIsLocal (default local)
+    //   home_pop3_port 110, home_lmtp_port 24, home_managesieve_port 4190,
+    //   home_submission_port 587, home_doveadm_port 0 (0 = doveadm's own
+    //   doveadm_port) -> ports
     DecisionSettings decision;
     LoginSettings login;
     MailboxSettings mailbox;

@@ -28,7 +28,7 @@ std::string readSample() {
 
 // "#key = value" lines whose key is a setting (prose comments start "# ").
 std::string uncommentDefaults(const std::string& text, std::set<std::string>* keys) {
-    static const std::regex kDefault("^#([a-z_]+) =( .*)?$");
+    static const std::regex kDefault("^#([a-z][a-z0-9_]*) =( .*)?$");
     std::stringstream in(text);
     std::string out, line;
     while (std::getline(in, line)) {
@@ -116,6 +116,11 @@ TEST(SampleSettings, CommentedDefaultsAreTheCompiledDefaults) {
     EXPECT_EQ(s.decision.referInsecure, d.decision.referInsecure);
     EXPECT_EQ(s.decision.insecureFallback, d.decision.insecureFallback);
     EXPECT_EQ(s.decision.notFoundIsLocal, d.decision.notFoundIsLocal);
+    EXPECT_EQ(s.decision.ports.pop3, d.decision.ports.pop3);
+    EXPECT_EQ(s.decision.ports.lmtp, d.decision.ports.lmtp);
+    EXPECT_EQ(s.decision.ports.managesieve, d.decision.ports.managesieve);
+    EXPECT_EQ(s.decision.ports.submission, d.decision.ports.submission);
+    EXPECT_EQ(s.decision.ports.doveadm, d.decision.ports.doveadm);
     EXPECT_EQ(s.login.referralText, d.login.referralText);
     EXPECT_EQ(s.login.authMechanismInUrl, d.login.authMechanismInUrl);
     EXPECT_EQ(s.login.proxyMasterUser, d.login.proxyMasterUser);

@@ -50,6 +50,13 @@ TEST(Settings, DefaultsWithOnlyRequiredKeys) {
     EXPECT_EQ(s.mailbox.mode, MailboxReferralMode::Always);
     EXPECT_FALSE(s.mailbox.referStatus);  // D-9
     EXPECT_FALSE(s.mailbox.referRename);  // D-6
+    // The standard ports of each protocol on the home server (issue 14).
+    EXPECT_EQ(s.directory.homePort, 143);
+    EXPECT_EQ(s.decision.ports.pop3, 110);
+    EXPECT_EQ(s.decision.ports.lmtp, 24);
+    EXPECT_EQ(s.decision.ports.managesieve, 4190);
+    EXPECT_EQ(s.decision.ports.submission, 587);
+    EXPECT_EQ(s.decision.ports.doveadm, 0);  // doveadm's own doveadm_port
 }
 
 TEST(Settings, EveryKeyTyped) {
@@ -68,6 +75,11 @@ TEST(Settings, EveryKeyTyped) {
         "user_filter = (&(uid=%n)(mailDomain=%d)(x=100%%))\n"
         "home_server_attribute = 2.16.840.1.113730.3.1.18\n"
         "home_port = 10143\n"
+        "home_pop3_port = 10110\n"
+        "home_lmtp_port = 10024\n"
+        "home_managesieve_port = 14190\n"
+        "home_submission_port = 10587\n"
+        "home_doveadm_port = 12345\n"
         "home_url_attribute =\n"
         "policy_attribute = x-policy\n"
         "referral_user_attribute = mail\n"
@@ -132,6 +144,11 @@ TEST(Settings, EveryKeyTyped) {
     EXPECT_EQ(d.negativeCacheTtlMs, 3600000);
     EXPECT_EQ(d.cacheSize, 0u);
     const auto& dec = s.decision;
+    EXPECT_EQ(dec.ports.pop3, 10110);
+    EXPECT_EQ(dec.ports.lmtp, 10024);
+    EXPECT_EQ(dec.ports.managesieve, 14190);
+    EXPECT_EQ(dec.ports.submission, 10587);
+    EXPECT_EQ(dec.ports.doveadm, 12345);
     EXPECT_EQ(dec.allowedHosts, (std::vector<std::string>{"*.mail.example.org", "imap?.example.net",
                                                           "192.0.2.*", "2001:db8::*"}));
     EXPECT_EQ(dec.localNames, (std::vector<std::string>{"front.example.org", "192.0.2.1",
@@ -221,6 +238,14 @@ TEST(SettingsErrors, Ports) {
     loadFails("drain_port = -1\n");
     loadFails("drain_port =\n");
     EXPECT_EQ(loadOk("drain_port = 65535\n").login.drainPort, 65535);
+    EXPECT_EQ(loadFails("home_pop3_port = 0\n").rfind("t.conf:3: home_pop3_port: invalid port", 0),
+              0u);
+    loadFails("home_lmtp_port = 65536\n");
+    loadFails("home_managesieve_port = x\n");
+    loadFails("home_submission_port =\n");
+    loadFails("home_doveadm_port = -1\n");
+    loadFails("home_doveadm_port = 00\n");
+    EXPECT_EQ(loadOk("home_doveadm_port = 0\n").decision.ports.doveadm, 0);
 }
 
 TEST(SettingsErrors, Durations) {

@@ -122,3 +122,75 @@ TEST(PassdbReply, SuggestIsLocalLoginWithBareHost_R2221_10) {
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_TRUE(r.fields.empty());
 }
+
+// Issue 14: LMTP's and doveadm's lookups carry no password and log in to
+// nobody: proxy fields without master/pass, even with a master user set.
+namespace {
+ReplyContext lookupOf(Protocol p) {
+    ReplyContext c = credentials();
+    c.protocol = p;
+    return c;
+}
+}  // namespace
+
+TEST(PassdbReply, LmtpAndDoveadmProxyWithoutLogin) {
+    LoginSettings login;
+    for (Protocol p : {Protocol::Lmtp, Protocol::Doveadm}) {
+        for (const char* master : {"", "master"}) {
+            login.proxyMasterUser = master;
+            login.proxyMasterPassword = *master ? "pw" : "";
+            PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, lookupOf(p));
+            EXPECT_EQ(r.outcome, PassdbOutcome::Ok) << protocolName(p);
+            auto f = fields(r);
+            EXPECT_EQ(f.count("proxy"), 1u);
+            EXPECT_EQ(f["host"], "home1.example.test");
+            EXPECT_EQ(f["port"], "10143");
+            EXPECT_EQ(f["destuser"], "alice");
+            EXPECT_EQ(f.count("master"), 0u) << protocolName(p);
+            EXPECT_EQ(f.count("pass"), 0u) << protocolName(p);
+            EXPECT_EQ(f.count("nologin"), 0u);
+        }
+    }
+}
+
+TEST(PassdbReply, PortZeroLeavesThePortToTheClientSide) {
+    Decision d = decision(DecisionKind::Proxy);
+    d.target.port = 0;
+    PassdbReply r = buildPassdbReply(d, LoginSettings{}, lookupOf(Protocol::Doveadm));
+    auto f = fields(r);
+    EXPECT_EQ(f.count("port"), 0u);
+    EXPECT_EQ(f["host"], "home1.example.test");
+    EXPECT_EQ(r.logLine, "proxy to home1.example.test");
+}
+
+// POP3/ManageSieve/submission log in as the user: like IMAP, a mechanism
+// without a plaintext password needs the master user.
+TEST(PassdbReply, Pop3CredentialsMechanismNeedsMasterUser) {
+    ReplyContext c = lookupOf(Protocol::Pop3);
+    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, c).outcome,
+              PassdbOutcome::Refused);
+    c = plain();
+    c.protocol = Protocol::Pop3;
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, c);
+    EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
+    EXPECT_EQ(fields(r).count("pass"), 0u);  // Dovecot adds the client's password
+}
+
+// Never a local delivery (or local doveadm run) of a user whose home is not
+// usable, and never a bounce: a temporary failure.
+TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
+    for (Protocol p : {Protocol::Lmtp, Protocol::Doveadm}) {
+        PassdbReply r = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, lookupOf(p));
+        EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
+        EXPECT_TRUE(r.fields.empty());
+        EXPECT_NE(r.logLine.find("no usable home server"), std::string::npos);
+        r = buildPassdbReply(decision(DecisionKind::TempFail), LoginSettings{}, lookupOf(p));
+        EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
+    }
+    ReplyContext c = plain();
+    c.protocol = Protocol::Pop3;
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, c);
+    EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
+    EXPECT_EQ(fields(r)["nologin"], "y");
+    EXPECT_EQ(fields(r).count("host"), 0u);
+}
