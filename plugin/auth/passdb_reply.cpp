@@ -37,6 +37,9 @@ bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
               const ReplyContext& ctx) {
     r->fields.emplace_back("proxy", "y");
     addTarget(r, d, ctx);
+    // TLS and timeout of the connection to the home server: Dovecot checks
+    // the certificate against `host`, the directory's name.
+    appendProxyConnectionFields(login.proxyConnection, &r->fields);
     if (proxyLogsIn(ctx.protocol) && (!ctx.plaintextMech || ctx.credentialsLookup)) {
         // Dovecot adds pass=<client's password> only for plaintext
         // mechanisms; the others need a master login on the home server.
@@ -78,7 +81,8 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
                 return refused("referral to " + where(d) +
                                " not possible before the mechanism verified the client, "
                                "and no proxy_master_user is set");
-            r.logLine = "proxy to " + where(d) + " (referral replaced: credentials mechanism)";
+            r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection) +
+                        " (referral replaced: credentials mechanism)";
             return r;
         }
         r.fields.emplace_back("nologin", "y");
@@ -90,7 +94,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         if (!addProxy(&r, d, login, ctx))
             return refused("proxy to " + where(d) +
                            " needs proxy_master_user for a mechanism without a password");
-        r.logLine = "proxy to " + where(d);
+        r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection);
         return r;
     case DecisionKind::TempFail:
         r.outcome = PassdbOutcome::InternalFailure;

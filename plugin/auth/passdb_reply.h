@@ -47,8 +47,9 @@ struct ReplyContext {
 // Suggest -> Ok + host port destuser reason without nologin: a local login,
 //   which the login plugin answers with OK [REFERRAL ...] (R2221-10,
 //   docs/ok-referral.md); during a credentials lookup a plain local login.
-// Proxy -> Ok + proxy host port destuser (+ master/pass for mechanisms
-//   without a plaintext password; refused when no master user is set).
+// Proxy -> Ok + proxy host port destuser (+ ssl/starttls and proxy_timeout
+//   from proxy_tls, proxy_tls_verify, proxy_timeout; + master/pass for
+//   mechanisms without a plaintext password; refused when no master user is set).
 //   LMTP and doveadm (proxyLogsIn false) never get master/pass: their proxy
 //   does not log in as the user.  Port 0 (doveadm by default) -> no port.
 // TempFail -> InternalFailure, no delay (plaintext) -> NO [UNAVAILABLE].

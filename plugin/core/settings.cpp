@@ -232,6 +232,14 @@ const KeyDef kKeys[] = {
         return setString(s.login.proxyMasterUser, v, w); }},
     {"proxy_master_password", false, [](Settings& s, std::string_view v, std::string* w) {
         return setString(s.login.proxyMasterPassword, v, w); }},
+    {"proxy_tls", false, [](Settings& s, std::string_view v, std::string* w) {
+        if (!parseProxyTls(v, &s.login.proxyConnection.tls))
+            return failWith(w, "expected none, tls or starttls");
+        return true; }},
+    {"proxy_tls_verify", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setBool(s.login.proxyConnection.verifyCertificate, v, w); }},
+    {"proxy_timeout", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parseProxyTimeout(v, &s.login.proxyConnection.timeoutSeconds, w); }},
     {"drain_host", false, [](Settings& s, std::string_view v, std::string* w) {
         if (!v.empty() && !isValidHostName(v))
             return failWith(w, "'" + quoteForLog(v, 64) +

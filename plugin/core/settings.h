@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy_connection.h"
 #include "referral_decision.h"
 #include "settings_file.h"
 
@@ -64,6 +65,9 @@ struct LoginSettings {
     bool authMechanismInUrl = false;
     std::string proxyMasterUser;      // proxy_master_user: for mechanisms without a password
     std::string proxyMasterPassword;  // proxy_master_password (never logged); required with the user
+    // proxy_tls / proxy_tls_verify / proxy_timeout: the proxy's connection to
+    // the home server, for every protocol (proxy_connection.h).
+    ProxyConnectionSettings proxyConnection;
     // drain_host / drain_port / drain_text: when drain_host is set, every new
     // connection is greeted with * BYE [REFERRAL imap://;AUTH=*@host/] text.
     // drain_host is checked with isValidHostName (DNS name or IPv4, no IPv6).

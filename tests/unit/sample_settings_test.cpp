@@ -125,6 +125,9 @@ TEST(SampleSettings, CommentedDefaultsAreTheCompiledDefaults) {
     EXPECT_EQ(s.login.authMechanismInUrl, d.login.authMechanismInUrl);
     EXPECT_EQ(s.login.proxyMasterUser, d.login.proxyMasterUser);
     EXPECT_EQ(s.login.proxyMasterPassword, d.login.proxyMasterPassword);
+    EXPECT_EQ(s.login.proxyConnection.tls, d.login.proxyConnection.tls);
+    EXPECT_EQ(s.login.proxyConnection.verifyCertificate, d.login.proxyConnection.verifyCertificate);
+    EXPECT_EQ(s.login.proxyConnection.timeoutSeconds, d.login.proxyConnection.timeoutSeconds);
     EXPECT_EQ(s.login.drainHost, d.login.drainHost);
     EXPECT_EQ(s.login.drainPort, d.login.drainPort);
     EXPECT_EQ(s.login.drainText, d.login.drainText);

@@ -46,6 +46,10 @@ TEST(Settings, DefaultsWithOnlyRequiredKeys) {
     EXPECT_TRUE(s.decision.allowedHosts.empty());  // any host: the directory decides
     EXPECT_TRUE(s.decision.notFoundIsLocal);
     EXPECT_FALSE(s.login.authMechanismInUrl);  // D-3
+    // Proxy connection: plaintext unless set, but verified once TLS is on.
+    EXPECT_EQ(s.login.proxyConnection.tls, ProxyTls::None);
+    EXPECT_TRUE(s.login.proxyConnection.verifyCertificate);
+    EXPECT_EQ(s.login.proxyConnection.timeoutSeconds, 0);
     EXPECT_EQ(s.login.drainHost, "");
     EXPECT_EQ(s.mailbox.mode, MailboxReferralMode::Always);
     EXPECT_FALSE(s.mailbox.referStatus);  // D-9
@@ -107,6 +111,9 @@ TEST(Settings, EveryKeyTyped) {
         "auth_in_url = mechanism\n"
         "proxy_master_user = master\n"
         "proxy_master_password = pw\n"
+        "proxy_tls = StartTLS\n"
+        "proxy_tls_verify = no\n"
+        "proxy_timeout = 2m\n"
         "drain_host = maint.example.org\n"
         "drain_port = 993\n"
         "drain_text = Down for maintenance.\n"
@@ -176,6 +183,9 @@ TEST(Settings, EveryKeyTyped) {
     EXPECT_TRUE(s.login.authMechanismInUrl);
     EXPECT_EQ(s.login.proxyMasterUser, "master");
     EXPECT_EQ(s.login.proxyMasterPassword, "pw");
+    EXPECT_EQ(s.login.proxyConnection.tls, ProxyTls::StartTls);
+    EXPECT_FALSE(s.login.proxyConnection.verifyCertificate);
+    EXPECT_EQ(s.login.proxyConnection.timeoutSeconds, 120);
     EXPECT_EQ(s.login.drainHost, "maint.example.org");
     EXPECT_EQ(s.login.drainPort, 993);
     EXPECT_EQ(s.login.drainText, "Down for maintenance.");
@@ -390,6 +400,11 @@ TEST(SettingsErrors, ControlCharactersInStrings) {
 }
 
 TEST(SettingsErrors, Dependencies) {
+    EXPECT_EQ(loadFails("proxy_tls = yes\n"), "t.conf:3: proxy_tls: expected none, tls or starttls");
+    EXPECT_EQ(loadFails("proxy_tls_verify = any-cert\n"),
+              "t.conf:3: proxy_tls_verify: expected yes, no, true or false, not 'any-cert'");
+    EXPECT_NE(loadFails("proxy_timeout = 500ms\n").find("t.conf:3: proxy_timeout: expected whole seconds"),
+              std::string::npos);
     EXPECT_EQ(loadFails("proxy_master_user = master\n"),
               "t.conf: proxy_master_password: required when proxy_master_user is set");
     EXPECT_EQ(loadFails("ldap_bind_password = x\n"),

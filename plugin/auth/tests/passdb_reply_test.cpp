@@ -84,6 +84,41 @@ TEST(PassdbReply, ProxyWithoutPasswordNeedsMasterUser) {
     EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
 }
 
+// Issue 14 item 6: every proxied session carries the TLS and timeout fields
+// (Dovecot verifies the certificate against `host`, the directory's name);
+// referrals and suggestions never do (the client connects itself).
+TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
+    LoginSettings login;
+    login.proxyConnection.tls = ProxyTls::StartTls;
+    login.proxyConnection.timeoutSeconds = 9;
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, plain());
+    auto f = fields(r);
+    EXPECT_EQ(f["starttls"], "yes");
+    EXPECT_EQ(f.count("ssl"), 0u);
+    EXPECT_EQ(f["proxy_timeout"], "9");
+    EXPECT_EQ(f["host"], "home1.example.test");
+    EXPECT_EQ(r.logLine, "proxy to home1.example.test:10143 over STARTTLS");
+
+    login.proxyConnection.tls = ProxyTls::Tls;
+    login.proxyConnection.verifyCertificate = false;
+    login.proxyMasterUser = "proxy-master";
+    login.proxyMasterPassword = "s3cret";
+    // A referral replaced by the proxy (credentials mechanism) is a proxy too.
+    r = buildPassdbReply(decision(DecisionKind::Refer), login, credentials());
+    f = fields(r);
+    EXPECT_EQ(f["proxy"], "y");
+    EXPECT_EQ(f["ssl"], "any-cert");
+    EXPECT_EQ(f.count("starttls"), 0u);
+    EXPECT_EQ(r.logLine.rfind("proxy to home1.example.test:10143 over TLS without certificate check", 0),
+              0u);
+
+    for (DecisionKind k : {DecisionKind::Refer, DecisionKind::Suggest, DecisionKind::Local,
+                           DecisionKind::Reject, DecisionKind::TempFail}) {
+        auto g = fields(buildPassdbReply(decision(k), login, plain()));
+        EXPECT_EQ(g.count("ssl") + g.count("starttls") + g.count("proxy_timeout"), 0u);
+    }
+}
+
 // R2221-15: during a credentials lookup the mechanism has not verified the
 // client yet; any `host` field would become a referral after a failure.
 TEST(PassdbReply, NoReferralFieldsDuringCredentialsLookup_R2221_15) {
