@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "support"))
 
 import lab_process  # noqa: E402
 import lab_dovecot  # noqa: E402
+import lab_tls  # noqa: E402
 from lab_dovecot import MAIL_GID, MAIL_UID, DovecotInstance, check_traversable, render  # noqa: E402
 from lab_process import LabError  # noqa: E402
 
@@ -51,7 +52,7 @@ INSTALLED_LOGIN_DIR = "/usr/lib/dovecot/modules/login"
 INSTALLED_MAIL_DIR = "/usr/lib/dovecot/modules"
 STATE = "lab.json"
 ENV = "lab.env"
-LAB_PARTS = ("slapd", "front", "home1", "home2", "lab.ldif", ENV, STATE)
+LAB_PARTS = ("slapd", "front", "home1", "home2", "tls", "lab.ldif", ENV, STATE)
 
 # role -> user; every user's password is "pw-<user>".
 ROLES = {
@@ -148,7 +149,11 @@ class Lab:
         front_port = lab_process.pick_port([a["front"]])
         direct_port = lab_process.pick_port([a["front"]], taken={front_port})
         home_port = lab_process.pick_port([a["home1"], a["home2"]], taken={front_port, direct_port})
-        self.ports = {"front": front_port, "direct": direct_port, "home": home_port}
+        # The homes' implicit-TLS IMAP port (their plain port offers STARTTLS).
+        home_tls_port = lab_process.pick_port([a["home1"], a["home2"]],
+                                              taken={front_port, direct_port, home_port})
+        self.ports = {"front": front_port, "direct": direct_port, "home": home_port,
+                      "home_tls": home_tls_port}
         self._write_state()  # from here on, stop() knows what to clean up
 
         try:
@@ -174,20 +179,26 @@ class Lab:
                                "admin_pw": slapd_server.ROOT_PASSWORD}
         self._write_state()
 
+        # A test CA; each home presents a certificate for the names the
+        # directory may give it (its address, homeN.lab.test).
+        self.ca = lab_tls.make_ca(os.path.join(self.dir, "tls"))
         homes = {}
         for name in ("home1", "home2"):
             inst = DovecotInstance(name, os.path.join(self.dir, name), a[name], home_port, USERS)
+            cert, key = lab_tls.make_cert(self.ca, name, ips=[a[name]], dns=[name + ".lab.test"])
+            tls = dict(listeners=lab_tls.conf_tls_listener("imaps_lab", a[name], home_tls_port),
+                       include=lab_tls.conf_tls_server(cert, key))
             extra = []
             namespaces = ""
             if name == "home2":
                 public = os.path.join(inst.dir, "public")
                 namespaces = lab_dovecot.conf_public_namespace("shared", "Shared/", public)
-                inst.prepare(trusted=a["front"], namespaces=namespaces)
+                inst.prepare(trusted=a["front"], namespaces=namespaces, **tls)
                 inst.add_public_mailbox(public, "Projects", "Shared project kick-off")
                 inst.add_public_mailbox(public, "Büro", "Büro: Schlüssel abholen")
                 extra.append(public)
             else:
-                inst.prepare(trusted=a["front"])
+                inst.prepare(trusted=a["front"], **tls)
                 inst.add_mailbox(ROLES["LOCAL"], PERSONAL_MAILBOX, "carol's archived mail")
             inst.finish_prepare(extra)
             homes[name] = inst
@@ -218,6 +229,8 @@ class Lab:
         include = self._plugin_include(front, settings) if self.plugins != "none" else ""
         if self.valgrind:
             include += self._valgrind_include(front)
+        # The front's proxies trust the lab CA (used when proxy_tls is set).
+        include += "# the lab's test CA (tests/lab/lab_tls.py)\n" + lab_tls.conf_trust_ca(self.ca["cert"])
         listeners = ("  # second front listener; its listener_rule refers instead of proxying\n"
                      + lab_dovecot.conf_inet_listener("imap_direct", a["front"], direct_port))
         front.prepare(listeners=listeners, include=include)
@@ -369,6 +382,7 @@ class Lab:
             ("FRONT_DIRECT_PORT", p["direct"]),
             ("HOME1_ADDR", a["home1"]), ("HOME1_PORT", p["home"]),
             ("HOME2_ADDR", a["home2"]), ("HOME2_PORT", p["home"]), ("HOME_PORT", p["home"]),
+            ("HOME_TLS_PORT", p["home_tls"]), ("LAB_CA_FILE", self.ca["cert"]),
         ]
         for role, user in ROLES.items():
             env += [(role + "_USER", user), (role + "_PASS", "pw-" + user)]
