@@ -109,6 +109,26 @@ def login(c, tag, user, password):
     return untagged, tagged, time.monotonic() - t0
 
 
+def login_and_read_inbox(c, tag, user, password):
+    """LOGIN, then the subject of INBOX's first message (every lab server's
+    welcome message names the server): (tagged, subject or None, seconds of
+    the LOGIN).  A connection the server drops gives the tagged line b""."""
+    t0 = time.monotonic()
+    try:
+        _, tagged, _ = login(c, tag, user, password)
+    except (OSError, ImapError):
+        return b"", None, time.monotonic() - t0
+    secs = time.monotonic() - t0
+    if not tagged.startswith(tag.encode() + b" OK"):
+        return tagged, None, secs
+    _, sel = c.command("s1", "SELECT INBOX")
+    assert sel.startswith(b"s1 OK"), sel
+    untagged, fetched = c.command("f1", "FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert fetched.startswith(b"f1 OK"), fetched
+    m = re.search(rb"Subject: ([^\r\n]*)", b"\n".join(untagged))
+    return tagged, m.group(1).decode() if m else None, secs
+
+
 def send_id(c, tag, name):
     untagged, tagged = c.command(tag, b'ID ("name" ' + quote(name) + b' "version" "1.0")')
     assert tagged.startswith(tag.encode() + b" OK"), tagged

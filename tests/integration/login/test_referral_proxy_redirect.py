@@ -30,16 +30,15 @@ Private servers on 127.0.0.40-44 (front .40, slapd .41, home A .42, home B
 stopped here, also on failure.
 """
 import os
-import re
 import socket
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from referral_support import (SOURCE_DIR, ImapClient, ImapError,  # noqa: E402
-                              assert_local_login, build_dir, fresh_source, login,
-                              PrivateServersTest, private_dovecot, private_slapd, work_dir)
+from referral_support import (SOURCE_DIR, ImapClient,  # noqa: E402
+                              assert_local_login, build_dir, fresh_source,
+                              login_and_read_inbox, PrivateServersTest, private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -136,21 +135,8 @@ class ProxyRedirectTest(PrivateServersTest):
         After a successful login the INBOX's welcome message names the
         server.  A connection the front drops gives the tagged line b""."""
         c = self.connect()
-        t0 = time.monotonic()
         try:
-            try:
-                _, tagged, _ = login(c, tag, user, "pw-" + user)
-            except (OSError, ImapError):
-                return b"", None, time.monotonic() - t0
-            secs = time.monotonic() - t0
-            if not tagged.startswith(tag.encode() + b" OK"):
-                return tagged, None, secs
-            _, sel = c.command("s1", "SELECT INBOX")
-            self.assertTrue(sel.startswith(b"s1 OK"), sel)
-            untagged, fetched = c.command("f1", "FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            self.assertTrue(fetched.startswith(b"f1 OK"), fetched)
-            m = re.search(rb"Subject: ([^\r\n]*)", b"\n".join(untagged))
-            return tagged, m.group(1).decode() if m else None, secs
+            return login_and_read_inbox(c, tag, user, "pw-" + user)
         finally:
             c.close()
 

@@ -30,7 +30,6 @@ Everything started here is stopped here, also on failure.
 """
 import os
 import re
-import shutil
 import socket
 import sys
 import threading
@@ -38,8 +37,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from referral_support import (ImapClient, ImapError, assert_local_login,  # noqa: E402
-                              build_dir, fresh_source, login, read_env, work_dir)
+from referral_support import (ImapClient, PrivateServersTest,  # noqa: E402
+                              assert_local_login, build_dir, fresh_source,
+                              login_and_read_inbox, private_dovecot, private_slapd,
+                              read_env, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -101,44 +102,8 @@ class SilentServer:
         return []
 
 
-class ProxyTlsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        path = os.environ.get("DREF_LAB_ENV")
-        if not path or not os.path.exists(path):
-            raise RuntimeError("DREF_LAB_ENV (%r) missing: run through ctest (fixture lab)" % path)
-        cls.env = read_env(path)
-        cls.cleanups = []
-        try:
-            cls._start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        left = []
-        for fn in reversed(cls.cleanups):
-            left += fn() or []
-        cls.cleanups = []
-        assert not left, "processes left after stop: %r" % (left,)
-
-    @classmethod
-    def _instance(cls, name, addr, port, include="", listeners="", d=None):
-        d = d or work_dir(name)
-        users = [(u, "pw-" + u) for u in ("alice", "bob", "ivan", "tess")]
-        inst = lab_dovecot.DovecotInstance(name, d, addr, port, users)
-        inst.prepare(trusted=FRONT_ADDR, include=include, listeners=listeners)
-        inst.finish_prepare()
-
-        def stop():
-            left = inst.stop()
-            if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
-                shutil.rmtree(d, ignore_errors=True)
-            return left
-        cls.cleanups.append(stop)
-        inst.start()
-        return inst
+class ProxyTlsTest(PrivateServersTest):
+    USERS = [(u, "pw-" + u) for u in ("alice", "bob", "ivan", "tess")]
 
     @classmethod
     def _front(cls, name, port, settings_extra):
@@ -163,20 +128,17 @@ class ProxyTlsTest(unittest.TestCase):
         # The driver logs a proxy decision at debug (Dovecot's own
         # "proxy(...)" lines are the info ones).
         include += "auth_debug = yes\n"
-        return cls._instance(name, FRONT_ADDR, port, include=include, d=fd)
+        return private_dovecot(cls.cleanups, name, FRONT_ADDR, port, cls.USERS, FRONT_ADDR,
+                               include=include, d=fd)
 
     @classmethod
     def _start(cls):
-        e = cls.env
+        path = os.environ.get("DREF_LAB_ENV")
+        if not path or not os.path.exists(path):
+            raise RuntimeError("DREF_LAB_ENV (%r) missing: run through ctest (fixture lab)" % path)
+        cls.env = e = read_env(path)
         home_port, tls_port = int(e["HOME_PORT"]), int(e["HOME_TLS_PORT"])
-        d = work_dir("tls-slapd")
-        cls.slapd = slapd_server.SlapdServer(d, SLAPD_ADDR)
-        path = os.path.join(d, "tls.ldif")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(ldif(e))
-        cls.cleanups.append(lambda: (cls.slapd.cleanup(), shutil.rmtree(d, ignore_errors=True))
-                            and [])
-        cls.slapd.start([path])
+        cls.slapd = private_slapd(cls.cleanups, SLAPD_ADDR, ldif(e), "tls.ldif")
 
         # The impostor: same ports as the homes, home1's certificate (a
         # valid one of the trusted CA, for another name than 127.0.0.121).
@@ -185,8 +147,9 @@ class ProxyTlsTest(unittest.TestCase):
         for port in (home_port, tls_port):
             if not lab_process.port_free(IMPOSTOR_ADDR, port):
                 raise RuntimeError("%s:%d is taken" % (IMPOSTOR_ADDR, port))
-        cls.impostor = cls._instance(
-            "impostor", IMPOSTOR_ADDR, home_port, include=lab_tls.conf_tls_server(cert, key),
+        cls.impostor = private_dovecot(
+            cls.cleanups, "impostor", IMPOSTOR_ADDR, home_port, cls.USERS, FRONT_ADDR,
+            include=lab_tls.conf_tls_server(cert, key),
             listeners=lab_tls.conf_tls_listener("imaps_lab", IMPOSTOR_ADDR, tls_port))
         silent = SilentServer(SILENT_ADDR, tls_port)
         cls.cleanups.append(silent.stop)
@@ -218,20 +181,7 @@ class ProxyTlsTest(unittest.TestCase):
         c = ImapClient(sock, 30)
         try:
             c.greeting = c.read_line()
-            t0 = time.monotonic()
-            try:
-                _, tagged, _ = login(c, tag, user, "pw-" + user)
-            except (OSError, ImapError):
-                return b"", None, time.monotonic() - t0
-            secs = time.monotonic() - t0
-            if not tagged.startswith(tag.encode() + b" OK"):
-                return tagged, None, secs
-            _, sel = c.command("s1", "SELECT INBOX")
-            self.assertTrue(sel.startswith(b"s1 OK"), sel)
-            untagged, fetched = c.command("f1", "FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            self.assertTrue(fetched.startswith(b"f1 OK"), fetched)
-            m = re.search(rb"Subject: ([^\r\n]*)", b"\n".join(untagged))
-            return tagged, m.group(1).decode() if m else None, secs
+            return login_and_read_inbox(c, tag, user, "pw-" + user)
         finally:
             c.close()
 
