@@ -67,6 +67,9 @@ ROLES = {
     "ROGUE": "olga",      # mailHost = rogue.example.org, outside allowed_hosts
 }
 USERS = [(u, "pw-" + u) for u in ROLES.values()]
+# Policies with a front POP3 and LMTP listener of their own (listener_rule);
+# the main POP3/LMTP listeners follow default_policy (proxy).
+PROTOCOL_POLICY_LISTENERS = ("refer", "suggest", "local")
 SHARED_MAILBOX = "Shared/Projects"
 SHARED_MAILBOX_UTF8 = "Shared/Büro"
 PERSONAL_MAILBOX = "Archive/2019"  # carol's, on home1
@@ -154,6 +157,17 @@ class Lab:
                                               taken={front_port, direct_port, home_port})
         self.ports = {"front": front_port, "direct": direct_port, "home": home_port,
                       "home_tls": home_tls_port}
+        # POP3 and LMTP (issue 14): one port each, the same on the front and
+        # on both homes (home_pop3_port / home_lmtp_port of the settings).
+        for proto in ("pop3", "lmtp"):
+            self.ports[proto] = lab_process.pick_port([a["front"], a["home1"], a["home2"]],
+                                                      taken=set(self.ports.values()))
+        # The front's extra POP3 and LMTP listeners, one per policy (their
+        # listener_rule); the main ones follow default_policy = proxy.
+        for proto in ("pop3", "lmtp"):
+            for policy in PROTOCOL_POLICY_LISTENERS:
+                self.ports["%s_%s" % (proto, policy)] = lab_process.pick_port(
+                    [a["front"]], taken=set(self.ports.values()))
         self._write_state()  # from here on, stop() knows what to clean up
 
         try:
@@ -188,17 +202,18 @@ class Lab:
             cert, key = lab_tls.make_cert(self.ca, name, ips=[a[name]], dns=[name + ".lab.test"])
             tls = dict(listeners=lab_tls.conf_tls_listener("imaps_lab", a[name], home_tls_port),
                        include=lab_tls.conf_tls_server(cert, key))
+            home_services = lab_dovecot.conf_protocol_services(a[name], self._protocol_ports())
             extra = []
             namespaces = ""
             if name == "home2":
                 public = os.path.join(inst.dir, "public")
                 namespaces = lab_dovecot.conf_public_namespace("shared", "Shared/", public)
-                inst.prepare(trusted=a["front"], namespaces=namespaces, **tls)
+                inst.prepare(trusted=a["front"], namespaces=namespaces, services=home_services, **tls)
                 inst.add_public_mailbox(public, "Projects", "Shared project kick-off")
                 inst.add_public_mailbox(public, "Büro", "Büro: Schlüssel abholen")
                 extra.append(public)
             else:
-                inst.prepare(trusted=a["front"], **tls)
+                inst.prepare(trusted=a["front"], services=home_services, **tls)
                 inst.add_mailbox(ROLES["LOCAL"], PERSONAL_MAILBOX, "carol's archived mail")
             inst.finish_prepare(extra)
             homes[name] = inst
@@ -224,6 +239,14 @@ class Lab:
             f.write("# Each user's last remote-mailbox answer, for the user's next session\n"
                     "# within cache_ttl (tests/integration/mailbox/test_mailbox_cache_file.py).\n"
                     "mailbox_cache_dir = %s\n" % self.mailbox_cache_dir)
+            f.write("# The homes' POP3 and LMTP ports (docs/protocols.md)\n"
+                    "home_pop3_port = %d\nhome_lmtp_port = %d\n"
+                    % (self.ports["pop3"], self.ports["lmtp"]))
+            f.write("# One front POP3 and LMTP listener per policy (issue 14 tests)\n")
+            for proto in ("pop3", "lmtp"):
+                for policy in PROTOCOL_POLICY_LISTENERS:
+                    f.write("listener_rule = %s %s:%d\n"
+                            % (policy, a["front"], self.ports["%s_%s" % (proto, policy)]))
         os.chmod(settings, 0o644)
         self.settings_file = settings
         include = self._plugin_include(front, settings) if self.plugins != "none" else ""
@@ -233,7 +256,13 @@ class Lab:
         include += "# the lab's test CA (tests/lab/lab_tls.py)\n" + lab_tls.conf_trust_ca(self.ca["cert"])
         listeners = ("  # second front listener; its listener_rule refers instead of proxying\n"
                      + lab_dovecot.conf_inet_listener("imap_direct", a["front"], direct_port))
-        front.prepare(listeners=listeners, include=include)
+        # The front delivers every recipient's mail to the recipient's home
+        # server (lmtp_proxy: the passdb answers proxy/host/port per user).
+        front_ports = {proto: [(proto, self.ports[proto])] + [
+            ("%s_%s" % (proto, policy), self.ports["%s_%s" % (proto, policy)])
+            for policy in PROTOCOL_POLICY_LISTENERS] for proto in ("pop3", "lmtp")}
+        services = lab_dovecot.conf_protocol_services(a["front"], front_ports, "lmtp_proxy = yes\n")
+        front.prepare(listeners=listeners, include=include, services=services)
         front.finish_prepare()
 
         self.instances = dict(homes, front=front)
@@ -245,6 +274,9 @@ class Lab:
             self._write_state()
         if self.plugins != "none":
             self._probe_front(front)
+
+    def _protocol_ports(self):
+        return {"pop3": self.ports["pop3"], "lmtp": self.ports["lmtp"]}
 
     def _plugin_include(self, front, settings):
         template = lab_dovecot.conf_template(REFERRAL_TEMPLATE_NAME)
@@ -383,7 +415,14 @@ class Lab:
             ("HOME1_ADDR", a["home1"]), ("HOME1_PORT", p["home"]),
             ("HOME2_ADDR", a["home2"]), ("HOME2_PORT", p["home"]), ("HOME_PORT", p["home"]),
             ("HOME_TLS_PORT", p["home_tls"]), ("LAB_CA_FILE", self.ca["cert"]),
+            # POP3 and LMTP: the same port on the front and on both homes.
+            ("POP3_PORT", p["pop3"]), ("LMTP_PORT", p["lmtp"]),
         ]
+        # FRONT_POP3_REFER_PORT, FRONT_LMTP_LOCAL_PORT, ...: listener_rule <policy>.
+        for proto in ("pop3", "lmtp"):
+            for policy in PROTOCOL_POLICY_LISTENERS:
+                env.append(("FRONT_%s_%s_PORT" % (proto.upper(), policy.upper()),
+                            p["%s_%s" % (proto, policy)]))
         for role, user in ROLES.items():
             env += [(role + "_USER", user), (role + "_PASS", "pw-" + user)]
         env += [
@@ -395,6 +434,10 @@ class Lab:
             ("HOME2_CONF", inst["home2"].conf),
             ("FRONT_LOG", inst["front"].log), ("HOME1_LOG", inst["home1"].log),
             ("HOME2_LOG", inst["home2"].log), ("SLAPD_LOG", s["log"]),
+            # <X>_MAIL/<user>/Maildir: where each server keeps a user's mail.
+            ("FRONT_MAIL", os.path.join(inst["front"].dir, "mail")),
+            ("HOME1_MAIL", os.path.join(inst["home1"].dir, "mail")),
+            ("HOME2_MAIL", os.path.join(inst["home2"].dir, "mail")),
             ("SLAPD_DIR", os.path.join(self.dir, "slapd")),
             ("SLAPD_PID", s["pid"]), ("FRONT_PID", inst["front"].pid),
             ("HOME1_PID", inst["home1"].pid), ("HOME2_PID", inst["home2"].pid),

@@ -71,6 +71,44 @@ def conf_inet_listener(name, addr, port):
     return "  inet_listener %s {\n    %s = %s\n    port = %d\n  }\n" % (name, key, addr, port)
 
 
+# Protocols besides IMAP a lab instance may serve (issue 14): protocol ->
+# (service that owns the listener, listener name, TLS-only listener to turn
+# off so that nothing binds a standard port).  Rows may be added here.
+PROTOCOL_SERVICES = {
+    "pop3": ("pop3-login", "pop3", "pop3s"),
+    "lmtp": ("lmtp", "lmtp", None),
+}
+
+
+def conf_protocol_services(addr, ports, extra=""):
+    """`protocols` plus inet listeners on addr for each protocol of ports,
+    for the @SERVICES@ slot of dovecot.conf.in; extra is appended (e.g.
+    lmtp_proxy = yes).  ports: {"pop3": port, ...}, or a protocol's value is
+    a list of (listener name, port) for several listeners."""
+    if not ports:
+        return extra
+    names = [n for n in PROTOCOL_SERVICES if n in ports]
+    unknown = sorted(set(ports) - set(names))
+    if unknown:
+        raise LabError("no lab listener for protocol(s) %s" % " ".join(unknown))
+    key = "listen" if is_24() else "address"
+    if is_24():
+        out = "protocols {\n%s}\n" % "".join("  %s = yes\n" % n for n in names)
+    else:
+        out = "protocols = $protocols %s\n" % " ".join(names)
+    for name in names:
+        service, listener, tls_listener = PROTOCOL_SERVICES[name]
+        wanted = ports[name] if isinstance(ports[name], list) else [(listener, ports[name])]
+        out += "service %s {\n" % service
+        for lname, port in wanted:
+            out += "  inet_listener %s {\n    %s = %s\n    port = %d\n  }\n" % (
+                lname, key, addr, port)
+        if tls_listener:
+            out += "  inet_listener %s {\n    port = 0\n  }\n" % tls_listener
+        out += "}\n"
+    return out + extra
+
+
 def conf_login_plugin(plugin_dir, settings_file):
     """Loads the referral login plugin from plugin_dir and tells it where the
     shared settings file is: on 2.3 through the environment of the login
@@ -212,13 +250,13 @@ class DovecotInstance:
             return base
         return os.path.join(base, "." + mutf7_encode(mailbox).replace("/", "."))
 
-    def prepare(self, trusted="", namespaces="", listeners="", include=""):
+    def prepare(self, trusted="", namespaces="", listeners="", include="", services=""):
         for sub in ("run", "state", "log", "mail"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         render(conf_template("dovecot.conf.in"), {
             "NAME": self.name, "DIR": self.dir, "ADDR": self.addr, "PORT": self.port,
             "TRUSTED": trusted, "NAMESPACES": namespaces, "LISTENERS": listeners,
-            "INCLUDE": include,
+            "INCLUDE": include, "SERVICES": services,
         }, self.conf)
         with open(os.path.join(self.dir, "passwd"), "w", encoding="utf-8") as f:
             for user, password in self.users:
