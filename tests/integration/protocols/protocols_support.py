@@ -10,7 +10,6 @@ import base64
 import glob
 import os
 import poplib
-import random
 import smtplib
 import socket
 import sys
@@ -18,22 +17,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration", "login"))
 
-from lab import read_env  # noqa: E402
-from lab_logs import LabLogs  # noqa: E402
+# The login tests' lab wrapper (lab.env, user(), logs) and source addresses.
+from referral_support import Lab, fresh_source  # noqa: E402
 
 SERVERS = ("FRONT", "HOME1", "HOME2")
 # plugin/auth/passdb_reply.cpp kRejectText (D-17), as pop3-login words it.
 REJECT_TEXT = b"Your mailbox cannot be reached from this server."
-
-
-def fresh_source():
-    """A random loopback source address: Dovecot's auth penalty is per IP,
-    so one test's failed logins never delay another's."""
-    r = random.SystemRandom()
-    return "127.%d.%d.%d" % (r.randrange(64, 255), r.randrange(1, 255), r.randrange(1, 255))
 
 
 def unique(prefix):
@@ -53,22 +44,15 @@ class SourcePOP3(poplib.POP3):
                                         source_address=(self._source, 0))
 
 
-class ProtocolLab(LabLogs):
+class ProtocolLab(Lab):
     def __init__(self):
-        path = os.environ.get("DREF_LAB_ENV")
-        if not path or not os.path.exists(path):
-            raise RuntimeError("DREF_LAB_ENV (%r) missing: run through ctest (fixture lab)" % path)
-        self.env = read_env(path)
+        super().__init__()
         e = self.env
-        self.front = e["FRONT_ADDR"]
         self.pop3_port = int(e["POP3_PORT"])
         self.lmtp_port = int(e["LMTP_PORT"])
         self.addr = {s: e[s + "_ADDR"] for s in SERVERS}
 
-    def user(self, role):
-        return self.env[role + "_USER"], self.env[role + "_PASS"]
-
-    def port(self, proto, policy=None):
+    def listener_port(self, proto, policy=None):
         """The front's port for proto ("pop3", "lmtp"): the main listener
         (default policy proxy) or the one of listener_rule <policy>."""
         if policy is None:

@@ -50,10 +50,10 @@ class LmtpTest(unittest.TestCase):
         for policy, where in (("refer", "HOME1"), ("suggest", "HOME1"), (None, "HOME1"),
                               ("local", "FRONT")):
             with self.subTest(policy=policy or "proxy"):
-                self.deliver("HOME1", where, self.lab.port("lmtp", policy))
+                self.deliver("HOME1", where, self.lab.listener_port("lmtp", policy))
         # A user's own policy wins over the listener's (refer -> proxy here).
-        self.deliver("REFER", "HOME1", self.lab.port("lmtp", "local"))
-        self.deliver("PROXY", "HOME2", self.lab.port("lmtp", "local"))
+        self.deliver("REFER", "HOME1", self.lab.listener_port("lmtp", "local"))
+        self.deliver("PROXY", "HOME2", self.lab.listener_port("lmtp", "local"))
 
     def test_no_usable_home_is_a_temporary_failure_D17(self):
         for role in ("NOHOME", "ROGUE"):

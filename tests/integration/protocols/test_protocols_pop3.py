@@ -72,12 +72,12 @@ class Pop3Test(unittest.TestCase):
         alice, apw = self.lab.user("HOME1")
         for policy, where in (("refer", "HOME1"), ("suggest", "HOME1"), (None, "HOME1"),
                               ("local", "FRONT")):
-            port = self.lab.port("pop3", policy)
+            port = self.lab.listener_port("pop3", policy)
             self.assertEqual(self.read_inbox(self.lab.pop3_user_pass, alice, apw, port),
                              (alice, where), policy)
         for role, home in (("REFER", "HOME1"), ("PROXY", "HOME2")):
             user, pw = self.lab.user(role)
-            port = self.lab.port("pop3", "local")
+            port = self.lab.listener_port("pop3", "local")
             self.assertEqual(self.read_inbox(self.lab.pop3_user_pass, user, pw, port), (user, home))
 
     # D-17 and allowed_hosts (REQUIREMENTS §2.6): no usable home server is
