@@ -37,6 +37,10 @@ struct MailboxLookupResult {
     std::vector<std::string> warnings;  // one per skipped entry, with its DN and reason
     bool fromCache = false;
     int64_t elapsedUs = 0;
+    // How old the answer is when it is a kept copy (the referral-directory
+    // service's cache): the session refreshes it cache_ttl after the
+    // directory gave it, not cache_ttl after it arrived.  0: fresh.
+    int64_t ageMs = 0;
 };
 
 struct DirectoryStats {

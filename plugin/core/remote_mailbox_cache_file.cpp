@@ -6,6 +6,7 @@
 
 #include "imap_url.h"
 #include "mutf7.h"
+#include "line_fields.h"
 
 namespace dref {
 namespace {
@@ -55,62 +56,6 @@ std::string hex64(uint64_t v) {
 bool fail(std::string* error, std::string message) {
     if (error) *error = std::move(message);
     return false;
-}
-
-// Every octet that is not printable ASCII, plus '%' itself, as %XX.
-std::string pctEncode(std::string_view in) {
-    static const char kDigits[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(in.size());
-    for (char c : in) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f || c == '%') {
-            out.push_back('%');
-            out.push_back(kDigits[u >> 4]);
-            out.push_back(kDigits[u & 0xf]);
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-// Only what pctEncode writes: printable ASCII without space, and "%XX".
-// *encoded (when given) tells whether any "%XX" was there: without one, the
-// value is printable ASCII (decodeChecked refused every other octet before).
-bool pctDecode(std::string_view in, size_t maxBytes, std::string* out, bool* encoded = nullptr) {
-    out->clear();
-    if (encoded) *encoded = false;
-    if (in.find('%') == std::string_view::npos) {  // the common case: nothing encoded
-        // The file-wide pass left printable ASCII and LF; LF ends lines.
-        if (in.size() > maxBytes || in.find(' ') != std::string_view::npos) return false;
-        out->assign(in);
-        return true;
-    }
-    if (encoded) *encoded = true;
-    out->reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-        if (out->size() >= maxBytes) return false;
-        const auto u = static_cast<unsigned char>(in[i]);
-        if (u <= 0x20 || u >= 0x7f) return false;
-        if (in[i] != '%') {
-            out->push_back(in[i]);
-            continue;
-        }
-        if (i + 2 >= in.size()) return false;
-        const int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
-        if (hi < 0 || lo < 0) return false;
-        out->push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-    }
-    return true;
 }
 
 // What the directory mapping accepts as a mailbox name (entry_mapping.cpp).
@@ -170,21 +115,12 @@ std::optional<ImapUrlParts> parseLocation(std::string_view url, std::string* why
 }
 
 bool parseCount(std::string_view text, size_t max, size_t* out) {
-    if (text.empty() || text.size() > 10 || (text.size() > 1 && text[0] == '0')) return false;
     uint64_t v = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size() || v > max) return false;
+    if (text.size() > 10 || !parseDecimal(text, max, &v)) return false;
     *out = static_cast<size_t>(v);
     return true;
 }
 
-bool isLowerHex16(std::string_view s) {
-    if (s.size() != 16) return false;
-    for (char c : s) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
 
 // Reads the file line by line; every error names the line number.
 class Reader {

@@ -271,6 +271,10 @@ const KeyDef kKeys[] = {
         if (!v.empty() && v.front() != '/') return failWith(w, "must be an absolute path (or empty)");
         if (v.size() > 1024) return failWith(w, "longer than 1024 characters");
         return setString(s.mailbox.cacheDir, v, w); }},
+    {"mailbox_directory_service", false, [](Settings& s, std::string_view v, std::string* w) {
+        // sockaddr_un holds 107 octets; base_dir (about 20) comes before a relative name.
+        if (v.size() > 80) return failWith(w, "longer than 80 characters");
+        return setString(s.mailbox.directoryService, v, w); }},
 };
 // clang-format on
 

@@ -91,6 +91,10 @@ struct MailboxSettings {
     // so that the next session of the user within cache_ttl needs no LDAP
     // search.  Empty (default) = no file cache.
     std::string cacheDir;
+    // mailbox_directory_service: the referral-directory service's UNIX
+    // socket (relative: below Dovecot's base_dir).  Empty: every imap
+    // process asks LDAP itself.
+    std::string directoryService = "referral-directory";
 };
 
 struct Settings {

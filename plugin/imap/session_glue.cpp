@@ -143,7 +143,7 @@ void finishLookup(SessionGlue* g) {
 void onLookupTimeout(void* context) {
     auto* g = static_cast<SessionGlue*>(context);
     guarded("lookup timeout", [g] {
-        if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+        if (g->lookupPending) g->process->cancel(g->lookupId);
     });
     finishLookup(g);
     bool first = g->session->state() == TableState::Loading;
@@ -187,6 +187,9 @@ void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
         size_t entries = table.size();
         size_t tableBytes = table.memoryBytes();
         g->session->tableLoaded(std::move(table), nowMs());
+        // A kept copy (the service's cache, the cache file) is refreshed
+        // cache_ttl after the directory gave it.
+        g->session->tableAged(result.ageMs);
         if (freed >= kTrimAfterEntries) scheduleHeapTrim();
         logWarnings(g, warnings, result.fromCache);
         struct event_passthrough* e =
@@ -211,8 +214,8 @@ void startLookup(SessionGlue* g) {
     g->lookupPending = true;
     g->lookupStartUs = nowUs();
     g->session->startRefresh();
-    g->lookupId = g->process->directory().lookupRemoteMailboxes(
-        g->user->username, [g](MailboxLookupResult&& r) {
+    g->lookupId = g->process->lookupMailboxes(
+        g->user->username, g->event, [g](MailboxLookupResult&& r) {
             try {
                 onMailboxes(g, std::move(r));
             } catch (const std::exception& e) {
@@ -221,6 +224,12 @@ void startLookup(SessionGlue* g) {
                 resumeParked(g);
             }
         });
+    if (g->lookupId == 0) {  // nothing could be asked (logged): local mailboxes only
+        finishLookup(g);
+        g->session->tableUnavailable(nowMs());
+        resumeParked(g);
+        return;
+    }
     // The directory fails a search itself after ldap_timeout; the guard only
     // covers a directory that never calls back.
     int guardMs = g->session->settings().directory.timeoutMs + kGuardSlackMs;
@@ -282,7 +291,7 @@ void clientDestroy(struct client* client, const char* reason) {
     g_byClient.erase(client);
     g_byUser.erase(g->user);
     guarded("session end", [g] {
-        if (g->lookupPending) g->process->directory().cancel(g->lookupId);
+        if (g->lookupPending) g->process->cancel(g->lookupId);
     });
     if (g->guard != nullptr) timeout_remove(&g->guard);
     event_unref(&g->event);
@@ -299,8 +308,8 @@ void startTable(SessionGlue* g) {
     if (readTableCache(g->session->settings(), g->event, g->user->username, &cached,
                        &cachedAgeMs)) {
         g->lookupStartUs = nowUs();
+        cached.ageMs = cachedAgeMs;
         onMailboxes(g, std::move(cached));
-        g->session->tableAged(cachedAgeMs);
         return;
     }
     startLookup(g);

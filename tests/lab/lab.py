@@ -50,6 +50,9 @@ LOGIN_MODULE = "lib95_referral_login_plugin.so"
 MAIL_MODULE = "lib95_imap_referral_plugin.so"
 INSTALLED_LOGIN_DIR = "/usr/lib/dovecot/modules/login"
 INSTALLED_MAIL_DIR = "/usr/lib/dovecot/modules"
+# The referral-directory service program (plugin/service): Dovecot's libexec dir.
+SERVICE_PROGRAM = "referral-directory"
+INSTALLED_LIBEXEC_DIR = "/usr/lib/dovecot"
 STATE = "lab.json"
 ENV = "lab.env"
 LAB_PARTS = ("slapd", "front", "home1", "home2", "tls", "lab.ldif", ENV, STATE)
@@ -247,6 +250,10 @@ class Lab:
                 for policy in PROTOCOL_POLICY_LISTENERS:
                     f.write("listener_rule = %s %s:%d\n"
                             % (policy, a["front"], self.ports["%s_%s" % (proto, policy)]))
+            # The front's imap processes ask LDAP themselves unless a test
+            # switches the referral-directory service on
+            # (tests/integration/mailbox/test_directory_service.py).
+            f.write("mailbox_directory_service =\n")
         os.chmod(settings, 0o644)
         self.settings_file = settings
         include = self._plugin_include(front, settings) if self.plugins != "none" else ""
@@ -313,12 +320,17 @@ class Lab:
             if lab_dovecot.is_24():
                 self._link_module(SETTINGS_MODULE_DIR, SETTINGS_MODULE, built["settings"])
             self._link_module(AUTH_MODULE_DIR, AUTH_MODULE, built["auth"])
+            service = os.path.join(self.build_dir, "plugin", "service", SERVICE_PROGRAM)
+            if not os.path.exists(service):
+                print("lab: warning: %s is not built" % service, file=sys.stderr)
         else:
             login_dir, mail_dir = INSTALLED_LOGIN_DIR, INSTALLED_MAIL_DIR
             installed = [os.path.join(AUTH_MODULE_DIR, AUTH_MODULE),
                          os.path.join(login_dir, LOGIN_MODULE), os.path.join(mail_dir, MAIL_MODULE)]
             if lab_dovecot.is_24():
                 installed.append(os.path.join(SETTINGS_MODULE_DIR, SETTINGS_MODULE))
+            service = os.path.join(INSTALLED_LIBEXEC_DIR, SERVICE_PROGRAM)
+            installed.append(service)
             for p in installed:
                 if not os.path.exists(p):
                     raise LabError("--plugins installed: %s is missing (package not installed?)" % p)
@@ -328,6 +340,7 @@ class Lab:
             "LDAP_URI": self.slapd.uri, "FRONT_ADDR": self.addr["front"],
             "FRONT_PORT": self.ports["front"], "DIRECT_PORT": self.ports["direct"],
             "HOME_PORT": self.ports["home"], "LAB_DIR": self.dir,
+            "DIRECTORY_SERVICE": service,
         }, out)
         return "# dovecot-referral plugins (rendered from %s)\n!include %s\n" % (
             os.path.relpath(template, REPO), out)

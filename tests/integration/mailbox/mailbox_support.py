@@ -186,3 +186,13 @@ def clear_mailbox_cache(lab):
             os.unlink(os.path.join(d, name))
         except FileNotFoundError:
             pass
+
+
+def replace_file(path, data):
+    """Replaces a file atomically (the lab's settings file: a new imap
+    process must read either the old or the new one, never a half)."""
+    tmp = path + ".imap-test.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)

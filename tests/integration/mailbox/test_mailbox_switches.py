@@ -11,12 +11,12 @@ processes keep what they read at their start).
 - mailbox_referral_status (D-9), _rename (D-6, R2193-23: pairs of URLs) and
   _copy (R2193-26) switched on.
 """
-import os
 import re
 import unittest
 
 from mailbox_support import (BUERO, Lab, Literal, NO_SUCH_MAILBOX, TIMING, append_own_message,
-                             assert_referral, remove_own_message, select_inbox_works)
+                             assert_referral, remove_own_message, replace_file,
+                             select_inbox_works)
 
 SWITCHES = ("mailbox_referral_mode = opt-in\n"
             "mailbox_referral_status = yes\n"
@@ -24,13 +24,6 @@ SWITCHES = ("mailbox_referral_mode = opt-in\n"
             "mailbox_referral_copy = yes\n")
 MESSAGE = b"From: t@example.test\r\nSubject: switches\r\n\r\nbody\r\n"
 
-
-def replace_file(path, data):
-    tmp = path + ".imap-test.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 class MailboxReferralSwitches(unittest.TestCase):

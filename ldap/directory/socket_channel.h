@@ -1,0 +1,43 @@
+#pragma once
+// One non-blocking stream socket carrying the directory service protocol
+// (directory_protocol.h), for both ends: the imap plugin's client and the
+// referral-directory service.  Owns the descriptor; never blocks: what the
+// socket does not take now stays queued until the owner's event loop says
+// the socket is writable.  No Dovecot include: the glue attaches fd() to
+// its ioloop, tests use poll().
+#include <string>
+#include <string_view>
+
+#include "directory_protocol.h"
+
+namespace dref {
+
+class SocketChannel {
+public:
+    explicit SocketChannel(int fd);  // takes the descriptor, makes it non-blocking
+    ~SocketChannel();
+    SocketChannel(const SocketChannel&) = delete;
+    SocketChannel& operator=(const SocketChannel&) = delete;
+
+    int fd() const { return fd_; }
+
+    // Queues bytes and writes what the socket takes now.  False on a write
+    // error (*error: one line); the channel is then unusable.
+    bool send(std::string_view bytes, std::string* error);
+    // Writes queued bytes (the socket became writable).
+    bool flush(std::string* error);
+    bool wantsWrite() const { return sent_ < out_.size(); }
+
+    enum class ReadStatus { Ok, Closed, Error };
+    // Reads everything available now into the reader (at most maxBytes per
+    // call, so one peer cannot hold the loop).  Closed: the peer closed its
+    // end; Error: *error.
+    ReadStatus readInto(ProtocolReader* reader, std::string* error, size_t maxBytes = 1 << 20);
+
+private:
+    int fd_;
+    std::string out_;
+    size_t sent_ = 0;
+};
+
+}  // namespace dref

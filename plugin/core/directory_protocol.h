@@ -1,0 +1,101 @@
+#pragma once
+// The line protocol between the imap plugin and the referral-directory
+// service (docs/directory-service.md): one imap process asks for a user's
+// remote mailboxes, the service answers from its cache or from LDAP.
+//
+// Plain C++, no Dovecot include, no I/O: encoders return bytes, and
+// ProtocolReader turns received bytes into messages.  Everything read is
+// untrusted (a peer that is not our program, a truncated stream): every
+// line is bounded (kMaxLineBytes), every payload announces its size before
+// it is read and is refused above the reader's limit, every field is checked
+// before it is used, and the first error ends the stream for good.
+//
+// Version 1.  Every line is printable US-ASCII ended by LF, fields separated
+// by one space, free-form values percent-encoded (pct_encoding.h):
+//
+//   both sides, first:  VERSION 1 <identity>
+//   client -> service:  LOOKUP <id> <pct user>
+//   service -> client:  ANSWER <id> found|not-found|unavailable <age ms> <n>
+//                       followed by exactly n payload octets
+//
+// <identity> is mailboxCacheIdentity() of the sender's directory settings
+// (16 lower-case hex digits): a client whose settings differ from the
+// service's does not use its answers.  <id> is the client's request number
+// (decimal, 1..2^63-1); answers may come in any order.  The payload of found
+// and not-found is the user's answer in the mailbox cache file format
+// (remote_mailbox_cache_file.h: checked again by the client), of
+// unavailable the reason (printable ASCII, at most kMaxReasonBytes).  <age
+// ms> is how old the answer is (0 when the service just asked LDAP).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dref {
+
+constexpr int kDirectoryProtocolVersion = 1;
+constexpr size_t kDirectoryProtocolMaxLineBytes = 4096;
+constexpr size_t kDirectoryProtocolMaxReasonBytes = 512;
+constexpr size_t kDirectoryProtocolMaxUserBytes = 1024;
+constexpr int64_t kDirectoryProtocolMaxAgeMs = int64_t(1) << 40;
+
+enum class ServiceAnswerStatus { Found, NotFound, Unavailable };
+
+struct ProtocolMessage {
+    enum class Kind { Version, Lookup, Answer };
+    Kind kind = Kind::Version;
+    std::string identity;     // Version
+    uint64_t id = 0;          // Lookup, Answer
+    std::string user;         // Lookup (decoded)
+    ServiceAnswerStatus status = ServiceAnswerStatus::Unavailable;  // Answer
+    int64_t ageMs = 0;        // Answer
+    std::string payload;      // Answer
+};
+
+std::string encodeVersionLine(std::string_view identity);
+std::string encodeLookupLine(uint64_t id, std::string_view user);
+// The ANSWER line followed by the payload.  An unavailable reason is cut to
+// kDirectoryProtocolMaxReasonBytes and every octet outside printable ASCII
+// becomes '?', so the encoder never writes what the reader refuses.
+std::string encodeAnswer(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
+                         std::string_view payload);
+
+class ProtocolReader {
+public:
+    enum class Peer {
+        Client,   // the service reads a client: VERSION, then LOOKUP
+        Service,  // the client reads the service: VERSION, then ANSWER
+    };
+    // maxPayloadBytes bounds one ANSWER payload (the mailbox cache file
+    // limit of the client's settings).
+    ProtocolReader(Peer peer, size_t maxPayloadBytes);
+
+    // Appends received bytes.  False once the stream is broken.
+    bool feed(std::string_view bytes);
+    // The next complete message: true and *out, or false when more bytes are
+    // needed or the stream is broken (failed()).
+    bool next(ProtocolMessage* out);
+
+    bool failed() const { return !error_.empty(); }
+    const std::string& error() const { return error_; }  // one log-safe line
+    // Bytes received and not yet returned as a message.
+    size_t buffered() const { return buffer_.size() - pos_; }
+
+private:
+    bool fail(std::string why);
+    bool parseLine(std::string_view line, ProtocolMessage* out);
+
+    Peer peer_;
+    size_t maxPayload_;
+    std::string buffer_;
+    size_t pos_ = 0;
+    bool sawVersion_ = false;
+    bool inPayload_ = false;   // an ANSWER line was read, its payload not yet complete
+    ProtocolMessage pending_;  // that ANSWER
+    size_t payloadBytes_ = 0;
+    std::string error_;
+};
+
+const char* serviceAnswerStatusName(ServiceAnswerStatus status);
+
+}  // namespace dref

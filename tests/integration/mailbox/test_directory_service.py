@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""The referral-directory service (plugin/service, docs/directory-service.md)
+on the lab's front, with the lab's settings file switched to it for this test
+and restored afterwards (RUN_SERIAL: kills the service, pauses slapd, adds a
+directory entry; everything is restored).
+
+- Several imap sessions share the service's one LDAP connection: slapd's own
+  counters (cn=Monitor) see one new connection and one bind for five
+  sessions, and none for sessions whose answer the service has cached.
+- The service killed with SIGKILL: Dovecot's master starts a new one at the
+  next session, which gets its remote mailboxes as before.
+- slapd paused (SIGSTOP): a new session gets the documented outage answer
+  (local mailboxes only, a warning); after slapd is back the same session
+  refers again without a new login (the retry after negative_cache_ttl).
+- A remote mailbox added to the directory reaches new sessions and a running
+  one within cache_ttl (2 s in the lab) plus a command's worth of slack.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+import unittest
+
+from mailbox_support import (Lab, NO_SUCH_MAILBOX, TIMING, assert_referral, ldap_tool,
+                             remote_names, replace_file)
+
+CONFIG_ADMIN_DN = "cn=admin,cn=config"  # tests/support/slapd_server.py
+MONITOR_LDIF = ("dn: olcDatabase=monitor,cn=config\nchangetype: add\n"
+                "objectClass: olcDatabaseConfig\nolcDatabase: monitor\n"
+                "olcAccess: to * by * read\n")
+CACHE_TTL = 2.0          # tests/lab/conf/dovecot-referral.conf.ext.in
+NEGATIVE_TTL = 1.0
+FRESH = "Shared/ServiceFresh"
+
+
+
+def with_service(settings_text):
+    """The lab's settings with the service on and without mailbox_cache_dir
+    (the shipped configuration: no per-user files)."""
+    lines = [ln for ln in settings_text.splitlines()
+             if not ln.startswith("mailbox_directory_service")
+             and not ln.startswith("mailbox_cache_dir")]
+    return "\n".join(lines) + "\n# test_directory_service.py\n" \
+        "mailbox_directory_service = referral-directory\n"
+
+
+class Monitor:
+    """slapd's connection and operation counters (cn=Monitor).  Each read is
+    itself one connection and one bind; read() leaves those out."""
+
+    def __init__(self, lab):
+        self.uri = lab.env["LDAP_URI"]
+        rc, out = self._enable(lab)
+        if rc not in (0, 68) and "only one monitor" not in out:
+            raise AssertionError("enabling slapd's monitor backend: %s" % out)
+
+    @staticmethod
+    def _enable(lab):
+        e = lab.env
+        p = subprocess.run(["ldapmodify", "-x", "-H", e["LDAP_URI"], "-D", CONFIG_ADMIN_DN,
+                            "-w", e["LDAP_ADMIN_PW"], "-o", "nettimeout=5"],
+                           input=MONITOR_LDIF.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+
+    def _raw(self):
+        p = subprocess.run(["ldapsearch", "-x", "-LLL", "-H", self.uri, "-o", "ldif-wrap=no",
+                            "-b", "cn=Monitor", "(|(cn=Total)(cn=Bind))",
+                            "monitorCounter", "monitorOpCompleted"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            raise AssertionError("reading cn=Monitor: %s" % out)
+        conns = binds = None
+        dn = ""
+        for line in out.splitlines():
+            if line.startswith("dn: "):
+                dn = line[4:]
+            elif line.startswith("monitorCounter: ") and dn.startswith("cn=Total,cn=Connections"):
+                conns = int(line.split(": ", 1)[1])
+            elif line.startswith("monitorOpCompleted: ") and dn.startswith("cn=Bind,cn=Operations"):
+                binds = int(line.split(": ", 1)[1])
+        if conns is None or binds is None:
+            raise AssertionError("cn=Monitor without connection/bind counters: %s" % out)
+        return conns, binds
+
+    def diff(self, before):
+        """(connections, binds) since `before`, this read and the one that
+        made `before` left out (each is one connection and one bind)."""
+        conns, binds = self._raw()
+        return (conns - before[0] - 1, binds - before[1] - 1), (conns, binds)
+
+    def read(self):
+        return self._raw()
+
+
+class DirectoryService(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+        cls.path = cls.lab.env["REFERRAL_SETTINGS"]
+        with open(cls.path, "r", encoding="utf-8") as f:
+            cls.original = f.read()
+        replace_file(cls.path, with_service(cls.original))
+        cls.front_pid = int(cls.lab.env["FRONT_PID"])
+        cls.slapd_pgid = int(cls.lab.env["SLAPD_PID"])
+        cls.monitor = Monitor(cls.lab)
+
+    @classmethod
+    def tearDownClass(cls):
+        replace_file(cls.path, cls.original)
+
+    def setUp(self):
+        self.user = self.lab.user("LOCAL")[0]
+        self.projects = self.lab.url(self.user, self.lab.home2, "Shared/Projects")
+
+    # ------------------------------------------------------------ helpers
+    def service_pids(self):
+        """Pids of the front's referral-directory processes (children of its
+        master; /proc/PID/stat: comm is the program name cut to 15 bytes)."""
+        pids = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % name, "r") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            if ppid == self.front_pid and comm.startswith("referral-direc"):
+                pids.append(int(name))
+        return pids
+
+    def restart_service(self):
+        """SIGKILL to the running service (if any): the next session makes
+        master start a fresh one, with an empty cache."""
+        for pid in self.service_pids():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while self.service_pids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.service_pids(), [], "the killed service is still there")
+        # master notices the child's death and must not throttle the service:
+        # it had clients before it died.
+        time.sleep(0.2)
+
+    def referring_session(self, tag):
+        c, _ = self.lab.session()
+        try:
+            _, tagged = c.command(tag, "SELECT Shared/Projects")
+            assert_referral(self, tagged, tag, self.projects)
+        finally:
+            c.close()
+
+    # ------------------------------------------------------------ tests
+    def test_1_sessions_share_one_ldap_connection(self):
+        warm, _ = self.lab.session()  # the auth cache: logins below need no LDAP
+        warm.logout()
+        self.restart_service()
+        before = self.monitor.read()
+        for i in range(5):
+            self.referring_session("a%d" % i)
+        (conns, binds), before = self.monitor.diff(before)
+        self.assertEqual((conns, binds), (1, 1),
+                         "five sessions: new LDAP connections and binds at slapd (only the "
+                         "service's one connection expected)")
+        self.assertEqual(len(self.service_pids()), 1)
+        # Within cache_ttl the answer is the service's: no LDAP at all.
+        for i in range(3):
+            self.referring_session("b%d" % i)
+        (conns, binds), _ = self.monitor.diff(before)
+        self.assertEqual((conns, binds), (0, 0), "sessions with a cached answer reached slapd")
+
+    def test_2_killed_service_is_restarted_by_dovecot(self):
+        self.referring_session("r0")
+        old = self.service_pids()
+        self.assertEqual(len(old), 1, old)
+        offset = self.lab.log_size()
+        self.restart_service()
+        self.referring_session("r1")
+        new = self.service_pids()
+        self.assertEqual(len(new), 1, new)
+        self.assertNotEqual(new, old)
+        # The session got its table from the new service, not by falling
+        # back to LDAP of its own.
+        log = self.lab.log_since(offset)
+        self.assertNotIn("asking the directory from this process", log)
+
+    def test_3_slapd_down_outage_answer_then_recovery_in_session(self):
+        warm, _ = self.lab.session()
+        warm.logout()
+        time.sleep(CACHE_TTL + 0.5)  # the service's cached answer expires
+        offset = self.lab.log_size()
+        os.killpg(self.slapd_pgid, signal.SIGSTOP)
+        try:
+            c, _ = self.lab.session()
+            self.addCleanup(c.close)
+            t0 = time.monotonic()
+            _, tagged = c.command("o1", "SELECT Shared/Projects")
+            self.assertRegex(tagged, re.escape(b"o1 " + NO_SUCH_MAILBOX + b"Shared/Projects")
+                             + TIMING)
+            self.assertLess(time.monotonic() - t0, 8.0)
+            self.assertEqual(remote_names(self, c, "o2"), [])
+            self.lab.wait_log(offset, r"imap\(%s\).*Warning: remote mailboxes: directory "
+                                      r"unavailable" % self.user, timeout=10)
+        finally:
+            os.killpg(self.slapd_pgid, signal.SIGCONT)
+        # The same session: the lookup is retried after negative_cache_ttl at
+        # the next command (answered from the old table), then refers.
+        deadline = time.monotonic() + 15
+        n = 0
+        while True:
+            n += 1
+            _, tagged = c.command("p%d" % n, "SELECT Shared/Projects")
+            if b"[REFERRAL " in tagged:
+                break
+            self.assertLess(time.monotonic(), deadline, "the session never recovered: %r" % tagged)
+            time.sleep(0.3)
+        assert_referral(self, tagged, "p%d" % n, self.projects)
+        log = self.lab.log_since(offset)
+        self.assertNotIn("asking the directory from this process", log)
+
+    def test_4_changed_entry_seen_within_cache_ttl(self):
+        running, _ = self.lab.session()
+        self.addCleanup(running.close)
+        self.assertNotIn(FRESH.encode(), remote_names(self, running, "c0"))
+        # A new session now gets the service's cached answer (without FRESH).
+        dn = "imapMailboxName=%s,ou=mailboxes,%s" % (FRESH, self.lab.env["LDAP_BASE"])
+        ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
+                "imapMailboxURL: imap://%s:%d/%s\n"
+                % (dn, FRESH, self.lab.home2, self.lab.home_port, FRESH)).encode()
+        rc, out = ldap_tool(self.lab, "ldapadd", ldif)
+        self.assertEqual(rc, 0, out)
+        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [dn])
+        added = time.monotonic()
+        seen_new = seen_running = None
+        n = 0
+        while seen_new is None or seen_running is None:
+            n += 1
+            self.assertLess(time.monotonic() - added, 15, "the new entry never arrived")
+            if seen_running is None and FRESH.encode() in remote_names(self, running, "c%d" % n):
+                seen_running = time.monotonic() - added
+            if seen_new is None:
+                c, _ = self.lab.session()
+                try:
+                    if FRESH.encode() in remote_names(self, c, "n%d" % n):
+                        seen_new = time.monotonic() - added
+                finally:
+                    c.close()
+            time.sleep(0.2)
+        # cache_ttl, plus one poll round and a login of slack.
+        self.assertLess(seen_new, CACHE_TTL + 1.5, "new sessions saw the change late")
+        self.assertLess(seen_running, CACHE_TTL + 1.5, "the running session saw it late")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

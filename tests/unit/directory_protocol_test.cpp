@@ -1,0 +1,172 @@
+// The referral-directory protocol (plugin/core/directory_protocol.h): what
+// the encoders write the reader reads back, in any split of the byte
+// stream; anything else (hostile or broken peers) ends the stream with a
+// reason, never with a message built from unchecked bytes.
+#include "directory_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace dref {
+namespace {
+
+const std::string kIdentity = "0123456789abcdef";
+
+std::vector<ProtocolMessage> readAll(ProtocolReader& r, const std::string& bytes,
+                                     size_t chunk = 0) {
+    std::vector<ProtocolMessage> out;
+    ProtocolMessage m;
+    if (chunk == 0) chunk = bytes.size() == 0 ? 1 : bytes.size();
+    for (size_t i = 0; i < bytes.size(); i += chunk) {
+        EXPECT_TRUE(r.feed(std::string_view(bytes).substr(i, chunk)) || r.failed());
+        while (r.next(&m)) out.push_back(m);
+    }
+    return out;
+}
+
+TEST(DirectoryProtocol, ClientStreamRoundTripsInEverySplit) {
+    const std::string user = "j\xc3\xb6rg with space%and\x01control";
+    const std::string stream = encodeVersionLine(kIdentity) + encodeLookupLine(7, user) +
+                               encodeLookupLine(8, "carol");
+    for (size_t chunk : {size_t(1), size_t(2), size_t(5), stream.size()}) {
+        ProtocolReader r(ProtocolReader::Peer::Client, 0);
+        auto msgs = readAll(r, stream, chunk);
+        ASSERT_FALSE(r.failed()) << r.error();
+        ASSERT_EQ(msgs.size(), 3u) << chunk;
+        EXPECT_EQ(msgs[0].kind, ProtocolMessage::Kind::Version);
+        EXPECT_EQ(msgs[0].identity, kIdentity);
+        EXPECT_EQ(msgs[1].kind, ProtocolMessage::Kind::Lookup);
+        EXPECT_EQ(msgs[1].id, 7u);
+        EXPECT_EQ(msgs[1].user, user);
+        EXPECT_EQ(msgs[2].user, "carol");
+        EXPECT_EQ(r.buffered(), 0u);
+    }
+}
+
+TEST(DirectoryProtocol, LookupLineIsOnePrintableLine) {
+    const std::string line = encodeLookupLine(1, "a\nb\rc d\x80");
+    ASSERT_EQ(line.back(), '\n');
+    for (size_t i = 0; i + 1 < line.size(); ++i) {
+        const auto u = static_cast<unsigned char>(line[i]);
+        EXPECT_TRUE(u >= 0x20 && u < 0x7f) << i;
+    }
+    EXPECT_EQ(line, "LOOKUP 1 a%0Ab%0Dc%20d%80\n");
+}
+
+TEST(DirectoryProtocol, ServiceStreamCarriesPayloadsVerbatim) {
+    const std::string payload = "dovecot-referral-mailbox-cache 1\nanything\n\x01\xff binary";
+    const std::string stream = encodeVersionLine(kIdentity) +
+                               encodeAnswer(3, ServiceAnswerStatus::Found, 1500, payload) +
+                               encodeAnswer(2, ServiceAnswerStatus::NotFound, 0, "") +
+                               encodeAnswer(9, ServiceAnswerStatus::Unavailable, 0,
+                                            "timeout\r\n* BYE injected");
+    for (size_t chunk : {size_t(1), size_t(3), stream.size()}) {
+        ProtocolReader r(ProtocolReader::Peer::Service, 1 << 20);
+        auto msgs = readAll(r, stream, chunk);
+        ASSERT_FALSE(r.failed()) << r.error();
+        ASSERT_EQ(msgs.size(), 4u);
+        EXPECT_EQ(msgs[1].id, 3u);
+        EXPECT_EQ(msgs[1].status, ServiceAnswerStatus::Found);
+        EXPECT_EQ(msgs[1].ageMs, 1500);
+        EXPECT_EQ(msgs[1].payload, payload);
+        EXPECT_EQ(msgs[2].status, ServiceAnswerStatus::NotFound);
+        EXPECT_EQ(msgs[2].payload, "");
+        EXPECT_EQ(msgs[3].status, ServiceAnswerStatus::Unavailable);
+        // The encoder never writes a reason the reader would refuse.
+        EXPECT_EQ(msgs[3].payload, "timeout??* BYE injected");
+    }
+}
+
+TEST(DirectoryProtocol, OverlongReasonIsCut) {
+    ProtocolReader r(ProtocolReader::Peer::Service, 1 << 20);
+    auto msgs = readAll(r, encodeVersionLine(kIdentity) +
+                               encodeAnswer(1, ServiceAnswerStatus::Unavailable, 0,
+                                            std::string(5000, 'x')));
+    ASSERT_EQ(msgs.size(), 2u) << r.error();
+    EXPECT_EQ(msgs[1].payload.size(), kDirectoryProtocolMaxReasonBytes);
+}
+
+struct Hostile {
+    const char* name;
+    ProtocolReader::Peer peer;
+    std::string bytes;
+    const char* reason;  // a part of error()
+};
+
+class DirectoryProtocolHostile : public ::testing::TestWithParam<Hostile> {};
+
+TEST_P(DirectoryProtocolHostile, StreamEndsWithAReason) {
+    const Hostile& h = GetParam();
+    ProtocolReader r(h.peer, 1000);
+    auto msgs = readAll(r, h.bytes);
+    ASSERT_TRUE(r.failed()) << h.name;
+    EXPECT_NE(r.error().find(h.reason), std::string::npos) << r.error();
+    // Nothing after the error: more bytes are refused.
+    EXPECT_FALSE(r.feed(encodeLookupLine(1, "x")));
+    ProtocolMessage m;
+    EXPECT_FALSE(r.next(&m));
+    // Every message returned before the error was well formed: a VERSION
+    // (the hostile part comes after it), never a half-parsed LOOKUP/ANSWER.
+    for (const auto& msg : msgs) EXPECT_EQ(msg.kind, ProtocolMessage::Kind::Version);
+}
+
+const std::string V = "VERSION 1 0123456789abcdef\n";
+using P = ProtocolReader::Peer;
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, DirectoryProtocolHostile,
+    ::testing::Values(
+        Hostile{"lookup before version", P::Client, "LOOKUP 1 carol\n", "VERSION first"},
+        Hostile{"other version", P::Client, "VERSION 2 0123456789abcdef\n", "version 2"},
+        Hostile{"bad identity", P::Client, "VERSION 1 0123456789ABCDEF\n", "identity"},
+        Hostile{"extra field", P::Client, V + "LOOKUP 1 carol x\n", "malformed LOOKUP"},
+        Hostile{"empty field", P::Client, V + "LOOKUP  carol\n", "malformed LOOKUP"},
+        Hostile{"id zero", P::Client, V + "LOOKUP 0 carol\n", "LOOKUP id"},
+        Hostile{"id leading zero", P::Client, V + "LOOKUP 01 carol\n", "LOOKUP id"},
+        Hostile{"id too large", P::Client, V + "LOOKUP 9223372036854775808 carol\n", "LOOKUP id"},
+        Hostile{"id negative", P::Client, V + "LOOKUP -1 carol\n", "LOOKUP id"},
+        Hostile{"bad percent", P::Client, V + "LOOKUP 1 car%4\n", "LOOKUP user"},
+        Hostile{"NUL in user", P::Client, V + "LOOKUP 1 a%00b\n", "LOOKUP user"},
+        Hostile{"user too long", P::Client, V + "LOOKUP 1 " + std::string(1025, 'u') + "\n",
+                "LOOKUP user"},
+        Hostile{"control byte", P::Client, V + "LOOKUP 1 ca\x01rol\n", "printable"},
+        Hostile{"8-bit byte", P::Client, V + "LOOKUP 1 ca\xc3\xb6rol\n", "printable"},
+        Hostile{"CR in line", P::Client, V + "LOOKUP 1 carol\r\n", "printable"},
+        Hostile{"answer to the service", P::Client, V + "ANSWER 1 found 0 0\n", "expected LOOKUP"},
+        Hostile{"endless line", P::Client, V + std::string(5000, 'L'), "line longer"},
+        Hostile{"lookup to the client", P::Service, V + "LOOKUP 1 carol\n", "expected ANSWER"},
+        Hostile{"unknown status", P::Service, V + "ANSWER 1 maybe 0 0\n", "status"},
+        Hostile{"payload over limit", P::Service, V + "ANSWER 1 found 0 1001\n", "over the limit"},
+        Hostile{"huge payload size", P::Service, V + "ANSWER 1 found 0 99999999999999999999\n",
+                "over the limit"},
+        Hostile{"reason over limit", P::Service, V + "ANSWER 1 unavailable 0 513\n",
+                "over the limit"},
+        Hostile{"reason not printable", P::Service, V + "ANSWER 1 unavailable 0 3\na\nb",
+                "not printable"},
+        Hostile{"bad age", P::Service, V + "ANSWER 1 found x 0\n", "age"},
+        Hostile{"age too large", P::Service, V + "ANSWER 1 found 1099511627777 0\n", "age"},
+        Hostile{"second version", P::Service, V + V, "expected ANSWER"}),
+    [](const ::testing::TestParamInfo<Hostile>& info) {
+        std::string n;
+        for (char c : std::string(info.param.name)) n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        return n;
+    });
+
+TEST(DirectoryProtocol, IncompletePayloadWaits) {
+    ProtocolReader r(ProtocolReader::Peer::Service, 100);
+    ProtocolMessage m;
+    ASSERT_TRUE(r.feed(V + "ANSWER 5 found 0 10\n01234"));
+    ASSERT_TRUE(r.next(&m));  // VERSION
+    EXPECT_FALSE(r.next(&m));
+    EXPECT_FALSE(r.failed());
+    ASSERT_TRUE(r.feed("56789ANSWER"));
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.payload, "0123456789");
+    EXPECT_FALSE(r.next(&m));  // "ANSWER" without its LF: more bytes needed
+    EXPECT_FALSE(r.failed());
+}
+
+}  // namespace
+}  // namespace dref
