@@ -3,6 +3,7 @@
 #include "response_text.h"
 
 #include <chrono>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace dref {
@@ -45,6 +46,12 @@ DirectoryService::Connection* DirectoryService::bySerial(uint64_t serial) {
 }
 
 void DirectoryService::addConnection(int fd) {
+    // A room for a whole answer of a large table in the socket (1 000
+    // entries are about 160 kB; the kernel caps this at net.core.wmem_max):
+    // with the default, the answer goes out in pieces, one wakeup of each
+    // process per piece, which on a busy machine costs milliseconds.
+    const int sndbuf = 1 << 20;
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     auto c = std::make_unique<Connection>();
     c->serial = nextSerial_++;
     c->channel = std::make_unique<SocketChannel>(fd);

@@ -69,7 +69,7 @@ RECOVERY = "/var/tmp/dovecot-referral-packaging-test.json"
 # a RECOVERY file whose writer no longer holds the lock is from a dead run.
 LOCK = "/var/tmp/dovecot-referral-packaging-test.lock"
 SETTINGS = "/etc/dovecot/dovecot-referral.conf.ext"
-WATCHED = ["/usr/lib/dovecot/modules", "/etc/dovecot", "/usr/share/dovecot-referral",
+WATCHED = ["/usr/lib/dovecot/modules", pi.DEB_SERVICE, "/etc/dovecot", "/usr/share/dovecot-referral",
            pi.DOC_DIR, "/usr/bin/dovecot-referral-lookup",
            "/usr/share/man/man1/dovecot-referral-lookup.1.gz"]
 INTEGRATION_SUITES = ("login", "mailbox")

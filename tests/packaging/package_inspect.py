@@ -20,6 +20,10 @@ MODULES = {
 # <moduledir>/settings (config-parser.c config_parse_load_modules()).
 SETTINGS_MODULE = DEB_MODULEDIR + "/settings/libdovecot_referral_settings.so"
 CONFFILES = {"/etc/dovecot/conf.d/95-referral.conf", "/etc/dovecot/dovecot-referral.conf.ext"}
+# The referral-directory service program, in Dovecot's libexec directory
+# (Fedora: /usr/libexec/dovecot).
+DEB_SERVICE = "/usr/lib/dovecot/referral-directory"
+LINTIAN_OVERRIDES = "/usr/share/lintian/overrides/" + PKG
 DOC_DIR = "/usr/share/doc/" + PKG
 # The loader looks these up (src/lib/module-dir.c); init/deinit/version are
 # required by our contract, the other two are optional.
@@ -54,6 +58,10 @@ def expected_deb_files(source, dovecot):
     """Every regular file the .deb must contain, derived from the source tree
     so a new docs/*.md does not need a test change."""
     files = set(modules(dovecot)) | CONFFILES | {
+        DEB_SERVICE,
+        # The lintian overrides (packaging/debian/*.lintian-overrides): the
+        # service's RUNPATH, on 2.4 also the settings module.
+        LINTIAN_OVERRIDES,
         "/usr/bin/dovecot-referral-lookup",
         "/usr/share/man/man1/dovecot-referral-lookup.1.gz",
         "/usr/share/dovecot-referral/imapreferral.schema",
@@ -93,6 +101,8 @@ def rpm_files(rpm):
 def rpm_to_deb_path(path):
     """Maps an RPM (Fedora layout) path to the Debian path of the same file;
     None for files that exist only because of RPM conventions."""
+    if path == "/usr/libexec/dovecot/referral-directory":
+        return DEB_SERVICE
     m = re.match(r"^/usr/lib(?:64)?/dovecot/(.*)$", path)
     if m:
         return DEB_MODULEDIR + "/" + m.group(1)
@@ -112,12 +122,9 @@ def check_deb(deb, source, dovecot_version, dovecot_abi, dovecot):
     for p in sorted(files):
         print("    " + p)
     want = expected_deb_files(source, dovecot)
-    # 2.4: the settings module's lintian override (packaging/debian/
-    # settings-module.lintian-overrides), as long as the module needs it.
-    optional = {"/usr/share/lintian/overrides/" + PKG} if dovecot == "2.4" else set()
     for p in sorted(want - files):
         problems.append("deb: missing %s" % p)
-    for p in sorted(files - want - optional):
+    for p in sorted(files - want):
         problems.append("deb: unexpected file %s" % p)
     for p, t in entries.items():
         if t == "l":
@@ -217,7 +224,7 @@ def check_rpm(rpm, version, dovecot_version):
 def compare_file_sets(deb, rpm):
     """rpm -qlp (mapped to Debian paths) must list the same files as dpkg -c.
     Allowed differences: Debian's changelog.gz (an RPM keeps its changelog
-    in the header) and RPM-only build-id links."""
+    in the header), the lintian overrides and RPM-only build-id links."""
     debf = {p for p, t in deb_files(deb).items() if t == "-"}
     rpmf = {}
     for p, t in rpm_files(rpm).items():
@@ -225,7 +232,7 @@ def compare_file_sets(deb, rpm):
             mapped = rpm_to_deb_path(p)
             if mapped:
                 rpmf[mapped] = p
-    only_deb = sorted(debf - set(rpmf) - {DOC_DIR + "/changelog.gz"})
+    only_deb = sorted(debf - set(rpmf) - {DOC_DIR + "/changelog.gz", LINTIAN_OVERRIDES})
     only_rpm = sorted(rpmf[p] for p in set(rpmf) - debf)
     print("file sets: %d in the .deb, %d in the .rpm (mapped to Debian paths)"
           % (len(debf), len(rpmf)))

@@ -13,17 +13,28 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
   rlist    RLIST "" "*" for mb10k (10k remote entries) vs LIST "" "*" for
            mblocal on the plain front (10k local mailboxes)
   start    session start, LOGIN sent to the tagged reply of the first
-           SELECT INBOX: mailbox/mb1k vs plain/mb1k, and on a fourth front,
-           "cache" (the mailbox front's settings plus mailbox_cache_dir):
-           cold (the user's cache file removed before each session: LDAP as
-           without the cache, plus the file write) and warm (the file the
-           previous session wrote: no LDAP at all)
+           SELECT INBOX, against plain/mb1k (plugin absent):
+           - "service" (the shipped configuration: the referral-directory
+             service, docs/directory-service.md), cached (the service holds
+             the user's answer: no LDAP) and, on "service-nocache" (the same
+             with cache_size = 0), directory asked (the service's LDAP
+             connection searches for every session);
+           - "mailbox" (mailbox_directory_service empty: each imap process
+             connects, binds and searches itself);
+           - "cache" (mailbox's settings plus mailbox_cache_dir): cold (the
+             user's cache file removed before each session: LDAP as without
+             the cache, plus the file write) and warm (the file the previous
+             session wrote: no LDAP at all)
   memory   RSS of the imap process with the table of mb100k (and mb10k)
            loaded minus RSS with mb0's, per entry
 
     bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
                      [--parts memory,select,rlist,start] [--compare-plugin SO]
-                     [--plugin SO] [--json OUT]
+                     [--plugin SO] [--service PROGRAM] [--json OUT]
+
+DREF_BENCH_EXTRA (environment): Dovecot settings appended to the service and
+cache fronts' configuration, e.g. "mail_debug = yes" to have each session
+log how long its table took (event dref_remote_mailboxes_loaded).
 
 --parts runs only the named measurements; --full-sizes keeps the 10k and
 100k entry users with --quick (bytes per entry from 2k/5k entries are
@@ -43,6 +54,7 @@ import time
 import perf_common as pc
 import perf_data
 from imap_client import ImapClient
+from lab_dovecot import is_24
 from perf_fronts import BenchFront
 
 
@@ -183,13 +195,30 @@ def bench_rlist(fronts, rounds, reps, n_remote):
     return out
 
 
+def service_conf(program, settings_file):
+    """The referral-directory service block of conf.d/95-referral.conf
+    (block 4), with this build's program."""
+    user = "$SET:default_internal_user" if is_24() else "$default_internal_user"
+    return ("service referral-directory {\n  executable = %s %s\n  user = %s\n"
+            "  process_limit = 1\n  unix_listener referral-directory {\n    mode = 0666\n"
+            "  }\n}\n" % (program, settings_file, user)) + os.environ.get("DREF_BENCH_EXTRA", "")
+
+
 def bench_start(fronts, samples):
     # (plugin with 0 entries separates the fixed cost of a table load, LDAP
     # connect + bind + 3 searches, from the cost of 1,000 entries; "cold"
-    # and "warm" are the cache front with and without the user's file)
-    cases = [("plugin, 1k entries", "mailbox", "mb1k", None),
+    # and "warm" are the cache front with and without the user's file;
+    # the service's first session of a user fills its cache, so "cached"
+    # samples start from the second round: warmed below)
+    cases = [("service, 1k entries, cached", "service", "mb1k", None),
              ("plugin absent", "plain", "mb1k", None),
-             ("plugin, 0 entries", "mailbox", "mb0", None)]
+             ("service, 0 entries, cached", "service", "mb0", None),
+             ("service, 1k entries, directory asked", "service-nocache", "mb1k", None),
+             ("service, 0 entries, directory asked", "service-nocache", "mb0", None),
+             ("no service, 1k entries", "mailbox", "mb1k", None),
+             ("no service, 0 entries", "mailbox", "mb0", None)]
+    for user in ("mb1k", "mb0"):
+        fill_service(fronts["service"], user)
     if "cache" in fronts:
         cases += [("cache dir, 1k entries, cold", "cache", "mb1k", "cold"),
                   ("cache dir, 1k entries, warm", "cache", "mb1k", "warm"),
@@ -213,6 +242,14 @@ def bench_start(fronts, samples):
             c.close()
     for name, v in out.items():
         pc.log("session start %-28s p50 %.2f ms p90 %.2f ms" % (name, p(v, 0.5), p(v, 0.9)))
+    # A service sample that fell back to LDAP of its own would measure the
+    # wrong thing: the plugin logs every fallback.
+    for fr in ("service", "service-nocache"):
+        with open(fronts[fr].log, "r", encoding="utf-8", errors="replace") as lf:
+            bad = [ln for ln in lf if "asking the directory from this process" in ln
+                   or "referral-directory: Error" in ln or "referral-directory: Fatal" in ln]
+        if bad:
+            raise pc.PerfError("%s front: %s" % (fr, bad[0].strip()))
     if "cache" in fronts:
         # A warm sample that found no usable file would have asked LDAP:
         # the front logs every refused file, and a missing one is checked above.
@@ -238,6 +275,13 @@ def remove_cache_file(front, user):
         os.unlink(cache_file(front, user))
     except FileNotFoundError:
         pass
+
+
+def fill_service(front, user):
+    c = login(front, user)
+    timed(c, "w", "SELECT INBOX")  # the service has the answer before SELECT runs
+    c.command("z", "LOGOUT")
+    c.close()
 
 
 def fill_cache(front, user):
@@ -289,6 +333,8 @@ def run(args):
     n_local = sizes["mb10k"]
     base = args.addr_base
     mb_addr, plain_addr = "127.0.0.%d" % (base + 10), "127.0.0.%d" % (base + 11)
+    service_prog = args.service or os.path.join(env["LAB_BUILD_DIR"], "plugin", "service",
+                                                "referral-directory")
     perf_data.raise_db_size(slapd)
     secs = pc.slapadd_bulk(env, perf_data.mailbox_users_ldif(env, sizes, mb_addr),
                                    "mailbox entries")
@@ -297,7 +343,9 @@ def run(args):
     passwd = [perf_data.passwd_line(u) for u in users]
     overrides = {"mailbox_shared_base": "ou=bench-shared,%s" % env["LDAP_BASE"],
                  "ldap_timeout": "30s", "mailbox_max_entries": "200000", "cache_ttl": "3600s",
-                 "local_names": mb_addr}
+                 "local_names": mb_addr,
+                 # Each imap process asks LDAP itself (as before the service).
+                 "mailbox_directory_service": ""}
     fronts = {}
     try:
         if args.plugin:
@@ -328,9 +376,27 @@ def run(args):
             else:
                 fronts["cache"] = BenchFront("bench-mailbox-cache", args.work, cache_addr,
                                              "mailbox", "sc1", env, passwd,
-                                             settings_overrides=cache_overrides)
+                                             settings_overrides=cache_overrides,
+                                             extra_conf=os.environ.get("DREF_BENCH_EXTRA", ""))
             fronts["cache"].cache_dir = cache_dir
             make_cache_dir(cache_dir)
+            # The shipped configuration: the referral-directory service, no
+            # cache dir; and the same with a service that caches nothing.
+            if not os.path.exists(service_prog):
+                raise pc.PerfError("%s: not built (--service)" % service_prog)
+            for name, n, extra in (("service", 14, {}), ("service-nocache", 15,
+                                                         {"cache_size": "0"})):
+                addr = "127.0.0.%d" % (base + n)
+                ov = dict(overrides, local_names=addr, mailbox_directory_service=None, **extra)
+                if args.plugin:
+                    f = ComparePluginFront("bench-" + name, args.work, addr, "mailbox", "sc1",
+                                           env, passwd, settings_overrides=ov,
+                                           plugin_so=args.plugin)
+                else:
+                    f = BenchFront("bench-" + name, args.work, addr, "mailbox", "sc1", env,
+                                   passwd, settings_overrides=ov)
+                f.extra_conf = service_conf(service_prog, f.settings_file)
+                fronts[name] = f
         for f in fronts.values():
             os.makedirs(f.dir, exist_ok=True)
             for u in users:
@@ -414,9 +480,13 @@ def report_start(res):
     out.append(pc.table(["session start (LOGIN → first SELECT's tagged reply)", "p50 ms",
                          "p90 ms", "max ms", "samples"], srows))
     absent = st["plugin absent"]
-    lines = ["", "vs plugin absent (target: 1k entries ≤ +5 ms at p50):"]
-    for name in ("plugin, 1k entries", "cache dir, 1k entries, cold",
-                 "cache dir, 1k entries, warm", "plugin, 0 entries", "cache dir, 0 entries, warm"):
+    lines = ["", "vs plugin absent (targets at p50: cached ≤ +2 ms with 0 entries, ≤ +5 ms "
+             "with 1k; directory asked ≤ +10 ms):"]
+    for name in ("service, 0 entries, cached", "service, 1k entries, cached",
+                 "service, 0 entries, directory asked", "service, 1k entries, directory asked",
+                 "no service, 0 entries", "no service, 1k entries",
+                 "cache dir, 1k entries, cold", "cache dir, 1k entries, warm",
+                 "cache dir, 0 entries, warm"):
         if name in st:
             lines.append("- %s: %+.2f ms at p50, %+.2f ms at p90"
                          % (name, p(st[name], 0.5) - p(absent, 0.5),
@@ -445,6 +515,8 @@ def main(argv=None):
     ap.add_argument("--parts", default="memory,select,rlist,start")
     ap.add_argument("--compare-plugin")
     ap.add_argument("--plugin")
+    ap.add_argument("--service", help="the referral-directory program (default: the lab's "
+                                      "build tree)")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)

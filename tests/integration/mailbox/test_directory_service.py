@@ -136,7 +136,8 @@ class DirectoryService(unittest.TestCase):
 
     def restart_service(self):
         """SIGKILL to the running service (if any): the next session makes
-        master start a fresh one, with an empty cache."""
+        master start a fresh one, with an empty cache.  Call it only after a
+        session got its answer from the service (it has started)."""
         for pid in self.service_pids():
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
@@ -157,8 +158,10 @@ class DirectoryService(unittest.TestCase):
 
     # ------------------------------------------------------------ tests
     def test_1_sessions_share_one_ldap_connection(self):
-        warm, _ = self.lab.session()  # the auth cache: logins below need no LDAP
-        warm.logout()
+        # The auth cache (logins below need no LDAP), and a service that has
+        # finished starting: one killed during its start makes master
+        # throttle the service (2.4: "command startup failed").
+        self.referring_session("w0")
         self.restart_service()
         before = self.monitor.read()
         for i in range(5):
