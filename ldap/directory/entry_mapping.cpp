@@ -2,7 +2,6 @@
 
 #include "imap_url.h"
 #include "mutf7.h"
-#include "referral_policy.h"
 #include "response_text.h"
 
 namespace dref {
@@ -10,83 +9,13 @@ namespace {
 
 std::string quoted(const std::string& value) { return "'" + quoteForLog(value) + "'"; }
 
-// The single value of a single-valued attribute, or nullptr (absent, or
-// several values: then a warning, since which one is meant is unknowable).
-const std::string* singleValue(const ldap::Entry& entry, const std::string& attribute,
-                               std::vector<std::string>* warnings) {
-    if (attribute.empty()) return nullptr;
-    const auto* values = entry.values(attribute);
-    if (values == nullptr || values->empty()) return nullptr;
-    if (values->size() > 1) {
-        warnings->push_back(quoteForLog(entry.dn) + ": " + attribute + " has " +
-                            std::to_string(values->size()) +
-                            " values where one is expected; all ignored");
-        return nullptr;
-    }
-    return &values->front();
-}
-
-void mapHomeServer(const ldap::Entry& entry, const DirectorySettings& s, UserRecord* record,
-                   std::vector<std::string>* warnings) {
-    std::string urlError;
-    if (const std::string* url = singleValue(entry, s.homeUrlAttribute, warnings)) {
-        std::string error;
-        auto parts = parseImapUrl(*url, &error);
-        if (parts && isValidHostName(parts->host)) {
-            record->home = HomeServer{parts->host, parts->port};
-            if (record->referralUser.empty()) record->referralUser = parts->user;
-            if (parts->mailbox && !parts->mailbox->empty()) {
-                warnings->push_back(quoteForLog(entry.dn) + ": " + s.homeUrlAttribute +
-                                    " names a mailbox; only the server part is used");
-            }
-            return;
-        }
-        if (parts) error = "host is not a valid host name";
-        urlError = s.homeUrlAttribute + " " + quoted(*url) + " rejected: " + error;
-        warnings->push_back(quoteForLog(entry.dn) + ": " + urlError);
-    }
-    const auto* hostValues = s.homeServerAttribute.empty() ? nullptr
-                                                           : entry.values(s.homeServerAttribute);
-    if (const std::string* host = singleValue(entry, s.homeServerAttribute, warnings)) {
-        if (isValidHostName(*host)) {
-            record->home = HomeServer{*host, s.homePort};
-            return;
-        }
-        std::string why = s.homeServerAttribute + " " + quoted(*host) + " is not a valid host name";
-        warnings->push_back(quoteForLog(entry.dn) + ": " + why);
-        record->homeError = urlError.empty() ? why : urlError + "; " + why;
-        return;
-    }
-    if (hostValues != nullptr && hostValues->size() > 1) {
-        record->homeError = s.homeServerAttribute + " has several values";
-    } else if (!urlError.empty()) {
-        record->homeError = urlError;
-    }
-}
-
-void mapPolicy(const ldap::Entry& entry, const DirectorySettings& s, UserRecord* record,
-               std::vector<std::string>* warnings) {
-    const std::string* value = singleValue(entry, s.policyAttribute, warnings);
-    if (value == nullptr) return;
-    record->policy = parseReferralPolicy(*value);
-    if (!record->policy) {
-        warnings->push_back(quoteForLog(entry.dn) + ": " + s.policyAttribute + " " +
-                            quoted(*value) + " is not refer, suggest, proxy or local; ignored");
-    }
-}
-
-void mapReferralUser(const ldap::Entry& entry, const DirectorySettings& s, UserRecord* record,
-                     std::vector<std::string>* warnings) {
-    const std::string* value = singleValue(entry, s.referralUserAttribute, warnings);
-    if (value == nullptr) return;
-    if (value->empty() || value->size() > kMaxReferralUserBytes || !isValidUtf8(*value) ||
-        hasControlCharacter(*value)) {
-        warnings->push_back(quoteForLog(entry.dn) + ": " + s.referralUserAttribute + " " +
-                            quoted(*value) +
-                            " is empty, too long, not UTF-8 or has control characters; ignored");
-        return;
-    }
-    record->referralUser = *value;
+// The values of `attribute` in `entry` for mapPlacementValues (no attribute
+// configured: absent).
+PlacementValue placementValue(const ldap::Entry& entry, const std::string& attribute) {
+    PlacementValue v;
+    v.name = attribute;
+    if (!attribute.empty()) v.values = entry.values(attribute);
+    return v;
 }
 
 bool validMailboxName(const std::string& name, std::string* why) {
@@ -123,9 +52,12 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
     }
     const ldap::Entry& entry = entries.front();
     record->dn = entry.dn;
-    mapReferralUser(entry, settings, record, warnings);
-    mapHomeServer(entry, settings, record, warnings);
-    mapPolicy(entry, settings, record, warnings);
+    PlacementValues values;
+    values.homeServer = placementValue(entry, settings.homeServerAttribute);
+    values.homeUrl = placementValue(entry, settings.homeUrlAttribute);
+    values.policy = placementValue(entry, settings.policyAttribute);
+    values.referralUser = placementValue(entry, settings.referralUserAttribute);
+    mapPlacementValues(values, settings.homePort, quoteForLog(entry.dn), record, warnings);
     return UserMappingStatus::Found;
 }
 

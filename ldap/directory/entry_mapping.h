@@ -6,7 +6,9 @@
 // CR/LF, ']', NUL or other controls, over-long, invalid UTF-8, several
 // values of a single-valued attribute) is dropped and one warning naming the
 // DN, the attribute and the (log-quoted) value is appended; it never reaches
-// the record.
+// the record.  The user's placement values are validated by
+// mapPlacementValues (plugin/core/user_record_mapping.h), which also
+// validates the same values when an earlier passdb returned them.
 #include <string>
 #include <vector>
 
@@ -14,11 +16,11 @@
 #include "ldap_client.h"
 #include "remote_mailbox.h"
 #include "settings.h"
+#include "user_record_mapping.h"
 
 namespace dref {
 
 constexpr size_t kMaxMailboxNameBytes = 1024;
-constexpr size_t kMaxReferralUserBytes = 256;
 
 enum class UserMappingStatus { Found, NotFound, Ambiguous };
 

@@ -10,11 +10,13 @@ extern "C" {
 
 #include <chrono>
 #include <exception>
+#include <optional>
 
 #include "client_id_name.h"
 #include "dovecot_compat.h"
 #include "passdb_reply.h"
 #include "referral_decision.h"
+#include "referral_fields.h"
 #include "referral_passdb.h"
 #include "response_text.h"
 
@@ -33,6 +35,7 @@ struct PendingLookup {
     ClientFacts facts;
     uint64_t id = 0;
     std::chrono::steady_clock::time_point started;
+    bool fromFields = false;  // placement from an earlier passdb's fields, no lookup
 };
 
 namespace {
@@ -66,6 +69,33 @@ ClientFacts clientFacts(const struct auth_request* request) {
     return f;
 }
 
+// The referral_* fields an earlier passdb of the chain set (nullopt: not set).
+ReferralFields passdbReferralFields(struct auth_request* request) {
+    ReferralFields f;
+    struct auth_fields* fields = request->fields.extra_fields;
+    if (fields == nullptr) return f;
+    auto get = [fields](const char* name) -> std::optional<std::string> {
+        const char* v = auth_fields_find(fields, name);
+        return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+    };
+    f.homeServer = get(kFieldHomeServer);
+    f.url = get(kFieldUrl);
+    f.policy = get(kFieldPolicy);
+    f.user = get(kFieldUser);
+    return f;
+}
+
+// The referral_* fields are input for this driver only: removed before the
+// answer, so that they reach neither the login process nor this passdb's
+// cache entry (the earlier passdb's own cache entry keeps them; a warm
+// login needs them there).
+void dropReferralFields(struct auth_request* request) {
+    struct auth_fields* fields = request->fields.extra_fields;
+    if (fields == nullptr) return;
+    for (const char* name : {kFieldHomeServer, kFieldUrl, kFieldPolicy, kFieldUser})
+        auth_fields_remove(fields, name);
+}
+
 enum passdb_result toPassdbResult(PassdbOutcome o) {
     switch (o) {
     case PassdbOutcome::Ok: return PASSDB_RESULT_OK;
@@ -81,6 +111,7 @@ enum passdb_result toPassdbResult(PassdbOutcome o) {
 void answer(PendingLookup& p, const PassdbReply& reply) {
     struct auth_request* request = p.request;
     p.request = nullptr;
+    dropReferralFields(request);
     enum passdb_result result = toPassdbResult(reply.outcome);
     if (result == PASSDB_RESULT_OK) {
         // The password was checked by the earlier passdb.  Without this,
@@ -156,6 +187,25 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         p->facts = clientFacts(request);
         event_add_str(p->event, "client_id_name", p->facts.clientIdName.c_str());
         event_add_str(p->event, "referral_protocol", protocolName(p->facts.protocol));
+        // The earlier passdb may already have read the placement (issue 13):
+        // then no search, same validation (recordFromReferralFields).
+        ReferralFields fields = passdbReferralFields(request);
+        std::string missing;
+        switch (classifyReferralFields(fields, settings_.directory, &missing)) {
+        case ReferralFieldSet::Complete: {
+            UserLookupResult result;
+            result.status = DirectoryStatus::Found;
+            recordFromReferralFields(fields, settings_.directory, &result.record, &result.warnings);
+            p->fromFields = true;
+            finish(p, std::move(result));
+            return;
+        }
+        case ReferralFieldSet::Partial:
+            e_debug(p->event, "passdb fields incomplete (%s not set): asking the directory",
+                    missing.c_str());
+            break;
+        case ReferralFieldSet::None: break;
+        }
         std::string error;
         if (!ensureDirectory(&error)) {
             PassdbReply reply = internalFailure("directory unusable: " + error);
@@ -194,7 +244,9 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
                                           ->set_name("referral_lookup_finished")
                                           ->add_int("duration_usecs", usecs)
                                           ->add_str("result", lookupResultName(result.status))
-                                          ->add_str("cache", result.fromCache ? "hit" : "miss");
+                                          ->add_str("cache", p->fromFields     ? "fields"
+                                                             : result.fromCache ? "hit"
+                                                                                : "miss");
         if (result.status == DirectoryStatus::Unavailable) {
             e->add_str("error", result.error.c_str());
             e_warning(e->event(), "home server lookup failed after %lld us: %s",
@@ -202,10 +254,12 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         } else {
             e_debug(e->event(), "home server lookup: %s in %lld us (%s)",
                     lookupResultName(result.status), static_cast<long long>(usecs),
-                    result.fromCache ? "cache hit" : "cache miss");
+                    p->fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
         }
+        // Field warnings already start with "passdb fields: ".
         for (const std::string& w : result.warnings)
-            e_warning(p->event, "directory: %s", quoteForLog(w, 300).c_str());
+            e_warning(p->event, "%s%s", p->fromFields ? "" : "directory: ",
+                      quoteForLog(w, 300).c_str());
         // Why an entry has no usable home server is in the decision line
         // below (d.why) and in the directory's warnings above.
 

@@ -1,6 +1,7 @@
 // ldap/directory/entry_mapping: directory entries -> validated records,
 // without a server (hand-made ldap::Entry values).
 #include "entry_mapping.h"
+#include "referral_fields.h"
 
 #include <gtest/gtest.h>
 
@@ -102,6 +103,51 @@ TEST(EntryMapping, SeveralValuesOfSingleValuedAttributes) {
     EXPECT_FALSE(r.policy);
     EXPECT_TRUE(mentions(w, "mailHost has 2 values"));
     EXPECT_TRUE(mentions(w, "imapReferralPolicy has 2 values"));
+}
+
+// One validation for both paths (issue 13): the record built from an entry
+// and the record built from the same values as passdb fields are the same,
+// for good and hostile values alike.
+TEST(EntryMapping, PassdbFieldsMapExactlyAsEntries_D17) {
+    DirectorySettings s = settings();
+    s.referralUserAttribute = "mailUid";
+    const std::string hosts[] = {"home1.example.test", "10.1.2.3", "home1\r\nA1 LOGOUT",
+                                 "home]", std::string(300, 'h'), "ho\x01me", "home:143"};
+    const std::string urls[] = {"", "imap://u@home2.example.test:993/", "imap://home2:0/",
+                                "imap://home2:65536/", "imap://ho]me/", "imap://h\r\n/",
+                                "imap://home2.example.test/INBOX"};
+    const std::string policies[] = {"", "refer", "PROXY", "refer\r\n", "bogus"};
+    const std::string users[] = {"", "alice", "al\nice", std::string(257, 'u'), "\xff"};
+    for (const auto& host : hosts)
+        for (const auto& url : urls)
+            for (const auto& policy : policies)
+                for (const auto& user : users) {
+                    SCOPED_TRACE(host.substr(0, 20) + " | " + url.substr(0, 30) + " | " + policy +
+                                 " | " + user.substr(0, 20));
+                    std::map<std::string, std::vector<std::string>> attrs;
+                    if (!host.empty()) attrs["mailhost"] = {host};
+                    if (!url.empty()) attrs["imaphomeserverurl"] = {url};
+                    if (!policy.empty()) attrs["imapreferralpolicy"] = {policy};
+                    if (!user.empty()) attrs["mailuid"] = {user};
+                    UserRecord fromEntry, fromFields;
+                    std::vector<std::string> we, wf;
+                    mapUserEntries({entry("uid=a", attrs)}, s, &fromEntry, &we);
+                    ReferralFields f;
+                    f.homeServer = host;
+                    f.url = url;
+                    f.policy = policy;
+                    f.user = user;
+                    recordFromReferralFields(f, s, &fromFields, &wf);
+                    ASSERT_EQ(fromEntry.home.has_value(), fromFields.home.has_value());
+                    if (fromEntry.home) {
+                        EXPECT_EQ(fromEntry.home->host, fromFields.home->host);
+                        EXPECT_EQ(fromEntry.home->port, fromFields.home->port);
+                    }
+                    EXPECT_EQ(fromEntry.homeError.empty(), fromFields.homeError.empty());
+                    EXPECT_EQ(fromEntry.policy, fromFields.policy);
+                    EXPECT_EQ(fromEntry.referralUser, fromFields.referralUser);
+                    EXPECT_EQ(we.size(), wf.size());
+                }
 }
 
 TEST(EntryMapping, SeveralEntriesAreAmbiguous) {
