@@ -9,6 +9,11 @@ the lab's slapd and home servers:
   local   plain local login (no plugins)
 and, in high-performance mode only, ours-nac / native-nac: the same with
 Dovecot's auth cache off (so "warm" is the directory client's own cache).
+The LDAP password chain (issue 13): ours-ldap / ours-ldapb are ours with
+Dovecot's passdb ldap checking the password (auth_bind = no / yes) instead
+of passwd-file, ours-ldapf / ours-ldapfb the same with the referral_*
+fields (docs/login-referrals.md 1.4: no search of passdb referral);
+native-b is native with auth_bind = yes.
 With --before-build B a variant ours-before runs too: ours with the plugins
 (login, imap and passdb driver) of build tree B, e.g. the previous commit,
 interleaved with ours of --build-dir, which then also uses its own passdb
@@ -36,7 +41,13 @@ import perf_data
 from perf_fronts import BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
-                "native-nac": 69, "ours-before": 70}
+                "native-nac": 69, "ours-before": 70, "ours-ldap": 71, "ours-ldapb": 72,
+                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75}
+# ours-ldap*: the password passdb is passdb ldap (perf_fronts.password_ldap_conf)
+LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
+              "ours-ldapb": {"bind": True, "fields": False},
+              "ours-ldapf": {"bind": False, "fields": True},
+              "ours-ldapfb": {"bind": True, "fields": True}}
 SC0_ONLY = ("ours-nac", "native-nac")
 CACHELESS = ("static", "local")  # no directory: one pass per round
 
@@ -103,7 +114,8 @@ def run(args):
                                        "another server." % (env["HOME1_ADDR"], env["HOME_PORT"]))
               for u in users]
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
-              "ours-nac": plain, "native-nac": [], "ours-before": plain}
+              "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": []}
+    passwd.update({v: [] for v in LDAP_CHAIN})
     base = args.addr_base
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
                "dovecot": pc.dovecot_label(),
@@ -112,7 +124,7 @@ def run(args):
                "before_build": args.before_build, "auth_verbose": args.auth_verbose}
     extra_conf = "" if args.auth_verbose is None else "auth_verbose = %s\n" % args.auth_verbose
     for mode in modes:
-        variants = ["ours", "native", "static", "local"]
+        variants = ["ours", "native", "static", "local"] + list(LDAP_CHAIN) + ["native-b"]
         if mode == "sc0":
             variants += ["ours-nac", "native-nac"]
         if args.before_build:
@@ -135,7 +147,9 @@ def run(args):
                 fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
                                        "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
                                        env, passwd[v], auth_cache=not v.endswith("-nac"),
-                                       settings_overrides=overrides, plugin_build=build, extra_conf=extra_conf).start()
+                                       settings_overrides=overrides, plugin_build=build,
+                                       extra_conf=extra_conf, password_ldap=LDAP_CHAIN.get(v),
+                                       native_bind=v == "native-b").start()
             pc.log("%s: fronts up (%s)" % (mode, ", ".join("%s %s:%d" % (v, f.addr, f.port)
                                                            for v, f in fronts.items())))
             out = {v: {"cold": [], "warm": []} for v in variants}

@@ -2,8 +2,9 @@
 Maildir folders and large messages.
 
 Bench users are bench00000 ... (password pw-<user>), all with mailHost =
-home1 and imapReferralPolicy = refer, and a userPassword for the native LDAP
-variant.  Mailbox-referral users mbN have N personal remote mailboxes below
+home1 and imapReferralPolicy = refer, and a userPassword for the LDAP
+password passdbs (native, ours-ldap*; cleartext, so that slapd can check the
+binds of auth_bind = yes).  Mailbox-referral users mbN have N personal remote mailboxes below
 their entry (Remote/gGGG/mNNNNNN on home2) and live on the "mailbox" front.
 """
 import os
@@ -25,7 +26,7 @@ def users_ldif(env, first, count, home_addr):
         out.append("dn: uid=%s,ou=people,%s\nobjectClass: inetOrgPerson\n"
                    "objectClass: inetLocalMailRecipient\nobjectClass: imapReferralAccount\n"
                    "uid: %s\ncn: %s\nsn: Bench\nmail: %s@example.test\nmailHost: %s\n"
-                   "imapReferralPolicy: refer\nuserPassword: {PLAIN}pw-%s\n"
+                   "imapReferralPolicy: refer\nuserPassword: pw-%s\n"
                    % (u, base, u, u, u, home_addr, u))
     return "\n".join(out)
 

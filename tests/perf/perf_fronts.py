@@ -12,6 +12,11 @@ lines below:
   native  Dovecot's own LDAP login referral: passdb ldap, one search per
           login that returns userPassword and maps mailHost to host, with
           nologin=y (dovecot-ldap.conf.ext pointing at the lab slapd)
+  ours with password_ldap (bench names ours-ldap*): the same, but the
+          password passdb is Dovecot's passdb ldap (Debian's auth-ldap.conf.ext
+          + result_success = continue-ok), auth_bind no or yes, with or without
+          the referral_* fields (docs/login-referrals.md 1.4) that spare
+          passdb referral its own search
   static  passwd-file whose extra fields hold host/port/nologin: a referral
           with no directory at all (what Dovecot costs by itself)
   local   passwd-file only, plain local login (no plugins)
@@ -78,37 +83,58 @@ def settings_text(env, addr, direct_port, overrides):
     return text
 
 
-def native_ldap_conf(env, home_port):
-    """Dovecot 2.3's native LDAP passdb: the args file of `passdb { driver = ldap }`."""
+# The referral_* fields of docs/login-referrals.md 1.4, for the lab's attributes.
+REFERRAL_FIELDS_23 = ("=referral_home_server=%{ldap:mailHost}, "
+                      "=referral_url=%{ldap:imapHomeServerURL}, "
+                      "=referral_policy=%{ldap:imapReferralPolicy}")
+REFERRAL_FIELDS_24 = ("    referral_home_server = %{ldap_multi:mailHost | default}\n"
+                      "    referral_url = %{ldap_multi:imapHomeServerURL | default}\n"
+                      "    referral_policy = %{ldap_multi:imapReferralPolicy | default}\n")
+
+
+def native_ldap_conf(env, home_port, auth_bind=False, attrs=None):
+    """Dovecot 2.3's LDAP passdb: the args file of `passdb { driver = ldap }`.
+    Native (attrs None): the password and host + nologin.  With attrs: the
+    password passdb of ours-ldap*, returning those pass_attrs after uid
+    (and the password unless auth_bind)."""
+    if attrs is None:
+        attrs = "mailHost=host, =port=%s, =nologin=y, =reason=Your mailbox is on another server." \
+            % home_port
+    pass_attrs = "uid=user, " + ("" if auth_bind else "userPassword=password, ") + attrs
     return (
-        "# Dovecot's native LDAP passdb (benchmark variant 'native').\n"
+        "# Dovecot's LDAP passdb (benchmark variants 'native', 'ours-ldap*').\n"
         "uris = %s\n"
         "dn = %s\n"
         "dnpass = %s\n"
-        "auth_bind = no\n"
+        "auth_bind = %s\n"
         "ldap_version = 3\n"
         "base = ou=people,%s\n"
         "scope = subtree\n"
         "deref = never\n"
         "pass_filter = (&(objectClass=inetLocalMailRecipient)(uid=%%u))\n"
-        "pass_attrs = uid=user, userPassword=password, mailHost=host, =port=%s, =nologin=y, "
-        "=reason=Your mailbox is on another server.\n"
+        "pass_attrs = %s\n"
         "default_pass_scheme = PLAIN\n"
         % (env["LDAP_URI"].rstrip("/"), env["LDAP_ADMIN_DN"], env["LDAP_ADMIN_PW"],
-           env["LDAP_BASE"], home_port))
+           "yes" if auth_bind else "no", env["LDAP_BASE"], pass_attrs.rstrip(", ")))
 
 
-def native_ldap_passdb_24(env, home_port):
-    """Dovecot 2.4's native LDAP passdb, the same lookup as the 2.3 args file
+def native_ldap_passdb_24(env, home_port, auth_bind=False, fields=None, chain=""):
+    """Dovecot 2.4's LDAP passdb, the same lookup as the 2.3 args file
     above: settings of src/auth/db-ldap-settings.c (2.4.1) inside a named
     passdb block, whose filter name passdb_ldap lets `filter` and `bind`
     stand for passdb_ldap_filter and passdb_ldap_bind (doveconf -n prints
     them so).  The attributes searched for are the %{ldap:...} of `fields`;
-    2.3's `=key=value` constants are plain fields here."""
+    2.3's `=key=value` constants are plain fields here.  fields/chain:
+    ours-ldap*'s fields after user (and password unless auth_bind) and its
+    result_success line."""
+    if fields is None:
+        fields = ("    host = %%{ldap:mailHost}\n    port = %s\n    nologin = y\n"
+                  "    reason = \"Your mailbox is on another server.\"\n" % home_port)
     return (
-        "# Dovecot's native LDAP passdb (benchmark variant 'native', Dovecot 2.4).\n"
+        "# Dovecot's LDAP passdb (benchmark variants 'native', 'ours-ldap*', Dovecot 2.4).\n"
         "passdb ldap {\n"
         "  driver = ldap\n"
+        "%s"
         "  ldap_uris = %s\n"
         "  ldap_auth_dn = %s\n"
         "  ldap_auth_dn_password = %s\n"
@@ -116,20 +142,36 @@ def native_ldap_passdb_24(env, home_port):
         "  ldap_base = ou=people,%s\n"
         "  ldap_scope = subtree\n"
         "  ldap_deref = never\n"
-        "  bind = no\n"
+        "  bind = %s\n"
         "  filter = (&(objectClass=inetLocalMailRecipient)(uid=%%{user}))\n"
         "  default_password_scheme = PLAIN\n"
         "  fields {\n"
         "    user = %%{ldap:uid}\n"
-        "    password = %%{ldap:userPassword}\n"
-        "    host = %%{ldap:mailHost}\n"
-        "    port = %s\n"
-        "    nologin = y\n"
-        "    reason = \"Your mailbox is on another server.\"\n"
+        "%s"
+        "%s"
         "  }\n"
         "}\n"
-        % (env["LDAP_URI"].rstrip("/"), env["LDAP_ADMIN_DN"], env["LDAP_ADMIN_PW"],
-           env["LDAP_BASE"], home_port))
+        % (chain, env["LDAP_URI"].rstrip("/"), env["LDAP_ADMIN_DN"], env["LDAP_ADMIN_PW"],
+           env["LDAP_BASE"], "yes" if auth_bind else "no",
+           "" if auth_bind else "    password = %{ldap:userPassword}\n", fields))
+
+
+def password_ldap_conf(front):
+    """ours-ldap*'s password passdb (replaces the lab's passwd-file one):
+    passdb ldap handing over with result_success = continue-ok, as
+    Debian's auth-ldap.conf.ext plus the one line 95-referral.conf asks for."""
+    env, opts = front.env, front.password_ldap
+    bind, fields = opts.get("bind", False), opts.get("fields", False)
+    if lab_dovecot.is_24():
+        return native_ldap_passdb_24(env, env["HOME_PORT"], bind,
+                                     REFERRAL_FIELDS_24 if fields else "",
+                                     "  result_success = continue-ok\n")
+    conf = os.path.join(front.dir, "dovecot-ldap.conf.ext")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(native_ldap_conf(env, env["HOME_PORT"], bind,
+                                 REFERRAL_FIELDS_23 if fields else ""))
+    return ("passdb {\n  driver = ldap\n  args = %s\n  result_success = continue-ok\n}\n"
+            % conf)
 
 
 def login_mode_conf(mode):
@@ -215,7 +257,8 @@ def mount_propagation():
 
 class BenchFront:
     def __init__(self, name, base_dir, addr, variant, mode, env, passwd_lines,
-                 settings_overrides=None, auth_cache=True, plugin_build=None, extra_conf=""):
+                 settings_overrides=None, auth_cache=True, plugin_build=None, extra_conf="",
+                 password_ldap=None, native_bind=False):
         if variant not in VARIANTS or mode not in MODES:
             raise perf_common.PerfError("unknown variant/mode %s/%s" % (variant, mode))
         self.name, self.addr, self.variant, self.mode, self.env = name, addr, variant, mode, env
@@ -227,6 +270,10 @@ class BenchFront:
         self.auth_cache = auth_cache
         self.plugin_build = plugin_build
         self.extra_conf = extra_conf
+        # ours only: {"bind": bool, "fields": bool}: passdb ldap checks the
+        # password (instead of the lab's passwd-file), auth_bind, referral_* fields
+        self.password_ldap = password_ldap
+        self.native_bind = native_bind  # native only: auth_bind = yes
         self.inst = None
         self.settings_file = os.path.join(self.dir, "dovecot-referral.conf.ext")
 
@@ -248,6 +295,9 @@ class BenchFront:
             with open(self.settings_file, "w", encoding="utf-8") as f:
                 f.write(settings_text(env, self.addr, self.direct_port, self.settings_overrides))
             os.chmod(self.settings_file, 0o644)
+        if self.variant == "ours" and self.password_ldap is not None:
+            # Before the referral passdb of the template below.
+            parts.append(password_ldap_conf(self))
         if self.variant == "ours":
             out = os.path.join(d, "referral.conf")
             template = lab_dovecot.conf_template(REFERRAL_TEMPLATE_NAME)
@@ -265,11 +315,11 @@ class BenchFront:
             parts.append("!include %s\n" % out)
         elif self.variant == "native" and lab_dovecot.is_24():
             # Replaces the lab's passwd-file passdb: the password comes from LDAP.
-            parts.append(native_ldap_passdb_24(env, env["HOME_PORT"]))
+            parts.append(native_ldap_passdb_24(env, env["HOME_PORT"], self.native_bind))
         elif self.variant == "native":
             conf = os.path.join(d, "dovecot-ldap.conf.ext")
             with open(conf, "w", encoding="utf-8") as f:
-                f.write(native_ldap_conf(env, env["HOME_PORT"]))
+                f.write(native_ldap_conf(env, env["HOME_PORT"], self.native_bind))
             # Replaces the lab's passwd-file passdb: the password comes from LDAP.
             parts.append("passdb {\n  driver = ldap\n  args = %s\n}\n" % conf)
         elif self.variant == "mailbox":
@@ -366,8 +416,8 @@ class BenchFront:
         self.inst = DovecotInstance(self.name, self.dir, self.addr, self.port, [])
         include = self._include()
         self.inst.prepare(listeners=self._listeners(), include=include)
-        if self.variant == "native":
-            # The lab template's passwd-file passdb stays out of this variant.
+        if self.variant == "native" or self.password_ldap is not None:
+            # The lab template's passwd-file passdb stays out of these variants.
             with open(self.inst.conf, "r", encoding="utf-8") as f:
                 conf = f.read()
             conf, n = re.subn(r"(?ms)^passdb (passwd-file )?\{\n  driver = passwd-file.*?^\}\n",
