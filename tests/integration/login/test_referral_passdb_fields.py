@@ -39,7 +39,7 @@ from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
-from dovecot_version import is_24  # noqa: E402
+from dovecot_version import is_24, passdb_log  # noqa: E402
 
 FRONT_ADDR = "127.0.0.46"
 SLAPD_ADDR = "127.0.0.47"
@@ -201,7 +201,8 @@ class PassdbFieldsTest(unittest.TestCase):
 
     def lookup_line(self, user, text):
         """The referral passdb's debug line for user's lookup."""
-        m = re.search(r"referral\(%s[,)][^\n]*home server lookup: ([^\n]*)" % re.escape(user), text)
+        m = re.search(passdb_log("referral", re.escape(user)) + r"[^\n]*home server lookup: ([^\n]*)",
+                      text)
         self.assertIsNotNone(m, "no lookup line for %s in:\n%s" % (user, text[-3000:]))
         return m.group(1)
 
@@ -209,7 +210,7 @@ class PassdbFieldsTest(unittest.TestCase):
         deadline = time.monotonic() + 10
         while True:
             text = self.log(offset)
-            if re.search(r"referral\(%s[,)][^\n]*home server lookup" % re.escape(user), text):
+            if re.search(passdb_log("referral", re.escape(user)) + r"[^\n]*home server lookup", text):
                 return text
             self.assertLess(time.monotonic(), deadline, text[-3000:])
             time.sleep(0.1)
@@ -236,9 +237,10 @@ class PassdbFieldsTest(unittest.TestCase):
             self.assertIn("from passdb fields", self.lookup_line(user, text))
             # The log quotes the value (no raw CR/LF or control byte) and
             # names the field it came from.
-            self.assertRegex(text, r"referral\(%s[,)][^\n]*(passdb fields: referral_|allowed_hosts)"
-                             % user)
-        self.assertRegex(self.log(), r"referral\(crlf[,)][^\n]*passdb fields: referral_home_server "
+            self.assertRegex(text, passdb_log("referral", user) +
+                             r"[^\n]*(passdb fields: referral_|allowed_hosts)")
+        self.assertRegex(self.log(), passdb_log("referral", "crlf") +
+                         r"[^\n]*passdb fields: referral_home_server "
                          r"'127\.0\.0\.48\\x0D\\x0A\* OK injected' is not a valid host name")
 
     def test_user_without_fields_is_looked_up_in_the_directory(self):
