@@ -30,7 +30,13 @@ void imap_referral_plugin_init(struct module* module) {
         dref::storageGlueInit(module);
         dref::listCommandsInit();
         dref::subscribeCommandsInit();
-        i_info("dovecot-referral " DREF_VERSION " imap plugin loaded");
+        // Every imap process loads the plugin (one per session in the
+        // default mode): an info line each time is log volume without news.
+        // Debug, with our category: log_debug = category=referral shows it.
+        struct event* event = event_create(nullptr);
+        event_add_category(event, &dref::event_category_referral);
+        e_debug(event, "dovecot-referral " DREF_VERSION " imap plugin loaded");
+        event_unref(&event);
     } catch (const std::exception& e) {
         i_error("dovecot-referral imap plugin: init failed: %s", e.what());
     } catch (...) {
