@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Instruction counts per warm login, by process (issue 13, item 3).
+
+The timing figures of bench_login.py move with the machine's load; exact
+instruction counts do not.  This VM exposes no hardware counters to
+`perf stat`, so the front's auth, imap-login and log processes run under
+valgrind's callgrind: for each variant (sc0 front of bench_login.py) a cold
+pass fills the caches and one warm pass warms up; the same front is run
+twice, once with N more warm logins, and the difference of the processes'
+exit dumps divided by N is what one warm login costs.  The per-function
+profiles stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
+
+    callgrind_login.py --env LAB_ENV --build-dir B --work DIR [--logins N]
+                       [--variants ours,native,...] [--json OUT]
+"""
+import glob
+import os
+import re
+import shutil
+import sys
+
+import perf_common as pc
+import perf_data
+from bench_login import LDAP_CHAIN, VARIANT_ADDR
+from perf_fronts import BenchFront
+import lab_dovecot
+
+PROCESSES = ("auth", "imap-login", "log")
+BINARIES = {"auth": "/usr/lib/dovecot/auth", "imap-login": "/usr/lib/dovecot/imap-login",
+            "log": "/usr/lib/dovecot/log"}
+
+
+def valgrind_conf(out_dir):
+    """Service blocks that run the measured processes under callgrind
+    (imap-login unchrooted: valgrind is not inside the chroot)."""
+    conf = lab_dovecot.conf_import_environment({"GDB": 1})
+    for name in PROCESSES:
+        conf += ("service %s {\n  executable = /usr/bin/valgrind --tool=callgrind -q "
+                 "--callgrind-out-file=%s/%s.%%p.out %s\n%s}\n"
+                 % (name, out_dir, name, BINARIES[name],
+                    "  chroot =\n" if name == "imap-login" else ""))
+    return conf
+
+
+def hand_over_dumps(out_dir):
+    """callgrind creates its output file at start, as root, before the
+    process drops its privileges; give each file to its process's user so
+    that the exit dump can be written."""
+    for path in glob.glob(os.path.join(out_dir, "*.out")):
+        pid = int(os.path.basename(path).split(".")[1])
+        try:
+            with open("/proc/%d/status" % pid, encoding="ascii") as f:
+                uid = int(re.search(r"(?m)^Uid:\s+\d+\s+(\d+)", f.read()).group(1))
+            gid = os.stat("/proc/%d" % pid).st_gid
+        except (OSError, AttributeError):
+            continue
+        os.chown(path, uid, gid)
+
+
+def totals(out_dir):
+    """{process: instructions} of the exit dumps in out_dir."""
+    by = {}
+    for path in glob.glob(os.path.join(out_dir, "*.out*")):
+        name = os.path.basename(path).split(".")[0]
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        m = re.search(r"(?m)^(?:summary|totals): (\d+)", text)
+        if m:
+            by[name] = by.get(name, 0) + int(m.group(1))
+    return by
+
+
+def run(args):
+    env = pc.read_lab_env(args.env)
+    loadgen = pc.find_loadgen(args.build_dir)
+    slapd = pc.lab_slapd(env)
+    n = args.logins
+    users = [perf_data.bench_user(i) for i in range(n)]
+    perf_data.raise_db_size(slapd)
+    pc.slapadd_bulk(env, perf_data.users_ldif(env, 0, n, env["HOME1_ADDR"]), "bench users")
+    plain = [perf_data.passwd_line(u) for u in users]
+    uf = pc.write_users(os.path.join(args.work, "users-cg"), [(u, "pw-" + u) for u in users])
+    results = {"logins": n, "dovecot": pc.dovecot_label(), "machine": pc.machine_note(),
+               "variants": {}}
+    for v in args.variants.split(","):
+        # Two lives of the same front: cold + warm, and cold + warm + N warm
+        # logins more; the difference of their exit dumps is N warm logins
+        # (start-up, shutdown and warm-up cancel out).  callgrind_control
+        # cannot be used: it gets no answer from processes that wait in
+        # epoll_wait as other users.
+        lives = []
+        for extra in (0, 1):
+            out_dir = os.path.join(args.work, "callgrind-%s-%d" % (v, extra))
+            shutil.rmtree(out_dir, ignore_errors=True)
+            os.makedirs(out_dir)
+            os.chmod(out_dir, 0o777)  # the processes write as their own users
+            kind = v.split("-")[0]
+            front = BenchFront("cg-%s" % v, args.work,
+                               "127.0.0.%d" % (args.addr_base + VARIANT_ADDR[v] - 60), kind, "sc0",
+                               env, [] if kind == "native" or v in LDAP_CHAIN else plain,
+                               settings_overrides={"cache_ttl": "60s", "negative_cache_ttl": "10s"},
+                               extra_conf=valgrind_conf(out_dir), password_ldap=LDAP_CHAIN.get(v))
+            passes = []
+            try:
+                front.start()
+                for i in range(2 + extra):  # cold, warm (, the measured warm pass)
+                    if i == 1:
+                        hand_over_dumps(out_dir)
+                    passes.append(pc.run_loadgen(loadgen, front.addr, front.port, users=uf,
+                                                 count=n, concurrency=args.concurrency,
+                                                 expect="referral", timeout=120))
+            finally:
+                front.stop()
+            pc.wait_for(lambda: len(totals(out_dir)) >= len(PROCESSES), 30)
+            lives.append((totals(out_dir), passes))
+        (t0, _), (t1, passes) = lives
+        measured = passes[-1]
+        per = {k: (t1.get(k, 0) - t0.get(k, 0)) / max(measured["sessions"], 1) for k in t1}
+        results["variants"][v] = {"per_login": per, "sessions": measured["sessions"],
+                                  "unexpected": sum(p["unexpected"] for p in passes),
+                                  "dir": os.path.join(args.work, "callgrind-%s-1" % v)}
+        pc.log("%-10s %s" % (v, "  ".join("%s %.0f" % kv for kv in sorted(per.items()))))
+    return pc.publish(args, results, report)
+
+
+def report(results):
+    rows = []
+    ref = results["variants"].get("native", {}).get("per_login", {})
+    for v, d in results["variants"].items():
+        per = d["per_login"]
+        total = sum(per.get(p, 0) for p in PROCESSES)
+        rows.append([v] + ["%.0f" % per.get(p, 0) for p in PROCESSES] + ["%.0f" % total] +
+                    ["%+.0f" % (total - sum(ref.get(p, 0) for p in PROCESSES)) if ref else ""]
+                    + [d["unexpected"]])
+    return ("Instructions per warm login (callgrind, sc0, %d logins, Dovecot %s)\n\n"
+            % (results["logins"], results["dovecot"]) +
+            pc.table(["variant"] + list(PROCESSES) + ["total", "vs native", "unexpected"], rows))
+
+
+def main(argv=None):
+    ap = pc.argument_parser(build_dir=True)
+    ap.add_argument("--logins", type=int, default=400)
+    ap.add_argument("--concurrency", type=int, default=10)
+    ap.add_argument("--variants", default="native,ours,ours-ldapf")
+    args = ap.parse_args(argv)
+    os.makedirs(args.work, exist_ok=True)
+    run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
