@@ -12,7 +12,7 @@ Dovecot's auth cache off (so "warm" is the directory client's own cache).
 The LDAP password chain (issue 13): ours-ldap / ours-ldapb are ours with
 Dovecot's passdb ldap checking the password (auth_bind = no / yes) instead
 of passwd-file, ours-ldapf / ours-ldapfb the same with the referral_*
-fields (docs/login-referrals.md 1.4: no search of passdb referral);
+fields (docs/login-referrals.md 1.5: no search of passdb referral);
 native-b is native with auth_bind = yes.
 With --before-build B a variant ours-before runs too: ours with the plugins
 (login, imap and passdb driver) of build tree B, e.g. the previous commit,

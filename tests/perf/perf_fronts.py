@@ -15,7 +15,7 @@ lines below:
   ours with password_ldap (bench names ours-ldap*): the same, but the
           password passdb is Dovecot's passdb ldap (Debian's auth-ldap.conf.ext
           + result_success = continue-ok), auth_bind no or yes, with or without
-          the referral_* fields (docs/login-referrals.md 1.4) that spare
+          the referral_* fields (docs/login-referrals.md 1.5) that spare
           passdb referral its own search
   static  passwd-file whose extra fields hold host/port/nologin: a referral
           with no directory at all (what Dovecot costs by itself)
@@ -83,7 +83,7 @@ def settings_text(env, addr, direct_port, overrides):
     return text
 
 
-# The referral_* fields of docs/login-referrals.md 1.4, for the lab's attributes.
+# The referral_* fields of docs/login-referrals.md 1.5, for the lab's attributes.
 REFERRAL_FIELDS_23 = ("=referral_home_server=%{ldap:mailHost}, "
                       "=referral_url=%{ldap:imapHomeServerURL}, "
                       "=referral_policy=%{ldap:imapReferralPolicy}")
