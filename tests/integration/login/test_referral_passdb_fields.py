@@ -26,7 +26,6 @@ Everything started here is stopped here, also on failure.
 import base64
 import os
 import re
-import shutil
 import socket
 import sys
 import time
@@ -34,7 +33,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
-                              build_dir, fresh_source, login, work_dir)
+                              PrivateServersTest, build_dir, fresh_source, login,
+                              private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -119,33 +119,10 @@ def ldap_passdb_24(srv):
             % (srv.uri.rstrip("/"), slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD, BASE))
 
 
-class PassdbFieldsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cleanups = []
-        try:
-            cls._start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        left = []
-        for fn in reversed(cls.cleanups):
-            left += fn() or []
-        cls.cleanups = []
-        assert not left, "processes left after stop: %r" % (left,)
-
+class PassdbFieldsTest(PrivateServersTest):
     @classmethod
     def _start(cls):
-        d = work_dir("fslapd")
-        srv = slapd_server.SlapdServer(d, SLAPD_ADDR)
-        path = os.path.join(d, "fields.ldif")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(ldif())
-        cls.cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True)) and [])
-        srv.start([path])
+        srv = private_slapd(cls.cleanups, SLAPD_ADDR, ldif(), "fields.ldif")
 
         cls.port = lab_process.pick_port([FRONT_ADDR])
         cls.home_port = 10143
@@ -165,19 +142,8 @@ class PassdbFieldsTest(unittest.TestCase):
         include += lab_dovecot.conf_login_plugin(os.path.join(build_dir(), "plugin", "login"),
                                                  settings)
         include += "auth_debug = yes\n"
-        inst = lab_dovecot.DovecotInstance("ffront", fd, FRONT_ADDR, cls.port,
-                                           [("plain", "pw-plain")])
-        inst.prepare(include=include)
-        inst.finish_prepare()
-
-        def stop():
-            left = inst.stop()
-            if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
-                shutil.rmtree(fd, ignore_errors=True)
-            return left
-        cls.cleanups.append(stop)
-        inst.start()
-        cls.front = inst
+        cls.front = private_dovecot(cls.cleanups, "ffront", FRONT_ADDR, cls.port,
+                                    [("plain", "pw-plain")], "", include=include, d=fd)
 
     def log(self, offset=0):
         with open(self.front.log, "r", encoding="utf-8", errors="replace") as f:
