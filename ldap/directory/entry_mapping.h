@@ -7,7 +7,7 @@
 // values of a single-valued attribute) is dropped and one warning naming the
 // DN, the attribute and the (log-quoted) value is appended; it never reaches
 // the record.  The user's placement values are validated by
-// mapPlacementValues (plugin/core/user_record_mapping.h), which also
+// mapPlacementValues (plugin/core/placement/user_record_mapping.h), which also
 // validates the same values when an earlier passdb returned them.
 #include <string>
 #include <vector>

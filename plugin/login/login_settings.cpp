@@ -14,7 +14,7 @@ namespace dref {
 
 namespace {
 
-// The same limit as readSettingsFile() (plugin/core/settings_file.cpp).
+// The same limit as readSettingsFile() (plugin/core/settings/settings_file.cpp).
 constexpr size_t kMaxSettingsFileSize = 1024 * 1024;
 
 // Reads the whole file with plain POSIX calls instead of readSettingsFile():

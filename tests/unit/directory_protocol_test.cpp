@@ -1,4 +1,4 @@
-// The referral-directory protocol (plugin/core/directory_protocol.h): what
+// The referral-directory protocol (plugin/core/service_protocol/directory_protocol.h): what
 // the encoders write the reader reads back, in any split of the byte
 // stream; anything else (hostile or broken peers) ends the stream with a
 // reason, never with a message built from unchecked bytes.

@@ -2,7 +2,7 @@
 #  - any include path containing "dovecot/";
 #  - the headers glue code typically pulls in (lib.h, imap-client.h, ...);
 #  - any header that exists in DOVECOT_HEADER_DIR, unless a file of that
-#    name exists in our own trees (DREF_OWN_ROOTS): plugin/core/settings.h
+#    name exists in our own trees (DREF_OWN_ROOTS): plugin/core/settings/settings.h
 #    shares its name with Dovecot's settings.h.
 # Usage: cmake -DDREF_ROOTS=a;b -DDREF_OWN_ROOTS=a;b -DDOVECOT_HEADER_DIR=dir -P this
 cmake_minimum_required(VERSION 3.16)

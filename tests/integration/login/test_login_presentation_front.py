@@ -64,7 +64,7 @@ def work_dir(name):
 SETTINGS_BASE = """\
 # dovecot-referral settings of a login-presentation test front.
 # The login plugin reads only the login keys; the directory keys are
-# required by the shared loader (plugin/core/settings.h).
+# required by the shared loader (plugin/core/settings/settings.h).
 ldap_uris = ldap://127.0.0.1:9/
 user_base = ou=people,dc=example,dc=test
 """
