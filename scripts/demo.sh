@@ -2,8 +2,10 @@
 # dovecot-referral demo: install the dependencies, build, start the loopback
 # lab (slapd + front Dovecot with the plugins + two home Dovecots on
 # 127.0.0.2-5) and walk through a real IMAP session: directory lookups, a
-# login referral, a proxied login, a local login with a mailbox referral and
-# a wrong password.  The lab is stopped on exit, whatever happens.
+# login referral, a proxied login, a local login with a mailbox referral, a
+# wrong password, then a POP3 login and an LMTP delivery through the front
+# (both proxied to the user's home server).  The lab is stopped on exit,
+# whatever happens.
 # Run as root on Debian 12 from a clone:
 #   bash scripts/demo.sh                  on Dovecot 2.3 (this host), build in ./build
 #   bash scripts/demo.sh --dovecot 2.4    on Dovecot 2.4 (the Debian 13 root of
@@ -90,7 +92,7 @@ if [[ -x $LOOKUP ]]; then
     | grep -E '^mailbox( placement| referral url)?:' | sed 's/^/    /' || true
 fi
 
-say "An IMAP session against the lab"
+say "IMAP, POP3 and LMTP sessions against the lab"
 rc=0
 python3 tests/lab/demo_session.py "$LABDIR/lab.env" || rc=$?
 

@@ -7,11 +7,16 @@ Prints every command and response (C:/S:), with a line of explanation per
 step, and checks each outcome: exit status 1 when a step did not behave as
 the lab's directory says it should.  With plugins (LAB_PLUGINS=build or
 installed) it shows a referral, a proxied session, a local session, a
-mailbox referral, a wrong password and a hostile directory value; without plugins it shows the plain
-servers only.
+mailbox referral, a wrong password and a hostile directory value, then a
+POP3 login and an LMTP delivery through the front (POP3 and LMTP have no
+referral: both go to the home server by proxy, docs/protocols.md); without
+plugins it shows the plain servers only.
 """
+import glob
 import os
+import socket
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -167,6 +172,93 @@ def with_plugins(env):
     s.c.close()
 
 
+class LineSession:
+    """A POP3 or LMTP connection that prints every line it sends and
+    receives (both protocols: one command line, replies until the last)."""
+
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.f = self.sock.makefile("rb")
+        print("   (connected to %s:%d)" % (host, port))
+        show("S:", self.f.readline().rstrip(b"\r\n"))
+
+    def cmd(self, line, shown=None, multiline=None):
+        """Sends `line`; returns the reply lines.  multiline(first) says
+        whether a dot-terminated body follows the first line (POP3 TOP)."""
+        show("C:", shown or line)
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.read(multiline)
+
+    def read(self, multiline=None):
+        lines = [self.f.readline().rstrip(b"\r\n")]
+        # SMTP/LMTP continuation: "250-..." until "250 ...".
+        while len(lines[-1]) > 3 and lines[-1][3:4] == b"-":
+            lines.append(self.f.readline().rstrip(b"\r\n"))
+        if multiline and multiline(lines[0]):
+            while lines[-1] != b".":
+                lines.append(self.f.readline().rstrip(b"\r\n"))
+        for ln in lines:
+            show("S:", ln)
+        return lines
+
+    def close(self):
+        self.sock.close()
+
+
+def where_delivered(env, user, token):
+    """The lab servers whose Maildir of `user` holds a message with token."""
+    found = []
+    for server in ("FRONT", "HOME1", "HOME2"):
+        for path in glob.glob(os.path.join(env[server + "_MAIL"], user, "Maildir", "*", "*")):
+            with open(path, "rb") as f:
+                if token.encode() in f.read(4096):
+                    found.append(server.lower())
+    return found
+
+
+def other_protocols(env):
+    if "POP3_PORT" not in env:
+        return
+    front = env["FRONT_ADDR"]
+    user, password = env["HOME1_USER"], env["HOME1_PASS"]
+    step("%s (home server home1) reads mail with POP3 at the front: POP3 has no referral, "
+         "so the front proxies the session to home1's POP3 port" % user)
+    s = LineSession(front, int(env["POP3_PORT"]))
+    s.cmd("USER %s" % user)
+    reply = s.cmd("PASS %s" % password)
+    verdict(reply[0].startswith(b"+OK"), "POP3 login through the front")
+    top = s.cmd("TOP 1 0", multiline=lambda first: first.startswith(b"+OK"))
+    verdict(any(b"INBOX on home1" in ln for ln in top), "the INBOX is the one on home1")
+    s.cmd("QUIT")
+    s.close()
+
+    user = env["HOME2_USER"]
+    token = "demo-%d" % int(time.time() * 1000)
+    step("an MTA delivers a message for %s (home server home2) to the front's LMTP "
+         "(lmtp_proxy = yes): the front passes it to home2's LMTP" % user)
+    s = LineSession(front, int(env["LMTP_PORT"]))
+    s.cmd("LHLO demo.example.test")
+    s.cmd("MAIL FROM:<demo@example.test>")
+    rcpt = s.cmd("RCPT TO:<%s>" % user)
+    s.cmd("DATA")
+    body = "Subject: %s\r\n\r\nHello %s, delivered through the front.\r\n." % (token, user)
+    for ln in body.split("\r\n"):
+        show("C:", ln)
+    s.sock.sendall(body.encode() + b"\r\n")
+    done = s.read()
+    s.cmd("QUIT")
+    s.close()
+    places = []
+    for _ in range(50):
+        places = where_delivered(env, user, token)
+        if places:
+            break
+        time.sleep(0.1)
+    print("   (Maildirs holding the message: %s)" % (", ".join(places) or "none"))
+    verdict(rcpt[0].startswith(b"250") and done[0].startswith(b"250") and places == ["home2"],
+            "delivered into %s's Maildir on home2 and nowhere else" % user)
+
+
 def main():
     env = lab.read_env(sys.argv[1])
     print("Lab: front %s:%s (refer listener :%s), home1 %s:%s, home2 %s:%s, LDAP %s, plugins: %s"
@@ -184,6 +276,7 @@ def main():
         s.close()
     else:
         with_plugins(env)
+        other_protocols(env)
     print()
     if failures:
         print("demo: %d step(s) did not behave as expected:\n  %s"
