@@ -89,7 +89,7 @@ fi
 # lab without plugins).
 # On Dovecot 2.4 also the settings module: without it in <moduledir>/settings
 # (the lab links it) no front accepts referral_config.
-TARGETS=(dref-imap-load dref_auth_plugin dref_login_plugin dref_imap_plugin)
+TARGETS=(dref-imap-load dref_auth_plugin dref_login_plugin dref_imap_plugin referral-directory)
 case "$(dovecot --version)" in
   2.4*) TARGETS+=(dref_settings_module) ;;
 esac

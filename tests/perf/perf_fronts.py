@@ -311,6 +311,9 @@ class BenchFront:
                 "MAIL_PLUGIN_DIR": os.path.join(lab_front, "mail"),
                 "LDAP_URI": env["LDAP_URI"], "FRONT_ADDR": self.addr, "FRONT_PORT": self.port,
                 "DIRECT_PORT": self.direct_port, "HOME_PORT": env["HOME_PORT"], "LAB_DIR": d,
+                # the template's referral-directory service (the lab's own build)
+                "DIRECTORY_SERVICE": os.path.join(self.plugin_build or env.get("LAB_BUILD_DIR", ""),
+                                                  "plugin", "service", "referral-directory"),
             }, out)
             parts.append("!include %s\n" % out)
         elif self.variant == "native" and lab_dovecot.is_24():
