@@ -1,4 +1,4 @@
-// plugin/core/referral_fields: the placement an earlier passdb returned as
+// plugin/core/placement/referral_fields: the placement an earlier passdb returned as
 // fields, validated by the same function as the directory's values.
 #include "referral_fields.h"
 
