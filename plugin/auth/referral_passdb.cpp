@@ -187,6 +187,15 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         p->facts = clientFacts(request);
         event_add_str(p->event, "client_id_name", p->facts.clientIdName.c_str());
         event_add_str(p->event, "referral_protocol", protocolName(p->facts.protocol));
+        if (p->facts.protocol == Protocol::Other) {
+            // Postfix's SASL ("smtp") and other services without a session
+            // here: decide() answers local whatever the directory says, so
+            // no search, and no wait for a directory that is down.
+            UserLookupResult none;
+            none.status = DirectoryStatus::NotFound;
+            finish(p, std::move(none));
+            return;
+        }
         // The earlier passdb may already have read the placement (issue 13):
         // then no search, same validation (recordFromReferralFields).
         ReferralFields fields = passdbReferralFields(request);

@@ -4,7 +4,8 @@ RUN_SERIAL: stalls the lab's slapd and resumes it).  With slapd stopped
 (SIGSTOP: a directory that no longer answers, the slower case):
 LMTP gets 451 4.3.0 for every recipient (remote and local alike: where a
 user lives is unknown), POP3 gets -ERR [SYS/TEMP], and no message lands
-anywhere; once slapd answers again, mail goes home without a restart.
+anywhere; SASL authentication for Postfix (service smtp) still works at
+once; once slapd answers again, mail goes home without a restart.
 """
 import os
 import signal
@@ -52,7 +53,17 @@ class OutageTest(unittest.TestCase):
             # Each RCPT waits for ldap_timeout (+ 2.4's auth_internal_failure_delay).
             self.assertLess(time.monotonic() - t0,
                             len(users) * (LDAP_TIMEOUT + 1.0 + INTERNAL_FAILURE_DELAY_MAX) + 2)
+            # A service with no session to route (Postfix's SASL, "smtp"):
+            # authentication only, no directory search, so no wait either.
             user, pw = self.lab.user("HOME1")
+            t1 = time.monotonic()
+            sasl = subprocess.run(["doveadm", "-c", self.lab.env["FRONT_CONF"], "auth", "test",
+                                   "-x", "service=smtp", user, pw], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=30)
+            self.assertEqual(sasl.returncode, 0, sasl.stdout)
+            self.assertIn(b"auth succeeded", sasl.stdout)
+            self.assertNotIn(b"proxy", sasl.stdout)
+            self.assertLess(time.monotonic() - t1, LDAP_TIMEOUT)
             p = self.lab.pop3()
             try:
                 p.user(user)
