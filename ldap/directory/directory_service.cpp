@@ -199,7 +199,16 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
                                                         : dref::CachedAnswer::NotFound;
         rec.mailboxes = std::move(r.mailboxes);
         std::string error;
+        const Clock::time_point encodeStart = Clock::now();
         std::optional<std::string> payload = encodeMailboxCache(rec, limits_, &error);
+        log_(LogLevel::Debug,
+             "remote mailboxes of " + quoteForLog(user) + ": " +
+                 std::to_string(rec.mailboxes.size()) + " entries from the directory in " +
+                 std::to_string(r.elapsedUs) + " us, encoded in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    Clock::now() - encodeStart)
+                                    .count()) +
+                 " us");
         if (payload) {
             a.status = r.status == DirectoryStatus::Found ? ServiceAnswerStatus::Found
                                                           : ServiceAnswerStatus::NotFound;

@@ -36,9 +36,11 @@ std::unique_ptr<dref::Directory> g_directory;
 std::unique_ptr<dref::DirectoryService> g_service;
 struct io* g_directoryIo = nullptr;
 std::unordered_map<int, Watch> g_watches;
-// Debug lines go through an event, so Dovecot's log_debug filter decides
-// whether they are written (a plain i_debug always is on 2.3).
+// Debug lines go through an event of category "referral" (as the imap
+// plugin's), so Dovecot's log_debug filter decides whether they are written
+// (log_debug = category=referral); a plain i_debug always is on 2.3.
 struct event* g_event = nullptr;
+struct event_category g_category = {nullptr, "referral", nullptr};
 
 template <typename F>
 void guarded(const char* where, F&& f) noexcept {
@@ -174,6 +176,7 @@ int main(int argc, char* argv[]) {
         i_fatal("Error reading configuration: %s", error);
     master_service_init_log(master_service);
     g_event = event_create(nullptr);
+    event_add_category(g_event, &g_category);
 
     const char* path = optind < argc ? argv[optind] : DREF_DEFAULT_SETTINGS_FILE;
     if (!loadSettings(path)) i_fatal("dovecot-referral directory service: cannot start");
