@@ -5,6 +5,11 @@
 
 #if DOVECOT_PREREQ(2, 4, 0)
 #include "referral_settings.h"
+#else
+extern "C" {
+#include "settings-parser.h"
+#include "imapc-settings.h"
+}
 #endif
 
 namespace dref {
@@ -51,6 +56,99 @@ const char* referralConfigSettingName() noexcept {
 #else
     return "plugin { referral_config }";
 #endif
+}
+
+#if !DOVECOT_PREREQ(2, 4, 0)
+namespace {
+
+const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, s.c_str()); }
+
+// 2.3: the namespace's settings are a struct mail_user_settings that holds
+// every storage driver's settings behind it (the "dynamic parsers",
+// settings_find_dynamic()).  imapc reads its settings from the namespace's
+// copy (mail_namespace_get_driver_settings(), imapc_list_init()), so a copy
+// with other imapc_* values is a namespace of its own, and its storage is
+// not shared with another namespace: imapc's unique_root_dir is its
+// serialised settings, never equal to a root_dir (mail_storage_match_class).
+bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
+                         std::string* error) {
+    pool_t pool = user->pool;
+    const struct setting_parser_info* info = user->set_info;
+    // A byte copy keeps the fields that are no settings (the parsed_*
+    // values computed by the settings checks); the strings it points to
+    // live in the user's settings pool, which outlives the namespace.
+    void* set = p_malloc(pool, info->struct_size);
+    memcpy(set, user->set, info->struct_size);
+    auto* imapc = static_cast<struct imapc_settings*>(
+        const_cast<void*>(settings_find_dynamic(info, set, "imapc")));
+    if (imapc == nullptr) {
+        *error = "Dovecot's imapc storage settings are not available in this process";
+        return false;
+    }
+    imapc->imapc_host = poolCopy(pool, spec.host);
+    imapc->imapc_port = spec.port;
+    imapc->imapc_user = poolCopy(pool, spec.user);
+    imapc->imapc_master_user = poolCopy(pool, spec.masterUser);
+    imapc->imapc_password = poolCopy(pool, spec.password);
+    imapc->imapc_list_prefix = poolCopy(pool, spec.remotePrefix);
+    imapc->imapc_sasl_mechanisms = "";
+    imapc->imapc_ssl = "no";
+    imapc->imapc_rawlog_dir = "";
+    // The owner is a Dovecot: sizes, header fetches and SEARCH are asked of
+    // it instead of being computed here from whole messages.
+    imapc->imapc_features = "rfc822.size fetch-headers search";
+    imapc->parsed_features = static_cast<enum imapc_features>(
+        IMAPC_FEATURE_RFC822_SIZE | IMAPC_FEATURE_FETCH_HEADERS | IMAPC_FEATURE_SEARCH);
+
+    auto* ns_set = p_new(pool, struct mail_namespace_settings, 1);
+    ns_set->name = poolCopy(pool, spec.name);
+    ns_set->type = "public";
+    ns_set->separator = p_strdup_printf(pool, "%c", spec.separator);
+    ns_set->prefix = poolCopy(pool, spec.prefix);
+    // "imapc:" without a path: imapc keeps its index in memory.
+    ns_set->location = "imapc:";
+    ns_set->alias_for = "";
+    ns_set->list = "no";  // listed by the plugin from the directory
+    ns_set->hidden = TRUE;
+    ns_set->subscriptions = FALSE;
+    ns_set->user_set = static_cast<struct mail_user_settings*>(set);
+
+    struct mail_namespace* ns = nullptr;
+    const char* err = nullptr;
+    if (mail_namespace_alloc(user, set, ns_set, ns_set, &ns, &err) < 0) {
+        *error = err != nullptr ? err : "mail_namespace_alloc failed";
+        return false;
+    }
+    if (mail_storage_create(ns, nullptr, static_cast<enum mail_storage_flags>(0), &err) < 0) {
+        *error = err != nullptr ? err : "mail_storage_create failed";
+        mail_namespace_destroy(ns);
+        return false;
+    }
+    mail_user_add_namespace(user, &ns);
+    return true;
+}
+
+}  // namespace
+#endif
+
+bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
+                       std::string* error) noexcept {
+    try {
+#if DOVECOT_PREREQ(2, 4, 0)
+        (void)user;
+        (void)spec;
+        *error = "mailbox_relay is built for Dovecot 2.3 only (docs/mailbox-relay.md)";
+        return false;
+#else
+        return addImapcNamespace23(user, spec, error);
+#endif
+    } catch (...) {
+        try {
+            *error = "out of memory";
+        } catch (...) {
+        }
+    }
+    return false;
 }
 
 command_func_t* replaceCommandFunc(const char* name, command_func_t* func) noexcept {

@@ -8,6 +8,7 @@
 // The headers are C without extern "C" guards (DOVECOT-NOTES §4.1), so they
 // are wrapped here.  No login-side header may ever join them (each side
 // defines its own struct client).
+#include <cstdint>
 #include <string>
 
 extern "C" {
@@ -74,6 +75,33 @@ bool referralConfigPath(struct mail_user* user, std::string* path, std::string* 
 // Where the admin sets referral_config, for error messages ("plugin {
 // referral_config }" on 2.3, "referral_config" on 2.4).
 const char* referralConfigSettingName() noexcept;
+
+// A hidden namespace of Dovecot's imapc storage for one remote mailbox
+// (docs/mailbox-relay.md): `prefix` (the entry's name in the user's view
+// plus the separator) routes the entry and every name below it there, and
+// Dovecot's imapc list maps them to `remotePrefix` and below on the owner.
+struct ImapcNamespaceSpec {
+    std::string name;          // namespace name (for Dovecot's logs and isRelayNamespace)
+    std::string prefix;
+    char separator = '/';
+    std::string host;
+    uint16_t port = 143;
+    std::string user;          // logged in as this user ...
+    std::string masterUser;    // ... authenticated as this master user
+    std::string password;      // the master user's password
+    std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry
+};
+
+// Allocates the namespace with its own copy of the user's settings (imapc
+// settings from `spec`, in-memory indexes: nothing of the mailbox is stored
+// here beyond imapc's own cache) and adds it to the user's namespaces.  Its
+// connection opens when it is first used.  False + *error when Dovecot
+// refuses it (nothing is added then).
+//   2.3: mail_namespace_alloc() with the settings copy, mail_storage_create(),
+//        mail_user_add_namespace();
+//   2.4: not built (docs/mailbox-relay.md §5): always false with the reason.
+bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
+                       std::string* error) noexcept;
 
 // Makes the registered IMAP command `name` run `func` and returns the
 // function it ran before, nullptr when no such command is registered.  2.4's

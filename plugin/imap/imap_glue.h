@@ -63,5 +63,10 @@ void listCommandsInit();
 void listCommandsDeinit();
 void subscribeCommandsInit();
 void subscribeCommandsDeinit();
+// mailbox_relay_glue.cpp (docs/mailbox-relay.md)
+void mailboxRelayInit(struct module* module);
+void mailboxRelayDeinit();
+// True for the hidden imapc namespaces the relay adds.
+bool isRelayNamespace(const struct mail_namespace* ns);
 
 }  // namespace dref

@@ -13,6 +13,7 @@
 
 #include "imap_glue.h"
 #include "list_pattern.h"
+#include "mailbox_relay.h"
 
 namespace dref {
 namespace {
@@ -192,15 +193,22 @@ bool listWithRemote(struct client_command_context* cmd, Flavour flavour) {
     const char sep = session->table().separator();
     RemoteRequest req;
     bool wanted;
+    bool relayed = false;
     try {
         if (flavour == Flavour::List) {
             wanted = parseListRemote(args, sep, &req);
+            if (!wanted && relaysRemoteMailboxes(*session)) {
+                // Issue 12: a relaying session sees its remote mailboxes in
+                // plain LIST ref pattern, as local ones (no \Remote).
+                req = RemoteRequest();
+                wanted = relayed = parseRemoteCommand(args, sep, &req);
+            }
         } else {
             wanted = parseRemoteCommand(args, sep, &req);
             req.subscribedOnly = lsub;
             req.lsubReply = lsub;
         }
-        if (flavour != Flavour::List || wanted) session->optIn();  // D-8
+        if (flavour != Flavour::List || (wanted && !relayed)) session->optIn();  // D-8
         if (wanted && !req.patterns.empty() && session->state() == TableState::Ready)
             sendRemote(cmd->client, *session, req);
     } catch (const std::exception& e) {

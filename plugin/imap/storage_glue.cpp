@@ -13,6 +13,7 @@
 // The list override hides remote names from LIST/LSUB (R2193-13) and from
 // the local part of RLIST/RLSUB, which print them themselves.
 #include "imap_glue.h"
+#include "mailbox_relay.h"
 
 namespace dref {
 namespace {
@@ -40,7 +41,10 @@ MailboxVerdict verdictFor(struct mailbox* box) {
     bool decided = false;
     guarded("mailbox decision", [&] {
         MailboxCommand command = currentCommandKind(boxUser(box));
-        if (command != MailboxCommand::Rename) v = session->decide(box->vname, command);
+        if (isRelayNamespace(box->list->ns))  // issue 12: served by the relay
+            v = decideInRelayNamespace(*session, box->vname, command);
+        else if (command != MailboxCommand::Rename)
+            v = session->decide(box->vname, command);
         decided = true;
     });
     if (!decided) {

@@ -73,6 +73,9 @@ USERS = [(u, "pw-" + u) for u in ROLES.values()]
 # Policies with a front POP3 and LMTP listener of their own (listener_rule);
 # the main POP3/LMTP listeners follow default_policy (proxy).
 PROTOCOL_POLICY_LISTENERS = ("refer", "suggest", "local")
+# The home servers' master user: the front's mailbox relay logs in with it
+# on behalf of the user (docs/mailbox-relay.md); not a user of its own.
+RELAY_MASTER = ("dref-relay", "pw-dref-relay")
 SHARED_MAILBOX = "Shared/Projects"
 SHARED_MAILBOX_UTF8 = "Shared/Büro"
 PERSONAL_MAILBOX = "Archive/2019"  # carol's, on home1
@@ -208,6 +211,9 @@ class Lab:
             home_services = lab_dovecot.conf_protocol_services(a[name], self._protocol_ports())
             extra = []
             namespaces = ""
+            master_file = os.path.join(inst.dir, "master-users")
+            # The relay's master user (docs/mailbox-relay.md) next to the TLS setup.
+            tls["include"] += lab_dovecot.conf_master_passdb(master_file)
             if name == "home2":
                 public = os.path.join(inst.dir, "public")
                 namespaces = lab_dovecot.conf_public_namespace("shared", "Shared/", public)
@@ -218,6 +224,9 @@ class Lab:
             else:
                 inst.prepare(trusted=a["front"], services=home_services, **tls)
                 inst.add_mailbox(ROLES["LOCAL"], PERSONAL_MAILBOX, "carol's archived mail")
+            with open(master_file, "w", encoding="utf-8") as f:
+                f.write("%s:{PLAIN}%s::::::\n" % RELAY_MASTER)
+            os.chmod(master_file, 0o644)
             inst.finish_prepare(extra)
             homes[name] = inst
         front = DovecotInstance("front", os.path.join(self.dir, "front"), a["front"], front_port,
@@ -441,6 +450,7 @@ class Lab:
         env += [
             ("SHARED_MAILBOX", SHARED_MAILBOX), ("SHARED_MAILBOX_UTF8", SHARED_MAILBOX_UTF8),
             ("PERSONAL_MAILBOX", PERSONAL_MAILBOX),
+            ("RELAY_MASTER_USER", RELAY_MASTER[0]), ("RELAY_MASTER_PASS", RELAY_MASTER[1]),
             ("REFERRAL_SETTINGS", self.settings_file),
             ("MAILBOX_CACHE_DIR", os.path.join(inst["front"].dir, "mailbox-cache")),
             ("FRONT_CONF", inst["front"].conf), ("HOME1_CONF", inst["home1"].conf),

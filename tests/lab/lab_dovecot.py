@@ -65,6 +65,17 @@ def conf_public_namespace(name, prefix, path):
             "  subscriptions = no\n  list = yes\n}\n" % (name, prefix, location))
 
 
+def conf_master_passdb(path):
+    """A master-user passdb (passwd-file at path): a master user logs in as
+    any user with SASL PLAIN's authorization identity (what the front's
+    mailbox relay does, docs/mailbox-relay.md)."""
+    if is_24():
+        return ("passdb relay-master {\n  driver = passwd-file\n  master = yes\n"
+                "  passwd_file_path = %s\n  default_password_scheme = PLAIN\n}\n" % path)
+    return ("passdb {\n  driver = passwd-file\n  master = yes\n"
+            "  args = scheme=PLAIN username_format=%%u %s\n}\n" % path)
+
+
 def conf_inet_listener(name, addr, port):
     """One more imap-login listener (inside `service imap-login {}`)."""
     key = "listen" if is_24() else "address"

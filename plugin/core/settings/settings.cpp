@@ -1,10 +1,12 @@
 #include "settings.h"
+
 #include "ascii.h"
 
 #include <climits>
 #include <map>
 
 #include "imap_url.h"
+#include "mailbox_relay.h"
 #include "response_text.h"
 #include "settings_values.h"
 
@@ -275,6 +277,12 @@ const KeyDef kKeys[] = {
         // sockaddr_un holds 107 octets; base_dir (about 20) comes before a relative name.
         if (v.size() > 80) return failWith(w, "longer than 80 characters");
         return setString(s.mailbox.directoryService, v, w); }},
+    {"mailbox_relay", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setBool(s.mailbox.relay, v, w); }},
+    {"mailbox_relay_master_user", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setString(s.mailbox.relayMasterUser, v, w); }},
+    {"mailbox_relay_master_password", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setString(s.mailbox.relayMasterPassword, v, w); }},
 };
 // clang-format on
 
@@ -328,6 +336,9 @@ bool load(const SettingsFile& file, Settings* out, std::string* error) {
     if (!s.login.proxyMasterUser.empty() && s.login.proxyMasterPassword.empty())
         return fileError(error, file.path, "proxy_master_password",
                          "required when proxy_master_user is set");
+    std::string relayKey, relayError;
+    if (!checkRelaySettings(s, &relayKey, &relayError))
+        return fileError(error, file.path, relayKey, relayError);
     *out = std::move(s);
     return true;
 }

@@ -95,6 +95,13 @@ struct MailboxSettings {
     // socket (relative: below Dovecot's base_dir).  Empty: every imap
     // process asks LDAP itself.
     std::string directoryService = "referral-directory";
+    // mailbox_relay (issue 12, docs/mailbox-relay.md): a session that is not
+    // sent mailbox referrals (opt-in mode, the client did not opt in) reaches
+    // its remote mailboxes through this server, which logs in to the owning
+    // server as mailbox_relay_master_user on behalf of the user.
+    bool relay = false;
+    std::string relayMasterUser;      // mailbox_relay_master_user (required with relay)
+    std::string relayMasterPassword;  // mailbox_relay_master_password (never logged)
 };
 
 struct Settings {

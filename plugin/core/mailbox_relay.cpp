@@ -1,0 +1,80 @@
+#include "mailbox_relay.h"
+
+namespace dref {
+
+bool relaysRemoteMailboxes(const MailboxReferralSession& session) {
+    return session.enabled() && session.settings().mailbox.relay &&
+           session.state() == TableState::Ready && !session.referralsAllowed();
+}
+
+std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
+                                          std::string_view vname, std::string* why) {
+    std::optional<RemoteMailboxMatch> match = session.table().find(vname);
+    if (!match || !match->entry.valid()) return std::nullopt;
+    const RemoteMailboxEntry& entry = match->entry;
+    if (entry.locationCount() == 0) {
+        if (why) *why = "the entry has no location";
+        return std::nullopt;
+    }
+    // Locations are in the directory's order of preference (R2193-9); the
+    // relay uses the first one, as a client following the referral would.
+    const ImapUrlParts loc = entry.location(0);
+    RelayTarget t;
+    t.entryVname = std::string(entry.vname());
+    t.separator = session.table().separator();
+    t.prefix = t.entryVname + t.separator;
+    // Without a mailbox in the URL the directory name is the owner's name
+    // (D-19), exactly as for the referral URL.
+    t.remoteName = loc.mailbox.has_value() && !loc.mailbox->empty() ? *loc.mailbox
+                                                                     : entry.directoryName();
+    t.host = loc.host;
+    t.port = loc.port;
+    t.user = loc.user.empty() ? session.user() : loc.user;
+    if (t.host.empty() || t.user.empty()) {
+        if (why) *why = "no host or no user for the owning server";
+        return std::nullopt;
+    }
+    // The name goes to Dovecot as a namespace prefix and an imapc list
+    // prefix: a separator at either end would make another hierarchy level.
+    if (t.remoteName.empty() || t.remoteName.front() == '/' || t.remoteName.back() == '/') {
+        if (why) *why = "the owner's mailbox name is empty or starts or ends with '/'";
+        return std::nullopt;
+    }
+    return t;
+}
+
+MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
+                                      std::string_view vname, MailboxCommand command) {
+    if (session.referralsAllowed()) return session.decide(vname, command);
+    return MailboxVerdict();
+}
+
+bool checkRelaySettings(const Settings& s, std::string* key, std::string* why) {
+    const MailboxSettings& m = s.mailbox;
+    if (!m.relay) return true;
+    if (m.relayMasterUser.empty()) {
+        *key = "mailbox_relay_master_user";
+        *why = "required when mailbox_relay = yes";
+        return false;
+    }
+    if (m.relayMasterPassword.empty()) {
+        *key = "mailbox_relay_master_password";
+        *why = "required when mailbox_relay = yes";
+        return false;
+    }
+    if (m.mode != MailboxReferralMode::OptIn) {
+        // With mode always every session is referred, so nothing would ever
+        // be relayed: a configuration that cannot do what it says.
+        *key = "mailbox_relay";
+        *why = "needs mailbox_referral_mode = opt-in (with always, every session is referred)";
+        return false;
+    }
+    if (!m.enabled) {
+        *key = "mailbox_relay";
+        *why = "needs mailbox_referrals = yes (the remote mailbox table)";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace dref

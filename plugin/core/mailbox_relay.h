@@ -1,0 +1,51 @@
+#pragma once
+// Relay of remote mailboxes through the home server (issue 12,
+// docs/mailbox-relay.md), the decisions only: whether a session relays,
+// and where one name goes.  The glue (plugin/imap/mailbox_relay_glue.cpp)
+// turns a RelayTarget into a hidden Dovecot imapc namespace whose prefix is
+// the entry's name in the user's view and whose imapc_list_prefix is the
+// owner's name for it, so that Dovecot itself maps every name below the
+// entry between the two views.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mailbox_referral_session.h"
+#include "settings.h"
+
+namespace dref {
+
+struct RelayTarget {
+    std::string entryVname;  // the remote entry in the user's view (vname)
+    std::string prefix;      // entryVname + separator: the relay namespace's prefix
+    char separator = '/';    // the user's namespace separator
+    std::string remoteName;  // the owner's name of the entry (UTF-8, '/'-separated, D-19)
+    std::string host;        // the owning server (first location, R2193-9)
+    uint16_t port = 143;
+    std::string user;        // the login name at the owner: URL user, else the session's (D-18)
+};
+
+// True when the session relays remote names instead of referring them or
+// hiding them: mailbox_relay = yes, the table is loaded, and the session is
+// not sent referrals (opt-in mode and the client has not opted in).
+bool relaysRemoteMailboxes(const MailboxReferralSession& session);
+
+// Where `vname` is relayed to: the entry it is (or is below) and that
+// entry's first location.  nullopt when the name is not remote; also when
+// the location cannot be relayed, with *why set (for the log).
+std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
+                                          std::string_view vname, std::string* why);
+
+// The verdict for a mailbox of a relay namespace (Dovecot routed the name
+// there): served through the relay (Local: Dovecot's imapc storage handles
+// it) while the session relays; once the client opted in to referrals, the
+// same name is referred as it would be without the relay.
+MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
+                                      std::string_view vname, MailboxCommand command);
+
+// Cross-key checks of the relay settings (settings.cpp calls it after every
+// key was read): false with the key to blame and the reason.
+bool checkRelaySettings(const Settings& settings, std::string* key, std::string* why);
+
+}  // namespace dref

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Mailbox relay (issue 12, docs/mailbox-relay.md): with mailbox_relay = yes
+and mailbox_referral_mode = opt-in in the lab's settings file (changed for
+this test and restored afterwards: RUN_SERIAL), a client that cannot follow
+referrals (Python imaplib) logged in at the front, carol's home server,
+reads and writes the shared mailbox Shared/Projects that lives on home2,
+through Dovecot's imapc storage logged in to home2 as the lab's master user.
+
+- same message count, UIDs, subjects, SEARCH and STATUS as on home2 itself;
+- an APPEND and a STORE through the front are seen on home2;
+- a client that opted in (RLIST) still gets the referral, also after a
+  relayed SELECT in the same session;
+- an owning server that is down: NO [UNAVAILABLE] for its mailbox only.
+"""
+import imaplib
+import os
+import re
+import socket
+import time
+import unittest
+
+from mailbox_support import (Lab, assert_referral, clear_mailbox_cache, ldap_tool, list_names,
+                             select_inbox_works)
+
+PROJECTS = "Shared/Projects"
+
+
+def replace_file(path, data):
+    tmp = path + ".relay-test.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def ok(result):
+    typ, data = result
+    if typ != "OK":
+        raise AssertionError("IMAP command failed: %s %r" % (typ, data))
+    return data
+
+
+def messages(m):
+    """UID -> Subject of the selected mailbox."""
+    out = {}
+    data = ok(m.uid("FETCH", "1:*", "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+    for item in data:
+        if not isinstance(item, tuple):
+            continue
+        uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
+        out[uid] = item[1].strip()
+    return out
+
+
+def flags_of(m, uid):
+    data = ok(m.uid("FETCH", str(uid), "(FLAGS)"))
+    return b" ".join(d for d in data if isinstance(d, bytes))
+
+
+def free_port(addr):
+    with socket.socket() as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+class MailboxRelay(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.lab = Lab()
+        e = cls.lab.env
+        cls.path = e["REFERRAL_SETTINGS"]
+        with open(cls.path, "r", encoding="utf-8") as f:
+            cls.original = f.read()
+        if "mailbox_referral_mode" in cls.original or "mailbox_relay" in cls.original:
+            raise RuntimeError("%s already sets the relay's keys: this test would duplicate them"
+                               % cls.path)
+        replace_file(cls.path, cls.original.rstrip("\n") + "\n# relay test\n"
+                     "mailbox_referral_mode = opt-in\nmailbox_relay = yes\n"
+                     "mailbox_relay_master_user = %s\nmailbox_relay_master_password = %s\n"
+                     % (e["RELAY_MASTER_USER"], e["RELAY_MASTER_PASS"]))
+
+    @classmethod
+    def tearDownClass(cls):
+        replace_file(cls.path, cls.original)
+
+    def setUp(self):
+        self.user, self.password = self.lab.user("LOCAL")  # carol, served by the front
+
+    def front(self):
+        m = imaplib.IMAP4(self.lab.front, self.lab.port, timeout=30)
+        self.addCleanup(self._logout, m)
+        ok(m.login(self.user, self.password))
+        return m
+
+    def home2(self):
+        """carol's own session on the owning server, for comparison."""
+        m = imaplib.IMAP4(self.lab.home2, self.lab.home_port, timeout=30)
+        self.addCleanup(self._logout, m)
+        ok(m.login(self.user, self.password))
+        return m
+
+    @staticmethod
+    def _logout(m):
+        try:
+            m.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+
+    def test_list_shows_the_remote_mailbox(self):
+        m = self.front()
+        names = [n for n, _ in list_names([b"* LIST " + d for d in ok(m.list('""', "*"))])]
+        self.assertIn(PROJECTS.encode(), names)
+        self.assertIn(b"INBOX", names)
+        levels = ok(m.list('""', "Shared/%"))
+        self.assertTrue(any(PROJECTS.encode() in d for d in levels), levels)
+
+    def test_select_fetch_search_status_as_on_home2(self):
+        direct = self.home2()
+        direct_count = int(ok(direct.select(PROJECTS, readonly=True))[0])
+        direct_msgs = messages(direct)
+        direct_search = ok(direct.uid("SEARCH", "SUBJECT", "kick-off"))[0].split()
+        direct_status = ok(direct.status(PROJECTS, "(MESSAGES UIDNEXT UIDVALIDITY)"))[0]
+        self.assertGreater(direct_count, 0)
+
+        m = self.front()
+        for readonly in (False, True):  # SELECT, EXAMINE
+            count = int(ok(m.select(PROJECTS, readonly=readonly))[0])
+            self.assertEqual(count, direct_count)
+            self.assertEqual(messages(m), direct_msgs)
+            self.assertEqual(ok(m.uid("SEARCH", "SUBJECT", "kick-off"))[0].split(), direct_search)
+        self.assertTrue(direct_search)
+        m.close()
+        self.assertEqual(ok(m.status(PROJECTS, "(MESSAGES UIDNEXT UIDVALIDITY)"))[0],
+                         direct_status)
+        # The rest of the session is the front's own.
+        self.assertEqual(ok(m.select("INBOX"))[0].isdigit(), True)
+
+    def test_append_and_store_reach_home2(self):
+        subject = "relay test %d.%d" % (os.getpid(), int(time.time() * 1000))
+        message = ("From: relay@example.test\r\nSubject: %s\r\n\r\nthrough the front\r\n"
+                   % subject).encode()
+        m = self.front()
+        ok(m.append(PROJECTS, None, None, message))
+        direct = self.home2()
+        ok(direct.select(PROJECTS))
+        uids = ok(direct.uid("SEARCH", "SUBJECT", '"%s"' % subject))[0].split()
+        self.assertEqual(len(uids), 1, uids)
+        uid = int(uids[0])
+
+        def cleanup():
+            direct.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)")
+            direct.expunge()
+        self.addCleanup(cleanup)
+
+        ok(m.select(PROJECTS))
+        self.assertEqual([int(u) for u in ok(m.uid("SEARCH", "SUBJECT", '"%s"' % subject))[0].split()],
+                         [uid])
+        self.assertNotIn(rb"\Flagged", flags_of(direct, uid))
+        ok(m.uid("STORE", str(uid), "+FLAGS", r"(\Flagged)"))
+        ok(direct.noop())
+        self.assertIn(rb"\Flagged", flags_of(direct, uid))
+
+    def test_client_that_opted_in_gets_the_referral(self):
+        url = self.lab.url(self.user, self.lab.home2, PROJECTS)
+        # Opted in from the start: never relayed.
+        c, _ = self.lab.session()
+        self.addCleanup(c.close)
+        _, tagged = c.command("r1", 'RLIST "" "Shared/%"')
+        self.assertTrue(tagged.startswith(b"r1 OK"), tagged)
+        _, tagged = c.command("r2", "SELECT " + PROJECTS)
+        assert_referral(self, tagged, "r2", url)
+        # Relayed first, then opted in: the same name is referred from then on.
+        c2, _ = self.lab.session(tag="m1")
+        self.addCleanup(c2.close)
+        _, tagged = c2.command("m2", "EXAMINE " + PROJECTS)
+        self.assertTrue(tagged.startswith(b"m2 OK [READ-ONLY]"), tagged)
+        _, tagged = c2.command("m3", 'LIST (REMOTE) "" "Shared/*"')
+        self.assertTrue(tagged.startswith(b"m3 OK"), tagged)
+        _, tagged = c2.command("m4", "SELECT " + PROJECTS)
+        assert_referral(self, tagged, "m4", url)
+        select_inbox_works(self, c2, "m5")
+
+    def test_owner_down_is_unavailable_for_its_mailbox_only(self):
+        name = "Shared/RelayDown"
+        e = self.lab.env
+        dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
+        port = free_port(self.lab.home1)  # nothing listens there
+        ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
+                "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, self.lab.home1, port, name))
+        rc, out = ldap_tool(self.lab, "ldapadd", ldif.encode())
+        self.assertEqual(rc, 0, out)
+        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [dn])
+        self.addCleanup(clear_mailbox_cache, self.lab)
+        clear_mailbox_cache(self.lab)
+        c, _ = self.lab.session()
+        self.addCleanup(c.close)
+        _, tagged = c.command("d1", "SELECT " + name)
+        self.assertRegex(tagged, rb"^d1 NO \[UNAVAILABLE\] ")
+        _, tagged = c.command("d2", "EXAMINE " + PROJECTS)
+        self.assertTrue(tagged.startswith(b"d2 OK [READ-ONLY]"), tagged)
+        select_inbox_works(self, c, "d3")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,167 @@
+// Relay of remote mailboxes (issue 12, plugin/core/mailbox_relay): when a
+// session relays, where a name goes (entry, owner's name, login name), the
+// verdict inside a relay namespace, and the settings that enable it.
+#include "mailbox_relay.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "settings_file.h"
+
+using dref::MailboxCommand;
+using dref::MailboxReferralMode;
+using dref::MailboxReferralSession;
+using dref::MailboxVerdict;
+using dref::RelayTarget;
+using dref::RemoteMailbox;
+using dref::RemoteMailboxTable;
+using dref::Settings;
+
+namespace {
+
+RemoteMailbox remote(const std::string& name, const std::string& host, const std::string& user = "",
+                     std::optional<std::string> mailbox = std::nullopt) {
+    RemoteMailbox m;
+    m.name = name;
+    dref::ImapUrlParts p;
+    p.host = host;
+    p.port = 10143;
+    p.user = user;
+    p.mailbox = std::move(mailbox);
+    m.locations.push_back(p);
+    m.dn = "cn=" + name;
+    return m;
+}
+
+struct Fixture {
+    std::shared_ptr<Settings> settings = std::make_shared<Settings>();
+    std::unique_ptr<MailboxReferralSession> session;
+
+    Fixture() {
+        settings->mailbox.relay = true;
+        settings->mailbox.mode = MailboxReferralMode::OptIn;
+        settings->mailbox.relayMasterUser = "relay";
+        settings->mailbox.relayMasterPassword = "secret";
+    }
+    void start(std::vector<RemoteMailbox> mailboxes = {
+                   remote("Shared/Projects", "home2.test"),
+                   remote("Archive/2019", "home1.test", "carol.old", std::string("Old/2019"))}) {
+        session = std::make_unique<MailboxReferralSession>(settings, "alice");
+        session->startLoading(0);
+        std::vector<std::string> warnings;
+        session->tableLoaded(RemoteMailboxTable::build(mailboxes, '/', {}, {}, &warnings), 1000);
+    }
+};
+
+bool loads(const std::string& text, std::string* error) {
+    dref::SettingsFile file;
+    if (!dref::parseSettingsText(text, "relay.conf", &file, error)) return false;
+    Settings s;
+    return dref::loadSettings(file, &s, error);
+}
+
+const char kBase[] = "ldap_uris = ldap://127.0.0.1\nuser_base = dc=example\n";
+
+}  // namespace
+
+TEST(MailboxRelayTest, RelaysOnlyWhileTheSessionIsNotReferred) {
+    Fixture f;
+    f.start();
+    EXPECT_TRUE(dref::relaysRemoteMailboxes(*f.session));
+    f.session->optIn();  // RLIST, RLSUB or LIST (REMOTE): referrals from now on (D-8)
+    EXPECT_FALSE(dref::relaysRemoteMailboxes(*f.session));
+}
+
+TEST(MailboxRelayTest, NoRelayWithoutTheSettingOrBeforeTheTable) {
+    Fixture f;
+    f.settings->mailbox.relay = false;
+    f.start();
+    EXPECT_FALSE(dref::relaysRemoteMailboxes(*f.session));
+
+    Fixture g;
+    g.session = std::make_unique<MailboxReferralSession>(g.settings, "alice");
+    g.session->startLoading(0);
+    EXPECT_FALSE(dref::relaysRemoteMailboxes(*g.session));  // table still loading
+    g.session->tableUnavailable(10);
+    EXPECT_FALSE(dref::relaysRemoteMailboxes(*g.session));  // directory down: nothing known
+}
+
+TEST(MailboxRelayTest, EntryAndItsInferiorsGoToTheSameNamespace) {
+    Fixture f;
+    f.start();
+    for (const char* name : {"Shared/Projects", "Shared/Projects/2026", "Shared/Projects/a/b"}) {
+        std::string why;
+        std::optional<RelayTarget> t = dref::relayTargetFor(*f.session, name, &why);
+        ASSERT_TRUE(t.has_value()) << name << ": " << why;
+        EXPECT_EQ(t->entryVname, "Shared/Projects");
+        EXPECT_EQ(t->prefix, "Shared/Projects/");
+        EXPECT_EQ(t->remoteName, "Shared/Projects");  // no mailbox in the URL: the directory name
+        EXPECT_EQ(t->host, "home2.test");
+        EXPECT_EQ(t->port, 10143);
+        EXPECT_EQ(t->user, "alice");  // no user in the URL: the session's (D-18)
+    }
+}
+
+TEST(MailboxRelayTest, OwnersNameAndUserComeFromTheUrl_D18_D19) {
+    Fixture f;
+    f.start();
+    std::string why;
+    std::optional<RelayTarget> t = dref::relayTargetFor(*f.session, "Archive/2019/Q1", &why);
+    ASSERT_TRUE(t.has_value()) << why;
+    EXPECT_EQ(t->prefix, "Archive/2019/");
+    EXPECT_EQ(t->remoteName, "Old/2019");
+    EXPECT_EQ(t->user, "carol.old");
+    EXPECT_EQ(t->host, "home1.test");
+}
+
+TEST(MailboxRelayTest, LocalNamesAreNotRelayed) {
+    Fixture f;
+    f.start();
+    std::string why;
+    for (const char* name : {"INBOX", "Shared", "Shared/ProjectsX", "Archive"}) {
+        EXPECT_FALSE(dref::relayTargetFor(*f.session, name, &why).has_value()) << name;
+        EXPECT_TRUE(why.empty()) << name;
+    }
+}
+
+TEST(MailboxRelayTest, OwnersNameWithEdgeSeparatorIsRefused) {
+    Fixture f;
+    f.start({remote("Shared/Odd", "home2.test", "", std::string("Odd/"))});
+    std::string why;
+    EXPECT_FALSE(dref::relayTargetFor(*f.session, "Shared/Odd", &why).has_value());
+    EXPECT_NE(why.find("ends with '/'"), std::string::npos) << why;
+}
+
+TEST(MailboxRelayTest, RelayNamespaceServesUntilTheClientOptsIn) {
+    Fixture f;
+    f.start();
+    MailboxVerdict v = dref::decideInRelayNamespace(*f.session, "Shared/Projects",
+                                                    MailboxCommand::Select);
+    EXPECT_EQ(v.kind, MailboxVerdict::Kind::Local);
+    f.session->optIn();
+    v = dref::decideInRelayNamespace(*f.session, "Shared/Projects", MailboxCommand::Select);
+    EXPECT_EQ(v.kind, MailboxVerdict::Kind::Refer);
+    EXPECT_EQ(v.target, "imap://alice;AUTH=*@home2.test:10143/Shared/Projects");
+}
+
+TEST(MailboxRelayTest, SettingsNeedMasterUserPasswordAndOptIn) {
+    std::string error;
+    const std::string relay = std::string(kBase) + "mailbox_referral_mode = opt-in\nmailbox_relay = yes\n";
+    EXPECT_FALSE(loads(relay + "mailbox_relay_master_password = pw\n", &error));
+    EXPECT_NE(error.find("mailbox_relay_master_user: required"), std::string::npos) << error;
+    EXPECT_FALSE(loads(relay + "mailbox_relay_master_user = relay\n", &error));
+    EXPECT_NE(error.find("mailbox_relay_master_password: required"), std::string::npos) << error;
+    EXPECT_FALSE(loads(std::string(kBase) +
+                           "mailbox_relay = yes\nmailbox_relay_master_user = relay\n"
+                           "mailbox_relay_master_password = pw\n",
+                       &error));
+    EXPECT_NE(error.find("needs mailbox_referral_mode = opt-in"), std::string::npos) << error;
+    EXPECT_FALSE(loads(relay + "mailbox_relay_master_user = re\x01lay\nmailbox_relay_master_password = pw\n",
+                       &error));
+    EXPECT_NE(error.find("control character"), std::string::npos) << error;
+    EXPECT_TRUE(loads(relay + "mailbox_relay_master_user = relay\nmailbox_relay_master_password = pw\n",
+                      &error))
+        << error;
+    EXPECT_TRUE(loads(std::string(kBase) + "mailbox_relay = no\n", &error)) << error;
+}
