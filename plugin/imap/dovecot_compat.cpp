@@ -5,6 +5,10 @@
 
 #if DOVECOT_PREREQ(2, 4, 0)
 #include "referral_settings.h"
+extern "C" {
+#include "settings.h"
+#include "mail-storage-service.h"
+}
 #else
 extern "C" {
 #include "settings-parser.h"
@@ -58,10 +62,76 @@ const char* referralConfigSettingName() noexcept {
 #endif
 }
 
-#if !DOVECOT_PREREQ(2, 4, 0)
 namespace {
 
 const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, s.c_str()); }
+
+// The namespace itself, the same on both versions: hidden, not listed (the
+// plugin lists the directory's entries), no subscriptions of its own.
+struct mail_namespace_settings* relayNamespaceSettings(pool_t pool, const ImapcNamespaceSpec& spec) {
+    auto* ns_set = p_new(pool, struct mail_namespace_settings, 1);
+    ns_set->name = poolCopy(pool, spec.name);
+    ns_set->type = "public";
+    ns_set->separator = p_strdup_printf(pool, "%c", spec.separator);
+    ns_set->prefix = poolCopy(pool, spec.prefix);
+    ns_set->alias_for = "";
+    ns_set->list = "no";
+    ns_set->hidden = TRUE;
+    ns_set->subscriptions = FALSE;
+    return ns_set;
+}
+
+// The owner is a Dovecot: sizes, header fetches and SEARCH are asked of it
+// instead of being computed here from whole messages.
+constexpr char kImapcFeatures[] = "rfc822.size fetch-headers search";
+
+#if DOVECOT_PREREQ(2, 4, 0)
+// 2.4: settings are looked up through events; a namespace's storage and
+// list take theirs from the event given to mail_storage_create().  A
+// settings instance with code overrides on that event gives this
+// namespace its own imapc settings, as 2.4's shared storage does for the
+// namespaces it creates at run time (index/shared/shared-storage.c).  The
+// namespace owns the instance (ns->_set_instance, freed with it).
+bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
+                         std::string* error) {
+    struct mail_namespace* ns = nullptr;
+    const char* err = nullptr;
+    if (mail_namespace_alloc(user, relayNamespaceSettings(user->pool, spec), &ns, &err) < 0) {
+        *error = err != nullptr ? err : "mail_namespace_alloc failed";
+        return false;
+    }
+    ns->_set_instance = settings_instance_dup(
+        mail_storage_service_user_get_settings_instance(user->service_user));
+    const std::string port = std::to_string(spec.port);
+    const std::pair<const char*, const char*> overrides[] = {
+        {"*/mail_driver", "imapc"},
+        {"*/mail_path", ""},  // imapc keeps its index in memory
+        {"*/mailbox_list_layout", "imapc"},
+        {"*/imapc_host", spec.host.c_str()},
+        {"*/imapc_port", port.c_str()},
+        {"*/imapc_user", spec.user.c_str()},
+        {"*/imapc_master_user", spec.masterUser.c_str()},
+        {"*/imapc_password", spec.password.c_str()},
+        {"*/imapc_list_prefix", spec.remotePrefix.c_str()},
+        {"*/imapc_features", kImapcFeatures},
+    };
+    for (const auto& o : overrides)
+        settings_override(ns->_set_instance, o.first, o.second, SETTINGS_OVERRIDE_TYPE_CODE);
+    struct event* set_event = event_create(user->event);
+    event_set_ptr(set_event, SETTINGS_EVENT_INSTANCE, ns->_set_instance);
+    struct mail_storage* storage = nullptr;
+    int ret = mail_storage_create(ns, set_event, static_cast<enum mail_storage_flags>(0), &storage,
+                                  &err);
+    event_unref(&set_event);
+    if (ret < 0) {
+        *error = err != nullptr ? err : "mail_storage_create failed";
+        mail_namespace_destroy(ns);
+        return false;
+    }
+    mail_user_add_namespace(user, &ns);
+    return true;
+}
+#else
 
 // 2.3: the namespace's settings are a struct mail_user_settings that holds
 // every storage driver's settings behind it (the "dynamic parsers",
@@ -94,23 +164,13 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     imapc->imapc_sasl_mechanisms = "";
     imapc->imapc_ssl = "no";
     imapc->imapc_rawlog_dir = "";
-    // The owner is a Dovecot: sizes, header fetches and SEARCH are asked of
-    // it instead of being computed here from whole messages.
-    imapc->imapc_features = "rfc822.size fetch-headers search";
+    imapc->imapc_features = kImapcFeatures;
     imapc->parsed_features = static_cast<enum imapc_features>(
         IMAPC_FEATURE_RFC822_SIZE | IMAPC_FEATURE_FETCH_HEADERS | IMAPC_FEATURE_SEARCH);
 
-    auto* ns_set = p_new(pool, struct mail_namespace_settings, 1);
-    ns_set->name = poolCopy(pool, spec.name);
-    ns_set->type = "public";
-    ns_set->separator = p_strdup_printf(pool, "%c", spec.separator);
-    ns_set->prefix = poolCopy(pool, spec.prefix);
+    struct mail_namespace_settings* ns_set = relayNamespaceSettings(pool, spec);
     // "imapc:" without a path: imapc keeps its index in memory.
     ns_set->location = "imapc:";
-    ns_set->alias_for = "";
-    ns_set->list = "no";  // listed by the plugin from the directory
-    ns_set->hidden = TRUE;
-    ns_set->subscriptions = FALSE;
     ns_set->user_set = static_cast<struct mail_user_settings*>(set);
 
     struct mail_namespace* ns = nullptr;
@@ -127,18 +187,15 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     mail_user_add_namespace(user, &ns);
     return true;
 }
+#endif
 
 }  // namespace
-#endif
 
 bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
                        std::string* error) noexcept {
     try {
 #if DOVECOT_PREREQ(2, 4, 0)
-        (void)user;
-        (void)spec;
-        *error = "mailbox_relay is built for Dovecot 2.3 only (docs/mailbox-relay.md)";
-        return false;
+        return addImapcNamespace24(user, spec, error);
 #else
         return addImapcNamespace23(user, spec, error);
 #endif

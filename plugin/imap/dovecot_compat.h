@@ -99,7 +99,8 @@ struct ImapcNamespaceSpec {
 // refuses it (nothing is added then).
 //   2.3: mail_namespace_alloc() with the settings copy, mail_storage_create(),
 //        mail_user_add_namespace();
-//   2.4: not built (docs/mailbox-relay.md §5): always false with the reason.
+//   2.4: a settings instance with the imapc values as code overrides on the
+//        event given to mail_storage_create(), then mail_user_add_namespace().
 bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
                        std::string* error) noexcept;
 

@@ -7,7 +7,9 @@ reads and writes the shared mailbox Shared/Projects that lives on home2,
 through Dovecot's imapc storage logged in to home2 as the lab's master user.
 
 - same message count, UIDs, subjects, SEARCH and STATUS as on home2 itself;
-- an APPEND and a STORE through the front are seen on home2;
+- an APPEND, a STORE and a COPY from the front's INBOX through the front
+  are seen on home2; IDLE on the relayed mailbox sees a message delivered
+  on home2;
 - a client that opted in (RLIST) still gets the referral, also after a
   relayed SELECT in the same session;
 - an owning server that is down: NO [UNAVAILABLE] for its mailbox only.
@@ -159,6 +161,58 @@ class MailboxRelay(unittest.TestCase):
         ok(m.uid("STORE", str(uid), "+FLAGS", r"(\Flagged)"))
         ok(direct.noop())
         self.assertIn(rb"\Flagged", flags_of(direct, uid))
+
+    def test_copy_from_inbox_lands_on_home2(self):
+        m = self.front()
+        ok(m.select("INBOX"))
+        subject = messages(m)
+        self.assertTrue(subject, "carol's INBOX on the front is empty")
+        uid, header = sorted(subject.items())[0]
+        wanted = header.split(b":", 1)[1].strip().decode()
+        direct = self.home2()
+        ok(direct.select(PROJECTS))
+        before = ok(direct.uid("SEARCH", "SUBJECT", '"%s"' % wanted))[0].split()
+        ok(m.uid("COPY", str(uid), PROJECTS))
+        ok(direct.noop())
+        after = ok(direct.uid("SEARCH", "SUBJECT", '"%s"' % wanted))[0].split()
+        new = sorted(set(after) - set(before))
+        self.assertEqual(len(new), 1, (before, after))
+
+        def cleanup():
+            direct.uid("STORE", new[0], "+FLAGS.SILENT", r"(\Deleted)")
+            direct.expunge()
+        self.addCleanup(cleanup)
+        self.assertTrue(ok(m.select("INBOX"))[0].isdigit())  # the source stays
+
+    def test_idle_sees_a_message_delivered_on_home2(self):
+        c, _ = self.lab.session(tag="i0")
+        self.addCleanup(c.close)
+        untagged, tagged = c.command("i1", "SELECT " + PROJECTS)
+        self.assertTrue(tagged.startswith(b"i1 OK [READ-WRITE]"), tagged)
+        exists = [int(l.split()[1]) for l in untagged if l.endswith(b" EXISTS")]
+        self.assertEqual(len(exists), 1, untagged)
+        c.send_raw(b"i2 IDLE\r\n")
+        self.assertTrue(c.read_line().startswith(b"+"))
+        subject = "relay idle %d.%d" % (os.getpid(), int(time.time() * 1000))
+        direct = self.home2()
+        ok(direct.append(PROJECTS, None, None,
+                         ("Subject: %s\r\n\r\ndelivered on home2\r\n" % subject).encode()))
+        ok(direct.select(PROJECTS))
+        uids = ok(direct.uid("SEARCH", "SUBJECT", '"%s"' % subject))[0].split()
+
+        def cleanup():
+            direct.uid("STORE", uids[-1], "+FLAGS.SILENT", r"(\Deleted)")
+            direct.expunge()
+        self.addCleanup(cleanup)
+        # Dovecot's own IDLE checks the mailbox every mailbox_idle_check_interval
+        # (30 s by default) unless the storage notifies it earlier.
+        line = c.read_line(timeout=45)
+        while not line.endswith(b" EXISTS"):
+            line = c.read_line(timeout=45)
+        self.assertEqual(int(line.split()[1]), exists[0] + 1, line)
+        c.send_raw(b"DONE\r\n")
+        _, tagged = c.read_until_tagged("i2")
+        self.assertTrue(tagged.startswith(b"i2 OK"), tagged)
 
     def test_client_that_opted_in_gets_the_referral(self):
         url = self.lab.url(self.user, self.lab.home2, PROJECTS)
