@@ -5,8 +5,9 @@
 
 #if DOVECOT_PREREQ(2, 4, 0)
 #include "referral_settings.h"
+// Through its directory: a plain "settings.h" is plugin/core's.
 extern "C" {
-#include "settings.h"
+#include <dovecot/settings.h>
 #include "mail-storage-service.h"
 }
 #else
@@ -81,10 +82,6 @@ struct mail_namespace_settings* relayNamespaceSettings(pool_t pool, const ImapcN
     return ns_set;
 }
 
-// The owner is a Dovecot: sizes, header fetches and SEARCH are asked of it
-// instead of being computed here from whole messages.
-constexpr char kImapcFeatures[] = "rfc822.size fetch-headers search";
-
 #if DOVECOT_PREREQ(2, 4, 0)
 // 2.4: settings are looked up through events; a namespace's storage and
 // list take theirs from the event given to mail_storage_create().  A
@@ -113,7 +110,8 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         {"*/imapc_master_user", spec.masterUser.c_str()},
         {"*/imapc_password", spec.password.c_str()},
         {"*/imapc_list_prefix", spec.remotePrefix.c_str()},
-        {"*/imapc_features", kImapcFeatures},
+        // imapc_features: 2.4's defaults already ask the owner for sizes,
+        // headers and SEARCH (its list names only the opposites, no-search...).
     };
     for (const auto& o : overrides)
         settings_override(ns->_set_instance, o.first, o.second, SETTINGS_OVERRIDE_TYPE_CODE);
@@ -164,7 +162,9 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     imapc->imapc_sasl_mechanisms = "";
     imapc->imapc_ssl = "no";
     imapc->imapc_rawlog_dir = "";
-    imapc->imapc_features = kImapcFeatures;
+    // The owner is a Dovecot: sizes, header fetches and SEARCH are asked of
+    // it instead of being computed here from whole messages (2.4's defaults).
+    imapc->imapc_features = "rfc822.size fetch-headers search";
     imapc->parsed_features = static_cast<enum imapc_features>(
         IMAPC_FEATURE_RFC822_SIZE | IMAPC_FEATURE_FETCH_HEADERS | IMAPC_FEATURE_SEARCH);
 
