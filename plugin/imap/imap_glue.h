@@ -64,9 +64,12 @@ void listCommandsDeinit();
 void subscribeCommandsInit();
 void subscribeCommandsDeinit();
 // mailbox_relay_glue.cpp (docs/mailbox-relay.md)
-void mailboxRelayInit(struct module* module);
+void mailboxRelayInit();
 void mailboxRelayDeinit();
 // True for the hidden imapc namespaces the relay adds.
 bool isRelayNamespace(const struct mail_namespace* ns);
+// `ret` of a mailbox open; for a relayed mailbox that failed because its
+// server cannot be reached, the error becomes MAIL_ERROR_UNAVAILABLE.
+int relayOpenResult(struct mailbox* box, int ret);
 
 }  // namespace dref

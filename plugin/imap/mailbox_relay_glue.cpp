@@ -7,8 +7,9 @@
 //    takes the longest prefix, so the entry and everything below it go
 //    there).  A namespace is made at the first command that needs it, so an
 //    owning server is connected to only when one of its mailboxes is used;
-//  - answers a failure to reach the owning server as NO [UNAVAILABLE]
-//    (imapc reports a lost or refused connection as an internal error).
+//  - turns a failure to reach the owning server into NO [UNAVAILABLE]
+//    (imapc reports a lost or refused connection as an internal error;
+//    storage_glue.cpp's open override asks relayOpenResult()).
 // The commands and the mailbox argument's position: APPEND reads only its
 // first argument (its literal is streamed by cmd_append, which reads the
 // same argument again), the others their whole line, as they do themselves.
@@ -35,8 +36,6 @@ RelayCommand g_commands[] = {
     {"COPY", 1, 0, nullptr},     {"MOVE", 1, 0, nullptr},     {"UID COPY", 1, 0, nullptr},
     {"UID MOVE", 1, 0, nullptr},
 };
-
-MODULE_CONTEXT_DEFINE_INIT(dref_relay_storage_module, &mail_storage_module_register);
 
 bool hasRelayNamespace(struct mail_user* user, const std::string& prefix) {
     for (struct mail_namespace* ns = user->namespaces; ns != nullptr; ns = ns->next)
@@ -119,34 +118,6 @@ command_func_t* const g_wrappers[] = {
 static_assert(sizeof(g_wrappers) / sizeof(g_wrappers[0]) == sizeof(g_commands) / sizeof(g_commands[0]),
               "one wrapper per relayed command");
 
-union mailbox_module_context* relayBoxContext(struct mailbox* box) {
-    return static_cast<union mailbox_module_context*>(
-        MODULE_CONTEXT(box, dref_relay_storage_module));
-}
-
-// imapc sets MAIL_ERROR_TEMP ("Internal error") when the owning server
-// cannot be reached or the connection breaks; for the client that is the
-// owner being unavailable, not a bug of this server.
-int relayBoxOpen(struct mailbox* box) {
-    int ret = relayBoxContext(box)->super.open(box);
-    if (ret < 0 && mailbox_get_last_mail_error(box) == MAIL_ERROR_TEMP)
-        mail_storage_set_error(box->storage, MAIL_ERROR_UNAVAILABLE,
-                               "The server that holds this mailbox is not available now.");
-    return ret;
-}
-
-void relayMailboxAllocated(struct mailbox* box) {
-    if (!isRelayNamespace(box->list->ns)) return;
-    struct mailbox_vfuncs* v = box->vlast;
-    auto* ctx = p_new(box->pool, union mailbox_module_context, 1);
-    ctx->super = *v;
-    box->vlast = &ctx->super;
-    v->open = relayBoxOpen;
-    MODULE_CONTEXT_SET_SELF(box, dref_relay_storage_module, ctx);
-}
-
-struct mail_storage_hooks g_relayHooks;
-
 }  // namespace
 
 bool isRelayNamespace(const struct mail_namespace* ns) {
@@ -154,19 +125,26 @@ bool isRelayNamespace(const struct mail_namespace* ns) {
            std::strncmp(ns->set->name, kNamespaceTag, sizeof(kNamespaceTag) - 1) == 0;
 }
 
-void mailboxRelayInit(struct module* module) {
+int relayOpenResult(struct mailbox* box, int ret) {
+    // imapc sets MAIL_ERROR_TEMP ("Internal error") when the owning server
+    // cannot be reached or the connection breaks; for the client that is
+    // the owner being unavailable, not a bug of this server.
+    if (ret < 0 && isRelayNamespace(box->list->ns) &&
+        mailbox_get_last_mail_error(box) == MAIL_ERROR_TEMP)
+        mail_storage_set_error(box->storage, MAIL_ERROR_UNAVAILABLE,
+                               "The server that holds this mailbox is not available now.");
+    return ret;
+}
+
+void mailboxRelayInit() {
     for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); ++i) {
         g_commands[i].original = compat::replaceCommandFunc(g_commands[i].name, g_wrappers[i]);
         if (g_commands[i].original == nullptr)
             i_fatal("dovecot-referral: imap command %s not found", g_commands[i].name);
     }
-    g_relayHooks = mail_storage_hooks();
-    g_relayHooks.mailbox_allocated = relayMailboxAllocated;
-    mail_storage_hooks_add(module, &g_relayHooks);
 }
 
 void mailboxRelayDeinit() {
-    mail_storage_hooks_remove(&g_relayHooks);
     for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); ++i) {
         compat::restoreCommandFunc(g_commands[i].name, g_wrappers[i], g_commands[i].original);
         g_commands[i].original = nullptr;

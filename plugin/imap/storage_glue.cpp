@@ -89,7 +89,8 @@ int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* exist
 
 int boxOpen(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
-    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(box)->super.open(box);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return relayOpenResult(box, boxContext(box)->super.open(box));
     return fail(box, v);
 }
 

@@ -3,6 +3,7 @@
 // switches (D-6, D-8, D-9, R2193-21, R2193-26), RENAME pairs (R2193-23) and
 // the table life cycle (outage, refresh).
 #include "mailbox_referral_session.h"
+#include "mailbox_session_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -22,15 +23,7 @@ namespace {
 
 RemoteMailbox remote(const std::string& name, const std::string& host,
                      std::optional<std::string> mailbox = std::nullopt) {
-    RemoteMailbox m;
-    m.name = name;
-    dref::ImapUrlParts p;
-    p.host = host;
-    p.port = 10143;
-    p.mailbox = std::move(mailbox);
-    m.locations.push_back(p);
-    m.dn = "cn=" + name;
-    return m;
+    return dref::testing_session::remoteMailbox(name, host, std::move(mailbox));
 }
 
 struct Fixture {
@@ -39,10 +32,7 @@ struct Fixture {
 
     void start(std::vector<RemoteMailbox> mailboxes = {remote("Shared/Projects", "home2.test"),
                                                        remote("Shared/Other", "home3.test")}) {
-        session = std::make_unique<MailboxReferralSession>(settings, "alice");
-        session->startLoading(0);
-        std::vector<std::string> warnings;
-        session->tableLoaded(RemoteMailboxTable::build(mailboxes, '/', {}, {}, &warnings), 1000);
+        session = dref::testing_session::loadedSession(settings, mailboxes);
     }
 };
 

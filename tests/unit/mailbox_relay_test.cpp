@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "mailbox_session_test_util.h"
 #include "settings_file.h"
 
 using dref::MailboxCommand;
@@ -15,23 +16,13 @@ using dref::MailboxReferralSession;
 using dref::MailboxVerdict;
 using dref::RelayTarget;
 using dref::RemoteMailbox;
-using dref::RemoteMailboxTable;
 using dref::Settings;
 
 namespace {
 
 RemoteMailbox remote(const std::string& name, const std::string& host, const std::string& user = "",
                      std::optional<std::string> mailbox = std::nullopt) {
-    RemoteMailbox m;
-    m.name = name;
-    dref::ImapUrlParts p;
-    p.host = host;
-    p.port = 10143;
-    p.user = user;
-    p.mailbox = std::move(mailbox);
-    m.locations.push_back(p);
-    m.dn = "cn=" + name;
-    return m;
+    return dref::testing_session::remoteMailbox(name, host, std::move(mailbox), user);
 }
 
 struct Fixture {
@@ -47,10 +38,7 @@ struct Fixture {
     void start(std::vector<RemoteMailbox> mailboxes = {
                    remote("Shared/Projects", "home2.test"),
                    remote("Archive/2019", "home1.test", "carol.old", std::string("Old/2019"))}) {
-        session = std::make_unique<MailboxReferralSession>(settings, "alice");
-        session->startLoading(0);
-        std::vector<std::string> warnings;
-        session->tableLoaded(RemoteMailboxTable::build(mailboxes, '/', {}, {}, &warnings), 1000);
+        session = dref::testing_session::loadedSession(settings, mailboxes);
     }
 };
 

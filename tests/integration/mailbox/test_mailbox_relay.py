@@ -22,17 +22,9 @@ import time
 import unittest
 
 from mailbox_support import (Lab, assert_referral, clear_mailbox_cache, ldap_tool, list_names,
-                             select_inbox_works)
+                             replace_file, select_inbox_works)
 
 PROJECTS = "Shared/Projects"
-
-
-def replace_file(path, data):
-    tmp = path + ".relay-test.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def ok(result):
