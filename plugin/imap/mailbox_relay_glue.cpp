@@ -1,5 +1,5 @@
 // Relay of remote mailboxes through Dovecot's own imapc storage (issue 12,
-// docs/mailbox-relay.md).  The decisions are in plugin/core/mailbox_relay:
+// docs/mailbox-relay.md).  The decisions are in plugin/core/mailbox/mailbox_relay:
 // this file only
 //  - wraps the commands that name a mailbox, reads that name, and, when the
 //    session relays and the name is remote, adds the hidden imapc namespace
