@@ -89,11 +89,13 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
     line(out, "decision", decisionKindName(d.kind));
     line(out, "decision source", d.source);
     line(out, "decision why", q(d.why));
-    if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest || d.kind == DecisionKind::Proxy) {
+    if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
+        d.kind == DecisionKind::Proxy || d.kind == DecisionKind::ProxySuggest) {
         line(out, "target", d.target.host + ":" + std::to_string(d.target.port));
         line(out, "target user", q(d.targetUser));
     }
-    if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest) {
+    if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
+        d.kind == DecisionKind::ProxySuggest) {
         ImapUrlParts parts;
         parts.user = d.targetUser;
         parts.host = d.target.host;

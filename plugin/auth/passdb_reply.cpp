@@ -1,5 +1,6 @@
 #include "passdb_reply.h"
 
+#include "proxied_login_hint.h"
 #include "response_text.h"
 
 namespace dref {
@@ -95,6 +96,17 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
             return refused("proxy to " + where(d) +
                            " needs proxy_master_user for a mechanism without a password");
         r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection);
+        return r;
+    case DecisionKind::ProxySuggest:
+        // Proxied exactly as Proxy; the marker makes the login plugin turn
+        // the home server's OK into OK [REFERRAL ...] (issue 11).  Only a
+        // login the home server accepted gets it, so also for a credentials
+        // mechanism no referral follows a failed login (R2221-15).
+        if (!addProxy(&r, d, login, ctx))
+            return refused("proxy to " + where(d) +
+                           " needs proxy_master_user for a mechanism without a password");
+        r.fields.emplace_back(kProxyHintField, "y");
+        r.logLine = "proxy to " + where(d) + " with OK referral hint";
         return r;
     case DecisionKind::TempFail:
         r.outcome = PassdbOutcome::InternalFailure;

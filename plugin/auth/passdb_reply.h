@@ -52,6 +52,9 @@ struct ReplyContext {
 //   mechanisms without a plaintext password; refused when no master user is set).
 //   LMTP and doveadm (proxyLogsIn false) never get master/pass: their proxy
 //   does not log in as the user.  Port 0 (doveadm by default) -> no port.
+// ProxySuggest -> the Proxy fields (and refusal) + referral_hint=y
+//   (kProxyHintField): the login plugin answers the proxied login with
+//   OK [REFERRAL ...] when the home server accepted it.
 // TempFail -> InternalFailure, no delay (plaintext) -> NO [UNAVAILABLE].
 // Reject -> Ok + nologin reason (NO [CONTACTADMIN] text, no URL) for
 //   plaintext mechanisms; Refused during a credentials lookup.  For LMTP and

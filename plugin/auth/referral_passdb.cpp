@@ -299,7 +299,8 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         // stays info, nothing else says why.
         const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
                                 (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
-                                 d.kind == DecisionKind::Proxy);
+                                 d.kind == DecisionKind::Proxy ||
+                                 d.kind == DecisionKind::ProxySuggest);
         const char* proto = protocolName(p->facts.protocol);
         if (d.kind == DecisionKind::Local || carriedOut)
             e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,

@@ -74,7 +74,6 @@ void createThenHook(struct client* client, void** other_sets) noexcept {
 
 std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
-#if DOVECOT_PREREQ(2, 4, 0)
 SuperVfuncs g_proxy_super = nullptr;
 ProxyLineFilter g_proxy_filter = nullptr;
 
@@ -83,7 +82,6 @@ int filterThenParseLine(struct client* client, const char* line) noexcept {
     return g_proxy_super(client)->proxy_parse_line(client, replacement != nullptr ? replacement
                                                                                   : line);
 }
-#endif
 
 }  // namespace
 
@@ -118,14 +116,16 @@ void overrideCreate(struct client_vfuncs* v, SuperVfuncs super, AfterCreate afte
 }
 
 void overrideProxyParseLine(struct client_vfuncs* v, SuperVfuncs super, ProxyLineFilter filter) {
-#if DOVECOT_PREREQ(2, 4, 0)
     g_proxy_super = super;
     g_proxy_filter = filter;
     v->proxy_parse_line = filterThenParseLine;
+}
+
+bool proxyFollowsLoginReferrals() {
+#if DOVECOT_PREREQ(2, 4, 0)
+    return true;
 #else
-    (void)v;
-    (void)super;
-    (void)filter;
+    return false;
 #endif
 }
 

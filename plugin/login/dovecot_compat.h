@@ -52,15 +52,19 @@ void overrideCreate(struct client_vfuncs* v, SuperVfuncs super, AfterCreate afte
 // sees it: returns the line to hand on instead (allocated from the data
 // stack), or nullptr to hand on `line` unchanged.  Must not throw.
 using ProxyLineFilter = const char* (*)(struct client* client, const char* line);
-// 2.4: sets v->proxy_parse_line to `filter`, then the previous layer's
-// proxy_parse_line (found with `super`).  2.4's imap-login FOLLOWS a home
-// server's `NO [REFERRAL ...]` to the proxy's login itself (imap-proxy.c
-// makes it a LOGIN_PROXY_FAILURE_TYPE_AUTH_REDIRECT, login-proxy.c
-// reconnects with the client's credentials); this is the last point at
-// which the plugin sees that line before Dovecot acts on it.
-// 2.3: leaves v alone: 2.3 relays that line to the client unchanged and
-// connects nowhere else, so there is nothing to guard.  One hook per module.
+// Sets v->proxy_parse_line to `filter`, then the previous layer's
+// proxy_parse_line (found with `super`); the same on 2.3 and 2.4 (both
+// imap-logins hand every line of the home server to that vfunc before
+// acting on it).  One hook per module.
 void overrideProxyParseLine(struct client_vfuncs* v, SuperVfuncs super, ProxyLineFilter filter);
+
+// True when imap-login FOLLOWS a home server's `NO [REFERRAL ...]` to the
+// proxy's login itself: 2.4 (imap-proxy.c makes it a
+// LOGIN_PROXY_FAILURE_TYPE_AUTH_REDIRECT, login-proxy.c reconnects with the
+// client's credentials), so the plugin must check that line before Dovecot
+// acts on it.  False on 2.3, which relays that line to the client unchanged
+// and connects nowhere else: nothing to guard.
+bool proxyFollowsLoginReferrals();
 
 // The port of the backend a proxied client is being logged in at, which a
 // redirect without a port keeps (login_proxy_get_port()); 0 when the client

@@ -4,8 +4,9 @@
 //    bare `host` (no nologin, no proxy) with OK [REFERRAL ...] (R2221-10,
 //    docs/ok-referral.md);
 //  - drain mode (RFC 2221 §4.2) lives in login_drain.cpp;
-//  - the guard against following a home server's referral to a proxied
-//    login (2.4) lives in login_proxy_referral.cpp.
+//  - the filter of the home server's replies to a proxied login lives in
+//    login_proxy_referral.cpp (the 2.4 referral guard) and
+//    login_proxy_hint.cpp (policy proxy-suggest).
 // Every entry point is noexcept and catches everything: no C++ exception may
 // unwind through Dovecot's C frames.
 #include "login_client.h"
@@ -34,34 +35,10 @@ const dref::LoginPluginConfig* g_config = nullptr;
 
 ReferralLoginClient* contextOf(struct client* client) { return dref::referralLoginContext(client); }
 
-dref::LoginCommand commandOf(struct client* client) {
-    // The plugin declares imap-login as its only binary, so every client here
-    // is a struct imap_client; cmd_name stays valid until the next command.
-    const auto* imap = reinterpret_cast<const struct imap_client*>(client);
-    if (imap->cmd_name != nullptr && strcasecmp(imap->cmd_name, "AUTHENTICATE") == 0)
-        return dref::LoginCommand::Authenticate;
-    return dref::LoginCommand::Login;
-}
-
-std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
-
-const char* commandName(dref::LoginCommand cmd) {
-    return cmd == dref::LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
-}
-
-// Event "referral_login_reply": reply = no | ok | unavailable (| drain, see
-// login_drain.cpp), command, url; on top of the client's own event (user,
-// session, IPs), so metrics can count what clients were told.
-struct event* replyEvent(struct client* client, const char* reply, dref::LoginCommand cmd,
-                         const dref::LoginReply& out) {
-    struct event_passthrough* e = event_create_passthrough(client->event)
-                                      ->add_category(&g_referral_category)
-                                      ->set_name("referral_login_reply")
-                                      ->add_str("reply", reply)
-                                      ->add_str("command", commandName(cmd));
-    if (!out.url.empty()) e->add_str("url", out.url.c_str());
-    return e->event();
-}
+using dref::commandOf;
+using dref::orEmpty;
+using dref::passdbField;
+using dref::replyEvent;
 
 // Writes the referral (or the clean NO that replaces an unusable one).
 // Dovecot's own caller keeps the state handling: after REFERRAL_NOLOGIN it
@@ -122,15 +99,6 @@ void referralAuthResult(struct client* client, enum client_auth_result result,
     }
 }
 
-const char* passdbField(struct client* client, const char* key) {
-    if (client->auth_passdb_args == nullptr) return nullptr;
-    const size_t len = strlen(key);
-    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
-        if (strncmp(*arg, key, len) == 0 && (*arg)[len] == '=') return *arg + len + 1;
-    }
-    return nullptr;
-}
-
 // The imap process writes "<tag> OK [CAPABILITY ...] Logged in" itself
 // (imap/main.c client_send_login_reply()), with the tag it finds in
 // master_data_prefix ("<0|1><tag>\0", imap-login's imap_client_auth_begin()).
@@ -157,25 +125,11 @@ void untagImapLoginReply(struct client* client) {
 // (client_auth_handle_reply()'s REFERRAL_SUCCESS branch, which 2.3.19.1
 // never reaches).
 void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
-    const char* host = passdbField(client, "host");
-    if (host == nullptr) return;
+    if (passdbField(client, "host") == nullptr) return;
     if (client->auth_anonymous && !login_binary->anonymous_login_acceptable) return;
     dref::LoginReferralFacts facts;
-    facts.command = commandOf(client);
-    facts.mechanism = orEmpty(client->auth_mech_name);
-    facts.user = orEmpty(passdbField(client, "destuser"));
-    if (facts.user.empty()) facts.user = orEmpty(client->virtual_user);
-    facts.host = host;
+    if (!dref::passdbReferralFacts(client, &facts)) return;
     facts.reason = orEmpty(passdbField(client, "reason"));
-    const char* port = passdbField(client, "port");
-    unsigned int portNumber = 143;
-    if (port != nullptr && (str_to_uint(port, &portNumber) < 0 || portNumber == 0 ||
-                            portNumber > 65535)) {
-        e_error(client->event, "no OK referral: invalid passdb port \"%s\"",
-                dref::quoteForLog(port).c_str());
-        return;
-    }
-    facts.port = static_cast<uint16_t>(portNumber);
     dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);
     if (!out.referral) {
         // The login itself succeeded: serve it locally, without the hint.
@@ -212,7 +166,7 @@ void referralClientAllocated(struct client* client) noexcept {
     client->vlast = &ctx->module_ctx.super;
     v->auth_result = referralAuthResult;
     v->sasl_check_login = referralSaslCheckLogin;
-    dref::installProxyReferralGuard(v);
+    dref::installProxyLineFilter(v);
     if (g_config != nullptr && !g_config->drainGreeting.empty()) dref::installDrainOverrides(v);
     MODULE_CONTEXT_SET(client, referral_login_client_module, ctx);
 }
@@ -224,6 +178,65 @@ struct login_client_hooks g_hooks = {referralClientAllocated};
 namespace dref {
 
 struct event_category* referralEventCategory() { return &g_referral_category; }
+
+LoginCommand commandOf(struct client* client) {
+    // The plugin declares imap-login as its only binary, so every client here
+    // is a struct imap_client; cmd_name stays valid until the next command.
+    const auto* imap = reinterpret_cast<const struct imap_client*>(client);
+    if (imap->cmd_name != nullptr && strcasecmp(imap->cmd_name, "AUTHENTICATE") == 0)
+        return LoginCommand::Authenticate;
+    return LoginCommand::Login;
+}
+
+std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+namespace {
+
+const char* commandName(LoginCommand cmd) {
+    return cmd == LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
+}
+
+}  // namespace
+
+struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
+                         const LoginReply& out) {
+    struct event_passthrough* e = event_create_passthrough(client->event)
+                                      ->add_category(&g_referral_category)
+                                      ->set_name("referral_login_reply")
+                                      ->add_str("reply", reply)
+                                      ->add_str("command", commandName(cmd));
+    if (!out.url.empty()) e->add_str("url", out.url.c_str());
+    return e->event();
+}
+
+const char* passdbField(struct client* client, const char* key) {
+    if (client->auth_passdb_args == nullptr) return nullptr;
+    const size_t len = strlen(key);
+    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
+        if (strncmp(*arg, key, len) == 0 && (*arg)[len] == '=') return *arg + len + 1;
+    }
+    return nullptr;
+}
+
+bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts) {
+    const char* host = passdbField(client, "host");
+    if (host == nullptr) return false;
+    facts->command = commandOf(client);
+    facts->mechanism = orEmpty(client->auth_mech_name);
+    facts->user = orEmpty(passdbField(client, "destuser"));
+    if (facts->user.empty()) facts->user = orEmpty(client->virtual_user);
+    facts->host = host;
+    const char* port = passdbField(client, "port");
+    unsigned int portNumber = 143;
+    if (port != nullptr && (str_to_uint(port, &portNumber) < 0 || portNumber == 0 ||
+                            portNumber > 65535)) {
+        e_error(client->event, "no OK referral: invalid passdb port \"%s\"",
+                quoteForLog(port).c_str());
+        return false;
+    }
+    facts->port = static_cast<uint16_t>(portNumber);
+    return true;
+}
 
 ReferralLoginClient* referralLoginContext(struct client* client) {
     void* ctx = MODULE_CONTEXT(client, referral_login_client_module);

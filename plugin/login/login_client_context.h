@@ -2,7 +2,10 @@
 // The plugin's per-client state and its accessors, shared by the referral
 // overrides (login_client.cpp) and drain mode (login_drain.cpp).  Glue only:
 // includes imap-login's headers (through dovecot_compat.h).
+#include <string>
+
 #include "dovecot_compat.h"
+#include "login_reply.h"
 #include "login_settings.h"
 
 namespace dref {
@@ -31,9 +34,38 @@ struct event_category* referralEventCategory();
 // v.notify_auth_ready and v.destroy on the previous vfunc layer `v`.
 void installDrainOverrides(struct client_vfuncs* v);
 
-// The home server referral guard (login_proxy_referral.cpp): on 2.4 checks
-// the backend's reply to the proxy's login before imap-login follows a
-// referral in it; nothing on 2.3 (dovecot_compat.h, overrideProxyParseLine).
-void installProxyReferralGuard(struct client_vfuncs* v);
+// The filter of the home server's lines to a proxied login
+// (login_proxy_referral.cpp), on both versions: the proxy-suggest hint
+// (login_proxy_hint.cpp), and on 2.4 only the check of a referral in the
+// home server's reply before imap-login follows it
+// (compat::proxyFollowsLoginReferrals).
+void installProxyLineFilter(struct client_vfuncs* v);
+
+// Policy proxy-suggest (login_proxy_hint.cpp): for the home server's
+// "L OK ..." to a login the passdb marked with referral_hint, the line
+// imap-login gets instead ("L OK [REFERRAL url] text", data stack), after
+// arranging that imap-login writes the home server's capabilities as an
+// untagged * CAPABILITY before the client's tagged OK.  nullptr: leave the
+// line alone (no marker, not that line, or no usable URL: proxied without
+// the hint, logged).  Never throws.
+const char* proxiedLoginHint(struct client* client, const char* line) noexcept;
+
+// Shared by the overrides (login_client.cpp).
+// The command that is authenticating (LOGIN or AUTHENTICATE).
+LoginCommand commandOf(struct client* client);
+std::string orEmpty(const char* s);
+// A passdb extra field of the successful authentication, or nullptr.
+const char* passdbField(struct client* client, const char* key);
+// The referral target of the passdb's host, port and destuser fields (the
+// login name when there is no destuser), with the command and mechanism;
+// false when there is no host or the port is invalid (logged).  `reason` is
+// left to the caller.
+bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts);
+// Event "referral_login_reply": reply = no | ok | unavailable | local |
+// proxy-ok (| drain, see login_drain.cpp), command, url; on top of the
+// client's own event (user, session, IPs), so metrics can count what
+// clients were told.
+struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
+                         const LoginReply& out);
 
 }  // namespace dref

@@ -8,7 +8,11 @@
 // referral line is replaced, before imap-login reads it, by a NO that
 // imap-login forwards to the client as the final answer to its login
 // (a plain "remote refused the login": no reconnect, no redirect, the client
-// stays Not Authenticated).  On 2.3 the compat layer installs nothing.
+// stays Not Authenticated).  On 2.3 the check does not run
+// (compat::proxyFollowsLoginReferrals): 2.3 follows nothing.
+//
+// The same filter first offers the line to the proxy-suggest hint
+// (login_proxy_hint.cpp), on both versions.
 #include <cstring>
 #include <exception>
 #include <string>
@@ -79,6 +83,8 @@ const char* filterBackendLine(struct client* client, const char* line) {
 // Never lets an exception reach imap-login; when the check itself cannot
 // run, a login reply that is not a success is refused rather than followed.
 const char* guardBackendLine(struct client* client, const char* line) noexcept {
+    if (const char* hinted = dref::proxiedLoginHint(client, line)) return hinted;
+    if (!dref::compat::proxyFollowsLoginReferrals()) return nullptr;
     try {
         return filterBackendLine(client, line);
     } catch (const std::exception& e) {
@@ -96,7 +102,7 @@ const char* guardBackendLine(struct client* client, const char* line) noexcept {
 
 namespace dref {
 
-void installProxyReferralGuard(struct client_vfuncs* v) {
+void installProxyLineFilter(struct client_vfuncs* v) {
     compat::overrideProxyParseLine(v, proxySuper, guardBackendLine);
 }
 

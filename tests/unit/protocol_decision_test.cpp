@@ -38,7 +38,7 @@ public:
 const Protocol kRoutedNonImap[] = {Protocol::Pop3, Protocol::Lmtp, Protocol::ManageSieve,
                                    Protocol::Submission, Protocol::Doveadm};
 const ReferralPolicy kAwayPolicies[] = {ReferralPolicy::Refer, ReferralPolicy::Suggest,
-                                        ReferralPolicy::Proxy};
+                                        ReferralPolicy::Proxy, ReferralPolicy::ProxySuggest};
 
 TEST(ProtocolFromService, DovecotServiceNames) {
     EXPECT_EQ(protocolFromService("imap"), Protocol::Imap);
@@ -110,6 +110,8 @@ TEST(ProtocolDecision, ImapKeepsItsPolicy) {
     EXPECT_EQ(Case(Protocol::Imap, ReferralPolicy::Refer).run().kind, DecisionKind::Refer);
     EXPECT_EQ(Case(Protocol::Imap, ReferralPolicy::Suggest).run().kind, DecisionKind::Suggest);
     EXPECT_EQ(Case(Protocol::Imap, ReferralPolicy::Proxy).run().kind, DecisionKind::Proxy);
+    EXPECT_EQ(Case(Protocol::Imap, ReferralPolicy::ProxySuggest).run().kind,
+              DecisionKind::ProxySuggest);
     EXPECT_EQ(Case(Protocol::Imap, ReferralPolicy::Local).run().kind, DecisionKind::Local);
 }
 

@@ -180,6 +180,77 @@ const Row kRows[] = {
     {"user_local_policy", "R2221-12/ARCH-3", [](Input& in) { in.record.policy = ReferralPolicy::Local; },
      DecisionKind::Local, "user"},
 
+    // --- proxy-suggest (issue 11): accepted wherever a policy is
+    {"default_proxy_suggest", "R2221-10",
+     [](Input& in) { in.settings.defaultPolicy = ReferralPolicy::ProxySuggest; },
+     DecisionKind::ProxySuggest, "default"},
+    {"user_proxy_suggest", "R2221-10",
+     [](Input& in) { in.record.policy = ReferralPolicy::ProxySuggest; },
+     DecisionKind::ProxySuggest, "user"},
+    {"client_id_proxy_suggest", "R2221-10",
+     [](Input& in) {
+         in.client.clientIdName = "Thunderbird";
+         in.settings.clientIdRules = {{"thunder*", ReferralPolicy::ProxySuggest}};
+     },
+     DecisionKind::ProxySuggest, "client-id"},
+    {"listener_proxy_suggest", "R2221-10",
+     [](Input& in) { in.settings.listenerRules = {{"*", 143, ReferralPolicy::ProxySuggest}}; },
+     DecisionKind::ProxySuggest, "listener"},
+    {"self_beats_proxy_suggest", "R2221-3/D-11",
+     [](Input& in) {
+         setHome(in, "front.example.org");
+         in.record.policy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::Local, "self"},
+    {"no_home_proxy_suggest_reject", "D-17",
+     [](Input& in) {
+         in.record.home.reset();
+         in.settings.defaultPolicy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::Reject, "no-home"},
+    {"host_outside_allow_list_no_proxy_suggest", "§2.6-3",
+     [](Input& in) {
+         in.settings.allowedHosts = {"*.example.net"};
+         in.record.policy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::Reject, "not-allowed"},
+    {"insecure_proxy_suggest_allowed_by_default", "R5092-19",
+     [](Input& in) {
+         in.client.secured = false;
+         in.settings.defaultPolicy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::ProxySuggest, "default"},
+    // The hint is a referral: over clear text with refer_insecure = no the
+    // user gets insecure_policy instead.
+    {"insecure_proxy_suggest_falls_back_to_proxy", "R5092-19",
+     [](Input& in) {
+         in.client.secured = false;
+         in.settings.referInsecure = false;
+         in.record.policy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::Proxy, "insecure"},
+    {"insecure_proxy_suggest_falls_back_to_local", "R5092-19",
+     [](Input& in) {
+         in.client.secured = false;
+         in.settings.referInsecure = false;
+         in.settings.defaultPolicy = ReferralPolicy::ProxySuggest;
+         in.settings.insecureFallback = ReferralPolicy::Local;
+     },
+     DecisionKind::Local, "insecure"},
+    {"insecure_fallback_proxy_suggest_is_reject", "R5092-19",
+     [](Input& in) {
+         in.client.secured = false;
+         in.settings.referInsecure = false;
+         in.settings.insecureFallback = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::Reject, "insecure"},
+    {"secured_proxy_suggest_when_insecure_disallowed", "R5092-19",
+     [](Input& in) {
+         in.settings.referInsecure = false;
+         in.settings.defaultPolicy = ReferralPolicy::ProxySuggest;
+     },
+     DecisionKind::ProxySuggest, "default"},
+
     // --- no referral in clear text unless allowed (REQUIREMENTS §2.6.5)
     {"insecure_allowed_by_default", "R5092-19", [](Input& in) { in.client.secured = false; },
      DecisionKind::Refer, "default"},
@@ -290,7 +361,7 @@ TEST_P(DecisionTableTest, Decides) {
     // D-18 on every row.
     EXPECT_EQ(d.targetUser, "fred");
     if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
-        d.kind == DecisionKind::Proxy) {
+        d.kind == DecisionKind::Proxy || d.kind == DecisionKind::ProxySuggest) {
         ASSERT_TRUE(in.record.home);
         EXPECT_EQ(d.target.host, in.record.home->host);
         EXPECT_EQ(d.target.port, in.record.home->port);
@@ -370,16 +441,22 @@ TEST(Decision, KindNames) {
     EXPECT_STREQ(decisionKindName(DecisionKind::Refer), "refer");
     EXPECT_STREQ(decisionKindName(DecisionKind::Suggest), "suggest");
     EXPECT_STREQ(decisionKindName(DecisionKind::Proxy), "proxy");
+    EXPECT_STREQ(decisionKindName(DecisionKind::ProxySuggest), "proxy-suggest");
     EXPECT_STREQ(decisionKindName(DecisionKind::TempFail), "tempfail");
     EXPECT_STREQ(decisionKindName(DecisionKind::Reject), "reject");
 }
 
 TEST(ReferralPolicy, ParseAndName) {
     for (auto p : {ReferralPolicy::Refer, ReferralPolicy::Suggest, ReferralPolicy::Proxy,
-                   ReferralPolicy::Local}) {
+                   ReferralPolicy::ProxySuggest, ReferralPolicy::Local}) {
         EXPECT_EQ(parseReferralPolicy(referralPolicyName(p)), p);
     }
     EXPECT_EQ(parseReferralPolicy("REFER"), ReferralPolicy::Refer);
+    EXPECT_STREQ(referralPolicyName(ReferralPolicy::ProxySuggest), "proxy-suggest");
+    EXPECT_EQ(parseReferralPolicy("Proxy-Suggest"), ReferralPolicy::ProxySuggest);
+    EXPECT_FALSE(parseReferralPolicy("proxy_suggest"));
+    EXPECT_FALSE(parseReferralPolicy("proxy-suggest "));
+    EXPECT_FALSE(parseReferralPolicy("proxysuggest"));
     EXPECT_FALSE(parseReferralPolicy(""));
     EXPECT_FALSE(parseReferralPolicy("refer "));
     EXPECT_FALSE(parseReferralPolicy("reject"));

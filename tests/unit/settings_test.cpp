@@ -278,7 +278,7 @@ TEST(SettingsErrors, Counts) {
 
 TEST(SettingsErrors, Enumerations) {
     EXPECT_EQ(loadFails("default_policy = reject\n"),
-              "t.conf:3: default_policy: expected refer, suggest, proxy or local");
+              "t.conf:3: default_policy: expected refer, suggest, proxy, proxy-suggest or local");
     loadFails("user_scope = subtree\n");
     loadFails("ldap_tls_require_cert = hard\n");
     loadFails("ldap_sasl_mech = GSSAPI\n");
@@ -288,6 +288,24 @@ TEST(SettingsErrors, Enumerations) {
     EXPECT_EQ(loadFails("insecure_policy = refer\n"),
               "t.conf:3: insecure_policy: expected proxy or local (a referral is what it replaces)");
     loadFails("insecure_policy = suggest\n");
+    // insecure_policy replaces a referral, and proxy-suggest's hint is one.
+    EXPECT_EQ(loadFails("insecure_policy = proxy-suggest\n"),
+              "t.conf:3: insecure_policy: expected proxy or local (a referral is what it replaces)");
+}
+
+// Issue 11: proxy-suggest wherever a policy is chosen (ASCII case-insensitive).
+TEST(Settings, ProxySuggestPolicyEverywhere_R2221_10) {
+    const Settings s = loadOk("default_policy = Proxy-Suggest\n"
+                              "client_id_rule = proxy-suggest Thunderbird*\n"
+                              "listener_rule = PROXY-SUGGEST 192.0.2.1:143\n");
+    EXPECT_EQ(s.decision.defaultPolicy, ReferralPolicy::ProxySuggest);
+    ASSERT_EQ(s.decision.clientIdRules.size(), 1u);
+    EXPECT_EQ(s.decision.clientIdRules[0].policy, ReferralPolicy::ProxySuggest);
+    EXPECT_EQ(s.decision.clientIdRules[0].pattern, "Thunderbird*");
+    ASSERT_EQ(s.decision.listenerRules.size(), 1u);
+    EXPECT_EQ(s.decision.listenerRules[0].policy, ReferralPolicy::ProxySuggest);
+    EXPECT_EQ(loadFails("default_policy = proxy_suggest\n"),
+              "t.conf:3: default_policy: expected refer, suggest, proxy, proxy-suggest or local");
 }
 
 TEST(SettingsErrors, AttributeNames) {

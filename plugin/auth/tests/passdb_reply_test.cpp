@@ -228,4 +228,36 @@ TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_EQ(fields(r)["nologin"], "y");
     EXPECT_EQ(fields(r).count("host"), 0u);
+// Issue 11: proxy-suggest is proxied exactly as proxy, plus the marker the
+// login plugin turns into OK [REFERRAL ...] on the home server's OK.
+TEST(PassdbReply, ProxySuggestIsProxyPlusHintMarker_R2221_10) {
+    PassdbReply proxy = buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, plain());
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::ProxySuggest), LoginSettings{}, plain());
+    ASSERT_EQ(r.outcome, PassdbOutcome::Ok);
+    ASSERT_EQ(r.fields.size(), proxy.fields.size() + 1);
+    for (size_t i = 0; i < proxy.fields.size(); ++i) EXPECT_EQ(r.fields[i], proxy.fields[i]);
+    EXPECT_EQ(r.fields.back().first, "referral_hint");
+    EXPECT_EQ(r.fields.back().second, "y");
+    auto f = fields(r);
+    EXPECT_EQ(f.count("nologin"), 0u);
+    EXPECT_EQ(f.count("reason"), 0u);
+    EXPECT_NE(r.logLine.find("OK referral hint"), std::string::npos);
+}
+
+// Without a plaintext password it needs the master user, as proxy does; the
+// hint is only given once the home server accepted that login (R2221-15).
+TEST(PassdbReply, ProxySuggestCredentialsLookupAsProxy_R2221_15) {
+    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::ProxySuggest), LoginSettings{}, credentials())
+                  .outcome,
+              PassdbOutcome::Refused);
+    LoginSettings login;
+    login.proxyMasterUser = "proxy-master";
+    login.proxyMasterPassword = "s3cret";
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::ProxySuggest), login, credentials());
+    auto f = fields(r);
+    EXPECT_EQ(f["proxy"], "y");
+    EXPECT_EQ(f["master"], "proxy-master");
+    EXPECT_EQ(f["pass"], "s3cret");
+    EXPECT_EQ(f["referral_hint"], "y");
+    EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
 }

@@ -73,6 +73,12 @@ bool listenerMatches(const ListenerRule& rule, const ClientFacts& client) {
     return sameHost(unmapIpv4(rule.address), unmapIpv4(client.localIp));
 }
 
+// The policies whose answer names the home server to the client.
+bool carriesReferral(ReferralPolicy p) {
+    return p == ReferralPolicy::Refer || p == ReferralPolicy::Suggest ||
+           p == ReferralPolicy::ProxySuggest;
+}
+
 std::string hostPort(const HomeServer& home) {
     if (home.port == 0) return quoteForLog(home.host);
     return quoteForLog(home.host) + ":" + std::to_string(home.port);
@@ -176,12 +182,12 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         return d;
     }
     // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
-    // unless allowed; the fallback must not itself be a referral.
-    if ((policy == ReferralPolicy::Refer || policy == ReferralPolicy::Suggest) && !client.secured &&
-        !settings.referInsecure) {
+    // unless allowed (proxy-suggest's hint is one); the fallback must not
+    // itself be a referral.
+    if (carriesReferral(policy) && !client.secured && !settings.referInsecure) {
         policy = settings.insecureFallback;
         d.source = "insecure";
-        if (policy == ReferralPolicy::Refer || policy == ReferralPolicy::Suggest) {
+        if (carriesReferral(policy)) {
             d.kind = DecisionKind::Reject;
             d.why = "no referral over an insecure connection";
             return d;
@@ -197,6 +203,7 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         case ReferralPolicy::Refer: d.kind = DecisionKind::Refer; break;
         case ReferralPolicy::Suggest: d.kind = DecisionKind::Suggest; break;
         case ReferralPolicy::Proxy: d.kind = DecisionKind::Proxy; break;
+        case ReferralPolicy::ProxySuggest: d.kind = DecisionKind::ProxySuggest; break;
         case ReferralPolicy::Local: d.kind = DecisionKind::Local; break;
     }
     d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(d.target) + " (" +
@@ -246,6 +253,7 @@ const char* decisionKindName(DecisionKind k) {
         case DecisionKind::Refer: return "refer";
         case DecisionKind::Suggest: return "suggest";
         case DecisionKind::Proxy: return "proxy";
+        case DecisionKind::ProxySuggest: return "proxy-suggest";
         case DecisionKind::TempFail: return "tempfail";
         case DecisionKind::Reject: return "reject";
     }

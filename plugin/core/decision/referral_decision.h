@@ -59,11 +59,11 @@ struct DecisionSettings {
     ProtocolPorts ports;
 };
 
-enum class DecisionKind { Local, Refer, Suggest, Proxy, TempFail, Reject };
+enum class DecisionKind { Local, Refer, Suggest, Proxy, ProxySuggest, TempFail, Reject };
 
 struct Decision {
     DecisionKind kind = DecisionKind::Local;
-    HomeServer target;       // Refer/Suggest/Proxy
+    HomeServer target;       // Refer/Suggest/Proxy/ProxySuggest
     std::string targetUser;  // user for the URL / proxy destuser
     std::string why;         // one line for the log; never contains a password
     // Which input chose the policy: "user", "client-id", "listener", "default",
@@ -102,10 +102,12 @@ struct Decision {
 //  6a. record.home not allowed by settings.allowedHosts -> Reject (source
 //     "not-allowed"): neither a referral nor the proxy (which would hand the
 //     user's password to that host) goes to a host the site did not list.
-//  7. policy Refer/Suggest on a connection that is not secured while
-//     referInsecure is false -> insecureFallback (source "insecure"):
-//     Proxy -> Proxy, Local -> Local, Refer/Suggest -> Reject.
-//  8. Refer -> Refer, Suggest -> Suggest, Proxy -> Proxy; target = *record.home.
+//  7. policy Refer/Suggest/ProxySuggest (each carries a referral) on a
+//     connection that is not secured while referInsecure is false ->
+//     insecureFallback (source "insecure"): Proxy -> Proxy, Local -> Local,
+//     a policy that carries a referral -> Reject.
+//  8. Refer -> Refer, Suggest -> Suggest, Proxy -> Proxy, ProxySuggest ->
+//     ProxySuggest; target = *record.home.
 // Always: targetUser = record.referralUser if set, else client.loginUser
 // (D-18); target = *record.home when there is one, with, outside IMAP, the
 // port of settings.ports for client.protocol (0 for doveadm by default: no

@@ -67,7 +67,7 @@ void mapPolicy(const PlacementValue& v, const std::string& where, UserRecord* re
     record->policy = parseReferralPolicy(*value);
     if (!record->policy) {
         warnings->push_back(where + ": " + v.name + " " + quoted(*value) +
-                            " is not refer, suggest, proxy or local; ignored");
+                            " is not refer, suggest, proxy, proxy-suggest or local; ignored");
     }
 }
 

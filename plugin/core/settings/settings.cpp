@@ -78,7 +78,7 @@ bool setWireText(std::string& field, std::string_view v, std::string* why) {
 
 bool setPolicy(ReferralPolicy& field, std::string_view v, std::string* why) {
     auto p = parseReferralPolicy(v);
-    if (!p) return failWith(why, "expected refer, suggest, proxy or local");
+    if (!p) return failWith(why, "expected refer, suggest, proxy, proxy-suggest or local");
     field = *p;
     return true;
 }

@@ -110,11 +110,12 @@ struct Settings {
     // Keys for DecisionSettings (referral_decision.h):
     //   local_names = <host|host:port|IPv4|IPv6|[IPv6]:port> ... (spaces or commas)
     //   allowed_hosts = <glob> ...        (spaces or commas; empty = any host)
-    //   default_policy = refer|suggest|proxy|local           (default proxy)
+    //   default_policy = refer|suggest|proxy|proxy-suggest|local  (default proxy)
     //   client_id_rule = <policy> <glob>     repeatable, glob = rest of line
     //   listener_rule = <policy> <ip|*>[:port]  repeatable ([IPv6]:port)
     //   refer_insecure = yes|no                              (default yes)
-    //   insecure_policy = proxy|local                        (default proxy)
+    //   insecure_policy = proxy|local   (default proxy; it replaces a referral,
+    //                                    so none of the referring policies)
     //   unknown_user_policy = local|reject -> notFoundIsLocal (default local)
     //   home_pop3_port 110, home_lmtp_port 24, home_managesieve_port 4190,
     //   home_submission_port 587, home_doveadm_port 0 (0 = doveadm's own
