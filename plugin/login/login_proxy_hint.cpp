@@ -49,6 +49,14 @@ const char* hint(struct client* client, const char* line) {
                                "home server in the passdb reply");
         return nullptr;
     }
+    // The server the proxy is logged in at: the passdb's host and port,
+    // unless 2.4's imap-login followed that server's own referral to
+    // another one (login_proxy_redirect_finish); the hint names where the
+    // session really is.
+    if (client->login_proxy != nullptr) {
+        facts.host = dref::orEmpty(login_proxy_get_host(client->login_proxy));
+        facts.port = login_proxy_get_port(client->login_proxy);
+    }
     facts.reason = ok.text;
     const dref::LoginReply out = dref::composeLoginReferral(facts, config->settings.login);
     if (!out.referral) {
