@@ -27,6 +27,13 @@ ReplyContext plain() {
     return c;
 }
 
+LoginSettings withMasterUser() {
+    LoginSettings login;
+    login.proxyMasterUser = "proxy-master";
+    login.proxyMasterPassword = "s3cret";
+    return login;
+}
+
 ReplyContext credentials() {
     ReplyContext c = plain();
     c.plaintextMech = false;
@@ -74,10 +81,7 @@ TEST(PassdbReply, ProxyPlaintextLetsDovecotAddThePassword) {
 TEST(PassdbReply, ProxyWithoutPasswordNeedsMasterUser) {
     EXPECT_EQ(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, credentials()).outcome,
               PassdbOutcome::Refused);
-    LoginSettings login;
-    login.proxyMasterUser = "proxy-master";
-    login.proxyMasterPassword = "s3cret";
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, credentials());
+    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), withMasterUser(), credentials());
     auto f = fields(r);
     EXPECT_EQ(f["master"], "proxy-master");
     EXPECT_EQ(f["pass"], "s3cret");
@@ -250,10 +254,8 @@ TEST(PassdbReply, ProxySuggestCredentialsLookupAsProxy_R2221_15) {
     EXPECT_EQ(buildPassdbReply(decision(DecisionKind::ProxySuggest), LoginSettings{}, credentials())
                   .outcome,
               PassdbOutcome::Refused);
-    LoginSettings login;
-    login.proxyMasterUser = "proxy-master";
-    login.proxyMasterPassword = "s3cret";
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::ProxySuggest), login, credentials());
+    PassdbReply r =
+        buildPassdbReply(decision(DecisionKind::ProxySuggest), withMasterUser(), credentials());
     auto f = fields(r);
     EXPECT_EQ(f["proxy"], "y");
     EXPECT_EQ(f["master"], "proxy-master");

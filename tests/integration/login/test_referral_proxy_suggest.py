@@ -26,7 +26,6 @@ Everything started here is stopped here, also on failure.
 """
 import os
 import re
-import shutil
 import socket
 import sys
 import time
@@ -34,7 +33,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, REJECT, ImapClient,  # noqa: E402
-                              assert_local_login, build_dir, fresh_source, login, work_dir)
+                              PrivateServersTest, assert_local_login, build_dir, fresh_source,
+                              login, private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -71,57 +71,20 @@ def ldif():
     return "\n".join(out)
 
 
-class ProxySuggestTest(unittest.TestCase):
+class ProxySuggestTest(PrivateServersTest):
     @classmethod
-    def setUpClass(cls):
-        cls.cleanups = []
-        try:
-            cls._start()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        left = []
-        for fn in reversed(cls.cleanups):
-            left += fn() or []
-        cls.cleanups = []
-        assert not left, "processes left after stop: %r" % (left,)
-
-    @classmethod
-    def _instance(cls, name, addr, port, d=None, include="", listeners="", passwords=None):
-        d = d or work_dir(name)
+    def _dovecot(cls, name, addr, port, passwords=None, **kw):
         users = [(u, (passwords or {}).get(u, "pw-" + u)) for u in sorted(USERS)]
-        inst = lab_dovecot.DovecotInstance(name, d, addr, port, users)
-        inst.prepare(trusted=FRONT_ADDR, include=include, listeners=listeners)
-        inst.finish_prepare()
-
-        def stop():
-            left = inst.stop()
-            if not left and not os.environ.get("DREF_KEEP_TEST_DIRS"):
-                shutil.rmtree(d, ignore_errors=True)
-            return left
-        cls.cleanups.append(stop)
-        inst.start()
-        return inst
+        return private_dovecot(cls.cleanups, name, addr, port, users, FRONT_ADDR, **kw)
 
     @classmethod
     def _start(cls):
-        d = work_dir("slapd")
-        srv = slapd_server.SlapdServer(d, SLAPD_ADDR)
-        path = os.path.join(d, "suggest.ldif")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(ldif())
-        cls.cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True))
-                            and [])
-        srv.start([path])
-
+        srv = private_slapd(cls.cleanups, SLAPD_ADDR, ldif(), "suggest.ldif")
         cls.port = lab_process.pick_port([FRONT_ADDR])
         cls.suggest_port = lab_process.pick_port([FRONT_ADDR], taken={cls.port})
         cls.home_port = lab_process.pick_port([HOME_A], taken={cls.port, cls.suggest_port})
-        cls.home_a = cls._instance("homeA", HOME_A, cls.home_port,
-                                   passwords={u: "other-" + u for u in REFUSED_AT_HOME})
+        cls.home_a = cls._dovecot("homeA", HOME_A, cls.home_port,
+                                  passwords={u: "other-" + u for u in REFUSED_AT_HOME})
 
         fd = work_dir("sgfront")
         settings = os.path.join(fd, "dovecot-referral.conf.ext")
@@ -140,7 +103,7 @@ class ProxySuggestTest(unittest.TestCase):
         include += "imap_id_retain = yes\nauth_cache_size = 1M\nauth_cache_ttl = 60s\n"
         include += lab_dovecot.conf_login_plugin(os.path.join(build_dir(), "plugin", "login"),
                                                  settings)
-        cls.front = cls._instance(
+        cls.front = cls._dovecot(
             "sgfront", FRONT_ADDR, cls.port, d=fd, include=include,
             listeners=lab_dovecot.conf_inet_listener("suggest", FRONT_ADDR, cls.suggest_port))
         # The capabilities home A announces after a login, as plain `proxy`
@@ -165,7 +128,8 @@ class ProxySuggestTest(unittest.TestCase):
         c.greeting = c.read_line()
         return c
 
-    def log(self, inst, offset=0):
+    @staticmethod
+    def log(inst, offset=0):
         with open(inst.log, "r", encoding="utf-8", errors="replace") as f:
             return f.read()[offset:]
 
