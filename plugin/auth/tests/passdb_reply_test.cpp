@@ -232,6 +232,8 @@ TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_EQ(fields(r)["nologin"], "y");
     EXPECT_EQ(fields(r).count("host"), 0u);
+}
+
 // Issue 11: proxy-suggest is proxied exactly as proxy, plus the marker the
 // login plugin turns into OK [REFERRAL ...] on the home server's OK.
 TEST(PassdbReply, ProxySuggestIsProxyPlusHintMarker_R2221_10) {
