@@ -121,12 +121,18 @@ def login_and_read_inbox(c, tag, user, password):
     secs = time.monotonic() - t0
     if not tagged.startswith(tag.encode() + b" OK"):
         return tagged, None, secs
+    return tagged, inbox_subject(c), secs
+
+
+def inbox_subject(c):
+    """SELECT INBOX on a logged-in connection, then the subject of its first
+    message (every lab server's welcome message names the server), or None."""
     _, sel = c.command("s1", "SELECT INBOX")
     assert sel.startswith(b"s1 OK"), sel
     untagged, fetched = c.command("f1", "FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
     assert fetched.startswith(b"f1 OK"), fetched
     m = re.search(rb"Subject: ([^\r\n]*)", b"\n".join(untagged))
-    return tagged, m.group(1).decode() if m else None, secs
+    return m.group(1).decode() if m else None
 
 
 def send_id(c, tag, name):
