@@ -81,6 +81,11 @@ SHARED_MAILBOX_UTF8 = "Shared/Büro"
 PERSONAL_MAILBOX = "Archive/2019"  # carol's, on home1
 
 
+def policy_key(proto, policy):
+    """ports/listener key of a policy listener: "pop3_refer", "lmtp_proxy_suggest"."""
+    return "%s_%s" % (proto, policy.replace("-", "_"))
+
+
 def read_env(path):
     """lab.env as a dict (values unquoted)."""
     env = {}
@@ -172,7 +177,7 @@ class Lab:
         # listener_rule); the main ones follow default_policy = proxy.
         for proto in ("pop3", "lmtp"):
             for policy in PROTOCOL_POLICY_LISTENERS:
-                self.ports["%s_%s" % (proto, policy)] = lab_process.pick_port(
+                self.ports[policy_key(proto, policy)] = lab_process.pick_port(
                     [a["front"]], taken=set(self.ports.values()))
         self._write_state()  # from here on, stop() knows what to clean up
 
@@ -258,7 +263,7 @@ class Lab:
             for proto in ("pop3", "lmtp"):
                 for policy in PROTOCOL_POLICY_LISTENERS:
                     f.write("listener_rule = %s %s:%d\n"
-                            % (policy, a["front"], self.ports["%s_%s" % (proto, policy)]))
+                            % (policy, a["front"], self.ports[policy_key(proto, policy)]))
             # The front's imap processes ask LDAP themselves unless a test
             # switches the referral-directory service on
             # (tests/integration/mailbox/test_directory_service.py).
@@ -275,7 +280,7 @@ class Lab:
         # The front delivers every recipient's mail to the recipient's home
         # server (lmtp_proxy: the passdb answers proxy/host/port per user).
         front_ports = {proto: [(proto, self.ports[proto])] + [
-            ("%s_%s" % (proto, policy), self.ports["%s_%s" % (proto, policy)])
+            (policy_key(proto, policy), self.ports[policy_key(proto, policy)])
             for policy in PROTOCOL_POLICY_LISTENERS] for proto in ("pop3", "lmtp")}
         services = lab_dovecot.conf_protocol_services(a["front"], front_ports, "lmtp_proxy = yes\n")
         front.prepare(listeners=listeners, include=include, services=services)
@@ -443,8 +448,8 @@ class Lab:
         # FRONT_POP3_REFER_PORT, FRONT_LMTP_LOCAL_PORT, ...: listener_rule <policy>.
         for proto in ("pop3", "lmtp"):
             for policy in PROTOCOL_POLICY_LISTENERS:
-                env.append(("FRONT_%s_%s_PORT" % (proto.upper(), policy.upper()),
-                            p["%s_%s" % (proto, policy)]))
+                env.append(("FRONT_%s_PORT" % policy_key(proto, policy).upper(),
+                            p[policy_key(proto, policy)]))
         for role, user in ROLES.items():
             env += [(role + "_USER", user), (role + "_PASS", "pw-" + user)]
         env += [

@@ -57,7 +57,8 @@ class ProtocolLab(Lab):
         (default policy proxy) or the one of listener_rule <policy>."""
         if policy is None:
             return self.pop3_port if proto == "pop3" else self.lmtp_port
-        return int(self.env["FRONT_%s_%s_PORT" % (proto.upper(), policy.upper())])
+        key = "FRONT_%s_%s_PORT" % (proto, policy.replace("-", "_"))
+        return int(self.env[key.upper()])
 
     # ---------------------------------------------------------------- POP3
     def pop3(self, port=None, timeout=20):
