@@ -150,7 +150,7 @@ def assert_local_login(tagged, tag):
 
 
 def private_dovecot(cleanups, name, addr, port, users, trusted, include="", listeners="",
-                    d=None, passwd_extra=None):
+                    d=None, passwd_extra=None, services=""):
     """Starts a private Dovecot (the lab's template) for one test class and
     appends its stop to cleanups (its directory goes too, unless
     DREF_KEEP_TEST_DIRS).  users: [(name, password)]; passwd_extra: user ->
@@ -159,7 +159,7 @@ def private_dovecot(cleanups, name, addr, port, users, trusted, include="", list
     import lab_dovecot
     d = d or work_dir(name)
     inst = lab_dovecot.DovecotInstance(name, d, addr, port, users)
-    inst.prepare(trusted=trusted, include=include, listeners=listeners)
+    inst.prepare(trusted=trusted, include=include, listeners=listeners, services=services)
     if passwd_extra:
         with open(os.path.join(d, "passwd"), "w", encoding="utf-8") as f:
             for user, password in users:

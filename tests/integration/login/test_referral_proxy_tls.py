@@ -29,7 +29,9 @@ silent server .123); the lab fixture for its homes, CA and module links.
 Everything started here is stopped here, also on failure.
 """
 import os
+import poplib
 import re
+import smtplib
 import socket
 import sys
 import threading
@@ -38,7 +40,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (ImapClient, PrivateServersTest,  # noqa: E402
-                              assert_local_login, build_dir, fresh_source,
+                              assert_local_login, fresh_source,
                               login_and_read_inbox, private_dovecot, private_slapd,
                               read_env, work_dir)
 
@@ -106,7 +108,7 @@ class ProxyTlsTest(PrivateServersTest):
     USERS = [(u, "pw-" + u) for u in ("alice", "bob", "ivan", "tess")]
 
     @classmethod
-    def _front(cls, name, port, settings_extra):
+    def _front(cls, name, port, settings_extra, services=""):
         e = cls.env
         fd = work_dir(name)
         settings = os.path.join(fd, "dovecot-referral.conf.ext")
@@ -121,15 +123,15 @@ class ProxyTlsTest(PrivateServersTest):
         os.chmod(settings, 0o644)
         include = lab_dovecot.conf_passdb_referral(
             settings, "  skip = unauthenticated\n  result_internalfail = return-fail")
-        include += lab_dovecot.conf_login_plugin(os.path.join(build_dir(), "plugin", "login"),
-                                                 settings)
+        # (No login plugin: proxying needs none, and it is for imap-login
+        # only, while these fronts also run pop3-login.)
         # What an administrator adds so that the proxy trusts the homes' CA.
         include += lab_tls.conf_trust_ca(e["LAB_CA_FILE"])
         # The driver logs a proxy decision at debug (Dovecot's own
         # "proxy(...)" lines are the info ones).
         include += "auth_debug = yes\n"
         return private_dovecot(cls.cleanups, name, FRONT_ADDR, port, cls.USERS, FRONT_ADDR,
-                               include=include, d=fd)
+                               include=include, d=fd, services=services)
 
     @classmethod
     def _start(cls):
@@ -147,10 +149,12 @@ class ProxyTlsTest(PrivateServersTest):
         for port in (home_port, tls_port):
             if not lab_process.port_free(IMPOSTOR_ADDR, port):
                 raise RuntimeError("%s:%d is taken" % (IMPOSTOR_ADDR, port))
+        lab_ports = {"pop3": int(e["POP3_PORT"]), "lmtp": int(e["LMTP_PORT"])}
         cls.impostor = private_dovecot(
             cls.cleanups, "impostor", IMPOSTOR_ADDR, home_port, cls.USERS, FRONT_ADDR,
             include=lab_tls.conf_tls_server(cert, key),
-            listeners=lab_tls.conf_tls_listener("imaps_lab", IMPOSTOR_ADDR, tls_port))
+            listeners=lab_tls.conf_tls_listener("imaps_lab", IMPOSTOR_ADDR, tls_port),
+            services=lab_dovecot.conf_protocol_services(IMPOSTOR_ADDR, lab_ports))
         silent = SilentServer(SILENT_ADDR, tls_port)
         cls.cleanups.append(silent.stop)
 
@@ -164,7 +168,19 @@ class ProxyTlsTest(PrivateServersTest):
                  % home_port)):
             port = lab_process.pick_port([FRONT_ADDR], taken=ports)
             ports.add(port)
-            cls.fronts[name] = cls._front("front-" + name, port, extra)
+            services = ""
+            if name == "starttls":
+                # POP3 (STLS) and LMTP (STARTTLS) to the lab homes' ports.
+                fports = {}
+                for proto in ("pop3", "lmtp"):
+                    fports[proto] = lab_process.pick_port([FRONT_ADDR], taken=ports)
+                    ports.add(fports[proto])
+                cls.front_ports = fports
+                services = lab_dovecot.conf_protocol_services(FRONT_ADDR, fports,
+                                                              "lmtp_proxy = yes\n")
+                extra += "home_pop3_port = %d\nhome_lmtp_port = %d\n" % (
+                    lab_ports["pop3"], lab_ports["lmtp"])
+            cls.fronts[name] = cls._front("front-" + name, port, extra, services)
         cls.homes = {"home1": e["HOME1_LOG"], "home2": e["HOME2_LOG"]}
 
     # ---------------------------------------------------------------- helpers
@@ -253,6 +269,62 @@ class ProxyTlsTest(PrivateServersTest):
         line = self.wait_for(self.impostor.log, offset, login_ok_log("ivan") + r"[^\n]*",
                              "impostor login")
         self.assertRegex(line.group(0), r", TLS[,:]")
+
+    # POP3 over STLS: the home server's INBOX, its pop3-login says TLS; the
+    # impostor is refused with POP3's temporary failure.
+    def test_pop3_over_starttls(self):
+        front = self.fronts["starttls"]
+        offset = os.path.getsize(self.homes["home1"])
+        p = poplib.POP3(FRONT_ADDR, self.front_ports["pop3"], timeout=30)
+        try:
+            p.user("alice")
+            self.assertTrue(p.pass_("pw-alice").startswith(b"+OK"))
+            _, lines, _ = p.retr(1)
+            self.assertIn(b"Subject: Welcome to alice's INBOX on home1", lines)
+        finally:
+            p.quit()
+        line = self.wait_for(self.homes["home1"], offset, r"pop3-login: Info: "
+                             + login_ok_log("alice") + r"[^\n]*", "home pop3 login").group(0)
+        self.assertRegex(line, r", TLS[,:]", line)
+        p = poplib.POP3(FRONT_ADDR, self.front_ports["pop3"], timeout=30)
+        try:
+            p.user("ivan")
+            with self.assertRaises(poplib.error_proto) as cm:
+                p.pass_("pw-ivan")
+            self.assertIn(b"[SYS/TEMP]", cm.exception.args[0])
+        finally:
+            p.close()
+        self.wait_for(front.log, 0, r"pop3-login: [^\n]*proxy\(ivan,[^\n]*did not match", "pop3 refusal")
+
+    # LMTP over STARTTLS: delivered into home1's Maildir; a recipient whose
+    # home presents another server's certificate gets a temporary failure.
+    def test_lmtp_over_starttls(self):
+        front = self.fronts["starttls"]
+        token = "lmtp-tls-%d-%d" % (os.getpid(), int(time.monotonic() * 1000))
+        maildir = os.path.join(os.path.dirname(os.path.dirname(self.homes["home1"])), "mail",
+                               "alice", "Maildir", "new")
+        l = smtplib.LMTP(FRONT_ADDR, self.front_ports["lmtp"], timeout=30)
+        try:
+            l.ehlo("dref-test")
+            refused = l.sendmail("sender@example.test", ["alice"],
+                                 "Subject: %s\r\n\r\nover STARTTLS\r\n" % token)
+            self.assertEqual(refused, {})
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+                l.sendmail("sender@example.test", ["ivan"], "Subject: %s-ivan\r\n\r\nx\r\n" % token)
+            code = cm.exception.recipients["ivan"][0]
+            self.assertTrue(400 <= code < 500, cm.exception.recipients)
+        finally:
+            l.quit()
+        deadline = time.monotonic() + 10
+        while not any(token in self.read(os.path.join(maildir, f)) for f in os.listdir(maildir)):
+            self.assertLess(time.monotonic(), deadline, "no %s in %s" % (token, maildir))
+            time.sleep(0.1)
+        self.wait_for(front.log, 0, r"proxy to %s:%d over STARTTLS" % (
+            re.escape(self.env["HOME1_ADDR"]), int(self.env["LMTP_PORT"])), "driver log")
+        self.wait_for(front.log, 0, r"lmtp[^\n]*did not match[^\n]*", "lmtp refusal")
+        impostor_mail = os.path.join(self.impostor.dir, "mail", "ivan", "Maildir", "new")
+        self.assertFalse(any(token in self.read(os.path.join(impostor_mail, f))
+                             for f in os.listdir(impostor_mail)))
 
     def test_proxy_timeout(self):
         front = self.fronts["tls"]
