@@ -8,34 +8,19 @@ check what reached it through the front and the home server.
 
     sink = SmtpSink("127.0.0.124", port); ...; sink.messages; sink.stop()
 """
-import socket
 import threading
 
+from tcp_listener import TcpListener
 
-class SmtpSink:
+
+class SmtpSink(TcpListener):
     def __init__(self, addr, port, hostname="sink.lab.test"):
         self.hostname = hostname
         self.messages = []  # [{"from": str, "rcpt": [str], "data": bytes, "peer": (ip, port)}]
         self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((addr, port))
-        self.sock.listen(16)
-        self.conns = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        super().__init__(addr, port)
 
-    def _accept(self):
-        while not self.stopping:
-            try:
-                c, peer = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-            threading.Thread(target=self._session, args=(c, peer), daemon=True).start()
-
-    def _session(self, c, peer):
+    def handle(self, c, peer):
         f = c.makefile("rb")
 
         def reply(text):
@@ -84,19 +69,3 @@ class SmtpSink:
             return
         finally:
             c.close()
-
-    def stop(self):
-        """Closes the listener and every session; returns [] (nothing left)."""
-        self.stopping = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        for c in self.conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-        self.thread.join(5)
-        return []

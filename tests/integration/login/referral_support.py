@@ -176,6 +176,24 @@ def private_dovecot(cleanups, name, addr, port, users, trusted, include="", list
     return inst
 
 
+def private_front_settings(directory, slapd_uri, front_addr, allowed_hosts, extra=""):
+    """Writes <directory>/dovecot-referral.conf.ext for a private front that
+    proxies every user (default_policy proxy) found below
+    ou=people,dc=example,dc=test of a private slapd (its rootdn bind), with
+    short caches; extra: more "key = value" lines.  Returns the path."""
+    import slapd_server
+    path = os.path.join(directory, "dovecot-referral.conf.ext")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("ldap_uris = %s\nldap_bind_dn = %s\nldap_bind_password = %s\n"
+                "user_base = ou=people,dc=example,dc=test\n"
+                "cache_ttl = 1s\nnegative_cache_ttl = 1s\nlocal_names = %s\n"
+                "default_policy = proxy\nallowed_hosts = %s\n%s"
+                % (slapd_uri, slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD, front_addr,
+                   " ".join(allowed_hosts), extra))
+    os.chmod(path, 0o644)
+    return path
+
+
 def private_slapd(cleanups, addr, ldif_text, name="private.ldif"):
     """Starts a private slapd with our schema and ldif_text; appends its
     stop (and the removal of its directory) to cleanups."""

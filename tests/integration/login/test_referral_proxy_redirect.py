@@ -38,11 +38,10 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient,  # noqa: E402
                               assert_local_login, build_dir, fresh_source,
-                              login_and_read_inbox, PrivateServersTest, private_dovecot, private_slapd, work_dir)
+                              login_and_read_inbox, PrivateServersTest, private_front_settings, private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
 from dovecot_version import is_24, login_ok_log  # noqa: E402
 
 FRONT_ADDR = "127.0.0.40"
@@ -98,15 +97,8 @@ class ProxyRedirectTest(PrivateServersTest):
         cls.home_c = cls._instance("homeC", HOME_C, hp)
 
         fd = work_dir("pxfront")
-        settings = os.path.join(fd, "dovecot-referral.conf.ext")
-        with open(settings, "w", encoding="utf-8") as f:
-            f.write("ldap_uris = %s\nldap_bind_dn = %s\nldap_bind_password = %s\n"
-                    "user_base = ou=people,dc=example,dc=test\nhome_port = %d\n"
-                    "cache_ttl = 1s\nnegative_cache_ttl = 1s\nlocal_names = %s\n"
-                    "default_policy = proxy\nallowed_hosts = %s %s %s\n"
-                    % (srv.uri, slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD, hp,
-                       FRONT_ADDR, HOME_A, HOME_B, NAMED_HOST))
-        os.chmod(settings, 0o644)
+        settings = private_front_settings(fd, srv.uri, FRONT_ADDR, (HOME_A, HOME_B, NAMED_HOST),
+                                          "home_port = %d\n" % hp)
         include = lab_dovecot.conf_passdb_referral(
             settings, "  skip = unauthenticated\n  result_internalfail = return-fail")
         include += lab_dovecot.conf_login_plugin(os.path.join(build_dir(), "plugin", "login"),

@@ -34,21 +34,21 @@ import re
 import smtplib
 import socket
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (ImapClient, PrivateServersTest,  # noqa: E402
                               assert_local_login, fresh_source,
-                              login_and_read_inbox, private_dovecot, private_slapd,
+                              login_and_read_inbox, private_dovecot, private_front_settings,
+                              private_slapd,
                               read_env, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import lab_tls  # noqa: E402
-import slapd_server  # noqa: E402
 from dovecot_version import login_ok_log  # noqa: E402
+from tcp_listener import TcpListener  # noqa: E402
 
 FRONT_ADDR = "127.0.0.120"
 IMPOSTOR_ADDR = "127.0.0.121"
@@ -70,38 +70,8 @@ def ldif(env):
     return "\n".join(out)
 
 
-class SilentServer:
+class SilentServer(TcpListener):
     """Accepts TCP connections and never sends a byte (a hung home server)."""
-
-    def __init__(self, addr, port):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((addr, port))
-        self.sock.listen(16)
-        self.conns = []
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-
-    def stop(self):
-        self.stopping = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-        self.thread.join(5)
-        return []
 
 
 class ProxyTlsTest(PrivateServersTest):
@@ -111,16 +81,9 @@ class ProxyTlsTest(PrivateServersTest):
     def _front(cls, name, port, settings_extra, services=""):
         e = cls.env
         fd = work_dir(name)
-        settings = os.path.join(fd, "dovecot-referral.conf.ext")
-        with open(settings, "w", encoding="utf-8") as f:
-            f.write("ldap_uris = %s\nldap_bind_dn = %s\nldap_bind_password = %s\n"
-                    "user_base = ou=people,dc=example,dc=test\n"
-                    "cache_ttl = 1s\nnegative_cache_ttl = 1s\nlocal_names = %s\n"
-                    "default_policy = proxy\nallowed_hosts = %s %s %s %s\n%s"
-                    % (cls.slapd.uri, slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD,
-                       FRONT_ADDR, e["HOME1_ADDR"], e["HOME2_ADDR"], IMPOSTOR_ADDR, SILENT_ADDR,
-                       settings_extra))
-        os.chmod(settings, 0o644)
+        settings = private_front_settings(
+            fd, cls.slapd.uri, FRONT_ADDR,
+            (e["HOME1_ADDR"], e["HOME2_ADDR"], IMPOSTOR_ADDR, SILENT_ADDR), settings_extra)
         include = lab_dovecot.conf_passdb_referral(
             settings, "  skip = unauthenticated\n  result_internalfail = return-fail")
         # (No login plugin: proxying needs none, and it is for imap-login

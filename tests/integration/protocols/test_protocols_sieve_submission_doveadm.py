@@ -27,13 +27,12 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "login"))
-from referral_support import (PrivateServersTest, build_dir, private_dovecot,  # noqa: E402
-                              private_slapd, work_dir)
+from referral_support import (PrivateServersTest, private_dovecot,  # noqa: E402
+                              private_front_settings, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import lab_tls  # noqa: E402
-import slapd_server  # noqa: E402
 from dovecot_version import is_24, login_ok_log  # noqa: E402
 from smtp_sink import SmtpSink  # noqa: E402
 
@@ -114,19 +113,11 @@ class ProtocolsThroughFrontTest(PrivateServersTest):
                 fports[k] = lab_process.pick_port([FRONT_ADDR], taken=taken)
                 taken.add(fports[k])
             fd = work_dir("protocols-front-" + mode)
-            settings = os.path.join(fd, "dovecot-referral.conf.ext")
-            with open(settings, "w", encoding="utf-8") as f:
-                f.write("ldap_uris = %s\nldap_bind_dn = %s\nldap_bind_password = %s\n"
-                        "user_base = ou=people,dc=example,dc=test\nhome_port = %d\n"
-                        "cache_ttl = 1s\nnegative_cache_ttl = 1s\nldap_timeout = 1s\n"
-                        "local_names = %s\n"
-                        "default_policy = proxy\nallowed_hosts = %s\n"
-                        "home_managesieve_port = %d\nhome_submission_port = %d\n"
-                        "home_doveadm_port = %d\nproxy_tls = %s\n"
-                        % (cls.slapd.uri, slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD,
-                           ports["imap"], FRONT_ADDR, HOME_ADDR, ports["sieve"],
-                           ports["submission"], ports["doveadm"], mode))
-            os.chmod(settings, 0o644)
+            settings = private_front_settings(
+                fd, cls.slapd.uri, FRONT_ADDR, (HOME_ADDR,),
+                "home_port = %d\nldap_timeout = 1s\nhome_managesieve_port = %d\n"
+                "home_submission_port = %d\nhome_doveadm_port = %d\nproxy_tls = %s\n"
+                % (ports["imap"], ports["sieve"], ports["submission"], ports["doveadm"], mode))
             include = lab_dovecot.conf_passdb_referral(
                 settings, "  skip = unauthenticated\n  result_internalfail = return-fail")
             include += conf_protocols(FRONT_ADDR, fports["sieve"], fports["submission"],
