@@ -72,7 +72,7 @@ ROLES = {
 USERS = [(u, "pw-" + u) for u in ROLES.values()]
 # Policies with a front POP3 and LMTP listener of their own (listener_rule);
 # the main POP3/LMTP listeners follow default_policy (proxy).
-PROTOCOL_POLICY_LISTENERS = ("refer", "suggest", "local")
+PROTOCOL_POLICY_LISTENERS = ("refer", "suggest", "proxy-suggest", "local")
 # The home servers' master user: the front's mailbox relay logs in with it
 # on behalf of the user (docs/mailbox-relay.md); not a user of its own.
 RELAY_MASTER = ("dref-relay", "pw-dref-relay")

@@ -48,7 +48,7 @@ class LmtpTest(unittest.TestCase):
     # Issue 14 "done when": every policy, mail in the right Maildir only.
     def test_every_policy(self):
         for policy, where in (("refer", "HOME1"), ("suggest", "HOME1"), (None, "HOME1"),
-                              ("local", "FRONT")):
+                              ("proxy-suggest", "HOME1"), ("local", "FRONT")):
             with self.subTest(policy=policy or "proxy"):
                 self.deliver("HOME1", where, self.lab.listener_port("lmtp", policy))
         # A user's own policy wins over the listener's (refer -> proxy here).

@@ -71,7 +71,7 @@ class Pop3Test(unittest.TestCase):
     def test_every_policy(self):
         alice, apw = self.lab.user("HOME1")
         for policy, where in (("refer", "HOME1"), ("suggest", "HOME1"), (None, "HOME1"),
-                              ("local", "FRONT")):
+                              ("proxy-suggest", "HOME1"), ("local", "FRONT")):
             port = self.lab.listener_port("pop3", policy)
             self.assertEqual(self.read_inbox(self.lab.pop3_user_pass, alice, apw, port),
                              (alice, where), policy)
