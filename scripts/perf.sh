@@ -1,13 +1,16 @@
 #!/bin/bash
 # Benchmarks, load and fault scenarios of dovecot-referral (issue 6).
 #
-#   scripts/perf.sh bench|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
+#   scripts/perf.sh bench|suggest|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
 #                   [--dovecot 2.3|2.4]
 #
 #   bench   login referrals (ours vs native LDAP vs static vs local, both login
 #           modes, cache cold/warm), referral vs proxy (front CPU and bytes for
 #           a 200 MB download), mailbox referrals (SELECT, RLIST, session start,
-#           memory per remote entry)
+#           memory per remote entry), and suggest
+#   suggest policy proxy-suggest vs proxy: front CPU per login, logins/s, p99
+#           in both login modes, front CPU saved per 100 MB by a client that
+#           follows the hint (tests/perf/bench_proxy_suggest.py)
 #   load    10,000 mixed logins at concurrency 50, both login modes
 #   faults  slapd killed/frozen, first LDAP URI dead, home server down,
 #           directory edits during sessions
@@ -49,8 +52,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$PART" in
-  bench|load|faults|all) ;;
-  *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  bench|suggest|load|faults|all) ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 if [ "$(id -u)" != 0 ]; then
   echo "perf.sh: run as root (the lab's Dovecots chroot their login processes)" >&2
@@ -121,6 +124,9 @@ case "$PART" in
     run bench-proxy bench_proxy.py --build-dir "$BUILD_DIR"
     run bench-mailbox bench_mailbox.py
     ;;
+esac
+case "$PART" in
+  bench|suggest|all) run bench-proxy-suggest bench_proxy_suggest.py --build-dir "$BUILD_DIR" ;;
 esac
 case "$PART" in
   load|all) run load load_mixed.py --build-dir "$BUILD_DIR" ;;
