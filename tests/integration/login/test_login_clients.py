@@ -51,7 +51,7 @@ BASE = int(os.environ.get("DREF_CLIENTS_ADDR_BASE", "90"))
 FRONT_ADDR, HOME1_ADDR, HOME2_ADDR, SLAPD_ADDR = ("127.0.0.%d" % (BASE + i) for i in range(4))
 
 # Every policy a login can get (plugin/core referral_policy.h).
-POLICIES = ("refer", "suggest", "proxy", "local")
+POLICIES = ("refer", "suggest", "proxy", "proxy-suggest", "local")
 CLIENTS = ("c-client", "imaplib", "curl", "mbsync")
 # One user per client, so that a home server's sessions of a user are that
 # client's.  user -> home
@@ -62,13 +62,17 @@ HOME, PROXIED, FRONT, FAILS = "home", "proxied", "front", "fails"
 # Only c-client follows a referral (REFAUTHFAILED for NO, REFAUTH for OK);
 # every other client fails on NO [REFERRAL] and ignores OK [REFERRAL].
 EXPECTED = {
-    "c-client": {"refer": HOME, "suggest": HOME, "proxy": PROXIED, "local": FRONT},
-    "imaplib": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "local": FRONT},
-    "curl": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "local": FRONT},
-    "mbsync": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "local": FRONT},
+    "c-client": {"refer": HOME, "suggest": HOME, "proxy": PROXIED, "proxy-suggest": HOME,
+                 "local": FRONT},
+    "imaplib": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "proxy-suggest": PROXIED,
+                "local": FRONT},
+    "curl": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "proxy-suggest": PROXIED,
+             "local": FRONT},
+    "mbsync": {"refer": FAILS, "suggest": FRONT, "proxy": PROXIED, "proxy-suggest": PROXIED,
+               "local": FRONT},
 }
 # The c-client referral callback's code for each referring policy.
-CCLIENT_CODE = {"refer": "REFAUTHFAILED", "suggest": "REFAUTH"}
+CCLIENT_CODE = {"refer": "REFAUTHFAILED", "suggest": "REFAUTH", "proxy-suggest": "REFAUTH"}
 
 PROBE_HINT = ("the c-client probe is missing: the 2.3 build makes it from libc-client2007e-dev "
               "(scripts/install-deps.sh), the 2.4 run needs scripts/cclient-probe.sh "
@@ -279,6 +283,39 @@ class LoginClientsTest(PrivateServersTest):
     # local: the directory is ignored; everybody reads the front's INBOX.
     def test_local(self):
         self.check_policy("local")
+
+    # proxy-suggest (issue 11): proxied as proxy, and the login's tagged OK
+    # carries the referral (R2221-10, D-13): c-client moves to its home
+    # server, every other client keeps its proxied session and reads its
+    # own INBOX through the front.
+    def test_proxy_suggest(self):
+        details = self.check_policy("proxy-suggest")
+        self.assertIn("[REFERRAL %s]" % self.referral_url("ivan"), details["imaplib"].detail)
+
+    # The issue's "done when": in one run, c-client connected straight to its
+    # home server while imaplib and curl read their INBOX through the front,
+    # all on proxy-suggest and at the same time.
+    def test_proxy_suggest_all_at_once(self):
+        port = self.ports["proxy-suggest"]
+        user = CLIENT_USER["c-client"]
+        probe = clients.CClientProbe(self.probe, FRONT_ADDR, port, user, "pw-" + user)
+        try:
+            self.assertTrue(probe.ready, probe.lines)
+            _, peers, who = self.home_session_peer(user)
+            self.assertTrue(peers, "no session of %s on %s:\n%s" % (user, USERS[user], who))
+            owners = set().union(*[self.owners_of(peer) for peer in peers])
+            self.assertIn(probe.pid, owners, "c-client's session on %s is not its own "
+                          "connection (peers %r)" % (USERS[user], peers))
+            for client, run in (("imaplib", clients.run_imaplib), ("curl", clients.run_curl)):
+                u = CLIENT_USER[client]
+                r = run(FRONT_ADDR, port, u, "pw-" + u)
+                self.assertEqual(self.classify(client, u, r), PROXIED, r)
+            # The probe is still there, on its home server.
+            self.assertIsNone(probe.proc.poll())
+            self.assertIn(probe.pid, set().union(*[self.owners_of(peer) for peer in
+                                                   self.home_session_peer(user)[1]]))
+        finally:
+            self.assertEqual(probe.quit(), 0, probe.lines)
 
     @classmethod
     def _write_table(cls):
