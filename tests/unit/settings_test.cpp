@@ -41,7 +41,8 @@ TEST(Settings, DefaultsWithOnlyRequiredKeys) {
     EXPECT_EQ(s.directory.userFilter, d.directory.userFilter);
     EXPECT_EQ(s.directory.timeoutMs, 2000);
     EXPECT_FALSE(s.directory.chaseReferrals);  // D-20
-    EXPECT_EQ(s.decision.defaultPolicy, ReferralPolicy::Proxy);
+    // Issue 11: the policy that serves every measured client.
+    EXPECT_EQ(s.decision.defaultPolicy, ReferralPolicy::ProxySuggest);
     EXPECT_TRUE(s.decision.localNames.empty());
     EXPECT_TRUE(s.decision.allowedHosts.empty());  // any host: the directory decides
     EXPECT_TRUE(s.decision.notFoundIsLocal);

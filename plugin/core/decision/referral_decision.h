@@ -48,7 +48,10 @@ struct DecisionSettings {
     // ASCII case-insensitively against the home server's host.  Empty = any
     // valid host name, i.e. whoever can write the directory chooses.
     std::vector<std::string> allowedHosts;
-    ReferralPolicy defaultPolicy = ReferralPolicy::Proxy;
+    // default_policy: proxy-suggest serves every client measured (issue 11,
+    // docs/login-referrals.md §2.1): the ones that follow referrals move to
+    // their home server, all others keep a proxied session.
+    ReferralPolicy defaultPolicy = ReferralPolicy::ProxySuggest;
     std::vector<PolicyRule> clientIdRules;   // first match wins
     std::vector<ListenerRule> listenerRules; // first match wins
     bool referInsecure = true;      // false: never refer over a connection without TLS

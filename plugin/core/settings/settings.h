@@ -110,7 +110,7 @@ struct Settings {
     // Keys for DecisionSettings (referral_decision.h):
     //   local_names = <host|host:port|IPv4|IPv6|[IPv6]:port> ... (spaces or commas)
     //   allowed_hosts = <glob> ...        (spaces or commas; empty = any host)
-    //   default_policy = refer|suggest|proxy|proxy-suggest|local  (default proxy)
+    //   default_policy = refer|suggest|proxy|proxy-suggest|local  (default proxy-suggest)
     //   client_id_rule = <policy> <glob>     repeatable, glob = rest of line
     //   listener_rule = <policy> <ip|*>[:port]  repeatable ([IPv6]:port)
     //   refer_insecure = yes|no                              (default yes)
