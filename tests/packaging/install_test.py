@@ -342,6 +342,15 @@ def install_in_fresh_root(run, system, pkgs):
                                 r"(dovecot|libldap))", line)))
     if rc != 0:
         raise RuntimeError("apt-get install of the .deb failed (exit %d):\n%s" % (rc, out[-3000:]))
+    # The lab's home servers and front also speak POP3 and LMTP (docs/protocols.md);
+    # those Dovecot packages are the lab's need, not the package's Depends, so they
+    # come in a second install (their absence would stop the lab's Dovecots).
+    lab_extra = ["dovecot-pop3d", "dovecot-lmtpd"]
+    rc, out = system.output(["apt-get", "install", "-y", "--no-install-recommends"] + lab_extra,
+                            env)
+    if rc != 0:
+        raise RuntimeError("apt-get install of the lab's %s failed (exit %d):\n%s"
+                           % (" ".join(lab_extra), rc, out[-3000:]))
     _, depends = pi.run(["dpkg-deb", "-f", pkgs["deb"], "Depends"])
     rc, installed = system.output(["dpkg-query", "-W", "-f=${Package} ${Version}\\n",
                                    "dovecot-core", "dovecot-imapd", pi.PKG])
