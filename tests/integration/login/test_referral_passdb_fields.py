@@ -176,7 +176,10 @@ class PassdbFieldsTest(PrivateServersTest):
         deadline = time.monotonic() + 10
         while True:
             text = self.log(offset)
-            if re.search(passdb_log("referral", re.escape(user)) + r"[^\n]*home server lookup", text):
+            # "home server lookup: " is the finished line; "home server
+            # lookup started" comes first and the log process may not have
+            # written the second one yet.
+            if re.search(passdb_log("referral", re.escape(user)) + r"[^\n]*home server lookup: ", text):
                 return text
             self.assertLess(time.monotonic(), deadline, text[-3000:])
             time.sleep(0.1)
