@@ -73,6 +73,10 @@ WATCHED = ["/usr/lib/dovecot/modules", pi.DEB_SERVICE, "/etc/dovecot", "/usr/sha
            pi.DOC_DIR, "/usr/bin/dovecot-referral-lookup",
            "/usr/share/man/man1/dovecot-referral-lookup.1.gz"]
 INTEGRATION_SUITES = ("login", "mailbox")
+# Lab tests that test the clients rather than the package: they need client
+# programs a server package does not bring (the UW c-client probe, which is
+# built on the Debian 12 host, curl, mbsync); the main suite runs them.
+NOT_PACKAGE_TESTS = {"login_clients"}
 
 
 class Terminated(Exception):
@@ -342,10 +346,11 @@ def install_in_fresh_root(run, system, pkgs):
                                 r"(dovecot|libldap))", line)))
     if rc != 0:
         raise RuntimeError("apt-get install of the .deb failed (exit %d):\n%s" % (rc, out[-3000:]))
-    # The lab's home servers and front also speak POP3 and LMTP (docs/protocols.md);
-    # those Dovecot packages are the lab's need, not the package's Depends, so they
-    # come in a second install (their absence would stop the lab's Dovecots).
-    lab_extra = ["dovecot-pop3d", "dovecot-lmtpd"]
+    # The lab's home servers and front also speak POP3 and LMTP (docs/protocols.md),
+    # and the passdb-fields test chains Dovecot's own passdb ldap; those Dovecot
+    # packages are the tests' need, not the package's Depends, so they come in a
+    # second install (without them the lab's Dovecots would not start).
+    lab_extra = ["dovecot-pop3d", "dovecot-lmtpd", "dovecot-ldap"]
     rc, out = system.output(["apt-get", "install", "-y", "--no-install-recommends"] + lab_extra,
                             env)
     if rc != 0:
@@ -462,7 +467,10 @@ def lab_and_integration(run, args, system, lab_dir, version):
     run.step("plugin log lines: auth and imap load lines show the version, imap-login referred")
     log = lab_env.get("FRONT_LOG", "")
     text = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
-    for process in ("auth", "imap"):
+    # The imap plugin's load line is debug since issue 13 (one imap process per
+    # session); the mailbox suite above, run against the installed plugins, is
+    # what shows that plugin working.
+    for process in ("auth",):
         pat = re.compile(r"(^|\s)%s(\(|:).*dovecot-referral %s" % (re.escape(process),
                                                                   re.escape(version)), re.M)
         line = pat.search(text)
@@ -504,6 +512,8 @@ def lab_tests(build):
         # tests take the lab fixture only for its settings-module link and
         # start their own fronts with the build tree's plugins.
         if not any(kv.startswith("DREF_LAB_ENV=") for kv in props.get("ENVIRONMENT", [])):
+            continue
+        if t["name"] in NOT_PACKAGE_TESTS:
             continue
         cmd = t.get("command", [])
         suite = next((s for s in INTEGRATION_SUITES
