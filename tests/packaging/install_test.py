@@ -464,7 +464,7 @@ def lab_and_integration(run, args, system, lab_dir, version):
 
     run_lab_tests(run, args, system, env_file)
 
-    run.step("plugin log lines: auth and imap load lines show the version, imap-login referred")
+    run.step("plugin log lines: the auth load line shows the version, imap-login referred")
     log = lab_env.get("FRONT_LOG", "")
     text = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) else ""
     # The imap plugin's load line is debug since issue 13 (one imap process per
