@@ -112,7 +112,7 @@ class ProtocolsThroughFrontTest(PrivateServersTest):
             for k in ("imap", "sieve", "submission"):
                 fports[k] = lab_process.pick_port([FRONT_ADDR], taken=taken)
                 taken.add(fports[k])
-            fd = work_dir("protocols-front-" + mode)
+            fd = work_dir("pfront-" + mode)
             settings = private_front_settings(
                 fd, cls.slapd.uri, FRONT_ADDR, (HOME_ADDR,),
                 "home_port = %d\nldap_timeout = 1s\nhome_managesieve_port = %d\n"
@@ -126,7 +126,7 @@ class ProtocolsThroughFrontTest(PrivateServersTest):
             # doveadm -u USER on the front asks the passdb whether USER is
             # proxied, and where (docs/protocols.md, "doveadm").
             include += "doveadm_port = %d\n" % ports["doveadm"]
-            front = private_dovecot(cls.cleanups, "protocols-front-" + mode, FRONT_ADDR,
+            front = private_dovecot(cls.cleanups, "pfront-" + mode, FRONT_ADDR,
                                     fports["imap"], USERS, FRONT_ADDR, include=include, d=fd)
             front.ports = fports
             cls.fronts[mode] = front
