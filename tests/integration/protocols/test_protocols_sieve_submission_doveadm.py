@@ -236,7 +236,7 @@ class ProtocolsThroughFrontTest(PrivateServersTest):
                 rc, out, err = self.doveadm(front, "fetch", "-u", "carol", "hdr.subject",
                                             "mailbox", "INBOX", "all")
                 self.assertEqual(rc, 0, err)
-                self.assertIn("Welcome to carol's INBOX on protocols-front-" + mode, out)
+                self.assertIn("Welcome to carol's INBOX on pfront-" + mode, out)
                 self.assertNotIn(HOME_ONLY_MAILBOX,
                                  self.doveadm(front, "mailbox", "list", "-u", "carol")[1])
 
