@@ -97,6 +97,16 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         *error = err != nullptr ? err : "mail_namespace_alloc failed";
         return false;
     }
+    // A public namespace has no owner, and 2.4.1's imapc dereferences it:
+    // imapc-attribute.c: imapc_storage_attribute_handling() compares
+    // ns->user->username with ns->owner->username for private attributes,
+    // which every DELETE reaches (index_storage_mailbox_delete_pre() ->
+    // mailbox_attribute_iter_init()) and every GETMETADATA/SETMETADATA:
+    // SIGSEGV.  The relay logs in to the owning server as this user, so
+    // the user is what imapc sees as the owner; the namespace stays public
+    // (hidden, no INBOX).  mail_namespace_free() unrefs an owner only when
+    // it is not ns->user.
+    ns->owner = user;
     ns->_set_instance = settings_instance_dup(
         mail_storage_service_user_get_settings_instance(user->service_user));
     const std::string port = std::to_string(spec.port);
@@ -206,6 +216,63 @@ bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
         }
     }
     return false;
+}
+
+namespace {
+
+MODULE_CONTEXT_DEFINE_INIT(dref_redirect_list_module, &mailbox_list_module_register);
+
+struct RedirectContext {
+    union mailbox_list_module_context module;  // first: MODULE_CONTEXT_SET_SELF
+    StorageRedirect redirect;
+};
+
+RedirectContext* redirectContext(struct mailbox_list* list) {
+    return static_cast<RedirectContext*>(MODULE_CONTEXT(list, dref_redirect_list_module));
+}
+
+#if DOVECOT_PREREQ(2, 4, 0)
+int redirectGetStorage(struct mailbox_list** list, const char** vname,
+                       enum mailbox_list_get_storage_flags flags, struct mail_storage** storage) {
+    RedirectContext* ctx = redirectContext(*list);
+    struct mail_namespace* ns = ctx->redirect(*list, *vname);
+    if (ns != nullptr && ns->list != *list) {
+        *list = ns->list;
+        return mailbox_list_get_storage(list, vname, flags, storage);
+    }
+    return ctx->module.super.get_storage(list, vname, flags, storage);
+}
+#else
+int redirectGetStorage(struct mailbox_list** list, const char* vname, struct mail_storage** storage) {
+    struct mailbox_list* own = *list;
+    RedirectContext* ctx = redirectContext(own);
+    struct mail_namespace* ns = ctx->redirect(own, vname);
+    if (ns != nullptr && ns->list != own) {
+        *list = ns->list;
+        return mailbox_list_get_storage(list, vname, storage);
+    }
+    if (ctx->module.super.get_storage != nullptr)
+        return ctx->module.super.get_storage(list, vname, storage);
+    // Dovecot's default is the body of mailbox_list_get_storage() for a
+    // list without the vfunc: run it with the vfunc unset for this call.
+    auto* saved = own->v.get_storage;
+    own->v.get_storage = nullptr;
+    int ret = mailbox_list_get_storage(list, vname, storage);
+    own->v.get_storage = saved;
+    return ret;
+}
+#endif
+
+}  // namespace
+
+void redirectStorageLookups(struct mailbox_list* list, StorageRedirect redirect) noexcept {
+    struct mailbox_list_vfuncs* v = list->vlast;
+    auto* ctx = p_new(list->pool, RedirectContext, 1);
+    ctx->module.super = *v;
+    ctx->redirect = redirect;
+    list->vlast = &ctx->module.super;
+    v->get_storage = redirectGetStorage;
+    MODULE_CONTEXT_SET_SELF(list, dref_redirect_list_module, &ctx->module);
 }
 
 command_func_t* replaceCommandFunc(const char* name, command_func_t* func) noexcept {

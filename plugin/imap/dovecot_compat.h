@@ -104,6 +104,22 @@ struct ImapcNamespaceSpec {
 bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,
                        std::string* error) noexcept;
 
+// Lets `redirect` hand a mailbox name of `list` to another namespace before
+// Dovecot picks the name's storage (mailbox_alloc() ->
+// mailbox_list_get_storage()): when it returns a namespace, the mailbox is
+// allocated in that namespace's list and storage.  Dovecot's shared
+// namespaces do the same for the user namespaces they create on demand
+// (index/shared/shared-list.c: shared_get_storage(), both versions).  Every
+// command that names a mailbox allocates it this way, so one hook covers
+// them all.  nullptr: the list's own storage, as without the hook.
+//   2.3: get_storage(list**, vname, storage**); a list without that vfunc
+//        keeps mailbox_list_get_storage()'s default (mailbox driver setting,
+//        else the namespace's storage);
+//   2.4: get_storage(list**, &vname, flags, storage**), always set.
+using StorageRedirect = struct mail_namespace* (*)(struct mailbox_list* list,
+                                                   const char* vname) noexcept;
+void redirectStorageLookups(struct mailbox_list* list, StorageRedirect redirect) noexcept;
+
 // Makes the registered IMAP command `name` run `func` and returns the
 // function it ran before, nullptr when no such command is registered.  2.4's
 // command_find() gives a const command, so the entry is replaced through the

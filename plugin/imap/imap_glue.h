@@ -64,7 +64,7 @@ void listCommandsDeinit();
 void subscribeCommandsInit();
 void subscribeCommandsDeinit();
 // mailbox_relay_glue.cpp (docs/mailbox-relay.md)
-void mailboxRelayInit();
+void mailboxRelayInit(struct module* module);
 void mailboxRelayDeinit();
 // True for the hidden imapc namespaces the relay adds.
 bool isRelayNamespace(const struct mail_namespace* ns);

@@ -30,7 +30,7 @@ void imap_referral_plugin_init(struct module* module) {
         dref::storageGlueInit(module);
         dref::listCommandsInit();
         dref::subscribeCommandsInit();
-        dref::mailboxRelayInit();
+        dref::mailboxRelayInit(module);
         // Every imap process loads the plugin (one per session in the
         // default mode): an info line each time is log volume without news.
         // Debug, with our category: log_debug = category=referral shows it.

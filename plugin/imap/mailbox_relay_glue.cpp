@@ -1,18 +1,20 @@
 // Relay of remote mailboxes through Dovecot's own imapc storage (issue 12,
 // docs/mailbox-relay.md).  The decisions are in plugin/core/mailbox/mailbox_relay:
 // this file only
-//  - wraps the commands that name a mailbox, reads that name, and, when the
-//    session relays and the name is remote, adds the hidden imapc namespace
-//    of its entry before Dovecot resolves the name (mail_namespace_find()
-//    takes the longest prefix, so the entry and everything below it go
-//    there).  A namespace is made at the first command that needs it, so an
-//    owning server is connected to only when one of its mailboxes is used;
+//  - adds the hidden imapc namespace of a remote entry when a mailbox name
+//    of the entry is first allocated in one of the user's own namespaces,
+//    and hands that mailbox to it (compat::redirectStorageLookups(), the
+//    way Dovecot's shared namespaces create theirs).  Every command that
+//    names a mailbox allocates it, so every one of them (SELECT, APPEND,
+//    RENAME, GETMETADATA, ...) reaches the relay, with no list of commands
+//    and no reading of their arguments (APPEND's literal is untouched).
+//    From then on mail_namespace_find() takes the longest prefix, so the
+//    entry and everything below it go to the namespace directly.  A
+//    namespace is made at the first use, so an owning server is connected
+//    to only when one of its mailboxes is used;
 //  - turns a failure to reach the owning server into NO [UNAVAILABLE]
 //    (imapc reports a lost or refused connection as an internal error;
 //    storage_glue.cpp's open override asks relayOpenResult()).
-// The commands and the mailbox argument's position: APPEND reads only its
-// first argument (its literal is streamed by cmd_append, which reads the
-// same argument again), the others their whole line, as they do themselves.
 #include <cstring>
 
 #include "imap_glue.h"
@@ -23,40 +25,25 @@ namespace {
 
 constexpr char kNamespaceTag[] = "dref-relay:";
 
-struct RelayCommand {
-    const char* name;
-    unsigned int mailboxArg;  // position of the mailbox argument
-    unsigned int readCount;   // arguments to read first (0 = the whole line)
-    command_func_t* original;
-};
-
-RelayCommand g_commands[] = {
-    {"SELECT", 0, 0, nullptr},   {"EXAMINE", 0, 0, nullptr},  {"STATUS", 0, 0, nullptr},
-    {"APPEND", 0, 1, nullptr},   {"CREATE", 0, 0, nullptr},   {"DELETE", 0, 0, nullptr},
-    {"COPY", 1, 0, nullptr},     {"MOVE", 1, 0, nullptr},     {"UID COPY", 1, 0, nullptr},
-    {"UID MOVE", 1, 0, nullptr},
-};
-
-bool hasRelayNamespace(struct mail_user* user, const std::string& prefix) {
+struct mail_namespace* findRelayNamespace(struct mail_user* user, const std::string& prefix) {
     for (struct mail_namespace* ns = user->namespaces; ns != nullptr; ns = ns->next)
-        if (isRelayNamespace(ns) && prefix == ns->prefix) return true;
-    return false;
+        if (isRelayNamespace(ns) && prefix == ns->prefix) return ns;
+    return nullptr;
 }
 
-// Adds the relay namespace for `wireName` when it is a remote name.
-void prepareRelay(struct client* client, MailboxReferralSession* session, const char* wireName) {
-    string_t* utf8 = t_str_new(64);
-    // Not modified UTF-7: Dovecot's own command answers it (BAD / NO).
-    if (imap_utf7_to_utf8(wireName, utf8) < 0) return;
+// The relay namespace for `vname` (UTF-8), added now if the session has
+// none for its entry yet; nullptr when the name is not relayed.
+struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferralSession* session,
+                                         const char* vname) {
     std::string why;
-    std::optional<RelayTarget> target = relayTargetFor(*session, str_c(utf8), &why);
+    std::optional<RelayTarget> target = relayTargetFor(*session, vname, &why);
     if (!target) {
         if (!why.empty())
-            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s",
-                      client->user->username, str_c(utf8), why.c_str());
-        return;
+            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s", user->username,
+                      vname, why.c_str());
+        return nullptr;
     }
-    if (hasRelayNamespace(client->user, target->prefix)) return;
+    if (struct mail_namespace* ns = findRelayNamespace(user, target->prefix)) return ns;
     compat::ImapcNamespaceSpec spec;
     spec.name = std::string(kNamespaceTag) + target->entryVname;
     spec.prefix = target->prefix;
@@ -68,55 +55,41 @@ void prepareRelay(struct client* client, MailboxReferralSession* session, const 
     spec.password = session->settings().mailbox.relayMasterPassword;
     spec.remotePrefix = target->remoteName;
     std::string error;
-    if (!compat::addImapcNamespace(client->user, spec, &error)) {
+    if (!compat::addImapcNamespace(user, spec, &error)) {
         // The name stays in the user's own namespace, where the storage
         // override answers it as in a session without the relay.
-        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s",
-                client->user->username, target->entryVname.c_str(), target->host.c_str(),
+        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s", user->username,
+                target->entryVname.c_str(), target->host.c_str(),
                 static_cast<unsigned int>(target->port), error.c_str());
-        return;
+        return nullptr;
     }
-    e_debug(client->event, "mailbox relay: %s -> imap://%s:%u/%s as %s", target->entryVname.c_str(),
+    e_debug(user->event, "mailbox relay: %s -> imap://%s:%u/%s as %s", target->entryVname.c_str(),
             target->host.c_str(), static_cast<unsigned int>(target->port),
             target->remoteName.c_str(), target->user.c_str());
+    return findRelayNamespace(user, target->prefix);
 }
 
-bool relaying(struct client* client, MailboxReferralSession** session) {
-    bool on = false;
+// compat::StorageRedirect for the lists of the user's own namespaces: a
+// remote name of a relaying session goes to its entry's relay namespace.
+// The plugin's own bookkeeping (OverrideBypass: home subscriptions of
+// remote names) stays in the user's namespace.
+struct mail_namespace* relayRedirect(struct mailbox_list* list, const char* vname) noexcept {
+    if (OverrideBypass::active() || isRelayNamespace(list->ns)) return nullptr;
+    struct mail_namespace* ns = nullptr;
     guarded("mailbox relay", [&] {
-        *session = sessionForClient(client);
-        on = *session != nullptr && relaysRemoteMailboxes(**session);
+        struct mail_user* user = list->ns->user;
+        MailboxReferralSession* session = sessionForUser(user);
+        if (session != nullptr && relaysRemoteMailboxes(*session))
+            ns = relayNamespaceFor(user, session, vname);
     });
-    return on;
+    return ns;
 }
 
-bool relayCommand(struct client_command_context* cmd, RelayCommand& rc) {
-    MailboxReferralSession* session = nullptr;
-    // Sessions that do not relay run the command exactly as without us.
-    if (!relaying(cmd->client, &session)) return rc.original(cmd);
-    const struct imap_arg* args;
-    if (!client_read_args(cmd, rc.readCount, 0, &args)) return FALSE;
-    const char* wireName;
-    // Too few or wrong arguments: left to the command, which sends its BAD.
-    bool named = true;
-    for (unsigned int i = 0; i < rc.mailboxArg; ++i)
-        if (IMAP_ARG_IS_EOL(&args[i])) named = false;
-    if (named && imap_arg_get_astring(&args[rc.mailboxArg], &wireName))
-        guarded("mailbox relay", [&] { prepareRelay(cmd->client, session, wireName); });
-    return rc.original(cmd);
+void mailboxListCreated(struct mailbox_list* list) {
+    compat::redirectStorageLookups(list, relayRedirect);
 }
 
-template <size_t I>
-bool relayCommandAt(struct client_command_context* cmd) {
-    return relayCommand(cmd, g_commands[I]);
-}
-
-command_func_t* const g_wrappers[] = {
-    relayCommandAt<0>, relayCommandAt<1>, relayCommandAt<2>, relayCommandAt<3>, relayCommandAt<4>,
-    relayCommandAt<5>, relayCommandAt<6>, relayCommandAt<7>, relayCommandAt<8>, relayCommandAt<9>,
-};
-static_assert(sizeof(g_wrappers) / sizeof(g_wrappers[0]) == sizeof(g_commands) / sizeof(g_commands[0]),
-              "one wrapper per relayed command");
+struct mail_storage_hooks g_hooks;
 
 }  // namespace
 
@@ -136,19 +109,12 @@ int relayOpenResult(struct mailbox* box, int ret) {
     return ret;
 }
 
-void mailboxRelayInit() {
-    for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); ++i) {
-        g_commands[i].original = compat::replaceCommandFunc(g_commands[i].name, g_wrappers[i]);
-        if (g_commands[i].original == nullptr)
-            i_fatal("dovecot-referral: imap command %s not found", g_commands[i].name);
-    }
+void mailboxRelayInit(struct module* module) {
+    g_hooks = mail_storage_hooks();
+    g_hooks.mailbox_list_created = mailboxListCreated;
+    mail_storage_hooks_add(module, &g_hooks);
 }
 
-void mailboxRelayDeinit() {
-    for (size_t i = 0; i < sizeof(g_commands) / sizeof(g_commands[0]); ++i) {
-        compat::restoreCommandFunc(g_commands[i].name, g_wrappers[i], g_commands[i].original);
-        g_commands[i].original = nullptr;
-    }
-}
+void mailboxRelayDeinit() { mail_storage_hooks_remove(&g_hooks); }
 
 }  // namespace dref

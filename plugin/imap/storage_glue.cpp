@@ -121,7 +121,11 @@ int boxRename(struct mailbox* src, struct mailbox* dest) {
     if (session != nullptr) {
         bool decided = false;
         guarded("rename decision", [&] {
-            v = session->decideRename(src->vname, dest->vname);
+            // issue 12: a relaying session renames through the relay only
+            // within one remote entry; otherwise NO [CANNOT].
+            v = relaysRemoteMailboxes(*session)
+                    ? decideRelayRename(*session, src->vname, dest->vname)
+                    : session->decideRename(src->vname, dest->vname);
             decided = true;
         });
         if (!decided) {

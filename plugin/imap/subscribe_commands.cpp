@@ -4,11 +4,14 @@
 // subscription is recorded in the home server's subscriptions (where RLSUB
 // reads it, R2193-14; Dovecot accepts names that do not exist locally) and
 // the client gets NO [REFERRAL ...] to do the same on the owning server.
-// Everything else goes to Dovecot's own command, which re-reads the same
-// arguments.
+// In a session that relays remote mailboxes (issue 12) the same record is
+// the whole answer: OK, and nothing is sent to the owner; LSUB on the home
+// server is where the client looks for it.  Everything else goes to
+// Dovecot's own command, which re-reads the same arguments.
 #include <exception>
 
 #include "imap_glue.h"
+#include "mailbox_relay.h"
 
 namespace dref {
 namespace {
@@ -28,25 +31,41 @@ bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
     if (ns == nullptr) return original(cmd);  // it sends the same error
 
     MailboxVerdict verdict;
+    bool atHomeOnly = false;
     try {
-        verdict = session->decide(vname, subscribe ? MailboxCommand::Subscribe
-                                                   : MailboxCommand::Unsubscribe);
+        atHomeOnly = relaySubscribesAtHome(*session, vname);
+        if (!atHomeOnly)
+            verdict = session->decide(vname, subscribe ? MailboxCommand::Subscribe
+                                                       : MailboxCommand::Unsubscribe);
     } catch (const std::exception& e) {
         i_error("dovecot-referral: %s decision failed: %s", cmd->name, e.what());
         client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
         return TRUE;
     }
-    if (verdict.kind != MailboxVerdict::Kind::Refer) return original(cmd);
+    if (!atHomeOnly && verdict.kind != MailboxVerdict::Kind::Refer) return original(cmd);
 
-    {
+    // The user's own subscriptions: the namespace that keeps subscriptions
+    // for this name, never a relay namespace (subscriptions = no), which
+    // would send the SUBSCRIBE to the owner.
+    bool stored = false;
+    if (struct mail_namespace* home = mail_namespace_find_subscribable(cmd->client->user->namespaces,
+                                                                       vname)) {
         OverrideBypass bypass;
-        struct mailbox* box = mailbox_alloc(ns->list, vname, static_cast<enum mailbox_flags>(0));
+        struct mailbox* box = mailbox_alloc(home->list, vname, static_cast<enum mailbox_flags>(0));
         if (mailbox_set_subscribed(box, subscribe) < 0) {
             enum mail_error error;
             i_warning("dovecot-referral: %s %s: home subscription not updated: %s", cmd->name,
                       vname, mailbox_get_last_error(box, &error));
+        } else {
+            stored = true;
         }
         mailbox_free(&box);
+    }
+    if (atHomeOnly) {
+        client_send_tagline(cmd, !stored ? "NO [SERVERBUG] Subscription not updated."
+                                 : subscribe ? "OK Subscribe completed."
+                                             : "OK Unsubscribe completed.");
+        return TRUE;
     }
     logReferral(cmd->client->user, cmd->name, vname, verdict);
     client_send_tagline(cmd, t_strconcat("NO ", verdict.error.c_str(), nullptr));

@@ -3,7 +3,7 @@
  * referrals the way c-client applications (Alpine) do, for the integration
  * tests (tests/integration/login/test_login_clients.py, issue 11).
  *
- *   DREF_PROBE_PASSWORD=secret dref-cclient-probe HOST PORT USER
+ *   DREF_PROBE_PASSWORD=secret dref-cclient-probe HOST PORT USER [MAILBOX]
  *
  * It opens {HOST:PORT/imap/notls/user=USER}INBOX with c-client's own IMAP
  * driver and PLAIN authenticator.  c-client calls the referral callback
@@ -24,6 +24,14 @@
  * open prints "failed" (after c-client's own "log ..." lines) and exits 1.
  * Every c-client error or warning is printed as "log <LEVEL> <text>".
  * DREF_PROBE_DEBUG=1 adds c-client's protocol trace on stderr.
+ *
+ * With MAILBOX (mailbox referrals, RFC 2193; issue 12), after INBOX is open
+ * the probe lists MAILBOX as c-client does (mail_list: RLIST, since the
+ * server announces MAILBOX-REFERRALS, which opts the session in), prints
+ * "list <name>" for each answer, then opens MAILBOX on the same stream.  A
+ * NO [REFERRAL] to that SELECT reaches the callback as REFSELECT; a
+ * mailbox URL of printable ASCII is followed as {host:port/...}mailbox, and
+ * the "opened" and "messages" lines then describe the referred mailbox.
  *
  * The password comes from the environment so that it is not on the command
  * line (ps).  Plaintext only: the lab runs without TLS (/notls keeps
@@ -79,11 +87,24 @@ static int safe_for_mailbox_name(const char* s) {
   return 1;
 }
 
-/* imap://[user[;AUTH=mech]@]host[:port]/  ->  {host:port/imap/notls/user="user"}
- * Only a server URL (nothing after the "/"): a login referral names a
- * server, and Alpine too follows a login referral only to a server-only
- * URL.  Returns a string c-client owns (cpystr), or NIL to not follow. */
-static char* mailbox_from_url(const char* url, const char** why) {
+/* A mailbox name from a URL's path (percent-decoded) that c-client can
+ * take after "}" as it is: printable ASCII without quotes or braces (a
+ * UTF-8 name would need modified UTF-7 first, which the probe does not do). */
+static int safe_mailbox_path(const char* s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c >= 0x7f || c == '{' || c == '}' || c == '"' || c == '\\') return 0;
+  }
+  return 1;
+}
+
+/* imap://[user[;AUTH=mech]@]host[:port]/[mailbox]
+ *   ->  {host:port/imap/notls/user=user}[mailbox]
+ * A login referral names a server, and Alpine too follows a login referral
+ * only to a server-only URL: a mailbox is accepted only when
+ * `with_mailbox` (a mailbox referral).  Returns a string c-client owns
+ * (cpystr), or NIL to not follow. */
+static char* mailbox_from_url(const char* url, int with_mailbox, const char** why) {
   static const char scheme[] = "imap://";
   char user[NETMAXUSER] = "", host[NETMAXHOST] = "", port[8] = "";
   if (strncasecmp(url, scheme, sizeof scheme - 1) != 0) {
@@ -92,8 +113,15 @@ static char* mailbox_from_url(const char* url, const char** why) {
   }
   const char* p = url + sizeof scheme - 1;
   const char* slash = strchr(p, '/');
-  if (!slash || slash[1] != 0) {
+  if (!slash || (slash[1] != 0 && !with_mailbox)) {
     *why = "not a server-only URL";
+    return NIL;
+  }
+  char mailbox[MAILTMPLEN] = "";
+  if (slash[1] != 0 &&
+      (!pct_decode(slash + 1, strlen(slash + 1), mailbox, sizeof mailbox) ||
+       !safe_mailbox_path(mailbox))) {
+    *why = "mailbox in URL is not printable ASCII";
     return NIL;
   }
   const char* at = memchr(p, '@', (size_t)(slash - p));
@@ -140,8 +168,8 @@ static char* mailbox_from_url(const char* url, const char** why) {
     return NIL;
   }
   char name[MAILTMPLEN];
-  int n = snprintf(name, sizeof name, "{%s%s%s/imap/notls%s%s}", host, port[0] ? ":" : "", port,
-                   user[0] ? "/user=" : "", user);
+  int n = snprintf(name, sizeof name, "{%s%s%s/imap/notls%s%s}%s", host, port[0] ? ":" : "",
+                   port, user[0] ? "/user=" : "", user, mailbox);
   if (n < 0 || (size_t)n >= sizeof name) {
     *why = "URL too long";
     return NIL;
@@ -158,16 +186,18 @@ static char* probe_referral(MAILSTREAM* stream, char* url, long code) {
     strcpy(codename, "REFAUTH");
   else if (code == REFAUTHFAILED)
     strcpy(codename, "REFAUTHFAILED");
+  else if (code == REFSELECT)
+    strcpy(codename, "REFSELECT");
   else
     snprintf(codename, sizeof codename, "code%ld", code);
   printf("referral %s %s\n", codename, url ? url : "");
   fflush(stdout);
-  if (code != REFAUTH && code != REFAUTHFAILED) {
-    say("refuse", "not a login referral");
+  if (code != REFAUTH && code != REFAUTHFAILED && code != REFSELECT) {
+    say("refuse", "not a login or select referral");
     return NIL;
   }
   const char* why = "";
-  char* name = url ? mailbox_from_url(url, &why) : NIL;
+  char* name = url ? mailbox_from_url(url, code == REFSELECT, &why) : NIL;
   if (name)
     say("follow", name);
   else
@@ -208,7 +238,10 @@ void mm_searched(MAILSTREAM* s, unsigned long n) { (void)s; (void)n; }
 void mm_exists(MAILSTREAM* s, unsigned long n) { (void)s; (void)n; }
 void mm_expunged(MAILSTREAM* s, unsigned long n) { (void)s; (void)n; }
 void mm_flags(MAILSTREAM* s, unsigned long n) { (void)s; (void)n; }
-void mm_list(MAILSTREAM* s, int d, char* n, long a) { (void)s; (void)d; (void)n; (void)a; }
+void mm_list(MAILSTREAM* s, int d, char* n, long a) {
+  (void)s; (void)d; (void)a;
+  say("list", n);
+}
 void mm_lsub(MAILSTREAM* s, int d, char* n, long a) { (void)s; (void)d; (void)n; (void)a; }
 void mm_status(MAILSTREAM* s, char* m, MAILSTATUS* st) { (void)s; (void)m; (void)st; }
 void mm_critical(MAILSTREAM* s) { (void)s; }
@@ -219,10 +252,11 @@ long mm_diskerror(MAILSTREAM* s, long e, long serious) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: DREF_PROBE_PASSWORD=... %s HOST PORT USER\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    fprintf(stderr, "usage: DREF_PROBE_PASSWORD=... %s HOST PORT USER [MAILBOX]\n", argv[0]);
     return 2;
   }
+  const char* mailbox = argc == 5 ? argv[4] : NIL;
   const char* pw = getenv("DREF_PROBE_PASSWORD");
   if (!pw) {
     fprintf(stderr, "%s: DREF_PROBE_PASSWORD is not set\n", argv[0]);
@@ -230,8 +264,10 @@ int main(int argc, char** argv) {
   }
   probe_password = pw;
   if (!safe_for_mailbox_name(argv[1]) || !safe_for_mailbox_name(argv[3]) ||
-      strspn(argv[2], "0123456789") != strlen(argv[2]) || !argv[2][0]) {
-    fprintf(stderr, "%s: bad HOST, PORT or USER\n", argv[0]);
+      strspn(argv[2], "0123456789") != strlen(argv[2]) || !argv[2][0] ||
+      (mailbox && (!mailbox[0] || !safe_mailbox_path(mailbox) || strchr(mailbox, '%') ||
+                   strchr(mailbox, '*')))) {
+    fprintf(stderr, "%s: bad HOST, PORT, USER or MAILBOX\n", argv[0]);
     return 2;
   }
 
@@ -253,6 +289,19 @@ int main(int argc, char** argv) {
   if (!stream) {
     say("failed", name);
     return 1;
+  }
+  if (mailbox) {
+    /* c-client's own listing: RLIST on a MAILBOX-REFERRALS server. */
+    char ref[MAILTMPLEN];
+    snprintf(ref, sizeof ref, "{%s:%s/imap/notls/user=%s}", argv[1], argv[2], argv[3]);
+    mail_list(stream, ref, (char*)mailbox);
+    snprintf(name, sizeof name, "{%s:%s/imap/notls/user=%s}%s", argv[1], argv[2], argv[3],
+             mailbox);
+    stream = mail_open(stream, name, options);
+    if (!stream) {
+      say("failed", name);
+      return 1;
+    }
   }
   say("opened", stream->mailbox);
   char count[32];

@@ -153,3 +153,42 @@ TEST(MailboxRelayTest, SettingsNeedMasterUserPasswordAndOptIn) {
         << error;
     EXPECT_TRUE(loads(std::string(kBase) + "mailbox_relay = no\n", &error)) << error;
 }
+
+TEST(MailboxRelayTest, RenameIsRelayedOnlyWithinOneEntryBelowIt) {
+    Fixture f;
+    f.start();
+    // Both names below Shared/Projects: one relay namespace, the owner renames.
+    EXPECT_EQ(dref::decideRelayRename(*f.session, "Shared/Projects/a", "Shared/Projects/b/c").kind,
+              MailboxVerdict::Kind::Local);
+    // Neither remote: Dovecot's own RENAME.
+    EXPECT_EQ(dref::decideRelayRename(*f.session, "Work", "Shared/ProjectsX").kind,
+              MailboxVerdict::Kind::Local);
+    struct Case {
+        const char* from;
+        const char* to;
+        const char* why;  // part of the NO [CANNOT] text
+    };
+    for (const Case& c : {Case{"Work", "Shared/Projects/Work", "between this server and"},
+                          Case{"Shared/Projects/a", "Work", "between this server and"},
+                          Case{"Shared/Projects/a", "Archive/2019/a", "between two remote"},
+                          Case{"Shared/Projects", "Shared/Projects2", "directory names"},
+                          Case{"Shared/Projects/a", "Shared/Projects", "directory names"},
+                          Case{"Work", "Shared/Projects", "directory names"}}) {
+        MailboxVerdict v = dref::decideRelayRename(*f.session, c.from, c.to);
+        EXPECT_EQ(v.kind, MailboxVerdict::Kind::Refuse) << c.from << " -> " << c.to;
+        EXPECT_NE(v.error.find(c.why), std::string::npos) << c.from << " -> " << c.to << ": " << v.error;
+        // Sent after NO as [CANNOT] <text>: the text must not start a response code itself.
+        EXPECT_NE(v.error.front(), '[') << v.error;
+    }
+}
+
+TEST(MailboxRelayTest, SubscriptionsOfRelayedNamesStayAtHome) {
+    Fixture f;
+    f.start();
+    EXPECT_TRUE(dref::relaySubscribesAtHome(*f.session, "Shared/Projects"));
+    EXPECT_TRUE(dref::relaySubscribesAtHome(*f.session, "Archive/2019/Q1"));
+    EXPECT_FALSE(dref::relaySubscribesAtHome(*f.session, "INBOX"));     // Dovecot's own
+    EXPECT_FALSE(dref::relaySubscribesAtHome(*f.session, "Shared"));    // a local level
+    f.session->optIn();  // from now on referred (R2193-19), not relayed
+    EXPECT_FALSE(dref::relaySubscribesAtHome(*f.session, "Shared/Projects"));
+}

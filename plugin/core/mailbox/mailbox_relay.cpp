@@ -49,6 +49,33 @@ MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
     return MailboxVerdict();
 }
 
+MailboxVerdict decideRelayRename(const MailboxReferralSession& session, std::string_view oldName,
+                                 std::string_view newName) {
+    MailboxVerdict v;
+    if (!session.enabled()) return v;
+    std::optional<RemoteMailboxMatch> from = session.table().find(oldName);
+    std::optional<RemoteMailboxMatch> to = session.table().find(newName);
+    if (!from && !to) return v;
+    v.kind = MailboxVerdict::Kind::Refuse;
+    if ((from && from->inferior.empty()) || (to && to->inferior.empty())) {
+        v.error = "The directory names this remote mailbox: it cannot be renamed here.";
+        return v;
+    }
+    if (!from || !to) {
+        v.error = "Cannot rename between this server and the server of a remote mailbox.";
+        return v;
+    }
+    if (from->entry.vname() != to->entry.vname()) {
+        v.error = "Cannot rename between two remote mailboxes (each has its own server).";
+        return v;
+    }
+    return MailboxVerdict();
+}
+
+bool relaySubscribesAtHome(const MailboxReferralSession& session, std::string_view vname) {
+    return relaysRemoteMailboxes(session) && session.isRemote(vname);
+}
+
 bool checkRelaySettings(const Settings& s, std::string* key, std::string* why) {
     const MailboxSettings& m = s.mailbox;
     if (!m.relay) return true;

@@ -44,6 +44,22 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
 MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
                                       std::string_view vname, MailboxCommand command);
 
+// RENAME in a relaying session.  Served by the relay (Local: both names
+// resolve to the same relay namespace and Dovecot's imapc storage renames
+// on the owner) only when both names are below the same remote entry.  The
+// entry itself is the directory's name for the mailbox and is not renamed
+// here; a RENAME between a local name and a remote one, or between two
+// entries (possibly two owners), is one no single server can do: Refuse,
+// which the glue sends as NO [CANNOT] <text>.  Neither name remote: Local.
+MailboxVerdict decideRelayRename(const MailboxReferralSession& session, std::string_view oldName,
+                                 std::string_view newName);
+
+// SUBSCRIBE / UNSUBSCRIBE of a remote name in a relaying session: true when
+// the subscription is recorded in the user's subscriptions on this (the
+// home) server and answered OK, nothing sent to the owner.  LSUB on the home
+// server, and RLSUB once the client opts in (R2193-14), read it there.
+bool relaySubscribesAtHome(const MailboxReferralSession& session, std::string_view vname);
+
 // Cross-key checks of the relay settings (settings.cpp calls it after every
 // key was read): false with the key to blame and the reason.
 bool checkRelaySettings(const Settings& settings, std::string* key, std::string* why);

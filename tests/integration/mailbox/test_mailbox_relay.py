@@ -14,41 +14,14 @@ through Dovecot's imapc storage logged in to home2 as the lab's master user.
   relayed SELECT in the same session;
 - an owning server that is down: NO [UNAVAILABLE] for its mailbox only.
 """
-import imaplib
 import os
-import re
 import socket
 import time
 import unittest
 
-from mailbox_support import (Lab, assert_referral, clear_mailbox_cache, ldap_tool, list_names,
-                             replace_file, select_inbox_works)
-
-PROJECTS = "Shared/Projects"
-
-
-def ok(result):
-    typ, data = result
-    if typ != "OK":
-        raise AssertionError("IMAP command failed: %s %r" % (typ, data))
-    return data
-
-
-def messages(m):
-    """UID -> Subject of the selected mailbox."""
-    out = {}
-    data = ok(m.uid("FETCH", "1:*", "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
-    for item in data:
-        if not isinstance(item, tuple):
-            continue
-        uid = int(re.search(rb"UID (\d+)", item[0]).group(1))
-        out[uid] = item[1].strip()
-    return out
-
-
-def flags_of(m, uid):
-    data = ok(m.uid("FETCH", str(uid), "(FLAGS)"))
-    return b" ".join(d for d in data if isinstance(d, bytes))
+from mailbox_support import (assert_referral, clear_mailbox_cache, ldap_tool, list_names,
+                             select_inbox_works)
+from relay_support import PROJECTS, RelayTestCase, flags_of, messages, ok
 
 
 def free_port(addr):
@@ -57,49 +30,7 @@ def free_port(addr):
         return s.getsockname()[1]
 
 
-class MailboxRelay(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.lab = Lab()
-        e = cls.lab.env
-        cls.path = e["REFERRAL_SETTINGS"]
-        with open(cls.path, "r", encoding="utf-8") as f:
-            cls.original = f.read()
-        if "mailbox_referral_mode" in cls.original or "mailbox_relay" in cls.original:
-            raise RuntimeError("%s already sets the relay's keys: this test would duplicate them"
-                               % cls.path)
-        replace_file(cls.path, cls.original.rstrip("\n") + "\n# relay test\n"
-                     "mailbox_referral_mode = opt-in\nmailbox_relay = yes\n"
-                     "mailbox_relay_master_user = %s\nmailbox_relay_master_password = %s\n"
-                     % (e["RELAY_MASTER_USER"], e["RELAY_MASTER_PASS"]))
-
-    @classmethod
-    def tearDownClass(cls):
-        replace_file(cls.path, cls.original)
-
-    def setUp(self):
-        self.user, self.password = self.lab.user("LOCAL")  # carol, served by the front
-
-    def front(self):
-        m = imaplib.IMAP4(self.lab.front, self.lab.port, timeout=30)
-        self.addCleanup(self._logout, m)
-        ok(m.login(self.user, self.password))
-        return m
-
-    def home2(self):
-        """carol's own session on the owning server, for comparison."""
-        m = imaplib.IMAP4(self.lab.home2, self.lab.home_port, timeout=30)
-        self.addCleanup(self._logout, m)
-        ok(m.login(self.user, self.password))
-        return m
-
-    @staticmethod
-    def _logout(m):
-        try:
-            m.logout()
-        except (imaplib.IMAP4.error, OSError):
-            pass
-
+class MailboxRelay(RelayTestCase):
     def test_list_shows_the_remote_mailbox(self):
         m = self.front()
         names = [n for n, _ in list_names([b"* LIST " + d for d in ok(m.list('""', "*"))])]
