@@ -103,6 +103,21 @@ TEST(MailboxRelayTest, OwnersNameAndUserComeFromTheUrl_D18_D19) {
     EXPECT_EQ(t->host, "home1.test");
 }
 
+// imapc sends its list prefix unchanged and compares the owner's answers
+// with it: the owner's name goes to Dovecot in modified UTF-7.
+TEST(MailboxRelayTest, OwnersWireNameIsModifiedUtf7) {
+    Fixture f;
+    f.start({remote("Shared/B\xC3\xBCro", "home2.test")});
+    std::string why;
+    std::optional<RelayTarget> t = dref::relayTargetFor(*f.session, "Shared/B\xC3\xBCro/x", &why);
+    ASSERT_TRUE(t.has_value()) << why;
+    EXPECT_EQ(t->remoteName, "Shared/B\xC3\xBCro");
+    EXPECT_EQ(t->remoteWireName, "Shared/B&APw-ro");
+    std::optional<RelayTarget> ascii = dref::relayTargetFor(*f.session, "Shared/B\xC3\xBCro", &why);
+    ASSERT_TRUE(ascii.has_value());
+    EXPECT_EQ(ascii->prefix, "Shared/B\xC3\xBCro/");
+}
+
 TEST(MailboxRelayTest, LocalNamesAreNotRelayed) {
     Fixture f;
     f.start();

@@ -81,4 +81,39 @@ bool ListPattern::matches(std::string_view name) const {
     return reach[name.size()] != 0;
 }
 
+bool ListPattern::mayMatchBelow(std::string_view name) const {
+    // Runs the pattern over name + separator as a set of pattern positions
+    // (an NFA without backtracking); any live position that still has
+    // pattern left can match some continuation.
+    const std::string_view pat = joined_;
+    std::string below(name);
+    below.push_back(separator_);
+    const size_t inboxLen = inboxLevelLength(below, separator_);
+    std::vector<char> live(pat.size() + 1, 0), next(pat.size() + 1, 0);
+    auto close = [&](std::vector<char>& set) {
+        // A wildcard may match nothing: its position implies the next one.
+        for (size_t i = 0; i < pat.size(); ++i)
+            if (set[i] && (pat[i] == '*' || pat[i] == '%')) set[i + 1] = 1;
+    };
+    live[0] = 1;
+    close(live);
+    for (size_t ni = 0; ni < below.size(); ++ni) {
+        const char c = below[ni];
+        std::fill(next.begin(), next.end(), 0);
+        for (size_t i = 0; i < pat.size(); ++i) {
+            if (!live[i]) continue;
+            const char p = pat[i];
+            if (p == '*' || (p == '%' && c != separator_))
+                next[i] = 1;
+            else if (p != '%' && (ni < inboxLen ? asciiUpper(p) == asciiUpper(c) : p == c))
+                next[i + 1] = 1;
+        }
+        close(next);
+        live.swap(next);
+    }
+    for (size_t i = 0; i < pat.size(); ++i)
+        if (live[i]) return true;
+    return false;
+}
+
 }  // namespace dref

@@ -21,6 +21,13 @@ public:
     // |pattern| * |name|, no backtracking blow-up.
     bool matches(std::string_view name) const;
 
+    // True when some name strictly below `name` (name + separator + at
+    // least one more character) could match: the listing of a remote
+    // entry's inferiors is worth asking its owner for.  Conservative: it
+    // may say true for a subtree where nothing matches, never false where
+    // something could.
+    bool mayMatchBelow(std::string_view name) const;
+
     // The part of the joined pattern before its first wildcard, with a
     // leading "INBOX" level upper-cased.  Names not starting with it cannot
     // match, unless prefixMayMatchInboxCase(): the prefix ends inside the

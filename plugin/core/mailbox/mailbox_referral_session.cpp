@@ -68,7 +68,9 @@ const char* mailboxCommandName(MailboxCommand c) {
 }
 
 MailboxReferralSession::MailboxReferralSession(std::shared_ptr<const Settings> settings, std::string user)
-    : settings_(std::move(settings)), user_(std::move(user)) {}
+    : settings_(std::move(settings)),
+      user_(std::move(user)),
+      ownerListings_(settings_->directory.cacheTtlMs, settings_->directory.negativeCacheTtlMs) {}
 
 void MailboxReferralSession::startLoading(int64_t) {
     state_ = TableState::Loading;
@@ -80,6 +82,7 @@ void MailboxReferralSession::tableLoaded(RemoteMailboxTable&& table, int64_t now
     state_ = TableState::Ready;
     loadedAtMs_ = nowMs;
     refreshing_ = false;
+    ownerListings_.retainEntriesOf(table_);
 }
 
 void MailboxReferralSession::tableUnavailable(int64_t nowMs) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "owner_listing.h"
 #include "remote_mailbox_table.h"
 #include "settings.h"
 
@@ -71,6 +72,16 @@ public:
     bool refreshing() const { return refreshing_; }
     void startRefresh() { refreshing_ = true; }
     const RemoteMailboxTable& table() const { return table_; }
+    // What owning servers listed below the entries (issue 12 item 4), kept
+    // for cache_ttl (failures for negative_cache_ttl); entries that leave
+    // the table are forgotten when a new table arrives.
+    OwnerListingCache& ownerListings() { return ownerListings_; }
+    // True when relay credentials are configured: listings may ask owners
+    // for the mailboxes below a remote entry.
+    bool asksOwners() const {
+        return !settings_->mailbox.relayMasterUser.empty() &&
+               !settings_->mailbox.relayMasterPassword.empty();
+    }
 
     // D-8: with mailbox_referral_mode = opt-in, referrals start after the
     // client's first RLIST or RLSUB.
@@ -99,6 +110,7 @@ private:
     int64_t loadedAtMs_ = 0;
     bool refreshing_ = false;
     bool optedIn_ = false;
+    OwnerListingCache ownerListings_;
 };
 
 }  // namespace dref

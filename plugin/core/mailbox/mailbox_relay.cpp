@@ -1,5 +1,7 @@
 #include "mailbox_relay.h"
 
+#include "mutf7.h"
+
 namespace dref {
 
 bool relaysRemoteMailboxes(const MailboxReferralSession& session) {
@@ -40,6 +42,16 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
         if (why) *why = "the owner's mailbox name is empty or starts or ends with '/'";
         return std::nullopt;
     }
+    // imapc sends imapc_list_prefix as it is and reads the owner's names in
+    // modified UTF-7 (imapc-list.c: imapc_list_get_vname() decodes them):
+    // a UTF-8 prefix would neither be understood by the owner nor match
+    // its answers.
+    std::optional<std::string> wire = utf8ToMutf7(t.remoteName);
+    if (!wire) {
+        if (why) *why = "the owner's mailbox name is not valid UTF-8";
+        return std::nullopt;
+    }
+    t.remoteWireName = std::move(*wire);
     return t;
 }
 

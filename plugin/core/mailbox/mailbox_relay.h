@@ -21,6 +21,9 @@ struct RelayTarget {
     std::string prefix;      // entryVname + separator: the relay namespace's prefix
     char separator = '/';    // the user's namespace separator
     std::string remoteName;  // the owner's name of the entry (UTF-8, '/'-separated, D-19)
+    // The same on the wire (modified UTF-7): Dovecot's imapc uses it
+    // unchanged in its commands and compares the owner's answers with it.
+    std::string remoteWireName;
     std::string host;        // the owning server (first location, R2193-9)
     uint16_t port = 143;
     std::string user;        // the login name at the owner: URL user, else the session's (D-18)
