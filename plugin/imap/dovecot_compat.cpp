@@ -2,6 +2,18 @@
 #include "dovecot_compat.h"
 
 #include "dref_version.h"
+#include "owner_listing.h"
+#include "response_text.h"
+
+// imapc's list and client structs: the relay guards the untagged LIST/LSUB
+// replies of its imapc client (guardListReplies below).  The same members
+// exist in 2.3.19.1 and 2.4.1.
+extern "C" {
+#include "imap-arg.h"
+#include "imapc-client-private.h"
+#include "imapc-storage.h"
+#include "imapc-list.h"
+}
 
 #if DOVECOT_PREREQ(2, 4, 0)
 #include "referral_settings.h"
@@ -66,6 +78,76 @@ const char* referralConfigSettingName() noexcept {
 namespace {
 
 const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, s.c_str()); }
+
+// Sits between a relay namespace's imapc client and imapc's own handler of
+// untagged replies, and drops LIST/LSUB answers whose mailbox is not at or
+// below imapc_list_prefix: imapc asserts that they are (imapc-list.c:
+// imapc_list_get_vname()) and the imap process would panic on an owner's
+// sibling "<prefix>Old" or on any hostile name.  The rule is
+// ownerListReplyAcceptable() (plugin/core).
+struct ListReplyGuard {
+    imapc_untagged_callback_t* original;
+    void* originalContext;
+    const char* prefix;  // imapc_list_prefix, modified UTF-7
+    const char* username;
+    unsigned int dropped;
+};
+
+constexpr unsigned int kLoggedDrops = 5;
+
+void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
+    auto* g = static_cast<ListReplyGuard*>(context);
+    const char* name = nullptr;
+    if (reply->name != nullptr &&
+        (strcasecmp(reply->name, "LIST") == 0 || strcasecmp(reply->name, "LSUB") == 0) &&
+        !IMAP_ARG_IS_EOL(&reply->args[0]) && !IMAP_ARG_IS_EOL(&reply->args[1]) &&
+        imap_arg_get_astring(&reply->args[2], &name)) {
+        const char* sep = nullptr;
+        char s = imap_arg_get_nstring(&reply->args[1], &sep) && sep != nullptr && *sep != '\0'
+                     ? sep[0]
+                     : '/';
+        if (!ownerListReplyAcceptable(name, g->prefix, s)) {
+            // imapc's LIST "" "<prefix>*" also matches the owner's siblings
+            // ("<prefix>Old"): expected, dropped silently.  Anything else
+            // was not asked for: a warning (the first few per relay
+            // namespace).
+            const bool sibling = strncmp(name, g->prefix, strlen(g->prefix)) == 0;
+            if (sibling || g->dropped++ >= kLoggedDrops) return;
+            try {
+                i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, outside "
+                          "that subtree: ignored",
+                          g->username, quoteForLog(g->prefix).c_str(), reply->name,
+                          quoteForLog(name).c_str());
+            } catch (...) {
+            }
+            return;
+        }
+    }
+    g->original(reply, g->originalContext);
+}
+
+// Installs the guard on the namespace's imapc client (before any reply can
+// be read: the client connects at the first command, replies are read when
+// an ioloop runs).  False when the namespace's list is not imapc's.
+bool guardListReplies(struct mail_namespace* ns, const ImapcNamespaceSpec& spec, std::string* error) {
+    if (ns->list == nullptr || strcmp(ns->list->name, "imapc") != 0) {
+        *error = "the relay namespace's mailbox list is not imapc";
+        return false;
+    }
+    auto* list = reinterpret_cast<struct imapc_mailbox_list*>(ns->list);
+    struct imapc_client* client = list->client != nullptr ? list->client->client : nullptr;
+    if (client == nullptr || client->untagged_callback == nullptr) {
+        *error = "the relay namespace has no imapc client";
+        return false;
+    }
+    auto* g = p_new(ns->user->pool, struct ListReplyGuard, 1);
+    g->original = client->untagged_callback;
+    g->originalContext = client->untagged_context;
+    g->prefix = poolCopy(ns->user->pool, spec.remotePrefix);
+    g->username = p_strdup(ns->user->pool, ns->user->username);
+    imapc_client_register_untagged(client, guardedUntagged, g);
+    return true;
+}
 
 // The namespace itself, the same on both versions: hidden, not listed (the
 // plugin lists the directory's entries), no subscriptions of its own.
@@ -136,6 +218,10 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         mail_namespace_destroy(ns);
         return false;
     }
+    if (!guardListReplies(ns, spec, error)) {
+        mail_namespace_destroy(ns);
+        return false;
+    }
     mail_user_add_namespace(user, &ns);
     return true;
 }
@@ -191,6 +277,10 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     }
     if (mail_storage_create(ns, nullptr, static_cast<enum mail_storage_flags>(0), &err) < 0) {
         *error = err != nullptr ? err : "mail_storage_create failed";
+        mail_namespace_destroy(ns);
+        return false;
+    }
+    if (!guardListReplies(ns, spec, error)) {
         mail_namespace_destroy(ns);
         return false;
     }

@@ -54,6 +54,7 @@ extern "C" {
 #include "mail-storage-hooks.h"
 #include "mailbox-list-private.h"
 #include "mailbox-list-iter.h"
+#include "mailbox-tree.h"
 #include "mail-user.h"
 }
 
@@ -89,7 +90,7 @@ struct ImapcNamespaceSpec {
     std::string user;          // logged in as this user ...
     std::string masterUser;    // ... authenticated as this master user
     std::string password;      // the master user's password
-    std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry
+    std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry (modified UTF-7)
 };
 
 // Allocates the namespace with its own copy of the user's settings (imapc

@@ -2,6 +2,7 @@
 // Shared declarations of the imap plugin's glue files (Dovecot side).
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "dovecot_compat.h"
 #include "mailbox_referral_session.h"
@@ -23,6 +24,12 @@ const char* currentCommandName(struct mail_user* user);
 const void* currentCommandToken(struct mail_user* user);
 // classifyCommand(currentCommandName(user)), computed once per command.
 MailboxCommand currentCommandKind(struct mail_user* user);
+
+// Set by the listing commands: this command's output shows remote names
+// (RLIST, LIST (REMOTE), a relaying session's LIST/LSUB), so the list
+// override marks local parents of remote names \HasChildren.
+void markRemoteListing(struct client_command_context* cmd, bool showsRemote);
+bool remoteListingNow(struct mail_user* user);
 
 // This plugin's module (for mail_user_is_plugin_loaded) and log category.
 struct module* imapReferralModule();
@@ -66,6 +73,17 @@ void subscribeCommandsDeinit();
 // mailbox_relay_glue.cpp (docs/mailbox-relay.md)
 void mailboxRelayInit(struct module* module);
 void mailboxRelayDeinit();
+// The relay namespace of the remote entry covering `vname` (UTF-8), added
+// now if the session has none for that entry yet (its connection opens at
+// its first command); nullptr when the name is not relayed (logged when the
+// entry cannot be relayed or Dovecot refuses the namespace).
+struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferralSession* session,
+                                         const char* vname);
+// owner_listing_glue.cpp: what the owner lists below `entry`, asked through
+// its relay namespace (Dovecot's imapc list); false + *error on failure.
+bool listOwnerInferiors(struct client* client, MailboxReferralSession* session,
+                        const RemoteMailboxEntry& entry, std::vector<OwnerMailbox>* out,
+                        std::string* error);
 // True for the hidden imapc namespaces the relay adds.
 bool isRelayNamespace(const struct mail_namespace* ns);
 // `ret` of a mailbox open; for a relayed mailbox that failed because its

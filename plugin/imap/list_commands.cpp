@@ -1,10 +1,16 @@
-// RLIST and RLSUB (RFC 2193 §5), and LIST (REMOTE) (RFC 5258 §3): the remote
-// mailboxes that match, printed as untagged LIST / LSUB lines, then Dovecot's
-// own LIST / LSUB for the local ones (cmd_list_full, exported by the imap
-// binary).  The list override in storage_glue.cpp keeps remote names out of
-// the local part, so no name is printed twice.  Arguments are parsed by
-// cmd_list_full as for LIST: a bad argument gets LIST's BAD (R2193-27/-28).
-// Using RLIST, RLSUB or LIST (REMOTE) opts the session in to referrals (D-8).
+// RLIST and RLSUB (RFC 2193 §5), LIST (REMOTE) (RFC 5258 §3), and LIST /
+// LSUB / LIST-EXTENDED in a relaying session (issue 12): the remote
+// mailboxes that match (the directory's entries and, with relay
+// credentials, what their owners list below them), printed as untagged
+// LIST / LSUB lines, then Dovecot's own LIST / LSUB for the local ones
+// (cmd_list_full, exported by the imap binary).  What is printed is decided
+// in plugin/core (remote_listing.h).  The list override in storage_glue.cpp
+// keeps remote names out of the local part, so no name is printed twice,
+// and marks local parents of remote names \HasChildren.  Arguments are
+// parsed again by Dovecot's LIST: a bad argument gets LIST's BAD
+// (R2193-27/-28), and nothing remote is printed before it.  Using RLIST,
+// RLSUB or LIST (REMOTE) opts the session in to referrals (D-8).
+#include <chrono>
 #include <exception>
 #include <set>
 #include <string>
@@ -14,6 +20,7 @@
 #include "imap_glue.h"
 #include "list_pattern.h"
 #include "mailbox_relay.h"
+#include "remote_listing.h"
 
 namespace dref {
 namespace {
@@ -31,13 +38,15 @@ void appendName(string_t* line, std::string_view vname) {
 }
 
 void sendLine(struct client* client, bool lsub, const char* flags, char sep,
-              std::string_view vname) {
+              std::string_view vname, bool childSubscribed) {
     string_t* line = t_str_new(128);
     str_printfa(line, "* %s (%s) \"", lsub ? "LSUB" : "LIST", flags);
     if (sep == '"' || sep == '\\') str_append_c(line, '\\');
     str_append_c(line, sep);
     str_append(line, "\" ");
     appendName(line, vname);
+    // RFC 5258 §3.5, as Dovecot writes it for local parents.
+    if (childSubscribed) str_append(line, " (CHILDINFO (\"SUBSCRIBED\"))");
     client_send_line(client, str_c(line));
 }
 
@@ -57,42 +66,44 @@ bool existsLocally(struct mail_user* user, const std::string& vname) {
     return found;
 }
 
-// RFC 3501 §6.3.8: with "%" last, the hierarchy levels leading to matching
-// names are listed too, \Noselect when they are no mailbox.
-void sendRemoteLevels(struct client* client, const MailboxReferralSession& session, const ListPattern& pattern,
-                      const std::vector<std::string>& names, std::set<std::string>* sent) {
-    const char sep = session.table().separator();
-    for (const std::string& name : names) {
-        for (size_t pos = name.find(sep); pos != std::string::npos; pos = name.find(sep, pos + 1)) {
-            std::string level = name.substr(0, pos);
-            if (sent->count(level) != 0 || !pattern.matches(level) || session.isRemote(level))
-                continue;
-            sent->insert(level);
-            if (!existsLocally(client->user, level)) sendLine(client, false, "\\Noselect", sep, level);
-        }
+// Takes the relay namespaces out of the user's namespace list for its
+// lifetime and puts every namespace back in its order.  With a relay
+// namespace present, Dovecot attributes the subscriptions below it to that
+// namespace, which has none (storage_glue.cpp: listSubscriptionsRefresh), so
+// they would not be seen.  Used only around a synchronous iteration.
+class RelayNamespacesDetached {
+public:
+    explicit RelayNamespacesDetached(struct mail_user* user) : user_(user) {
+        for (struct mail_namespace* ns = user->namespaces; ns != nullptr; ns = ns->next)
+            all_.push_back(ns);
+        relink(false);
     }
-}
+    ~RelayNamespacesDetached() { relink(true); }
+    RelayNamespacesDetached(const RelayNamespacesDetached&) = delete;
+    RelayNamespacesDetached& operator=(const RelayNamespacesDetached&) = delete;
 
-// What one listing command wants from the remote table.
-struct RemoteRequest {
-    std::vector<ListPattern> patterns;
-    bool subscribedOnly = false;  // RLSUB, LIST (REMOTE SUBSCRIBED)
-    bool lsubReply = false;       // untagged LSUB instead of LIST
-    const char* attributes = "";  // "\\Remote" for LIST (REMOTE), RFC 5258
+private:
+    void relink(bool withRelay) {
+        struct mail_namespace** tail = &user_->namespaces;
+        for (struct mail_namespace* ns : all_) {
+            if (!withRelay && isRelayNamespace(ns)) continue;
+            *tail = ns;
+            tail = &ns->next;
+        }
+        *tail = nullptr;
+    }
+    struct mail_user* user_;
+    std::vector<struct mail_namespace*> all_;
 };
-
-bool matchesAny(const RemoteRequest& req, const std::string& name) {
-    for (const ListPattern& p : req.patterns)
-        if (p.matches(name)) return true;
-    return false;
-}
 
 // The remote names this user subscribed to.  They are kept in the home
 // server's subscriptions (the SUBSCRIBE referral records them there), which
 // Dovecot allows for names that do not exist locally.
-std::vector<std::string> subscribedRemoteNames(struct client* client, const MailboxReferralSession& session) {
-    std::vector<std::string> names;
+std::set<std::string, std::less<>> subscribedRemoteNames(struct client* client,
+                                                         const MailboxReferralSession& session) {
+    std::set<std::string, std::less<>> names;
     OverrideBypass bypass;
+    RelayNamespacesDetached detached(client->user);
     const char* patterns[] = {"*", nullptr};
     struct mailbox_list_iterate_context* iter = mailbox_list_iter_init_namespaces(
         client->user->namespaces, patterns,
@@ -102,125 +113,220 @@ std::vector<std::string> subscribedRemoteNames(struct client* client, const Mail
     const struct mailbox_info* info;
     while ((info = mailbox_list_iter_next(iter)) != nullptr) {
         if ((info->flags & MAILBOX_SUBSCRIBED) != 0 && session.isRemote(info->vname))
-            names.emplace_back(info->vname);
+            names.emplace(info->vname);
     }
     if (mailbox_list_iter_deinit(&iter) < 0)
         i_warning("dovecot-referral: listing subscriptions failed");
     return names;
 }
 
-void sendRemote(struct client* client, const MailboxReferralSession& session, const RemoteRequest& req) {
-    const char sep = session.table().separator();
-    std::set<std::string> sent;
-    if (req.subscribedOnly) {
-        for (const std::string& name : subscribedRemoteNames(client, session))
-            if (matchesAny(req, name) && sent.insert(name).second)
-                sendLine(client, req.lsubReply, req.attributes, sep, name);
-        return;
+int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Asks the owners whose answers are due (issue 12 item 4) and fills
+// input->owners with every fresh answer.  A failing owner is logged once
+// per negative_cache_ttl and listed as the directory holds it.
+void askOwners(struct client* client, MailboxReferralSession* session,
+               const RemoteListRequest& req, RemoteListInput* input) {
+    OwnerListingCache& cache = session->ownerListings();
+    for (const RemoteMailboxEntry& entry : entriesToAsk(req, session->table())) {
+        if (cache.due(entry.vname(), nowMs())) {
+            std::vector<OwnerMailbox> raw;
+            std::string error;
+            if (listOwnerInferiors(client, session, entry, &raw, &error)) {
+                std::vector<std::string> warnings;
+                cache.storeAnswer(entry.vname(),
+                                  validateOwnerListing(session->table(), entry, std::move(raw),
+                                                       kMaxOwnerNamesPerEntry, &warnings),
+                                  nowMs());
+                for (const std::string& w : warnings)
+                    i_warning("mailbox relay: user=%s %s", client->user->username, w.c_str());
+            } else {
+                cache.storeFailure(entry.vname(), nowMs());
+                i_warning("mailbox relay: user=%s: cannot list the mailboxes below %s on its "
+                          "server (%s); listing the directory's entry only",
+                          client->user->username, std::string(entry.vname()).c_str(),
+                          error.c_str());
+            }
+        }
+        input->owners[std::string(entry.vname())] = cache.names(entry.vname(), nowMs());
     }
-    for (const ListPattern& p : req.patterns) {
-        session.table().forEachMatch(p, [&](const RemoteMailboxEntry& e) {
-            if (sent.emplace(e.vname()).second)
-                sendLine(client, req.lsubReply, req.attributes, sep, e.vname());
-        });
-    }
-    std::vector<std::string> names;
-    for (const ListPattern& p : req.patterns) {
-        if (!p.endsWithPercent()) continue;
-        if (names.empty())
-            for (const RemoteMailboxEntry& e : session.table().entries()) names.emplace_back(e.vname());
-        sendRemoteLevels(client, session, p, names, &sent);
-    }
+    // Answers kept from earlier listings still give children attributes.
+    for (const RemoteMailboxEntry& entry : session->table().entries())
+        if (input->owners.count(entry.vname()) == 0)
+            if (const auto* names = cache.names(entry.vname(), nowMs()))
+                input->owners[std::string(entry.vname())] = names;
+}
+
+void sendRemote(struct client_command_context* cmd, MailboxReferralSession* session,
+                const RemoteListRequest& req) {
+    struct client* client = cmd->client;
+    RemoteListInput input;
+    input.table = &session->table();
+    if (req.askOwners) askOwners(client, session, req, &input);
+    input.subscribed = subscribedRemoteNames(client, *session);
+    input.existsLocally = [client](const std::string& vname) {
+        return existsLocally(client->user, vname);
+    };
+    const char sep = session->table().separator();
+    for (const RemoteListLine& line : buildRemoteListing(req, input))
+        sendLine(client, req.lsub, line.attributes.c_str(), sep, line.vname,
+                 line.childSubscribed);
+}
+
+std::vector<ListPattern> patternsOf(const char* ref, const std::vector<const char*>& patterns,
+                                    char sep) {
+    std::vector<ListPattern> out;
+    for (const char* p : patterns)
+        if (*p != '\0') out.emplace_back(fromWire(ref), fromWire(p), sep);
+    return out;
 }
 
 // RLIST ref pattern / RLSUB ref pattern (RFC 2193 §5, exactly two astrings).
-bool parseRemoteCommand(const struct imap_arg* args, char sep, RemoteRequest* req) {
+bool parseRemoteCommand(const struct imap_arg* args, char sep, std::vector<ListPattern>* patterns) {
     const char* ref;
     const char* pattern;
     if (!imap_arg_get_astring(&args[0], &ref) || !imap_arg_get_astring(&args[1], &pattern) ||
         !IMAP_ARG_IS_EOL(&args[2]) || *pattern == '\0')
         return false;
-    req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+    *patterns = patternsOf(ref, {pattern}, sep);
     return true;
 }
 
-// LIST (REMOTE [SUBSCRIBED]) ref pattern-or-patterns [RETURN (...)]
-// (RFC 5258 §3: REMOTE "updates" RFC 2193's RLIST).  Other selection options
-// next to REMOTE select nothing remote (no special-use, no recursive match).
-bool parseListRemote(const struct imap_arg* args, char sep, RemoteRequest* req) {
-    const struct imap_arg* options;
-    if (!imap_arg_get_list(&args[0], &options)) return false;
-    bool remote = false, subscribed = false, other = false;
-    for (; !IMAP_ARG_IS_EOL(options); options++) {
+// The atoms of an option list; STATUS takes a list of items, skipped.
+bool optionAtoms(const struct imap_arg* list, bool returns, std::vector<std::string>* atoms) {
+    for (; !IMAP_ARG_IS_EOL(list); list++) {
         const char* atom;
-        if (!imap_arg_get_atom(options, &atom)) return false;
-        if (strcasecmp(atom, "REMOTE") == 0)
-            remote = true;
-        else if (strcasecmp(atom, "SUBSCRIBED") == 0)
-            subscribed = true;
-        else
-            other = true;
+        if (!imap_arg_get_atom(list, &atom)) return false;
+        atoms->emplace_back(atom);
+        const struct imap_arg* items;
+        if (returns && strcasecmp(atom, "STATUS") == 0) {
+            if (!imap_arg_get_list(&list[1], &items)) return false;
+            list++;
+        }
+    }
+    return true;
+}
+
+// [(selection options)] ref pattern-or-(patterns) [RETURN (return options)]
+// (RFC 5258 §6), as Dovecot's LIST reads it.  False for anything Dovecot
+// would answer with BAD: nothing remote is printed before that BAD.
+bool parseList(const struct imap_arg* args, char sep, ListOptions* options,
+               std::vector<ListPattern>* patterns) {
+    std::vector<std::string> selection, returns;
+    const struct imap_arg* list;
+    if (imap_arg_get_list(&args[0], &list)) {
+        options->extended = true;
+        if (!optionAtoms(list, false, &selection)) return false;
+        args++;
     }
     const char* ref;
-    if (!remote || other || !imap_arg_get_astring(&args[1], &ref)) return false;
-    const struct imap_arg* list;
+    if (!imap_arg_get_astring(&args[0], &ref)) return false;
+    std::vector<const char*> raw;
     const char* pattern;
-    if (imap_arg_get_list(&args[2], &list)) {
+    if (imap_arg_get_list(&args[1], &list)) {
+        options->extended = true;
         for (; !IMAP_ARG_IS_EOL(list); list++) {
             if (!imap_arg_get_astring(list, &pattern)) return false;
-            if (*pattern != '\0') req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+            raw.push_back(pattern);
         }
-    } else if (imap_arg_get_astring(&args[2], &pattern)) {
-        if (*pattern != '\0') req->patterns.emplace_back(fromWire(ref), fromWire(pattern), sep);
+    } else if (imap_arg_get_astring(&args[1], &pattern)) {
+        raw.push_back(pattern);
     } else {
         return false;
     }
-    req->subscribedOnly = subscribed;
-    req->attributes = subscribed ? "\\Remote \\Subscribed" : "\\Remote";
+    args += 2;
+    if (imap_arg_atom_equals(&args[0], "RETURN") && imap_arg_get_list(&args[1], &list)) {
+        options->extended = true;
+        if (!optionAtoms(list, true, &returns)) return false;
+        args += 2;
+    }
+    if (!IMAP_ARG_IS_EOL(args)) return false;
+    if (!parseListOptions(selection, returns, options)) return false;
+    *patterns = patternsOf(ref, raw, sep);
     return true;
 }
 
-enum class Flavour { Rlist, Rlsub, List };
+enum class Command { Rlist, Rlsub, List, Lsub };
 
 command_func_t* g_list = nullptr;
+command_func_t* g_lsub = nullptr;
 
-bool listWithRemote(struct client_command_context* cmd, Flavour flavour) {
-    const bool lsub = flavour == Flavour::Rlsub;
+bool dovecotListing(struct client_command_context* cmd, Command command) {
+    switch (command) {
+        case Command::List: return g_list(cmd);
+        case Command::Lsub: return g_lsub(cmd);
+        case Command::Rlist: return cmd_list_full(cmd, false);
+        case Command::Rlsub: return cmd_list_full(cmd, true);
+    }
+    return cmd_list_full(cmd, false);
+}
+
+// Which remote listing a command asks for, if any.  A relaying session's
+// LIST and LSUB show remote names like local ones (issue 12); RLIST, RLSUB
+// and LIST (REMOTE) show them as remote and opt the session in (D-8).
+bool remoteRequest(MailboxReferralSession* session, Command command, const struct imap_arg* args,
+                   RemoteListRequest* req) {
+    const char sep = session->table().separator();
+    const bool relaying = relaysRemoteMailboxes(*session);
+    const bool owners = session->asksOwners();
+    std::vector<ListPattern> patterns;
+    ListOptions options;
+    switch (command) {
+        case Command::Rlist:
+        case Command::Rlsub:
+            session->optIn();  // D-8, also when the arguments are bad
+            if (!parseRemoteCommand(args, sep, &patterns)) return false;
+            *req = makeListRequest(command == Command::Rlist ? ListFlavour::Rlist : ListFlavour::Rlsub,
+                                   options, owners);
+            break;
+        case Command::List:
+            if (!parseList(args, sep, &options, &patterns)) return false;
+            if (options.selectRemote) {
+                session->optIn();  // D-8
+                *req = makeListRequest(ListFlavour::ListRemote, options, owners);
+            } else if (relaying) {
+                *req = makeListRequest(ListFlavour::Relayed, options, owners);
+            } else {
+                return false;
+            }
+            break;
+        case Command::Lsub:
+            if (!relaying || !parseRemoteCommand(args, sep, &patterns)) return false;
+            *req = makeListRequest(ListFlavour::RelayedLsub, options, owners);
+            break;
+    }
+    req->patterns = std::move(patterns);
+    return !req->patterns.empty();
+}
+
+bool listWithRemote(struct client_command_context* cmd, Command command) {
     MailboxReferralSession* session = sessionForClient(cmd->client);
-    if (session == nullptr) return flavour == Flavour::List ? g_list(cmd) : cmd_list_full(cmd, lsub);
+    if (session == nullptr) return dovecotListing(cmd, command);
     const struct imap_arg* args;
     if (!client_read_args(cmd, 0, 0, &args)) return FALSE;
-    const char sep = session->table().separator();
-    RemoteRequest req;
-    bool wanted;
-    bool relayed = false;
+    bool shown = false;
     try {
-        if (flavour == Flavour::List) {
-            wanted = parseListRemote(args, sep, &req);
-            if (!wanted && relaysRemoteMailboxes(*session)) {
-                // Issue 12: a relaying session sees its remote mailboxes in
-                // plain LIST ref pattern, as local ones (no \Remote).
-                req = RemoteRequest();
-                wanted = relayed = parseRemoteCommand(args, sep, &req);
-            }
-        } else {
-            wanted = parseRemoteCommand(args, sep, &req);
-            req.subscribedOnly = lsub;
-            req.lsubReply = lsub;
+        RemoteListRequest req;
+        if (remoteRequest(session, command, args, &req) && session->state() == TableState::Ready) {
+            sendRemote(cmd, session, req);
+            shown = true;
         }
-        if (flavour != Flavour::List || (wanted && !relayed)) session->optIn();  // D-8
-        if (wanted && !req.patterns.empty() && session->state() == TableState::Ready)
-            sendRemote(cmd->client, *session, req);
     } catch (const std::exception& e) {
         i_error("dovecot-referral: %s: remote part failed: %s", cmd->name, e.what());
     }
+    markRemoteListing(cmd, shown);
     // Local mailboxes, the tagged reply, and LIST's own argument errors.
-    return flavour == Flavour::List ? g_list(cmd) : cmd_list_full(cmd, lsub);
+    return dovecotListing(cmd, command);
 }
 
-bool cmdRlist(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::Rlist); }
-bool cmdRlsub(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::Rlsub); }
-bool cmdList(struct client_command_context* cmd) { return listWithRemote(cmd, Flavour::List); }
+bool cmdRlist(struct client_command_context* cmd) { return listWithRemote(cmd, Command::Rlist); }
+bool cmdRlsub(struct client_command_context* cmd) { return listWithRemote(cmd, Command::Rlsub); }
+bool cmdList(struct client_command_context* cmd) { return listWithRemote(cmd, Command::List); }
+bool cmdLsub(struct client_command_context* cmd) { return listWithRemote(cmd, Command::Lsub); }
 
 }  // namespace
 
@@ -229,11 +335,15 @@ void listCommandsInit() {
     command_register("RLSUB", cmdRlsub, static_cast<enum command_flags>(0));
     g_list = compat::replaceCommandFunc("LIST", cmdList);
     if (g_list == nullptr) i_fatal("dovecot-referral: imap command LIST not found");
+    g_lsub = compat::replaceCommandFunc("LSUB", cmdLsub);
+    if (g_lsub == nullptr) i_fatal("dovecot-referral: imap command LSUB not found");
 }
 
 void listCommandsDeinit() {
     compat::restoreCommandFunc("LIST", cmdList, g_list);
     g_list = nullptr;
+    compat::restoreCommandFunc("LSUB", cmdLsub, g_lsub);
+    g_lsub = nullptr;
     command_unregister("RLIST");
     command_unregister("RLSUB");
 }

@@ -31,44 +31,6 @@ struct mail_namespace* findRelayNamespace(struct mail_user* user, const std::str
     return nullptr;
 }
 
-// The relay namespace for `vname` (UTF-8), added now if the session has
-// none for its entry yet; nullptr when the name is not relayed.
-struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferralSession* session,
-                                         const char* vname) {
-    std::string why;
-    std::optional<RelayTarget> target = relayTargetFor(*session, vname, &why);
-    if (!target) {
-        if (!why.empty())
-            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s", user->username,
-                      vname, why.c_str());
-        return nullptr;
-    }
-    if (struct mail_namespace* ns = findRelayNamespace(user, target->prefix)) return ns;
-    compat::ImapcNamespaceSpec spec;
-    spec.name = std::string(kNamespaceTag) + target->entryVname;
-    spec.prefix = target->prefix;
-    spec.separator = target->separator;
-    spec.host = target->host;
-    spec.port = target->port;
-    spec.user = target->user;
-    spec.masterUser = session->settings().mailbox.relayMasterUser;
-    spec.password = session->settings().mailbox.relayMasterPassword;
-    spec.remotePrefix = target->remoteName;
-    std::string error;
-    if (!compat::addImapcNamespace(user, spec, &error)) {
-        // The name stays in the user's own namespace, where the storage
-        // override answers it as in a session without the relay.
-        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s", user->username,
-                target->entryVname.c_str(), target->host.c_str(),
-                static_cast<unsigned int>(target->port), error.c_str());
-        return nullptr;
-    }
-    e_debug(user->event, "mailbox relay: %s -> imap://%s:%u/%s as %s", target->entryVname.c_str(),
-            target->host.c_str(), static_cast<unsigned int>(target->port),
-            target->remoteName.c_str(), target->user.c_str());
-    return findRelayNamespace(user, target->prefix);
-}
-
 // compat::StorageRedirect for the lists of the user's own namespaces: a
 // remote name of a relaying session goes to its entry's relay namespace.
 // The plugin's own bookkeeping (OverrideBypass: home subscriptions of
@@ -92,6 +54,42 @@ void mailboxListCreated(struct mailbox_list* list) {
 struct mail_storage_hooks g_hooks;
 
 }  // namespace
+
+struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferralSession* session,
+                                         const char* vname) {
+    std::string why;
+    std::optional<RelayTarget> target = relayTargetFor(*session, vname, &why);
+    if (!target) {
+        if (!why.empty())
+            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s", user->username,
+                      vname, why.c_str());
+        return nullptr;
+    }
+    if (struct mail_namespace* ns = findRelayNamespace(user, target->prefix)) return ns;
+    compat::ImapcNamespaceSpec spec;
+    spec.name = std::string(kNamespaceTag) + target->entryVname;
+    spec.prefix = target->prefix;
+    spec.separator = target->separator;
+    spec.host = target->host;
+    spec.port = target->port;
+    spec.user = target->user;
+    spec.masterUser = session->settings().mailbox.relayMasterUser;
+    spec.password = session->settings().mailbox.relayMasterPassword;
+    spec.remotePrefix = target->remoteWireName;
+    std::string error;
+    if (!compat::addImapcNamespace(user, spec, &error)) {
+        // The name stays in the user's own namespace, where the storage
+        // override answers it as in a session without the relay.
+        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s", user->username,
+                target->entryVname.c_str(), target->host.c_str(),
+                static_cast<unsigned int>(target->port), error.c_str());
+        return nullptr;
+    }
+    e_debug(user->event, "mailbox relay: %s -> imap://%s:%u/%s as %s", target->entryVname.c_str(),
+            target->host.c_str(), static_cast<unsigned int>(target->port),
+            target->remoteName.c_str(), target->user.c_str());
+    return findRelayNamespace(user, target->prefix);
+}
 
 bool isRelayNamespace(const struct mail_namespace* ns) {
     return ns != nullptr && ns->set != nullptr && ns->set->name != nullptr &&

@@ -53,6 +53,11 @@ struct SessionGlue {
     std::string lastLoggedVname;
     struct client_command_context* parked = nullptr;
     command_func_t* parkedFunc = nullptr;
+    // The listing command (RLIST, LIST (REMOTE), a relaying session's LIST
+    // or LSUB) whose output shows remote names: its local parents of remote
+    // names get \HasChildren.  Kept across the command's resumptions (the
+    // token is the command context), replaced by the next listing command.
+    const void* remoteListingToken = nullptr;
 };
 
 namespace {
@@ -393,6 +398,17 @@ MailboxCommand currentCommandKind(struct mail_user* user) {
 const void* currentCommandToken(struct mail_user* user) {
     auto it = g_byUser.find(user);
     return it == g_byUser.end() ? nullptr : it->second->currentToken;
+}
+
+void markRemoteListing(struct client_command_context* cmd, bool showsRemote) {
+    auto it = g_byClient.find(cmd->client);
+    if (it != g_byClient.end()) it->second->remoteListingToken = showsRemote ? cmd : nullptr;
+}
+
+bool remoteListingNow(struct mail_user* user) {
+    auto it = g_byUser.find(user);
+    return it != g_byUser.end() && it->second->currentToken != nullptr &&
+           it->second->currentToken == it->second->remoteListingToken;
 }
 
 OverrideBypass::OverrideBypass() { ++g_bypassDepth; }

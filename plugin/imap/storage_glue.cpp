@@ -11,7 +11,8 @@
 // RENAME all meet these vfuncs.
 //
 // The list override hides remote names from LIST/LSUB (R2193-13) and from
-// the local part of RLIST/RLSUB, which print them themselves.
+// the local part of RLIST/RLSUB, which print them themselves, and marks a
+// local parent of remote names \HasChildren where those are listed.
 #include "imap_glue.h"
 #include "mailbox_relay.h"
 
@@ -170,15 +171,50 @@ const struct mailbox_info* listIterNext(struct mailbox_list_iterate_context* ite
     while ((info = ctx->super.iter_next(iter)) != nullptr) {
         if (OverrideBypass::active()) return info;
         struct mail_user* user = iter->list->ns->user;
-        bool hide = false;
+        bool hide = false, remoteChildren = false;
         guarded("list filter", [&] {
             MailboxReferralSession* session = sessionForUser(user);
-            // R2193-13: remote names are not LISTed here.
-            hide = session != nullptr && listingCommand(user) && session->isRemote(info->vname);
+            if (session == nullptr || !listingCommand(user)) return;
+            // R2193-13: remote names are not LISTed here (the listing
+            // commands print them themselves).
+            hide = session->isRemote(info->vname);
+            // RFC 3348 in a listing that shows remote names: a local parent
+            // of remote mailboxes has children.
+            remoteChildren = !hide && (info->flags & MAILBOX_CHILDREN) == 0 &&
+                             remoteListingNow(user) &&
+                             session->table().hasRemoteInferiors(info->vname);
         });
-        if (!hide) return info;
+        if (hide) continue;
+        if (!remoteChildren) return info;
+        // The iterator's info is const and reused: a copy in its pool, valid
+        // as long as the iteration, as Dovecot's own infos are.
+        auto* copy = p_new(iter->pool, struct mailbox_info, 1);
+        *copy = *info;
+        copy->flags = static_cast<enum mailbox_info_flags>(
+            (info->flags | MAILBOX_CHILDREN) & ~MAILBOX_NOCHILDREN);
+        return copy;
     }
     return nullptr;
+}
+
+// Subscriptions of a relay namespace (issue 12): it has none of its own
+// (subscriptions = no), so Dovecot fills its tree from the user's file with
+// names relative to the namespace, and imapc's get_vname() asserts that a
+// name begins with imapc_list_prefix: Dovecot 2.3.19.1 and 2.4.1 panic on
+// the first subscribed name below a relay namespace
+// (mailbox-list-subscriptions.c: mailbox_list_subscription_fill_one()).
+// The relay namespace gets an empty tree instead; the listing commands read
+// the subscriptions of remote names themselves (list_commands.cpp) and
+// Dovecot's lines for them are hidden anyway.
+int listSubscriptionsRefresh(struct mailbox_list* src, struct mailbox_list* dest) {
+    if (isRelayNamespace(dest->ns)) {
+        if (dest->subscriptions == nullptr)
+            dest->subscriptions = mailbox_tree_init(mail_namespace_get_sep(src->ns));
+        else
+            mailbox_tree_clear(dest->subscriptions);
+        return 0;
+    }
+    return listContext(src)->super.subscriptions_refresh(src, dest);
 }
 
 void mailboxListCreated(struct mailbox_list* list) {
@@ -187,6 +223,7 @@ void mailboxListCreated(struct mailbox_list* list) {
     ctx->super = *v;
     list->vlast = &ctx->super;
     v->iter_next = listIterNext;
+    if (v->subscriptions_refresh != nullptr) v->subscriptions_refresh = listSubscriptionsRefresh;
     MODULE_CONTEXT_SET_SELF(list, dref_list_module, ctx);
 }
 

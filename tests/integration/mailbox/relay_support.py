@@ -10,9 +10,10 @@ relay's master user.
 """
 import imaplib
 import re
+import socket
 import unittest
 
-from mailbox_support import Lab, replace_file
+from mailbox_support import Lab, clear_mailbox_cache, ldap_tool, replace_file
 
 PROJECTS = "Shared/Projects"
 
@@ -39,6 +40,29 @@ def messages(m):
 def flags_of(m, uid):
     data = ok(m.uid("FETCH", str(uid), "(FLAGS)"))
     return b" ".join(d for d in data if isinstance(d, bytes))
+
+
+def free_port(addr):
+    """A port on addr where nothing listens (bound and released)."""
+    with socket.socket() as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+def add_unreachable_remote_mailbox(testcase, lab, name):
+    """A directory entry `name` whose owner does not listen (a free port on
+    home1); removed again, with the front's mailbox cache files, at the
+    test's cleanup."""
+    e = lab.env
+    dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
+    port = free_port(lab.home1)
+    ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
+            "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, lab.home1, port, name))
+    rc, out = ldap_tool(lab, "ldapadd", ldif.encode())
+    testcase.assertEqual(rc, 0, out)
+    testcase.addCleanup(ldap_tool, lab, "ldapdelete", None, [dn])
+    testcase.addCleanup(clear_mailbox_cache, lab)
+    clear_mailbox_cache(lab)
 
 
 def logout(m):

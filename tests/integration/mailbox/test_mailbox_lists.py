@@ -55,9 +55,10 @@ class RemoteListing(unittest.TestCase):
         by_name = dict(names)
         for remote in REMOTE_CAROL:
             self.assertNotIn(remote, by_name)
-        # RFC 3501 §6.3.8: the levels leading to matches, \Noselect (no local mailbox).
-        self.assertEqual(by_name.get(b"Shared"), b"\\Noselect", untagged)
-        self.assertEqual(by_name.get(b"Archive"), b"\\Noselect", untagged)
+        # RFC 3501 §6.3.8: the levels leading to matches, \Noselect (no local
+        # mailbox), with children (RFC 3348; issue 12 item 4).
+        self.assertEqual(by_name.get(b"Shared"), b"\\Noselect \\HasChildren", untagged)
+        self.assertEqual(by_name.get(b"Archive"), b"\\Noselect \\HasChildren", untagged)
         self.assertIn(b"INBOX", by_name)
         _, names = self.ok("p2", 'RLIST "" "Shared/%"')
         self.assertEqual(sorted(n for n, _ in names), sorted(REMOTE_SHARED))

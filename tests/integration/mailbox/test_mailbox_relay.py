@@ -15,19 +15,12 @@ through Dovecot's imapc storage logged in to home2 as the lab's master user.
 - an owning server that is down: NO [UNAVAILABLE] for its mailbox only.
 """
 import os
-import socket
 import time
 import unittest
 
-from mailbox_support import (assert_referral, clear_mailbox_cache, ldap_tool, list_names,
-                             select_inbox_works)
-from relay_support import PROJECTS, RelayTestCase, flags_of, messages, ok
-
-
-def free_port(addr):
-    with socket.socket() as s:
-        s.bind((addr, 0))
-        return s.getsockname()[1]
+from mailbox_support import assert_referral, list_names, select_inbox_works
+from relay_support import (PROJECTS, RelayTestCase, add_unreachable_remote_mailbox, flags_of,
+                           messages, ok)
 
 
 class MailboxRelay(RelayTestCase):
@@ -159,16 +152,7 @@ class MailboxRelay(RelayTestCase):
 
     def test_owner_down_is_unavailable_for_its_mailbox_only(self):
         name = "Shared/RelayDown"
-        e = self.lab.env
-        dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
-        port = free_port(self.lab.home1)  # nothing listens there
-        ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
-                "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, self.lab.home1, port, name))
-        rc, out = ldap_tool(self.lab, "ldapadd", ldif.encode())
-        self.assertEqual(rc, 0, out)
-        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [dn])
-        self.addCleanup(clear_mailbox_cache, self.lab)
-        clear_mailbox_cache(self.lab)
+        add_unreachable_remote_mailbox(self, self.lab, name)
         c, _ = self.lab.session()
         self.addCleanup(c.close)
         _, tagged = c.command("d1", "SELECT " + name)

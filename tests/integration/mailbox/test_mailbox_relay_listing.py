@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Listing the inferiors of remote mailboxes (issue 12 item 4,
+docs/mailbox-relay.md §2.1): with mailbox_relay = yes, opt-in mode and the
+lab's master user in the lab's settings file (changed for this test and
+restored afterwards: RUN_SERIAL), the front asks home2, through the relay's
+imapc connection, what lies below the directory entry Shared/Projects.
+
+- a relaying session (a client that never opted in) sees the remote entries
+  and their inferiors in LIST like local mailboxes, with \\HasChildren and
+  \\HasNoChildren, and a local parent of a remote entry (carol's local
+  Archive above her remote Archive/2019) has \\HasChildren; LSUB, LIST
+  (SUBSCRIBED), RECURSIVEMATCH and RETURN (SUBSCRIBED CHILDREN) list the
+  subscribed inferiors (RFC 5258);
+- a session that opted in sees the same inferiors in RLIST and LIST (REMOTE)
+  (R2193-14, "and their inferiors ... MUST appear in RLIST"), with \\Remote,
+  while its plain LIST still hides them (R2193-13);
+- home2's sibling Shared/ProjectsOld, which imapc's LIST "" "Shared/Projects*"
+  also returns, neither crashes the imap process nor is listed;
+- an answer is kept for cache_ttl (2 s in the lab);
+- an owner that is down: the LIST completes with the directory entry and the
+  local mailboxes, with one log line per negative_cache_ttl.
+
+The mailboxes below Shared/Projects are created on home2 directly (carol's
+own session there) and removed again.
+"""
+import imaplib
+import re
+import time
+import unittest
+
+from mailbox_support import BUERO_WIRE
+from relay_support import PROJECTS, RelayTestCase, add_unreachable_remote_mailbox
+
+BELOW = ["Shared/Projects/2026", "Shared/Projects/2026/Q1", "Shared/Projects/Team"]
+SIBLING = "Shared/ProjectsOld"  # matches imapc's LIST "" "Shared/Projects*"
+LINE = re.compile(rb'^\* (LIST|LSUB) \(([^)]*)\) "(.)" ("(?:[^"\\]|\\.)*"|\S+)(.*)$')
+
+
+def lines(untagged, kind=b"LIST"):
+    """{name: (attributes, extension)} of the untagged LIST/LSUB lines; fails on a
+    name listed twice."""
+    out = {}
+    for line in untagged:
+        m = LINE.match(line)
+        if not m or m.group(1) != kind:
+            continue
+        name = m.group(4)
+        if name.startswith(b'"'):
+            name = name[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+        if name in out:
+            raise AssertionError("%r listed twice: %r" % (name, untagged))
+        out[name] = (m.group(2), m.group(5).strip())
+    return out
+
+
+def attrs(listing, name):
+    return set(listing[name.encode()][0].split())
+
+
+class RelayListing(RelayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()  # the relay on in the lab's settings file
+        cls.user, cls.password = cls.lab.user("LOCAL")  # carol, served by the front
+        try:
+            owner = cls.owner()
+            for name in BELOW + [SIBLING]:
+                typ, data = owner.create(name)
+                if typ != "OK":
+                    raise RuntimeError("CREATE %s on home2: %r" % (name, data))
+            owner.logout()
+            front = cls.direct_front()
+            typ, data = front.create("Archive")  # carol's local parent of her remote Archive/2019
+            if typ != "OK":
+                raise RuntimeError("CREATE Archive on the front: %r" % data)
+            front.logout()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            owner = cls.owner()
+            for name in [SIBLING] + sorted(BELOW, reverse=True) + ["Shared/Projects/Late"]:
+                owner.delete(name)
+            owner.logout()
+            front = cls.direct_front()
+            front.delete("Archive")
+            front.logout()
+        finally:
+            super().tearDownClass()
+
+    @classmethod
+    def owner(cls):
+        """carol's own session on home2, the owner of Shared/Projects."""
+        m = imaplib.IMAP4(cls.lab.home2, cls.lab.home_port, timeout=30)
+        m.login(cls.user, cls.password)
+        return m
+
+    @classmethod
+    def direct_front(cls):
+        m = imaplib.IMAP4(cls.lab.front, cls.lab.port, timeout=30)
+        m.login(cls.user, cls.password)
+        return m
+
+    def session(self, tag="l1"):
+        c, _ = self.lab.session(tag=tag)
+        self.addCleanup(c.close)
+        return c
+
+    def ok(self, c, tag, text, kind=b"LIST"):
+        untagged, tagged = c.command(tag, text)
+        self.assertTrue(tagged.startswith(tag.encode() + b" OK"), (text, tagged))
+        return lines(untagged, kind)
+
+    def test_relaying_list_shows_inferiors_like_local_mailboxes(self):
+        mark = self.lab.log_size()
+        c = self.session()
+        listing = self.ok(c, "a1", 'LIST "" "*"')
+        for name in [PROJECTS] + BELOW + ["Archive/2019", "Archive", "INBOX"]:
+            self.assertIn(name.encode(), listing)
+        self.assertIn(BUERO_WIRE, listing)  # the entry's name goes to imapc in modified UTF-7
+        self.assertNotIn(SIBLING.encode(), listing)
+        self.assertEqual(attrs(listing, PROJECTS), {b"\\HasChildren"})
+        self.assertEqual(attrs(listing, "Shared/Projects/2026"), {b"\\HasChildren"})
+        self.assertEqual(attrs(listing, "Shared/Projects/2026/Q1"), {b"\\HasNoChildren"})
+        self.assertEqual(attrs(listing, "Shared/Projects/Team"), {b"\\HasNoChildren"})
+        self.assertEqual(attrs(listing, "Archive"), {b"\\HasChildren"})  # local, remote child
+        for _, (a, _) in listing.items():
+            self.assertNotIn(b"\\Remote", a)
+        # What the owner itself lists below the entry, no more, no less.
+        owner = self.owner()
+        self.addCleanup(owner.logout)
+        typ, data = owner.list('""', PROJECTS + "/*")
+        self.assertEqual(typ, "OK")
+        at_owner = sorted(lines([b"* LIST " + d for d in data]))
+        self.assertEqual(sorted(n for n in listing if n.startswith(PROJECTS.encode() + b"/")),
+                         at_owner)
+
+        levels = self.ok(c, "a2", 'LIST "" "%"')
+        self.assertEqual(attrs(levels, "Shared"), {b"\\Noselect", b"\\HasChildren"})
+        self.assertEqual(attrs(levels, "Archive"), {b"\\HasChildren"})
+        below = self.ok(c, "a3", 'LIST "" "Shared/Projects/%"')
+        self.assertEqual(sorted(below), [b"Shared/Projects/2026", b"Shared/Projects/Team"])
+        extended = self.ok(c, "a4", 'LIST "" ("Shared/Projects/2026*") RETURN (CHILDREN)')
+        self.assertEqual(extended, {b"Shared/Projects/2026": (b"\\HasChildren", b""),
+                                    b"Shared/Projects/2026/Q1": (b"\\HasNoChildren", b"")})
+        # A listed inferior opens through the relay like the entry.
+        _, tagged = c.command("a5", "EXAMINE Shared/Projects/2026/Q1")
+        self.assertTrue(tagged.startswith(b"a5 OK [READ-ONLY]"), tagged)
+        self.assertNotIn("Panic", self.lab.log_since(mark))
+
+    def test_rlist_and_list_remote_list_inferiors_R2193_14(self):
+        c = self.session()
+        listing = self.ok(c, "r1", 'RLIST "" "Shared/*"')  # opts the session in (D-8)
+        for name in [PROJECTS] + BELOW:
+            self.assertIn(name.encode(), listing)
+        self.assertNotIn(SIBLING.encode(), listing)
+        self.assertEqual(attrs(listing, "Shared/Projects/2026"), {b"\\HasChildren"})
+        remote = self.ok(c, "r2", 'LIST (REMOTE) "" "Shared/Projects/%" RETURN (CHILDREN)')
+        self.assertEqual(remote, {b"Shared/Projects/2026": (b"\\HasChildren \\Remote", b""),
+                                  b"Shared/Projects/Team": (b"\\HasNoChildren \\Remote", b"")})
+        # RFC 3348 in RLIST: the local parent of a remote entry has children;
+        # plain LIST of an opted-in session hides the remote names (R2193-13),
+        # so there Archive has none.
+        self.assertEqual(attrs(self.ok(c, "r3", 'RLIST "" "%"'), "Archive"), {b"\\HasChildren"})
+        plain = self.ok(c, "r4", 'LIST "" "*"')
+        self.assertEqual(attrs(plain, "Archive"), {b"\\HasNoChildren"})
+        for name in [PROJECTS] + BELOW:
+            self.assertNotIn(name.encode(), plain)
+
+    def test_subscribed_inferiors_in_lsub_and_list_extended_RFC5258(self):
+        q1 = "Shared/Projects/2026/Q1"
+        mark = self.lab.log_size()
+        referred = self.session("s0")
+        self.ok(referred, "s1", 'RLIST "" ""')  # opt in: SUBSCRIBE records it at home
+        referred.command("s2", "SUBSCRIBE " + q1)
+        self.addCleanup(referred.command, "s9", "UNSUBSCRIBE " + q1)
+        c = self.session()
+        # The relay namespace exists before the listings (Dovecot 2.3/2.4
+        # would panic listing subscriptions below it: storage_glue.cpp).
+        _, tagged = c.command("u0", "EXAMINE " + PROJECTS)
+        self.assertTrue(tagged.startswith(b"u0 OK [READ-ONLY]"), tagged)
+        lsub = self.ok(c, "u1", 'LSUB "" "Shared/*"', b"LSUB")
+        self.assertEqual(lsub, {q1.encode(): (b"", b"")})
+        lsub = self.ok(c, "u2", 'LSUB "" "Shared/Projects/%"', b"LSUB")
+        self.assertEqual(lsub, {b"Shared/Projects/2026": (b"\\Noselect", b"")})
+        sub = self.ok(c, "u3", 'LIST (SUBSCRIBED) "" "Shared/*"')
+        self.assertEqual(sub, {q1.encode(): (b"\\Subscribed", b"")})
+        rec = self.ok(c, "u4", 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "Shared/Projects/%"')
+        self.assertEqual(rec, {b"Shared/Projects/2026": (b"", b'(CHILDINFO ("SUBSCRIBED"))')})
+        ret = self.ok(c, "u5", 'LIST "" "Shared/Projects/2026*" RETURN (SUBSCRIBED CHILDREN)')
+        self.assertEqual(ret, {b"Shared/Projects/2026": (b"\\HasChildren", b""),
+                               q1.encode(): (b"\\HasNoChildren \\Subscribed", b"")})
+        # (REMOTE RECURSIVEMATCH) is BAD (RFC 5258 §3): Dovecot's BAD, nothing printed before.
+        untagged, tagged = c.command("u6", 'LIST (REMOTE RECURSIVEMATCH) "" "*"')
+        self.assertTrue(tagged.startswith(b"u6 BAD"), tagged)
+        self.assertEqual(untagged, [])
+        self.assertNotIn("Panic", self.lab.log_since(mark))
+
+    def test_owner_answer_is_cached_for_cache_ttl(self):
+        late = "Shared/Projects/Late"
+        c = self.session()
+        self.assertNotIn(late.encode(), self.ok(c, "t1", 'LIST "" "Shared/Projects/*"'))
+        owner = self.owner()
+        self.addCleanup(owner.logout)
+        self.assertEqual(owner.create(late)[0], "OK")
+        self.addCleanup(owner.delete, late)
+        # Within cache_ttl (2 s) the session's answer is used ...
+        self.assertNotIn(late.encode(), self.ok(c, "t2", 'LIST "" "Shared/Projects/*"'))
+        # ... after it the owner is asked again.
+        time.sleep(2.2)
+        self.assertIn(late.encode(), self.ok(c, "t3", 'LIST "" "Shared/Projects/*"'))
+
+    def test_owner_down_list_completes_with_the_directory_entry(self):
+        name = "Shared/RelayDown"
+        add_unreachable_remote_mailbox(self, self.lab, name)
+        mark = self.lab.log_size()
+        c = self.session()
+        started = time.monotonic()
+        listing = self.ok(c, "d1", 'LIST "" "Shared/*"')
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(listing[name.encode()][0], b"")  # children unknown: no attribute
+        self.assertIn(b"Shared/Projects/2026", listing)  # the other owner still answers
+        self.ok(c, "d2", 'LIST "" "Shared/*"')  # within negative_cache_ttl: not asked again
+        self.assertIn(b"INBOX", self.ok(c, "d3", 'LIST "" "INBOX"'))
+        pattern = r"cannot list the mailboxes below %s on its server" % name
+        log = self.lab.wait_log(mark, pattern)
+        self.assertEqual(len(re.findall(pattern, log)), 1, log[-2000:])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
