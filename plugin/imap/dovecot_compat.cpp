@@ -84,7 +84,7 @@ const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, 
 // below imapc_list_prefix: imapc asserts that they are (imapc-list.c:
 // imapc_list_get_vname()) and the imap process would panic on an owner's
 // sibling "<prefix>Old" or on any hostile name.  The rule is
-// ownerListReplyAcceptable() (plugin/core).
+// classifyOwnerListReply() (plugin/core).
 struct ListReplyGuard {
     imapc_untagged_callback_t* original;
     void* originalContext;
@@ -106,16 +106,17 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
         char s = imap_arg_get_nstring(&reply->args[1], &sep) && sep != nullptr && *sep != '\0'
                      ? sep[0]
                      : '/';
-        if (!ownerListReplyAcceptable(name, g->prefix, s)) {
-            // imapc's LIST "" "<prefix>*" also matches the owner's siblings
-            // ("<prefix>Old"): expected, dropped silently.  Anything else
-            // was not asked for: a warning (the first few per relay
-            // namespace).
-            const bool sibling = strncmp(name, g->prefix, strlen(g->prefix)) == 0;
-            if (sibling || g->dropped++ >= kLoggedDrops) return;
+        const OwnerListReply verdict = classifyOwnerListReply(name, g->prefix, s);
+        // imapc's LIST "" "<prefix>*" also matches the owner's siblings
+        // ("<prefix>Old"): expected, dropped quietly.  Anything else was not
+        // asked for or is no modified UTF-7 name: a warning (the first few
+        // per relay namespace).
+        if (verdict == OwnerListReply::Sibling) return;
+        if (verdict == OwnerListReply::Refuse) {
+            if (g->dropped++ >= kLoggedDrops) return;
             try {
-                i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, outside "
-                          "that subtree: ignored",
+                i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, not a "
+                          "name in that subtree: ignored",
                           g->username, quoteForLog(g->prefix).c_str(), reply->name,
                           quoteForLog(name).c_str());
             } catch (...) {

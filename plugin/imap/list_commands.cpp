@@ -143,7 +143,7 @@ void askOwners(struct client* client, MailboxReferralSession* session,
                                                        kMaxOwnerNamesPerEntry, &warnings),
                                   nowMs());
                 for (const std::string& w : warnings)
-                    i_warning("mailbox relay: user=%s %s", client->user->username, w.c_str());
+                    i_warning("mailbox relay: user=%s: %s", client->user->username, w.c_str());
             } else {
                 cache.storeFailure(entry.vname(), nowMs());
                 i_warning("mailbox relay: user=%s: cannot list the mailboxes below %s on its "

@@ -143,15 +143,26 @@ TEST(ListPatternTest, MayMatchBelow) {
 // sibling "Shared/ProjectsOld" answers LIST "" "Shared/Projects*"): such
 // replies are dropped before imapc sees them.
 TEST(OwnerListingTest, ListReplyOutsideThePrefixIsDropped) {
-    using dref::ownerListReplyAcceptable;
-    EXPECT_TRUE(ownerListReplyAcceptable("", "Shared/Projects", '/'));  // separator lookup
-    EXPECT_TRUE(ownerListReplyAcceptable("Shared/Projects", "Shared/Projects", '/'));
-    EXPECT_TRUE(ownerListReplyAcceptable("Shared/Projects/2026", "Shared/Projects", '/'));
-    EXPECT_TRUE(ownerListReplyAcceptable("Shared.Projects.2026", "Shared.Projects", '.'));
-    EXPECT_FALSE(ownerListReplyAcceptable("Shared/ProjectsOld", "Shared/Projects", '/'));
-    EXPECT_FALSE(ownerListReplyAcceptable("Shared/Project", "Shared/Projects", '/'));
-    EXPECT_FALSE(ownerListReplyAcceptable("INBOX", "Shared/Projects", '/'));
-    EXPECT_FALSE(ownerListReplyAcceptable("shared/projects/x", "Shared/Projects", '/'));
-    EXPECT_FALSE(ownerListReplyAcceptable("Shared/Projects.x", "Shared/Projects", '/'));
-    EXPECT_FALSE(ownerListReplyAcceptable("x", "", '/'));
+    using dref::OwnerListReply;
+    auto c = [](const char* name, const char* prefix = "Shared/Projects", char sep = '/') {
+        return dref::classifyOwnerListReply(name, prefix, sep);
+    };
+    EXPECT_EQ(c(""), OwnerListReply::Accept);  // the separator lookup
+    EXPECT_EQ(c("Shared/Projects"), OwnerListReply::Accept);
+    EXPECT_EQ(c("Shared/Projects/2026"), OwnerListReply::Accept);
+    EXPECT_EQ(c("Shared/Projects/B&APw-ro"), OwnerListReply::Accept);
+    EXPECT_EQ(c("Shared.Projects.2026", "Shared.Projects", '.'), OwnerListReply::Accept);
+    // imapc's own LIST "" "Shared/Projects*" finds these: dropped quietly.
+    EXPECT_EQ(c("Shared/ProjectsOld"), OwnerListReply::Sibling);
+    EXPECT_EQ(c("Shared/Projects.x"), OwnerListReply::Sibling);
+    EXPECT_EQ(c("Shared/Project"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("INBOX"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("shared/projects/x"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("x", ""), OwnerListReply::Refuse);
+    // Not modified UTF-7: control characters (imapc would escape them into
+    // the name) and 8-bit octets.
+    EXPECT_EQ(c("Shared/Projects/a\r\nb"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("Shared/Projects/\x7f"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("Shared/Projects/B\xC3\xBCro"), OwnerListReply::Refuse);
+    EXPECT_EQ(c("Shared/ProjectsOld\r\n"), OwnerListReply::Refuse);
 }

@@ -87,11 +87,16 @@ std::vector<OwnerMailbox> validateOwnerListing(const RemoteMailboxTable& table,
     return out;
 }
 
-bool ownerListReplyAcceptable(std::string_view name, std::string_view prefix, char sep) noexcept {
-    if (name.empty()) return true;
+OwnerListReply classifyOwnerListReply(std::string_view name, std::string_view prefix,
+                                      char sep) noexcept {
+    if (name.empty()) return OwnerListReply::Accept;
+    for (char c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e)
+            return OwnerListReply::Refuse;
     if (prefix.empty() || name.size() < prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
-        return false;
-    return name.size() == prefix.size() || name[prefix.size()] == sep;
+        return OwnerListReply::Refuse;
+    return name.size() == prefix.size() || name[prefix.size()] == sep ? OwnerListReply::Accept
+                                                                      : OwnerListReply::Sibling;
 }
 
 bool OwnerListingCache::due(std::string_view entry, int64_t nowMs) const {

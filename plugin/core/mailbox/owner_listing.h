@@ -44,13 +44,19 @@ std::vector<OwnerMailbox> validateOwnerListing(const RemoteMailboxTable& table,
 // Dovecot's imapc list of a relay namespace whose imapc_list_prefix is
 // `prefix` (the owner's wire name of the entry, modified UTF-7): the name
 // must be the prefix itself, below it (`prefix` + the reply's separator
-// `sep` + more), or "" (the answer to imapc's LIST "" "" separator lookup).
-// imapc asks LIST "" "<prefix>*", which also matches siblings such as
-// "<prefix>Old", and it asserts that every answer is at or below the prefix:
-// Dovecot 2.3.19.1 and 2.4.1 panic on any other name (imapc-list.c:
+// `sep` + more), or "" (the answer to imapc's LIST "" "" separator lookup),
+// and printable ASCII as modified UTF-7 is (imapc would escape control
+// characters into the name instead of refusing it).  imapc asks
+// LIST "" "<prefix>*", which also matches siblings such as "<prefix>Old",
+// and it asserts that every answer is at or below the prefix: Dovecot
+// 2.3.19.1 and 2.4.1 panic on any other name (imapc-list.c:
 // imapc_list_get_vname()), so the glue drops such replies before imapc sees
-// them.  No allocation, no exception: called from imapc's input handler.
-bool ownerListReplyAcceptable(std::string_view name, std::string_view prefix, char sep) noexcept;
+// them.  Sibling: printable and beginning with the prefix but not below it
+// (expected from imapc's own pattern); Refuse: anything else not accepted.
+// No allocation, no exception: called from imapc's input handler.
+enum class OwnerListReply { Accept, Sibling, Refuse };
+OwnerListReply classifyOwnerListReply(std::string_view name, std::string_view prefix,
+                                      char sep) noexcept;
 
 // Per session (docs/mailbox-relay.md §2.1): every imap session is its own
 // process in Dovecot's default mode, and what an owner lists depends on the

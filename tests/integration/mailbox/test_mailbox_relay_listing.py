@@ -24,12 +24,17 @@ The mailboxes below Shared/Projects are created on home2 directly (carol's
 own session there) and removed again.
 """
 import imaplib
+import os
 import re
+import sys
 import time
 import unittest
 
-from mailbox_support import BUERO_WIRE
-from relay_support import PROJECTS, RelayTestCase, add_unreachable_remote_mailbox
+from mailbox_support import BUERO_WIRE, assert_clean_wire, clear_mailbox_cache, ldap_tool
+from relay_support import PROJECTS, RelayTestCase, add_unreachable_remote_mailbox, free_port
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+from tcp_listener import TcpListener  # noqa: E402
 
 BELOW = ["Shared/Projects/2026", "Shared/Projects/2026/Q1", "Shared/Projects/Team"]
 SIBLING = "Shared/ProjectsOld"  # matches imapc's LIST "" "Shared/Projects*"
@@ -51,6 +56,51 @@ def lines(untagged, kind=b"LIST"):
             raise AssertionError("%r listed twice: %r" % (name, untagged))
         out[name] = (m.group(2), m.group(5).strip())
     return out
+
+
+class HostileOwner(TcpListener):
+    """An owning server that speaks just enough IMAP for the relay's imapc
+    (greeting, AUTHENTICATE PLAIN, LIST) and answers the listing of its
+    entry Shared/Hostile with what a hostile or broken server could send:
+    names outside the entry, a CR LF inside a literal name, a LIST wildcard,
+    an empty level, and more names than the relay keeps (no real Dovecot
+    sends these, hence this scripted server)."""
+    ENTRY = "Shared/Hostile"
+    MANY = 10005  # kMaxOwnerNamesPerEntry (10,000) + 5
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        e = self.ENTRY.encode()
+        out = [b'* LIST () "/" ' + e, b'* LIST () "/" ' + e + b"Old", b'* LIST () "/" INBOX',
+               b'* LIST () "/" Evil/Elsewhere', b'* LIST () "/" "' + e + b'/x*evil"',
+               b'* LIST () "/" "' + e + b'//evil"']
+        crlf = e + b"/a\r\nBYE evil"
+        out.append(b'* LIST () "/" {%d}\r\n' % len(crlf) + crlf)
+        out += [b'* LIST () "/" ' + e + b"/m%05d" % i for i in range(self.MANY)]
+        return out
+
+    def handle(self, conn, peer):
+        f = conn.makefile("rb")
+        try:
+            conn.sendall(b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] hostile owner\r\n")
+            for line in f:
+                parts = line.rstrip(b"\r\n").split(b" ", 2)
+                if len(parts) < 2:
+                    continue
+                tag, cmd = parts[0], parts[1].upper()
+                if cmd == b"AUTHENTICATE" and len(parts[2].split(b" ")) == 1:
+                    conn.sendall(b"+ \r\n")
+                    f.readline()
+                if cmd == b"LIST":
+                    conn.sendall(b"".join(l + b"\r\n" for l in self.answer(parts[2].split(b" ")[-1].decode())))
+                if cmd == b"LOGOUT":
+                    conn.sendall(b"* BYE bye\r\n")
+                conn.sendall(tag + b" OK [CAPABILITY IMAP4rev1] done\r\n")
+                if cmd == b"LOGOUT":
+                    return
+        except OSError:
+            pass
 
 
 def attrs(listing, name):
@@ -228,6 +278,47 @@ class RelayListing(RelayTestCase):
         pattern = r"cannot list the mailboxes below %s on its server" % name
         log = self.lab.wait_log(mark, pattern)
         self.assertEqual(len(re.findall(pattern, log)), 1, log[-2000:])
+
+    def test_hostile_owner_answers_are_checked_like_directory_values(self):
+        e = self.lab.env
+        port = free_port(self.lab.home1)
+        owner = HostileOwner(self.lab.home1, port)
+        self.addCleanup(owner.stop)
+        name = HostileOwner.ENTRY
+        dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
+        ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
+                "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, self.lab.home1, port, name))
+        rc, out = ldap_tool(self.lab, "ldapadd", ldif.encode())
+        self.assertEqual(rc, 0, out)
+        self.addCleanup(ldap_tool, self.lab, "ldapdelete", None, [dn])
+        self.addCleanup(clear_mailbox_cache, self.lab)
+        clear_mailbox_cache(self.lab)
+        mark = self.lab.log_size()
+        c = self.session()
+        untagged, tagged = c.command("h1", 'LIST "" "Shared/Hostile*"', timeout=60)
+        self.assertTrue(tagged.startswith(b"h1 OK"), tagged)
+        assert_clean_wire(self, untagged)
+        listing = lines(untagged)
+        below = [n for n in listing if n.startswith(name.encode() + b"/")]
+        # At most 10,000 names below an entry; only the well-formed ones.
+        self.assertEqual(len(below), 10000)
+        self.assertTrue(all(re.match(rb"^Shared/Hostile/m\d{5}$", n) for n in below), below[:5])
+        self.assertEqual(attrs(listing, name), {b"\\HasChildren"})
+        for other in (b"Shared/HostileOld", b"INBOX", b"Evil/Elsewhere"):
+            self.assertNotIn(other, listing)
+        log = self.lab.wait_log(mark, r"names dropped")
+        self.assertIn("5 of 10005 names dropped", log)
+        for why in ("LIST wildcard", "empty hierarchy level"):
+            self.assertIn("refused (%s)" % why, log)
+        # Dropped before Dovecot's imapc sees them (it would panic on a name
+        # outside the entry, and escape the CR LF into the name).
+        for other in ("INBOX", "Evil/Elsewhere", "Shared/Hostile/a"):
+            self.assertIn("answered LIST %s" % other, log)
+        self.assertNotIn("Shared/HostileOld", log)  # a sibling: expected, dropped quietly
+        self.assertNotIn("Panic", log)
+        # The session goes on.
+        _, tagged = c.command("h2", "EXAMINE INBOX")
+        self.assertTrue(tagged.startswith(b"h2 OK"), tagged)
 
 
 if __name__ == "__main__":
