@@ -193,6 +193,7 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
     ns->_set_instance = settings_instance_dup(
         mail_storage_service_user_get_settings_instance(user->service_user));
     const std::string port = std::to_string(spec.port);
+    const std::string prefetch = std::to_string(spec.prefetchCount);
     const std::pair<const char*, const char*> overrides[] = {
         {"*/mail_driver", "imapc"},
         {"*/mail_path", ""},  // imapc keeps its index in memory
@@ -203,6 +204,7 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         {"*/imapc_master_user", spec.masterUser.c_str()},
         {"*/imapc_password", spec.password.c_str()},
         {"*/imapc_list_prefix", spec.remotePrefix.c_str()},
+        {"*/mail_prefetch_count", prefetch.c_str()},
         // imapc_features: 2.4's defaults already ask the owner for sizes,
         // headers and SEARCH (its list names only the opposites, no-search...).
     };
@@ -264,6 +266,16 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     imapc->imapc_features = "rfc822.size fetch-headers search";
     imapc->parsed_features = static_cast<enum imapc_features>(
         IMAPC_FEATURE_RFC822_SIZE | IMAPC_FEATURE_FETCH_HEADERS | IMAPC_FEATURE_SEARCH);
+
+    // The storage's settings (ns->mail_set, storage->set) are another
+    // dynamic section of the same copy.
+    auto* storage = static_cast<struct mail_storage_settings*>(
+        const_cast<void*>(settings_find_dynamic(info, set, MAIL_STORAGE_SET_DRIVER_NAME)));
+    if (storage == nullptr) {
+        *error = "Dovecot's mail storage settings are not available in this process";
+        return false;
+    }
+    storage->mail_prefetch_count = spec.prefetchCount;
 
     struct mail_namespace_settings* ns_set = relayNamespaceSettings(pool, spec);
     // "imapc:" without a path: imapc keeps its index in memory.

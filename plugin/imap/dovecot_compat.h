@@ -91,6 +91,7 @@ struct ImapcNamespaceSpec {
     std::string masterUser;    // ... authenticated as this master user
     std::string password;      // the master user's password
     std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry (modified UTF-7)
+    unsigned int prefetchCount = 0;  // mail_prefetch_count of the namespace's storage
 };
 
 // Allocates the namespace with its own copy of the user's settings (imapc

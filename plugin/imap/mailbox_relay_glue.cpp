@@ -76,6 +76,7 @@ struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferral
     spec.masterUser = session->settings().mailbox.relayMasterUser;
     spec.password = session->settings().mailbox.relayMasterPassword;
     spec.remotePrefix = target->remoteWireName;
+    spec.prefetchCount = kRelayMailPrefetchCount;
     std::string error;
     if (!compat::addImapcNamespace(user, spec, &error)) {
         // The name stays in the user's own namespace, where the storage

@@ -16,6 +16,14 @@
 
 namespace dref {
 
+// mail_prefetch_count of a relay namespace.  Dovecot's default, 0, makes
+// the imap process ask imapc for one message at a time, so a FETCH of n
+// messages is n round trips to the owner, each a UID FETCH of its own.
+// With prefetching, imapc merges the UIDs of the mails in flight into one
+// UID FETCH (imapc-mail-fetch.c: imapc_mail_try_merge_fetch()).  The value
+// and what it changes: docs/benchmarks.md, "Mailbox relay cost".
+constexpr unsigned int kRelayMailPrefetchCount = 20;
+
 struct RelayTarget {
     std::string entryVname;  // the remote entry in the user's view (vname)
     std::string prefix;      // entryVname + separator: the relay namespace's prefix
