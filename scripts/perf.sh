@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmarks, load and fault scenarios of dovecot-referral (issue 6).
 #
-#   scripts/perf.sh bench|suggest|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
+#   scripts/perf.sh bench|suggest|relay|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
 #                   [--dovecot 2.3|2.4]
 #
 #   bench   login referrals (ours vs native LDAP vs static vs local, both login
@@ -11,6 +11,10 @@
 #   suggest policy proxy-suggest vs proxy: front CPU per login, logins/s, p99
 #           in both login modes, front CPU saved per 100 MB by a client that
 #           follows the hint (tests/perf/bench_proxy_suggest.py)
+#   relay   mailbox relay (issue 12): SELECT + FETCH of 1,000 headers through
+#           the relay vs directly on the owner vs a local mailbox; CPU and
+#           memory of the home server's imap process per relayed session
+#           (tests/perf/bench_relay.py)
 #   load    10,000 mixed logins at concurrency 50, both login modes
 #   faults  slapd killed/frozen, first LDAP URI dead, home server down,
 #           directory edits during sessions
@@ -52,8 +56,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$PART" in
-  bench|suggest|load|faults|all) ;;
-  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  bench|suggest|relay|load|faults|all) ;;
+  *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 if [ "$(id -u)" != 0 ]; then
   echo "perf.sh: run as root (the lab's Dovecots chroot their login processes)" >&2
@@ -127,6 +131,9 @@ case "$PART" in
 esac
 case "$PART" in
   bench|suggest|all) run bench-proxy-suggest bench_proxy_suggest.py --build-dir "$BUILD_DIR" ;;
+esac
+case "$PART" in
+  bench|relay|all) run bench-relay bench_relay.py ;;
 esac
 case "$PART" in
   load|all) run load load_mixed.py --build-dir "$BUILD_DIR" ;;

@@ -45,6 +45,18 @@ def argument_parser(build_dir=True):
     return ap
 
 
+def script_main(run, argv=None, build_dir=True, add_arguments=None):
+    """The entry point of a part: argument_parser() plus the part's own
+    options (add_arguments(ap)), its work directory, then run(args)."""
+    ap = argument_parser(build_dir=build_dir)
+    if add_arguments is not None:
+        add_arguments(ap)
+    args = ap.parse_args(argv)
+    os.makedirs(args.work, exist_ok=True)
+    run(args)
+    return 0
+
+
 def publish(args, results, report):
     """Writes the results as JSON (--json) and prints report(results), the
     tables scripts/perf.sh keeps in <part>.md."""
