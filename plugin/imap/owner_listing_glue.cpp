@@ -26,11 +26,19 @@ bool listOwnerInferiors(struct client* client, MailboxReferralSession* session,
     struct mailbox_list_iterate_context* iter = mailbox_list_iter_init(
         ns->list, pattern.c_str(), static_cast<enum mailbox_list_iter_flags>(0));
     const struct mailbox_info* info;
-    while ((info = mailbox_list_iter_next(iter)) != nullptr) {
-        OwnerMailbox m;
-        m.vname = info->vname;
-        m.noselect = (info->flags & (MAILBOX_NOSELECT | MAILBOX_NONEXISTENT)) != 0;
-        out->push_back(std::move(m));
+    try {
+        while ((info = mailbox_list_iter_next(iter)) != nullptr) {
+            OwnerMailbox m;
+            m.vname = info->vname;
+            m.noselect = (info->flags & (MAILBOX_NOSELECT | MAILBOX_NONEXISTENT)) != 0;
+            out->push_back(std::move(m));
+        }
+    } catch (...) {
+        // Out of memory for a huge answer: the iteration is Dovecot's and
+        // must end before the exception goes on to the command's handler.
+        (void)mailbox_list_iter_deinit(&iter);
+        out->clear();
+        throw;
     }
     if (mailbox_list_iter_deinit(&iter) < 0) {
         enum mail_error code;

@@ -49,20 +49,24 @@ def free_port(addr):
         return s.getsockname()[1]
 
 
-def add_unreachable_remote_mailbox(testcase, lab, name):
-    """A directory entry `name` whose owner does not listen (a free port on
-    home1); removed again, with the front's mailbox cache files, at the
-    test's cleanup."""
+def add_remote_mailbox(testcase, lab, name, host, port):
+    """A directory entry `name` on imap://host:port/name; removed again,
+    with the front's mailbox cache files, at the test's cleanup."""
     e = lab.env
     dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
-    port = free_port(lab.home1)
     ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
-            "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, lab.home1, port, name))
+            "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, host, port, name))
     rc, out = ldap_tool(lab, "ldapadd", ldif.encode())
     testcase.assertEqual(rc, 0, out)
     testcase.addCleanup(ldap_tool, lab, "ldapdelete", None, [dn])
     testcase.addCleanup(clear_mailbox_cache, lab)
     clear_mailbox_cache(lab)
+
+
+def add_unreachable_remote_mailbox(testcase, lab, name):
+    """A directory entry `name` whose owner does not listen (a free port on
+    home1), as add_remote_mailbox."""
+    add_remote_mailbox(testcase, lab, name, lab.home1, free_port(lab.home1))
 
 
 def logout(m):
