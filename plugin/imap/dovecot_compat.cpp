@@ -25,6 +25,8 @@ extern "C" {
 #else
 extern "C" {
 #include "settings-parser.h"
+#include "master-service-ssl-settings.h"
+#include "mail-storage-service.h"
 #include "imapc-settings.h"
 }
 #endif
@@ -194,6 +196,7 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         mail_storage_service_user_get_settings_instance(user->service_user));
     const std::string port = std::to_string(spec.port);
     const std::string prefetch = std::to_string(spec.prefetchCount);
+    const std::string timeout = std::to_string(spec.timeoutSeconds) + "s";
     const std::pair<const char*, const char*> overrides[] = {
         {"*/mail_driver", "imapc"},
         {"*/mail_path", ""},  // imapc keeps its index in memory
@@ -207,9 +210,23 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         {"*/mail_prefetch_count", prefetch.c_str()},
         // imapc_features: 2.4's defaults already ask the owner for sizes,
         // headers and SEARCH (its list names only the opposites, no-search...).
+        {"*/imapc_ssl", spec.ssl.c_str()},
+        // One bound for connect + login and for each command.
+        {"*/imapc_cmd_timeout", timeout.c_str()},
+        {"*/imapc_connection_timeout_interval", timeout.c_str()},
+        // 2.4 has no imapc_ssl_verify: imapc checks with the SSL client settings.
+        {"*/ssl_client_require_valid_cert", spec.verifyCertificate ? "yes" : "no"},
     };
     for (const auto& o : overrides)
         settings_override(ns->_set_instance, o.first, o.second, SETTINGS_OVERRIDE_TYPE_CODE);
+    if (!spec.caFile.empty()) {
+        // Only this CA for the relay's connections (read by this process,
+        // as the mail user, when imapc starts TLS).
+        settings_override(ns->_set_instance, "*/ssl_client_ca_file", spec.caFile.c_str(),
+                          SETTINGS_OVERRIDE_TYPE_CODE);
+        settings_override(ns->_set_instance, "*/ssl_client_ca_dir", "",
+                          SETTINGS_OVERRIDE_TYPE_CODE);
+    }
     struct event* set_event = event_create(user->event);
     event_set_ptr(set_event, SETTINGS_EVENT_INSTANCE, ns->_set_instance);
     struct mail_storage* storage = nullptr;
@@ -229,6 +246,39 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
     return true;
 }
 #else
+
+// 2.3 reads the CA of imapc's TLS from the user's SSL client settings
+// (mail_user_init_ssl_client_settings(), called by
+// imapc_storage_client_create()), not from the imapc settings, and imapc
+// copies them into its client when the storage is created
+// (imapc_client_init(): ssl_iostream_settings_init_from()).  So the relay's
+// CA is put there for that call only and the user's values come back
+// right after: other SSL clients of the session keep Dovecot's settings.
+class RelayCaOverride {
+public:
+    RelayCaOverride(struct mail_user* user, const std::string& caFile) {
+        if (caFile.empty() || user->_service_user == nullptr) return;
+        set_ = const_cast<struct master_service_ssl_settings*>(
+            mail_storage_service_user_get_ssl_settings(user->_service_user));
+        if (set_ == nullptr) return;
+        oldFile_ = set_->ssl_client_ca_file;
+        oldDir_ = set_->ssl_client_ca_dir;
+        set_->ssl_client_ca_file = p_strdup(user->pool, caFile.c_str());
+        set_->ssl_client_ca_dir = "";
+    }
+    ~RelayCaOverride() {
+        if (set_ == nullptr) return;
+        set_->ssl_client_ca_file = oldFile_;
+        set_->ssl_client_ca_dir = oldDir_;
+    }
+    RelayCaOverride(const RelayCaOverride&) = delete;
+    RelayCaOverride& operator=(const RelayCaOverride&) = delete;
+
+private:
+    struct master_service_ssl_settings* set_ = nullptr;
+    const char* oldFile_ = nullptr;
+    const char* oldDir_ = nullptr;
+};
 
 // 2.3: the namespace's settings are a struct mail_user_settings that holds
 // every storage driver's settings behind it (the "dynamic parsers",
@@ -259,7 +309,9 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     imapc->imapc_password = poolCopy(pool, spec.password);
     imapc->imapc_list_prefix = poolCopy(pool, spec.remotePrefix);
     imapc->imapc_sasl_mechanisms = "";
-    imapc->imapc_ssl = "no";
+    imapc->imapc_ssl = poolCopy(pool, spec.ssl);
+    imapc->imapc_ssl_verify = spec.verifyCertificate;
+    imapc->imapc_cmd_timeout = spec.timeoutSeconds;
     imapc->imapc_rawlog_dir = "";
     // The owner is a Dovecot: sizes, header fetches and SEARCH are asked of
     // it instead of being computed here from whole messages (2.4's defaults).
@@ -288,7 +340,12 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
         *error = err != nullptr ? err : "mail_namespace_alloc failed";
         return false;
     }
-    if (mail_storage_create(ns, nullptr, static_cast<enum mail_storage_flags>(0), &err) < 0) {
+    int ret;
+    {
+        RelayCaOverride ca(user, spec.caFile);
+        ret = mail_storage_create(ns, nullptr, static_cast<enum mail_storage_flags>(0), &err);
+    }
+    if (ret < 0) {
         *error = err != nullptr ? err : "mail_storage_create failed";
         mail_namespace_destroy(ns);
         return false;

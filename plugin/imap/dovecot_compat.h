@@ -92,6 +92,11 @@ struct ImapcNamespaceSpec {
     std::string password;      // the master user's password
     std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry (modified UTF-7)
     unsigned int prefetchCount = 0;  // mail_prefetch_count of the namespace's storage
+    // The connection (plugin/core/mailbox/relay_connection.h: ImapcConnection).
+    std::string ssl = "no";          // imapc_ssl: no, imaps, starttls
+    bool verifyCertificate = true;   // 2.3 imapc_ssl_verify, 2.4 ssl_client_require_valid_cert
+    std::string caFile;              // ssl_client_ca_file for this namespace; "" = Dovecot's
+    unsigned int timeoutSeconds = 30;  // imapc_cmd_timeout (2.4: + imapc_connection_timeout_interval)
 };
 
 // Allocates the namespace with its own copy of the user's settings (imapc
@@ -100,7 +105,11 @@ struct ImapcNamespaceSpec {
 // connection opens when it is first used.  False + *error when Dovecot
 // refuses it (nothing is added then).
 //   2.3: mail_namespace_alloc() with the settings copy, mail_storage_create(),
-//        mail_user_add_namespace();
+//        mail_user_add_namespace().  2.3 has no per-namespace CA and no
+//        setting for imapc's connect/login timeout (fixed 30 s): a caFile is
+//        put into the user's SSL client settings only while the storage is
+//        created (imapc copies them into its client then), and the timeout
+//        applies to commands;
 //   2.4: a settings instance with the imapc values as code overrides on the
 //        event given to mail_storage_create(), then mail_user_add_namespace().
 bool addImapcNamespace(struct mail_user* user, const ImapcNamespaceSpec& spec,

@@ -86,8 +86,14 @@ bool listOwnerInferiors(struct client* client, MailboxReferralSession* session,
                         std::string* error);
 // True for the hidden imapc namespaces the relay adds.
 bool isRelayNamespace(const struct mail_namespace* ns);
-// `ret` of a mailbox open; for a relayed mailbox that failed because its
-// server cannot be reached, the error becomes MAIL_ERROR_UNAVAILABLE.
-int relayOpenResult(struct mailbox* box, int ret);
+// How many of them the user has (remote entries relayed in the session).
+size_t relayNamespaceCount(struct mail_user* user);
+// `ret` of a mailbox vfunc (open, exists, get_status, create, delete,
+// sync_deinit); for a relayed mailbox that failed because its server cannot
+// be reached, the error becomes MAIL_ERROR_UNAVAILABLE.
+int relayResult(struct mailbox* box, int ret);
+// is_inconsistent of a relayed mailbox: only its index, not the connection
+// to its owner (mailbox_relay_glue.cpp says why).
+bool relayIsInconsistent(struct mailbox* box);
 
 }  // namespace dref

@@ -45,7 +45,8 @@ MailboxVerdict verdictFor(struct mailbox* box) {
         if (isRelayNamespace(box->list->ns))  // issue 12: served by the relay
             v = decideInRelayNamespace(*session, box->vname, command);
         else if (command != MailboxCommand::Rename)
-            v = session->decide(box->vname, command);
+            v = decideOutsideRelayNamespace(*session, box->vname, command,
+                                            relayNamespaceCount(boxUser(box)));
         decided = true;
     });
     if (!decided) {
@@ -80,7 +81,7 @@ int fail(struct mailbox* box, const MailboxVerdict& v) {
 int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* existence) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return boxContext(box)->super.exists(box, autoBoxes, existence);
+        return relayResult(box, boxContext(box)->super.exists(box, autoBoxes, existence));
     if (v.kind == MailboxVerdict::Kind::Nonexistent) {
         *existence = MAILBOX_EXISTENCE_NONE;
         return 0;
@@ -91,20 +92,21 @@ int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* exist
 int boxOpen(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayOpenResult(box, boxContext(box)->super.open(box));
+        return relayResult(box, boxContext(box)->super.open(box));
     return fail(box, v);
 }
 
 int boxCreate(struct mailbox* box, const struct mailbox_update* update, bool directory) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return boxContext(box)->super.create_box(box, update, directory);
+        return relayResult(box, boxContext(box)->super.create_box(box, update, directory));
     return fail(box, v);
 }
 
 int boxDelete(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
-    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(box)->super.delete_box(box);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return relayResult(box, boxContext(box)->super.delete_box(box));
     return fail(box, v);
 }
 
@@ -112,8 +114,20 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
                  struct mailbox_status* status) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return boxContext(box)->super.get_status(box, items, status);
+        return relayResult(box, boxContext(box)->super.get_status(box, items, status));
     return fail(box, v);
+}
+
+// A sync of a relayed mailbox (SELECT's first sync, NOOP, IDLE) fails
+// when its owner went away; relayResult() says so to the client.
+int boxSyncDeinit(struct mailbox_sync_context* ctx, struct mailbox_sync_status* status) {
+    struct mailbox* box = ctx->box;
+    return relayResult(box, boxContext(box)->super.sync_deinit(ctx, status));
+}
+
+bool boxIsInconsistent(struct mailbox* box) {
+    if (isRelayNamespace(box->list->ns)) return relayIsInconsistent(box);
+    return boxContext(box)->super.is_inconsistent(box);
 }
 
 int boxRename(struct mailbox* src, struct mailbox* dest) {
@@ -158,6 +172,8 @@ void mailboxAllocated(struct mailbox* box) {
     v->delete_box = boxDelete;
     v->rename_box = boxRename;
     v->get_status = boxGetStatus;
+    v->is_inconsistent = boxIsInconsistent;
+    v->sync_deinit = boxSyncDeinit;
     MODULE_CONTEXT_SET_SELF(box, dref_storage_module, ctx);
 }
 

@@ -88,8 +88,28 @@ bool relaySubscribesAtHome(const MailboxReferralSession& session, std::string_vi
     return relaysRemoteMailboxes(session) && session.isRemote(vname);
 }
 
+const char kRelayLimitError[] =
+    "[LIMIT] Too many remote mailboxes in use in this session; log out and in again to use this "
+    "one.";
+
+MailboxVerdict decideOutsideRelayNamespace(const MailboxReferralSession& session,
+                                           std::string_view vname, MailboxCommand command,
+                                           size_t relayedEntries) {
+    // LIST never opens a mailbox: the listing is not bounded.
+    if (command != MailboxCommand::List &&
+        !relayAdmitsAnother(session.settings().mailbox.relayConnection, relayedEntries) &&
+        relaysRemoteMailboxes(session) && session.isRemote(vname)) {
+        MailboxVerdict v;
+        v.kind = MailboxVerdict::Kind::Refuse;
+        v.error = kRelayLimitError;
+        return v;
+    }
+    return session.decide(vname, command);
+}
+
 bool checkRelaySettings(const Settings& s, std::string* key, std::string* why) {
     const MailboxSettings& m = s.mailbox;
+    if (!checkRelayConnection(m.relayConnection, key, why)) return false;
     if (!m.relay) return true;
     if (m.relayMasterUser.empty()) {
         *key = "mailbox_relay_master_user";

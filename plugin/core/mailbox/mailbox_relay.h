@@ -71,6 +71,19 @@ MailboxVerdict decideRelayRename(const MailboxReferralSession& session, std::str
 // server, and RLSUB once the client opts in (R2193-14), read it there.
 bool relaySubscribesAtHome(const MailboxReferralSession& session, std::string_view vname);
 
+// The verdict for a name Dovecot routed to the user's own namespaces while
+// the session relays.  A remote name lands there only when the glue made
+// no relay namespace for its entry; when that is because the session
+// already relays mailbox_relay_max_mailboxes entries (`relayedEntries`),
+// the answer is NO [LIMIT] with a text that says so (never the local
+// mailbox, never "does not exist").  Otherwise the session's own verdict.
+MailboxVerdict decideOutsideRelayNamespace(const MailboxReferralSession& session,
+                                           std::string_view vname, MailboxCommand command,
+                                           size_t relayedEntries);
+
+// The text of that NO [LIMIT] (also logged by the glue).
+extern const char kRelayLimitError[];
+
 // Cross-key checks of the relay settings (settings.cpp calls it after every
 // key was read): false with the key to blame and the reason.
 bool checkRelaySettings(const Settings& settings, std::string* key, std::string* why);

@@ -283,6 +283,20 @@ const KeyDef kKeys[] = {
         return setString(s.mailbox.relayMasterUser, v, w); }},
     {"mailbox_relay_master_password", false, [](Settings& s, std::string_view v, std::string* w) {
         return setString(s.mailbox.relayMasterPassword, v, w); }},
+    {"mailbox_relay_tls", false, [](Settings& s, std::string_view v, std::string* w) {
+        if (!parseProxyTls(v, &s.mailbox.relayConnection.tls))
+            return failWith(w, "expected none, tls or starttls");
+        return true; }},
+    {"mailbox_relay_tls_verify", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setBool(s.mailbox.relayConnection.verifyCertificate, v, w); }},
+    {"mailbox_relay_tls_ca_file", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setString(s.mailbox.relayConnection.caFile, v, w); }},
+    {"mailbox_relay_tls_port", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parsePortValue(v, &s.mailbox.relayConnection.tlsPort, w); }},
+    {"mailbox_relay_timeout", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parseRelayTimeout(v, &s.mailbox.relayConnection.timeoutSeconds, w); }},
+    {"mailbox_relay_max_mailboxes", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setCount(s.mailbox.relayConnection.maxMailboxes, v, w, 1, 1000); }},
 };
 // clang-format on
 

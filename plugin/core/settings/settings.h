@@ -8,6 +8,7 @@
 
 #include "proxy_connection.h"
 #include "referral_decision.h"
+#include "relay_connection.h"
 #include "settings_file.h"
 
 namespace dref {
@@ -102,6 +103,9 @@ struct MailboxSettings {
     bool relay = false;
     std::string relayMasterUser;      // mailbox_relay_master_user (required with relay)
     std::string relayMasterPassword;  // mailbox_relay_master_password (never logged)
+    // mailbox_relay_tls, _tls_verify, _tls_ca_file, _tls_port, _timeout,
+    // _max_mailboxes: the relay's connections (relay_connection.h).
+    RelayConnectionSettings relayConnection;
 };
 
 struct Settings {
