@@ -241,6 +241,12 @@ class RelayFaults(RelayTestCase):
         # STATUS meets the failed TLS handshake too (imapc's list connection).
         self.assert_unavailable(m.status(PROJECTS, "(MESSAGES)"))
         self.assertTrue(ok(m.select("INBOX"))[0].isdigit())
+        # mailbox_relay_tls_verify = no: the same certificate is accepted
+        # (testing only; 2.3 imapc_ssl_verify, 2.4 ssl_client_require_valid_cert).
+        _, result, _ = self.tls_select("mailbox_relay_tls = starttls\n"
+                                       "mailbox_relay_tls_ca_file = %s\n"
+                                       "mailbox_relay_tls_verify = no\n" % other["cert"])
+        self.assertGreater(int(ok(result)[0]), 0)
 
     def test_bound_on_relayed_mailboxes(self):
         self.settings("mailbox_relay_max_mailboxes = 1\n")
