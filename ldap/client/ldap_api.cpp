@@ -45,7 +45,7 @@ const LdapApi* loadLdapApiFrom(const char* soname, std::string* error) {
         return nullptr;
     }
     auto api = std::make_unique<LdapApi>();
-    // ber_free and ber_pvt_opt_on live in liblber; dlsym on the libldap handle searches its
+    // ber_free, ber_memfree, ber_pvt_opt_on and the Sockbuf calls live in liblber; dlsym on the libldap handle searches its
     // dependencies too.
     const bool ok = resolve(handle, soname, "ldap_initialize", &api->initialize, error) &&
                     resolve(handle, soname, "ldap_set_option", &api->set_option, error) &&
@@ -58,17 +58,19 @@ const LdapApi* loadLdapApiFrom(const char* soname, std::string* error) {
                     resolve(handle, soname, "ldap_connect", &api->connect, error) &&
                     resolve(handle, soname, "ldap_search_ext", &api->search_ext, error) &&
                     resolve(handle, soname, "ldap_abandon_ext", &api->abandon_ext, error) &&
-                    resolve(handle, soname, "ldap_get_dn", &api->get_dn, error) &&
-                    resolve(handle, soname, "ldap_first_attribute", &api->first_attribute, error) &&
-                    resolve(handle, soname, "ldap_next_attribute", &api->next_attribute, error) &&
-                    resolve(handle, soname, "ldap_get_values_len", &api->get_values_len, error) &&
-                    resolve(handle, soname, "ldap_value_free_len", &api->value_free_len, error) &&
+                    resolve(handle, soname, "ldap_get_dn_ber", &api->get_dn_ber, error) &&
+                    resolve(handle, soname, "ldap_get_attribute_ber", &api->get_attribute_ber,
+                            error) &&
+                    resolve(handle, soname, "ber_memfree", &api->ber_memfree, error) &&
                     resolve(handle, soname, "ber_free", &api->ber_free, error) &&
                     resolve(handle, soname, "ldap_result", &api->result, error) &&
                     resolve(handle, soname, "ldap_msgid", &api->msgid, error) &&
                     resolve(handle, soname, "ldap_msgfree", &api->msgfree, error) &&
                     resolve(handle, soname, "ldap_parse_result", &api->parse_result, error) &&
-                    resolve(handle, soname, "ber_pvt_opt_on", &api->opt_on, error);
+                    resolve(handle, soname, "ber_pvt_opt_on", &api->opt_on, error) &&
+                    resolve(handle, soname, "ber_sockbuf_add_io", &api->sockbuf_add_io, error) &&
+                    resolve(handle, soname, "ber_sockbuf_io_readahead", &api->sockbuf_io_readahead,
+                            error);
     if (!ok) {
         dlclose(handle);
         return nullptr;

@@ -22,11 +22,9 @@ struct LdapApi {
     decltype(&::ldap_connect) connect;
     decltype(&::ldap_search_ext) search_ext;
     decltype(&::ldap_abandon_ext) abandon_ext;
-    decltype(&::ldap_get_dn) get_dn;
-    decltype(&::ldap_first_attribute) first_attribute;
-    decltype(&::ldap_next_attribute) next_attribute;
-    decltype(&::ldap_get_values_len) get_values_len;
-    decltype(&::ldap_value_free_len) value_free_len;
+    decltype(&::ldap_get_dn_ber) get_dn_ber;
+    decltype(&::ldap_get_attribute_ber) get_attribute_ber;
+    decltype(&::ber_memfree) ber_memfree;
     decltype(&::ber_free) ber_free;
     decltype(&::ldap_result) result;
     decltype(&::ldap_msgid) msgid;
@@ -35,6 +33,10 @@ struct LdapApi {
     // LDAP_OPT_ON is the address of this liblber variable; any other
     // non-null pointer would do, but the library's own is exact.
     void* opt_on;
+    // liblber's read-ahead layer (a data symbol) and the call that stacks it
+    // on a connection's Sockbuf (Connection::open).
+    decltype(&::ber_sockbuf_add_io) sockbuf_add_io;
+    Sockbuf_IO* sockbuf_io_readahead;
 };
 
 // The table for the libldap the project was built against (its SONAME, found

@@ -278,7 +278,11 @@ private:
                                  std::to_string(s_.mailboxMaxEntries) + " (mailbox_max_entries) are used");
             r.mailboxes.resize(s_.mailboxMaxEntries);
         }
-        mailboxes_.put(loginName, r, std::chrono::milliseconds(s_.cacheTtlMs), Clock::now());
+        // A copy only when it is kept: the referral-directory service keeps
+        // encoded answers of its own (mailboxes_ has no room), and a copy of
+        // 1,000 mailboxes costs more than their mapping.
+        if (mailboxes_.capacity() > 0)
+            mailboxes_.put(loginName, r, std::chrono::milliseconds(s_.cacheTtlMs), Clock::now());
         r.elapsedUs = usSince(start);
         deliver(std::move(r));
     }

@@ -55,6 +55,8 @@ public:
     }
 
     size_t size() const { return lru_.size(); }
+    // 0: put() stores nothing (callers skip building a value for it).
+    size_t capacity() const { return capacity_; }
 
 private:
     struct Item {

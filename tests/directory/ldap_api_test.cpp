@@ -36,6 +36,9 @@ TEST(LdapApi, BuildLibraryResolvesEveryFunction) {
     EXPECT_NE(api->ber_free, nullptr);
     EXPECT_NE(api->parse_result, nullptr);
     EXPECT_NE(api->opt_on, nullptr);
+    EXPECT_NE(api->sockbuf_add_io, nullptr);
+    EXPECT_NE(api->sockbuf_io_readahead, nullptr);  // a data symbol of liblber
+    EXPECT_NE(api->get_attribute_ber, nullptr);
     EXPECT_STREQ(api->err2string(LDAP_SUCCESS), "Success");
     EXPECT_EQ(loadLdapApi(&error), api) << "opened once per process";
 }

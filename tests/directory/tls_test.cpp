@@ -135,6 +135,34 @@ TEST_F(TlsDirectory, LargeResultOverTls) {
     }
 }
 
+// The same 300 entries (~90 KB, more than the 64 KB read-ahead buffer of a
+// plain connection, ldap_connection.cpp) over plain LDAP: messages that
+// straddle two buffer fills arrive whole, none is lost or read twice, and
+// every value is the one in the directory.
+TEST_F(TlsDirectory, LargeResultThroughTheReadAheadBuffer) {
+    Settings s = tlsSettings(slapd_->uri(), false, "");
+    s.directory.mailboxSharedBase = "ou=bulk,dc=example,dc=test";
+    auto d = makeDirectory(s);
+    for (int round = 0; round < 2; ++round) {  // the second on the same connection
+        auto r = lookupMailboxes(*d, "carol");
+        ASSERT_TRUE(r);
+        ASSERT_EQ(r->status, DirectoryStatus::Found) << r->error;
+        ASSERT_EQ(r->mailboxes.size(), static_cast<size_t>(kBulkMailboxes));
+        std::vector<bool> seen(kBulkMailboxes, false);
+        for (const auto& m : r->mailboxes) {
+            ASSERT_EQ(m.name.compare(0, 5, "Bulk/"), 0) << m.name;
+            const int i = std::stoi(m.name.substr(5));
+            ASSERT_TRUE(i >= 0 && i < kBulkMailboxes && !seen[static_cast<size_t>(i)]) << m.name;
+            seen[static_cast<size_t>(i)] = true;
+            EXPECT_EQ(m.dn, "imapMailboxName=" + m.name + ",ou=bulk,dc=example,dc=test");
+            ASSERT_EQ(m.locations.size(), 1u);
+            EXPECT_EQ(m.locations[0].host, "home2.example.test");
+            EXPECT_EQ(m.locations[0].mailbox.value_or(""), m.name);
+        }
+    }
+    EXPECT_EQ(d->ldapStats().connects, 1u);
+}
+
 // Many small pipelined searches on one TLS connection.
 TEST_F(TlsDirectory, PipelinedLookupsOverTls) {
     auto d = makeDirectory(tlsSettings(slapd_->ldapsUri(), false, slapd_->caFile()));

@@ -30,7 +30,8 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
 
     bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
                      [--parts memory,select,rlist,start] [--compare-plugin SO]
-                     [--plugin SO] [--service PROGRAM] [--json OUT]
+                     [--plugin SO] [--service PROGRAM] [--compare-service PROGRAM]
+                     [--json OUT]
 
 DREF_BENCH_EXTRA (environment): Dovecot settings appended to the service and
 cache fronts' configuration, e.g. "mail_debug = yes" to have each session
@@ -44,6 +45,9 @@ dominated by the heap's granularity).  --compare-plugin adds a third front,
 builds in the same run.  --plugin takes the "mailbox" front's imap plugin
 from that file instead of the lab's plugins (a lab started with --plugins
 none then suffices: no passdb driver link, which is one per machine).
+--compare-service adds a front "service-before" (cache_size = 0) whose
+referral-directory is another build's program: start measures "directory
+asked" with both programs, interleaved, in one run.
 """
 import os
 import re
@@ -217,6 +221,11 @@ def bench_start(fronts, samples):
              ("service, 0 entries, directory asked", "service-nocache", "mb0", None),
              ("no service, 1k entries", "mailbox", "mb1k", None),
              ("no service, 0 entries", "mailbox", "mb0", None)]
+    if "service-before" in fronts:
+        # --compare-service: the same "directory asked" case with another
+        # build's program, interleaved with this build's (same run, same load).
+        cases += [("before: service, 1k entries, directory asked", "service-before", "mb1k", None),
+                  ("before: service, 0 entries, directory asked", "service-before", "mb0", None)]
     for user in ("mb1k", "mb0"):
         fill_service(fronts["service"], user)
     if "cache" in fronts:
@@ -244,7 +253,7 @@ def bench_start(fronts, samples):
         pc.log("session start %-28s p50 %.2f ms p90 %.2f ms" % (name, p(v, 0.5), p(v, 0.9)))
     # A service sample that fell back to LDAP of its own would measure the
     # wrong thing: the plugin logs every fallback.
-    for fr in ("service", "service-nocache"):
+    for fr in [x for x in ("service", "service-nocache", "service-before") if x in fronts]:
         with open(fronts[fr].log, "r", encoding="utf-8", errors="replace") as lf:
             bad = [ln for ln in lf if "asking the directory from this process" in ln
                    or "referral-directory: Error" in ln or "referral-directory: Fatal" in ln]
@@ -384,8 +393,13 @@ def run(args):
             # cache dir; and the same with a service that caches nothing.
             if not os.path.exists(service_prog):
                 raise pc.PerfError("%s: not built (--service)" % service_prog)
-            for name, n, extra in (("service", 14, {}), ("service-nocache", 15,
-                                                         {"cache_size": "0"})):
+            services = [("service", 14, {}, service_prog),
+                        ("service-nocache", 15, {"cache_size": "0"}, service_prog)]
+            if args.compare_service:
+                if "before" in fronts:
+                    raise pc.PerfError("--compare-service and --compare-plugin share an address")
+                services.append(("service-before", 12, {"cache_size": "0"}, args.compare_service))
+            for name, n, extra, prog in services:
                 addr = "127.0.0.%d" % (base + n)
                 ov = dict(overrides, local_names=addr, mailbox_directory_service=None, **extra)
                 if args.plugin:
@@ -395,7 +409,7 @@ def run(args):
                 else:
                     f = BenchFront("bench-" + name, args.work, addr, "mailbox", "sc1", env,
                                    passwd, settings_overrides=ov)
-                f.extra_conf = service_conf(service_prog, f.settings_file)
+                f.extra_conf = service_conf(prog, f.settings_file)
                 fronts[name] = f
         for f in fronts.values():
             os.makedirs(f.dir, exist_ok=True)
@@ -486,7 +500,8 @@ def report_start(res):
                  "service, 0 entries, directory asked", "service, 1k entries, directory asked",
                  "no service, 0 entries", "no service, 1k entries",
                  "cache dir, 1k entries, cold", "cache dir, 1k entries, warm",
-                 "cache dir, 0 entries, warm"):
+                 "cache dir, 0 entries, warm", "before: service, 1k entries, directory asked",
+                 "before: service, 0 entries, directory asked"):
         if name in st:
             lines.append("- %s: %+.2f ms at p50, %+.2f ms at p90"
                          % (name, p(st[name], 0.5) - p(absent, 0.5),
@@ -517,6 +532,8 @@ def main(argv=None):
     ap.add_argument("--plugin")
     ap.add_argument("--service", help="the referral-directory program (default: the lab's "
                                       "build tree)")
+    ap.add_argument("--compare-service", help="another build's referral-directory program: "
+                    "\"before: service, ... directory asked\" cases in the same run")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)

@@ -349,8 +349,10 @@ std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& rec,
         if (m.locations.empty() || m.locations.size() > kMailboxCacheMaxUrlsPerMailbox)
             return fail(error, "a mailbox has no or too many locations"), std::nullopt;
         out.append("mailbox ").append(m.personal ? "personal " : "shared ");
-        out.append(pctEncode(m.name)).append(" ");
-        out.append(pctEncode(m.dn)).append(" ");
+        pctEncodeAppend(m.name, &out);
+        out.push_back(' ');
+        pctEncodeAppend(m.dn, &out);
+        out.push_back(' ');
         out.append(std::to_string(m.locations.size())).append("\n");
         for (const ImapUrlParts& loc : m.locations) {
             const std::string url = locationUrl(loc);

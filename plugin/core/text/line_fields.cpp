@@ -14,20 +14,24 @@ int hexValue(char c) {
 
 }  // namespace
 
-std::string pctEncode(std::string_view in) {
+void pctEncodeAppend(std::string_view in, std::string* out) {
     static const char kDigits[] = "0123456789ABCDEF";
+    size_t plain = 0;  // octets appended as they are, in runs
+    for (size_t i = 0; i < in.size(); ++i) {
+        const auto u = static_cast<unsigned char>(in[i]);
+        if (u > 0x20 && u < 0x7f && u != '%') continue;
+        out->append(in.data() + plain, i - plain);
+        const char esc[3] = {'%', kDigits[u >> 4], kDigits[u & 0xf]};
+        out->append(esc, 3);
+        plain = i + 1;
+    }
+    out->append(in.data() + plain, in.size() - plain);
+}
+
+std::string pctEncode(std::string_view in) {
     std::string out;
     out.reserve(in.size());
-    for (char c : in) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f || c == '%') {
-            out.push_back('%');
-            out.push_back(kDigits[u >> 4]);
-            out.push_back(kDigits[u & 0xf]);
-        } else {
-            out.push_back(c);
-        }
-    }
+    pctEncodeAppend(in, &out);
     return out;
 }
 

@@ -13,6 +13,8 @@
 namespace dref {
 
 std::string pctEncode(std::string_view in);
+// The same, appended to *out (no string of its own per value).
+void pctEncodeAppend(std::string_view in, std::string* out);
 
 // Accepts only what pctEncode writes: printable ASCII without space, and
 // "%XX".  At most maxBytes decoded octets.  *encoded (when given) tells

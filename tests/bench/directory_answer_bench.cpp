@@ -1,0 +1,101 @@
+// The referral-directory service's answer path for one user with 1,000
+// remote mailboxes (issue 13 item 4, "directory asked"), step by step: the
+// directory entries mapped and validated (service), the answer encoded
+// (service), decoded and checked again (imap process), the table built
+// (imap process).  Entries as tests/perf/perf_data.py writes them.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "entry_mapping.h"
+#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_table.h"
+
+namespace {
+
+using namespace dref;
+
+std::vector<ldap::Entry> makeEntries(int n) {
+    std::vector<ldap::Entry> out;
+    out.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "Remote/g%03d/m%06d", i / 1000, i);
+        ldap::Entry e;
+        e.dn = std::string("imapMailboxName=") + name + ",uid=mb1k,ou=people,dc=example,dc=test";
+        e.attributes["imapmailboxname"] = {name};
+        e.attributes["imapmailboxurl"] = {std::string("imap://127.0.0.182:27335/") + name};
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+DirectorySettings settings() {
+    DirectorySettings s;
+    s.uris = {"ldap://127.0.0.1/"};
+    s.userBase = "ou=people,dc=example,dc=test";
+    return s;
+}
+
+std::vector<RemoteMailbox> mapped(int n) {
+    std::vector<RemoteMailbox> out;
+    std::vector<std::string> warnings;
+    mapMailboxEntries(makeEntries(n), true, settings(), &out, &warnings);
+    return out;
+}
+
+MailboxCacheRecord record(int n) {
+    MailboxCacheRecord r;
+    r.user = "mb1k";
+    r.identity = mailboxCacheIdentity(settings());
+    r.mailboxes = mapped(n);
+    return r;
+}
+
+void BM_MapEntries(benchmark::State& state) {
+    const auto entries = makeEntries(static_cast<int>(state.range(0)));
+    const DirectorySettings s = settings();
+    for (auto _ : state) {
+        std::vector<RemoteMailbox> out;
+        std::vector<std::string> warnings;
+        mapMailboxEntries(entries, true, s, &out, &warnings);
+        benchmark::DoNotOptimize(out);
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_MapEntries)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_EncodeAnswer(benchmark::State& state) {
+    const MailboxCacheRecord r = record(static_cast<int>(state.range(0)));
+    std::string error;
+    for (auto _ : state) benchmark::DoNotOptimize(encodeMailboxCache(r, MailboxCacheLimits(), &error));
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_EncodeAnswer)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_DecodeAnswer(benchmark::State& state) {
+    const MailboxCacheRecord r = record(static_cast<int>(state.range(0)));
+    std::string error;
+    const std::string bytes = *encodeMailboxCache(r, MailboxCacheLimits(), &error);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(
+            decodeMailboxCache(bytes, r.user, r.identity, MailboxCacheLimits(), &error));
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+    state.counters["bytes"] = static_cast<double>(bytes.size());
+}
+BENCHMARK(BM_DecodeAnswer)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_BuildTable(benchmark::State& state) {
+    const auto mailboxes = mapped(static_cast<int>(state.range(0)));
+    const std::vector<std::string> local = {"127.0.0.189"};
+    const std::vector<std::string> allowed = {"127.0.0.181", "127.0.0.182"};
+    for (auto _ : state) {
+        std::vector<std::string> warnings;
+        benchmark::DoNotOptimize(RemoteMailboxTable::build(mailboxes, '/', local, allowed, &warnings));
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_BuildTable)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
