@@ -11,6 +11,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxWarningLines = 20;
+// A cache entry's memory besides its payload and key: the list and hash
+// nodes, the strings' headers, the allocator's rounding.
+constexpr size_t kCacheEntryOverheadBytes = 192;
 
 int64_t msSince(Clock::time_point t, Clock::time_point now) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
@@ -22,7 +25,7 @@ DirectoryService::DirectoryService(Directory& directory, const Settings& setting
                                    WatchFn watch)
     : directory_(directory), settings_(settings), log_(std::move(log)), watch_(std::move(watch)),
       identity_(mailboxCacheIdentity(settings.directory)),
-      cache_(settings.directory.cacheSize) {
+      cache_(settings.directory.cacheSize, settings.directory.cacheMaxBytes) {
     limits_.maxEntries = settings.directory.mailboxMaxEntries;
 }
 
@@ -35,6 +38,8 @@ DirectoryService::~DirectoryService() {
 DirectoryServiceStats DirectoryService::stats() const {
     DirectoryServiceStats s = stats_;
     s.connections = byFd_.size();
+    s.cacheEntries = cache_.size();
+    s.cacheBytes = cache_.bytes();
     return s;
 }
 
@@ -215,7 +220,10 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
             a.payload = std::move(*payload);
             const int ttl = r.status == DirectoryStatus::Found ? settings_.directory.cacheTtlMs
                                                                : settings_.directory.negativeCacheTtlMs;
-            cache_.put(user, a, std::chrono::milliseconds(ttl), now);
+            // What the entry holds: the answer, the key (twice: list and
+            // index) and the bookkeeping around them.
+            const size_t bytes = a.payload.size() + 2 * user.size() + kCacheEntryOverheadBytes;
+            cache_.put(user, a, std::chrono::milliseconds(ttl), now, bytes);
         } else {
             // Never a partial table: the session serves local mailboxes, as
             // for a directory failure, and the admin learns why.

@@ -9,8 +9,10 @@
 //   session within cache_ttl, as with a per-process directory.
 // - Found answers live cache_ttl, not-found answers negative_cache_ttl;
 //   unavailable is never cached (the next request asks LDAP again); at most
-//   cache_size users, least recently used evicted.  The cache keeps each
-//   answer already encoded, so a hit costs one copy of bytes.
+//   cache_size users and cache_max_bytes of answers, least recently used
+//   evicted (an answer larger than cache_max_bytes is passed on, not kept).
+//   The cache keeps each answer already encoded, so a hit costs one copy of
+//   bytes.
 // - Concurrent requests for one user share one LDAP lookup.
 //
 // No Dovecot include and no blocking call: the glue watches each
@@ -38,6 +40,8 @@ struct DirectoryServiceStats {
     uint64_t directoryLookups = 0;  // LDAP lookups started (shared by coalesced requests)
     uint64_t protocolErrors = 0;
     size_t connections = 0;
+    size_t cacheEntries = 0;
+    size_t cacheBytes = 0;  // counted as cache_max_bytes counts them
 };
 
 class DirectoryService {

@@ -1,9 +1,14 @@
 #pragma once
 // A bounded map with a time-to-live per entry and least-recently-used
-// eviction, keyed by login name.  Not thread-safe: the directory uses it on
-// the caller's thread only.
+// eviction, keyed by login name.  Bounded by a number of entries and,
+// optionally, by bytes: put() says what an entry costs and the least
+// recently used entries go until the new one fits (the referral-directory
+// service keeps whole encoded answers, from a few hundred bytes to several
+// megabytes each, so a count alone does not bound its memory).  Not
+// thread-safe: the directory uses it on the caller's thread only.
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <list>
 #include <string>
 #include <unordered_map>
@@ -16,7 +21,8 @@ class TtlCache {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit TtlCache(size_t capacity) : capacity_(capacity) {}
+    explicit TtlCache(size_t capacity, size_t maxBytes = std::numeric_limits<size_t>::max())
+        : capacity_(capacity), maxBytes_(maxBytes) {}
 
     // The live value for `key` (now refreshed as most recently used), or
     // nullptr.  An expired entry is removed on the way.
@@ -24,37 +30,40 @@ public:
         auto it = index_.find(key);
         if (it == index_.end()) return nullptr;
         if (it->second->expires <= now) {
-            lru_.erase(it->second);
-            index_.erase(it);
+            erase(it);
             return nullptr;
         }
         lru_.splice(lru_.begin(), lru_, it->second);
         return &it->second->value;
     }
 
-    // Stores (or replaces) `key`; evicts the least recently used entry when
-    // full.  A zero capacity or a TTL <= 0 stores nothing.
-    void put(const std::string& key, Value value, Clock::duration ttl, Clock::time_point now) {
-        if (capacity_ == 0 || ttl <= Clock::duration::zero()) return;
+    // Stores (or replaces) `key`, costing `bytes` of the byte bound; evicts
+    // least recently used entries until it fits.  A zero capacity, a TTL <= 0
+    // or an entry larger than the whole byte bound stores nothing (and drops
+    // the key's older value: it must not outlive the newer answer).
+    void put(const std::string& key, Value value, Clock::duration ttl, Clock::time_point now,
+             size_t bytes = 0) {
         auto it = index_.find(key);
-        if (it != index_.end()) {
-            lru_.erase(it->second);
-            index_.erase(it);
+        if (it != index_.end()) erase(it);
+        if (capacity_ == 0 || ttl <= Clock::duration::zero() || bytes > maxBytes_) return;
+        while (!lru_.empty() && (lru_.size() >= capacity_ || bytes > maxBytes_ - bytes_)) {
+            erase(index_.find(lru_.back().key));
         }
-        while (lru_.size() >= capacity_) {
-            index_.erase(lru_.back().key);
-            lru_.pop_back();
-        }
-        lru_.push_front(Item{key, std::move(value), now + ttl});
+        lru_.push_front(Item{key, std::move(value), now + ttl, bytes});
         index_.emplace(key, lru_.begin());
+        bytes_ += bytes;
     }
 
     void clear() {
         lru_.clear();
         index_.clear();
+        bytes_ = 0;
     }
 
     size_t size() const { return lru_.size(); }
+    // Sum of the `bytes` of the entries held (expired ones not yet looked at
+    // included: they go when looked up or evicted).
+    size_t bytes() const { return bytes_; }
     // 0: put() stores nothing (callers skip building a value for it).
     size_t capacity() const { return capacity_; }
 
@@ -63,10 +72,21 @@ private:
         std::string key;
         Value value;
         Clock::time_point expires;
+        size_t bytes;
     };
+    using Index = std::unordered_map<std::string, typename std::list<Item>::iterator>;
+
+    void erase(typename Index::iterator it) {
+        bytes_ -= it->second->bytes;
+        lru_.erase(it->second);
+        index_.erase(it);
+    }
+
     size_t capacity_;
+    size_t maxBytes_;
+    size_t bytes_ = 0;
     std::list<Item> lru_;  // most recently used first
-    std::unordered_map<std::string, typename std::list<Item>::iterator> index_;
+    Index index_;
 };
 
 }  // namespace dref

@@ -220,6 +220,59 @@ TEST_F(DirectoryServiceTest, AnswerFromTheDirectoryThenFromTheCacheWithItsAge) {
     EXPECT_EQ(service_->stats().directoryLookups, 2u);
 }
 
+// cache_max_bytes bounds the memory of the kept answers, whatever their
+// count: a large answer pushes out the least recently used ones, and an
+// answer larger than the bound is passed on but not kept.
+TEST_F(DirectoryServiceTest, CacheIsBoundedByBytes) {
+    Settings s = settings_;
+    s.directory.cacheTtlMs = 60000;
+    // Room for two one-entry answers, not three (users of one length).
+    MailboxCacheRecord rec;
+    rec.user = "carol";
+    rec.identity = mailboxCacheIdentity(s.directory);
+    rec.mailboxes = found("A").mailboxes;
+    std::string error;
+    const size_t one = encodeMailboxCache(rec, MailboxCacheLimits{}, &error)->size() + 2 * 5 + 192;
+    const size_t bound = 2 * one + one / 2;
+    s.directory.cacheMaxBytes = bound;
+    startService(s);
+    auto fetch = [&](const std::string& user, MailboxLookupResult answer) {
+        ServiceReply r;
+        bool done = false;
+        ask(client(), user, &r, &done);
+        if (!answer.mailboxes.empty() || answer.status != DirectoryStatus::Found) {
+            pumpUntil([&] { return !directory_.requests.empty() || done; });
+            if (!done) directory_.answer(std::move(answer));
+        }
+        pumpUntil([&] { return done; });
+        EXPECT_EQ(r.kind, ServiceReply::Kind::Answer) << r.error;
+        return r;
+    };
+    fetch("carol", found("A"));
+    fetch("david", found("B"));
+    EXPECT_EQ(service_->stats().cacheEntries, 2u);
+    EXPECT_LE(service_->stats().cacheBytes, bound);
+    fetch("carol", MailboxLookupResult{});  // a hit: carol is now the most recently used
+    EXPECT_EQ(service_->stats().cacheHits, 1u);
+    fetch("erica", found("C"));  // david, the least recently used, makes room
+    EXPECT_EQ(service_->stats().cacheEntries, 2u);
+    EXPECT_LE(service_->stats().cacheBytes, bound);
+    const uint64_t lookups = service_->stats().directoryLookups;
+    fetch("carol", MailboxLookupResult{});
+    EXPECT_EQ(service_->stats().directoryLookups, lookups) << "carol was evicted";
+    fetch("david", found("B"));
+    EXPECT_EQ(service_->stats().directoryLookups, lookups + 1) << "david was not evicted";
+
+    // A table larger than the whole bound reaches the client, complete, and is not kept.
+    MailboxLookupResult big = found("Big/0");
+    for (int i = 1; i < 20; ++i) big.mailboxes.push_back(found("Big/" + std::to_string(i)).mailboxes[0]);
+    ServiceReply r = fetch("frank", big);
+    EXPECT_EQ(r.result.mailboxes.size(), 20u);
+    EXPECT_LE(service_->stats().cacheBytes, bound);
+    fetch("frank", big);
+    EXPECT_EQ(service_->stats().directoryLookups, lookups + 3) << "an answer over the bound was kept";
+}
+
 TEST_F(DirectoryServiceTest, ConcurrentRequestsShareOneLookup) {
     startService(settings_);
     ServiceReply r1, r2, r3;

@@ -96,6 +96,7 @@ TEST(Settings, EveryKeyTyped) {
         "cache_ttl = 0\n"
         "negative_cache_ttl = 1h\n"
         "cache_size = 0\n"
+        "cache_max_bytes = 3M\n"
         "local_names = front.example.org, 192.0.2.1 front2:10143 ::1 [2001:db8::1]:993\n"
         "allowed_hosts = *.mail.example.org, imap?.example.net 192.0.2.* 2001:db8::*\n"
         "default_policy = Refer\n"
@@ -151,6 +152,7 @@ TEST(Settings, EveryKeyTyped) {
     EXPECT_EQ(d.cacheTtlMs, 0);
     EXPECT_EQ(d.negativeCacheTtlMs, 3600000);
     EXPECT_EQ(d.cacheSize, 0u);
+    EXPECT_EQ(d.cacheMaxBytes, size_t(3) << 20);
     const auto& dec = s.decision;
     EXPECT_EQ(dec.ports.pop3, 10110);
     EXPECT_EQ(dec.ports.lmtp, 10024);
@@ -275,6 +277,20 @@ TEST(SettingsErrors, Counts) {
               "t.conf:3: mailbox_max_entries: out of range (1..10000000)");
     loadFails("cache_size = lots\n");
     loadFails("cache_size = 1e6\n");
+}
+
+TEST(SettingsErrors, ByteSizes) {
+    EXPECT_EQ(loadOk("").directory.cacheMaxBytes, size_t(64) << 20);
+    EXPECT_EQ(loadOk("cache_max_bytes = 0\n").directory.cacheMaxBytes, 0u);
+    EXPECT_EQ(loadOk("cache_max_bytes = 1500\n").directory.cacheMaxBytes, 1500u);
+    EXPECT_EQ(loadOk("cache_max_bytes = 16k\n").directory.cacheMaxBytes, 16384u);
+    EXPECT_EQ(loadOk("cache_max_bytes = 2G\n").directory.cacheMaxBytes, size_t(2) << 30);
+    loadFails("cache_max_bytes = M\n");
+    loadFails("cache_max_bytes = 64MB\n");
+    loadFails("cache_max_bytes = -1\n");
+    loadFails("cache_max_bytes = 1.5G\n");
+    loadFails("cache_max_bytes = 2048G\n");  // above 1 TiB
+    EXPECT_NE(loadFails("cache_max_bytes = 9 M\n").find("cache_max_bytes"), std::string::npos);
 }
 
 TEST(SettingsErrors, Enumerations) {

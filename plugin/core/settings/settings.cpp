@@ -187,6 +187,8 @@ const KeyDef kKeys[] = {
         return setDuration(s.directory.negativeCacheTtlMs, v, w, true); }},
     {"cache_size", false, [](Settings& s, std::string_view v, std::string* w) {
         return setCount(s.directory.cacheSize, v, w, 0, 100000000); }},
+    {"cache_max_bytes", false, [](Settings& s, std::string_view v, std::string* w) {
+        return parseByteSizeValue(v, size_t(1) << 40, &s.directory.cacheMaxBytes, w); }},
     {"local_names", false, [](Settings& s, std::string_view v, std::string* w) {
         return parseLocalNames(v, &s.decision.localNames, w); }},
     {"allowed_hosts", false, [](Settings& s, std::string_view v, std::string* w) {

@@ -54,6 +54,9 @@ struct DirectorySettings {
     int cacheTtlMs = 60000;          // cache_ttl
     int negativeCacheTtlMs = 10000;  // negative_cache_ttl ("not found" answers)
     size_t cacheSize = 100000;       // cache_size (entries)
+    // cache_max_bytes: what the referral-directory service's cache of
+    // encoded answers may hold (docs/directory-service.md §2).
+    size_t cacheMaxBytes = size_t(64) << 20;
 };
 
 struct LoginSettings {

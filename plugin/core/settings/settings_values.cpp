@@ -75,6 +75,28 @@ bool parseCountValue(std::string_view text, size_t min, size_t max, size_t* valu
     return true;
 }
 
+bool parseByteSizeValue(std::string_view text, size_t maxBytes, size_t* value, std::string* why) {
+    const std::string expected = "expected a size in bytes with an optional K, M or G (at most " +
+                                 std::to_string(maxBytes) + "), not '" + quoteForLog(text, 32) + "'";
+    size_t unit = 1;
+    std::string_view digits = text;
+    if (!digits.empty()) {
+        switch (digits.back()) {
+        case 'k': case 'K': unit = size_t(1) << 10; break;
+        case 'm': case 'M': unit = size_t(1) << 20; break;
+        case 'g': case 'G': unit = size_t(1) << 30; break;
+        default: break;
+        }
+        if (unit != 1) digits.remove_suffix(1);
+    }
+    size_t n = 0;
+    std::string reason;
+    if (!parseCountValue(digits, 0, maxBytes, &n, &reason)) return failWith(why, expected);
+    if (n > maxBytes / unit) return failWith(why, expected);
+    *value = n * unit;
+    return true;
+}
+
 bool parsePortValue(std::string_view text, uint16_t* port, std::string* why) {
     size_t v = 0;
     std::string reason;

@@ -17,6 +17,9 @@ bool parsePortValue(std::string_view text, uint16_t* port, std::string* why);
 // Decimal in [min, max].
 bool parseCountValue(std::string_view text, size_t min, size_t max, size_t* value,
                      std::string* why);
+// A size in bytes: decimal with an optional unit K, M or G (1024, 1024^2,
+// 1024^3, as Dovecot's own size settings), at most maxBytes.
+bool parseByteSizeValue(std::string_view text, size_t maxBytes, size_t* value, std::string* why);
 // No control characters (CR, LF, NUL, TAB, DEL ...) and valid UTF-8: values
 // end up in LDAP requests and log lines.
 bool checkPlainValue(std::string_view text, std::string* why);

@@ -1,0 +1,73 @@
+// The TTL cache's two bounds (ldap/directory/ttl_cache.h): entries and
+// bytes.  The referral-directory service keeps encoded answers of very
+// different sizes in it; cache_max_bytes is what bounds its memory.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "ttl_cache.h"
+
+namespace dref {
+namespace {
+
+using Cache = TtlCache<std::string>;
+const auto kTtl = std::chrono::seconds(60);
+
+TEST(TtlCache, ByteBoundEvictsLeastRecentlyUsedUntilTheNewEntryFits) {
+    Cache c(100, 1000);
+    const auto now = Cache::Clock::now();
+    c.put("a", "A", kTtl, now, 400);
+    c.put("b", "B", kTtl, now, 400);
+    ASSERT_NE(c.get("a", now), nullptr);  // a is now the most recently used
+    c.put("c", "C", kTtl, now, 400);      // 1200 > 1000: b goes, not a
+    EXPECT_EQ(c.get("b", now), nullptr);
+    EXPECT_NE(c.get("a", now), nullptr);
+    EXPECT_NE(c.get("c", now), nullptr);
+    EXPECT_EQ(c.bytes(), 800u);
+    c.put("d", "D", kTtl, now, 1000);  // takes the whole bound: both others go
+    EXPECT_EQ(c.size(), 1u);
+    EXPECT_EQ(c.bytes(), 1000u);
+}
+
+TEST(TtlCache, EntryLargerThanTheBoundIsNotKeptAndDropsTheOlderValue) {
+    Cache c(100, 1000);
+    const auto now = Cache::Clock::now();
+    c.put("a", "old", kTtl, now, 100);
+    c.put("b", "B", kTtl, now, 100);
+    c.put("a", "new", kTtl, now, 1001);
+    EXPECT_EQ(c.get("a", now), nullptr) << "the older answer must not outlive the newer one";
+    EXPECT_NE(c.get("b", now), nullptr) << "nothing else is evicted for an entry that cannot fit";
+    EXPECT_EQ(c.bytes(), 100u);
+}
+
+TEST(TtlCache, ReplacingAndExpiringGiveTheirBytesBack) {
+    Cache c(100, 1000);
+    const auto now = Cache::Clock::now();
+    c.put("a", "A", kTtl, now, 300);
+    c.put("a", "A2", kTtl, now, 500);
+    EXPECT_EQ(c.bytes(), 500u);
+    c.put("b", "B", std::chrono::milliseconds(10), now, 200);
+    EXPECT_EQ(c.bytes(), 700u);
+    EXPECT_EQ(c.get("b", now + std::chrono::seconds(1)), nullptr);  // expired: removed
+    EXPECT_EQ(c.bytes(), 500u);
+    c.clear();
+    EXPECT_EQ(c.bytes(), 0u);
+    EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(TtlCache, CountBoundStillApplies) {
+    Cache c(2);  // no byte bound
+    const auto now = Cache::Clock::now();
+    c.put("a", "A", kTtl, now, 1u << 30);
+    c.put("b", "B", kTtl, now, 1u << 30);
+    c.put("c", "C", kTtl, now, 1u << 30);
+    EXPECT_EQ(c.size(), 2u);
+    EXPECT_EQ(c.get("a", now), nullptr);
+    Cache none(0);
+    none.put("a", "A", kTtl, now, 1);
+    EXPECT_EQ(none.size(), 0u);
+}
+
+}  // namespace
+}  // namespace dref
