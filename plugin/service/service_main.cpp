@@ -4,7 +4,7 @@
 //
 //   service referral-directory {
 //     executable = referral-directory [/etc/dovecot/dovecot-referral.conf.ext]
-//     unix_listener referral-directory { mode = 0666 }
+//     unix_listener referral-directory { mode = 0660; group = <the imap processes' group> }
 //   }
 //
 // Glue only: the protocol, the cache and the lookups are in

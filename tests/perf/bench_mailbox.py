@@ -203,9 +203,11 @@ def service_conf(program, settings_file):
     """The referral-directory service block of conf.d/95-referral.conf
     (block 4), with this build's program."""
     user = "$SET:default_internal_user" if is_24() else "$default_internal_user"
+    # The bench fronts' imap processes run with gid 65534 (nogroup), as the lab's.
     return ("service referral-directory {\n  executable = %s %s\n  user = %s\n"
-            "  process_limit = 1\n  unix_listener referral-directory {\n    mode = 0666\n"
-            "  }\n}\n" % (program, settings_file, user)) + os.environ.get("DREF_BENCH_EXTRA", "")
+            "  process_limit = 1\n  unix_listener referral-directory {\n    mode = 0660\n"
+            "    group = nogroup\n  }\n}\n" % (program, settings_file, user)) \
+        + os.environ.get("DREF_BENCH_EXTRA", "")
 
 
 def bench_start(fronts, samples):

@@ -4,6 +4,8 @@ on the lab's front, with the lab's settings file switched to it for this test
 and restored afterwards (RUN_SERIAL: kills the service, pauses slapd, adds a
 directory entry; everything is restored).
 
+- Its socket is 0660 with the imap processes' group: they can ask it, another
+  local user cannot.
 - Several imap sessions share the service's one LDAP connection: slapd's own
   counters (cn=Monitor) see one new connection and one bind for five
   sessions, and none for sessions whose answer the service has cached.
@@ -18,6 +20,7 @@ directory entry; everything is restored).
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 import unittest
@@ -157,6 +160,45 @@ class DirectoryService(unittest.TestCase):
             c.close()
 
     # ------------------------------------------------------------ tests
+    def connect_as(self, path, uid, gid):
+        """Connects to the service's socket from a child process with this
+        uid and gid (no supplementary groups); returns "ok" when the
+        service's VERSION line arrived, else the error's name."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: never returns into unittest
+            status = "error"
+            try:
+                os.close(r)
+                os.setgroups([])
+                os.setgid(gid)
+                os.setuid(uid)
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.settimeout(5)
+                s.connect(path)
+                status = "ok" if s.recv(64).startswith(b"VERSION 1 ") else "no VERSION"
+            except OSError as e:
+                status = type(e).__name__
+            finally:
+                os.write(w, status.encode())
+                os._exit(0)
+        os.close(w)
+        out = os.read(r, 64).decode()
+        os.close(r)
+        os.waitpid(pid, 0)
+        return out
+
+    def test_0_socket_is_for_the_mail_processes_only(self):
+        # As Dovecot's dict socket: 0660 and the group of the imap processes
+        # (the lab's run with gid 65534), not a socket every local user can ask.
+        self.referring_session("s0")  # the service runs: its socket exists
+        path = os.path.join(self.lab.env["LAB_DIR"], "front", "run", "referral-directory")
+        st = os.stat(path)
+        self.assertEqual(st.st_mode & 0o777, 0o660, oct(st.st_mode))
+        self.assertEqual(st.st_gid, 65534)
+        self.assertEqual(self.connect_as(path, 65534, 65534), "ok")
+        self.assertEqual(self.connect_as(path, 1, 1), "PermissionError")
+
     def test_1_sessions_share_one_ldap_connection(self):
         # The auth cache (logins below need no LDAP), and a service that has
         # finished starting: one killed during its start makes master
