@@ -126,14 +126,25 @@ int64_t nowMs() {
         .count();
 }
 
+bool hasRelayNamespace(struct mail_user* user, const std::string& prefix) {
+    for (struct mail_namespace* ns = user->namespaces; ns != nullptr; ns = ns->next)
+        if (isRelayNamespace(ns) && prefix == ns->prefix) return true;
+    return false;
+}
+
 // Asks the owners whose answers are due (issue 12 item 4) and fills
 // input->owners with every fresh answer.  A failing owner is logged once
-// per negative_cache_ttl and listed as the directory holds it.
+// per negative_cache_ttl and listed as the directory holds it.  Within
+// mailbox_relay_max_mailboxes only (listingMayAddRelayNamespaces()).
 void askOwners(struct client* client, MailboxReferralSession* session,
                const RemoteListRequest& req, RemoteListInput* input) {
     OwnerListingCache& cache = session->ownerListings();
+    const bool mayConnect =
+        listingMayAddRelayNamespaces(session->table(), session->settings().mailbox.relayConnection);
     for (const RemoteMailboxEntry& entry : entriesToAsk(req, session->table())) {
-        if (cache.due(entry.vname(), nowMs())) {
+        const std::string prefix = std::string(entry.vname()) + session->table().separator();
+        if (cache.due(entry.vname(), nowMs()) &&
+            (mayConnect || hasRelayNamespace(client->user, prefix))) {
             std::vector<OwnerMailbox> raw;
             std::string error;
             if (listOwnerInferiors(client, session, entry, &raw, &error)) {

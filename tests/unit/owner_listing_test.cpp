@@ -166,3 +166,13 @@ TEST(OwnerListingTest, ListReplyOutsideThePrefixIsDropped) {
     EXPECT_EQ(c("Shared/Projects/B\xC3\xBCro"), OwnerListReply::Refuse);
     EXPECT_EQ(c("Shared/ProjectsOld\r\n"), OwnerListReply::Refuse);
 }
+
+// A listing never takes relay slots that commands on other entries need.
+TEST(OwnerListingTest, ListingAddsRelayNamespacesOnlyWhenTheWholeTableFits) {
+    RemoteMailboxTable t = table();  // two entries
+    dref::RelayConnectionSettings relay;
+    relay.maxMailboxes = 2;
+    EXPECT_TRUE(dref::listingMayAddRelayNamespaces(t, relay));
+    relay.maxMailboxes = 1;
+    EXPECT_FALSE(dref::listingMayAddRelayNamespaces(t, relay));
+}

@@ -99,6 +99,11 @@ OwnerListReply classifyOwnerListReply(std::string_view name, std::string_view pr
                                                                       : OwnerListReply::Sibling;
 }
 
+bool listingMayAddRelayNamespaces(const RemoteMailboxTable& table,
+                                  const RelayConnectionSettings& relay) {
+    return table.size() <= relay.maxMailboxes;
+}
+
 bool OwnerListingCache::due(std::string_view entry, int64_t nowMs) const {
     auto it = items_.find(entry);
     if (it == items_.end()) return true;

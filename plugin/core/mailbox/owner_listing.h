@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay_connection.h"
 #include "remote_mailbox_table.h"
 
 namespace dref {
@@ -57,6 +58,16 @@ std::vector<OwnerMailbox> validateOwnerListing(const RemoteMailboxTable& table,
 enum class OwnerListReply { Accept, Sibling, Refuse };
 OwnerListReply classifyOwnerListReply(std::string_view name, std::string_view prefix,
                                       char sep) noexcept;
+
+// Whether a listing may add a relay namespace (a connection to an owner)
+// just to ask what lies below an entry: only when every entry of the table
+// fits within mailbox_relay_max_mailboxes.  Otherwise a LIST at login would
+// take the slots that later commands on other entries need (they would get
+// NO [LIMIT]); the listing then asks only through relay namespaces the
+// session already has, and lists the other entries as the directory holds
+// them.
+bool listingMayAddRelayNamespaces(const RemoteMailboxTable& table,
+                                  const RelayConnectionSettings& relay);
 
 // Per session (docs/mailbox-relay.md §2.1): every imap session is its own
 // process in Dovecot's default mode, and what an owner lists depends on the

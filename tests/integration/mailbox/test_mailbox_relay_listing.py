@@ -30,7 +30,7 @@ import sys
 import time
 import unittest
 
-from mailbox_support import BUERO_WIRE, assert_clean_wire
+from mailbox_support import BUERO_WIRE, assert_clean_wire, replace_file
 from relay_support import (PROJECTS, RelayTestCase, add_remote_mailbox,
                            add_unreachable_remote_mailbox, free_port)
 
@@ -279,6 +279,25 @@ class RelayListing(RelayTestCase):
         pattern = r"cannot list the mailboxes below %s on its server" % name
         log = self.lab.wait_log(mark, pattern)
         self.assertEqual(len(re.findall(pattern, log)), 1, log[-2000:])
+
+    def test_listing_leaves_relay_slots_to_commands(self):
+        # carol's table has 3 entries; with mailbox_relay_max_mailboxes = 2
+        # a LIST must not take the slots: it asks no owner it has no relay
+        # namespace for, and both later EXAMINEs are relayed.
+        with open(self.path, "r", encoding="utf-8") as f:
+            relay = f.read()
+        replace_file(self.path, relay + "mailbox_relay_max_mailboxes = 2\n")
+        self.addCleanup(replace_file, self.path, relay)
+        c = self.session()
+        listing = self.ok(c, "b1", 'LIST "" "*"')
+        self.assertIn(PROJECTS.encode(), listing)
+        self.assertNotIn(b"Shared/Projects/2026", listing)
+        for tag, name in (("b2", "Archive/2019"), ("b3", PROJECTS)):
+            _, tagged = c.command(tag, "EXAMINE " + name)
+            self.assertTrue(tagged.startswith(tag.encode() + b" OK [READ-ONLY]"), tagged)
+        # Through the relay namespace the session now has, the owner is asked.
+        listing = self.ok(c, "b4", 'LIST "" "Shared/Projects/*"')
+        self.assertIn(b"Shared/Projects/2026", listing)
 
     def test_silent_owner_holds_the_list_no_longer_than_the_relay_timeout(self):
         # An owner that accepts the connection and never greets: imapc gives
