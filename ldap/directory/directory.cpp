@@ -83,6 +83,15 @@ public:
         return id;
     }
 
+    std::optional<UserLookupResult> cachedUser(const std::string& loginName) override {
+        const UserLookupResult* hit = cachedHit(loginName);
+        if (hit == nullptr) return std::nullopt;
+        UserLookupResult copy = *hit;
+        copy.fromCache = true;
+        copy.elapsedUs = 0;
+        return copy;
+    }
+
     uint64_t lookupRemoteMailboxes(const std::string& loginName,
                                    std::function<void(MailboxLookupResult&&)> callback) override {
         const uint64_t id = nextId_++;
@@ -144,10 +153,18 @@ private:
         if (it != ops_.end()) it->second.push_back(clientId);
     }
 
+    // The live cache entry of `loginName`, counted as a hit; nullptr when
+    // there is none (not counted: the caller's search counts the miss).
+    const UserLookupResult* cachedHit(const std::string& loginName) {
+        const UserLookupResult* hit = users_.get(loginName, Clock::now());
+        if (hit == nullptr) return nullptr;
+        ++stats_.cacheHits;
+        if (hit->status == DirectoryStatus::NotFound) ++stats_.negativeHits;
+        return hit;
+    }
+
     void fetchUser(uint64_t op, const std::string& loginName, UserDone done) {
-        if (const UserLookupResult* hit = users_.get(loginName, Clock::now())) {
-            ++stats_.cacheHits;
-            if (hit->status == DirectoryStatus::NotFound) ++stats_.negativeHits;
+        if (const UserLookupResult* hit = cachedHit(loginName)) {
             UserLookupResult copy = *hit;
             copy.fromCache = true;
             copy.elapsedUs = 0;

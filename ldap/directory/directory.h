@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,12 @@ public:
     // the next process()), so callers can rely on one code path.
     virtual uint64_t lookupUser(const std::string& loginName,
                                 std::function<void(UserLookupResult&&)> callback) = 0;
+    // The cached answer for `loginName` while it is live (fromCache set,
+    // counted as a cache hit), else nullopt: no callback, no search.  For a
+    // caller that can answer on the spot (the passdb driver answers a warm
+    // login inside Dovecot's call, as passwd-file does) and uses
+    // lookupUser() only on nullopt.
+    virtual std::optional<UserLookupResult> cachedUser(const std::string& loginName) = 0;
     // Shared mailboxes under mailbox_shared_base plus personal ones below the
     // user's entry.
     virtual uint64_t lookupRemoteMailboxes(const std::string& loginName,

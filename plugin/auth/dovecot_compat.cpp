@@ -52,13 +52,6 @@ int passdbPreinit(pool_t pool, struct event* event, struct passdb_module** modul
     return 0;
 }
 
-const char* passdbCacheKey() {
-    // 2.4's var-expand names (auth-request-var-expand.c); an unknown name
-    // would make every cache key expansion fail.
-    return "%{user}\t%{protocol}\t%{local_ip}\t%{local_port}\t%{secured}\t%{mechanism}\t"
-           "%{client_id}";
-}
-
 bool connectionSecured(const struct auth_request* request) {
     return request->fields.conn_secured != AUTH_REQUEST_CONN_SECURED_NONE;
 }
@@ -88,10 +81,6 @@ struct passdb_module* passdbPreinit(pool_t pool, const char* args) {
     // and key in the message.
     if (module == nullptr) i_fatal("passdb referral: %s", error.c_str());
     return module;
-}
-
-const char* passdbCacheKey() {
-    return "%{user}\t%{service}\t%{lip}\t%{lport}\t%{secured}\t%{mech}\t%{client_id}";
 }
 
 bool connectionSecured(const struct auth_request* request) {

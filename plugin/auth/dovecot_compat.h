@@ -32,9 +32,6 @@ int passdbPreinit(pool_t pool, struct event* event, struct passdb_module** modul
 struct passdb_module* passdbPreinit(pool_t pool, const char* args);
 #endif
 
-// The auth cache key of the driver, in the variable names of this Dovecot.
-const char* passdbCacheKey();
-
 // The client's connection is TLS or otherwise secured (Dovecot's view).
 bool connectionSecured(const struct auth_request* request);
 

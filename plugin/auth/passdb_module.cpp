@@ -91,12 +91,14 @@ struct passdb_module* createPassdbModule(pool_t pool, const std::string& path, s
         if (!loadSettingsFromPath(path, &settings, error)) return nullptr;
         auto* module = p_new(pool, struct referral_passdb_module, 1);
         module->impl = new ReferralPassdb(std::move(settings));
-        // Every input of the answer is in the key, so a cached answer is the
-        // one the lookup would give: user, listener, TLS and client ID feed
-        // decide(), and the mechanism decides between verify_plain answers
-        // (referral fields) and credentials-lookup answers (never referral
-        // fields, R2221-15).
-        module->module.default_cache_key = p_strdup(pool, passdbCacheKey());
+        // No default_cache_key: Dovecot's auth cache is not used for this
+        // passdb, so Dovecot asks the driver at every login and the answer
+        // is always decided from this request's listener, TLS, client ID and
+        // mechanism.  A warm login is answered on the spot from the
+        // directory's own cache (cache_ttl) or from the earlier passdb's
+        // fields; a cache entry of Dovecot's would cost a second cache key
+        // expansion and lookup per login, and its "Cached NULL password
+        // access" line (issue 13, docs/benchmarks.md).
         module->module.default_pass_scheme = "PLAIN";
         return &module->module;
     } catch (const std::exception& e) {

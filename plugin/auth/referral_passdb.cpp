@@ -82,6 +82,7 @@ ReferralFields passdbReferralFields(struct auth_request* request) {
     f.url = get(kFieldUrl);
     f.policy = get(kFieldPolicy);
     f.user = get(kFieldUser);
+    f.fieldSet = get(kFieldSet);
     return f;
 }
 
@@ -92,7 +93,7 @@ ReferralFields passdbReferralFields(struct auth_request* request) {
 void dropReferralFields(struct auth_request* request) {
     struct auth_fields* fields = request->fields.extra_fields;
     if (fields == nullptr) return;
-    for (const char* name : {kFieldHomeServer, kFieldUrl, kFieldPolicy, kFieldUser})
+    for (const char* name : {kFieldHomeServer, kFieldUrl, kFieldPolicy, kFieldUser, kFieldSet})
         auth_fields_remove(fields, name);
 }
 
@@ -221,6 +222,14 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             e_error(p->event, "%s", reply.logLine.c_str());
             answer(*p, reply);
             event_unref(&p->event);
+            return;
+        }
+        // A warm login: the directory's cache answers here, inside
+        // Dovecot's call, without a round through the directory's event fd
+        // and the ioloop (Dovecot's own auth cache is not used for this
+        // passdb, see passdb_module.cpp).
+        if (std::optional<UserLookupResult> cached = directory_->cachedUser(p->facts.loginUser)) {
+            finish(p, std::move(*cached));
             return;
         }
         e_debug(event_create_passthrough(p->event)->set_name("referral_lookup_started")->event(),

@@ -61,8 +61,8 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
     if (out.referral)
-        e_info(replyEvent(client, kind == IMAP_CMD_REPLY_OK ? "ok" : "no", facts.command, out), "%s",
-               out.log.c_str());
+        dref::logReferral(client, kind == IMAP_CMD_REPLY_OK ? "ok" : "no", facts.command, out,
+                          out.log);
     else
         e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.log.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());
@@ -137,7 +137,7 @@ void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
                 "%s; logging in locally without OK referral", out.log.c_str());
         return;
     }
-    e_info(replyEvent(client, "ok", facts.command, out), "OK %s", out.log.c_str());
+    dref::logReferral(client, "ok", facts.command, out, "OK " + out.log);
     client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
     untagImapLoginReply(client);
     ctx->ok_referral_sent = true;
@@ -198,15 +198,38 @@ const char* commandName(LoginCommand cmd) {
 
 }  // namespace
 
-struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
-                         const LoginReply& out) {
+namespace {
+
+struct event_passthrough* replyPassthrough(struct client* client, const char* reply,
+                                           LoginCommand cmd, const LoginReply& out) {
     struct event_passthrough* e = event_create_passthrough(client->event)
                                       ->add_category(&g_referral_category)
                                       ->set_name("referral_login_reply")
                                       ->add_str("reply", reply)
                                       ->add_str("command", commandName(cmd));
     if (!out.url.empty()) e->add_str("url", out.url.c_str());
-    return e->event();
+    return e;
+}
+
+}  // namespace
+
+struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
+                         const LoginReply& out) {
+    return replyPassthrough(client, reply, cmd, out)->event();
+}
+
+void logReferral(struct client* client, const char* reply, LoginCommand cmd,
+                 const LoginReply& out, const std::string& message) {
+    LoginLogFacts facts;
+    facts.user = orEmpty(client->virtual_user);
+    facts.command = cmd;
+    facts.mechanism = orEmpty(client->auth_mech_name);
+    facts.remoteIp = net_ip2addr(&client->ip);
+    facts.localIp = net_ip2addr(&client->local_ip);
+    facts.session = orEmpty(client_get_session_id(client));
+    const std::string line = loginLogLine(message, facts);
+    e_info(replyPassthrough(client, reply, cmd, out)->replace_log_prefix("")->event(), "%s",
+           line.c_str());
 }
 
 const char* passdbField(struct client* client, const char* key) {

@@ -67,5 +67,12 @@ bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts);
 // clients were told.
 struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
                          const LoginReply& out);
+// The referral's one info line (R2221-16: user, command, target), on
+// replyEvent(reply).  The text names user, command, mechanism, IPs and
+// session itself (loginLogLine) and the event replaces the client's log
+// prefix: Dovecot's would expand login_log_format_elements for this line,
+// the dearest step of a warm referral login in imap-login (issue 13).
+void logReferral(struct client* client, const char* reply, LoginCommand cmd,
+                 const LoginReply& out, const std::string& message);
 
 }  // namespace dref

@@ -66,8 +66,8 @@ const char* hint(struct client* client, const char* line) {
         return nullptr;
     }
     const std::string replaced = dref::hintedBackendLoginOk("L ", out.code, out.text);
-    e_info(dref::replyEvent(client, "proxy-ok", facts.command, out),
-           "OK %s (hint on a proxied session)", out.log.c_str());
+    dref::logReferral(client, "proxy-ok", facts.command, out,
+                      "OK " + out.log + " (hint on a proxied session)");
 
     // Nothing below throws: imap-login's state changes only together with
     // the line it gets.

@@ -55,6 +55,25 @@ LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSett
     return reply;
 }
 
+std::string loginLogLine(const std::string& message, const LoginLogFacts& facts) {
+    std::string line = message;
+    line.reserve(message.size() + 128);
+    line += ": user=<";
+    line += quoteForLog(facts.user, 256);
+    line += ">, command=";
+    line += facts.command == LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
+    line += ", method=";
+    line += quoteForLog(facts.mechanism, 64);
+    line += ", rip=";
+    line += quoteForLog(facts.remoteIp, 64);
+    line += ", lip=";
+    line += quoteForLog(facts.localIp, 64);
+    line += ", session=<";
+    line += quoteForLog(facts.session, 64);
+    line += ">";
+    return line;
+}
+
 std::string composeDrainGreeting(const LoginSettings& settings, std::string* error) {
     if (!isValidHostName(settings.drainHost)) {
         *error = "\"" + quoteForLog(settings.drainHost) +

@@ -37,6 +37,26 @@ struct LoginReply {
 // The response code and text for a tagged login referral.
 LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings);
 
+// Who, how and where of a login, for the referral's log line (R2221-16:
+// user, command and target).  Plain values as imap-login has them; the
+// line quotes them.
+struct LoginLogFacts {
+    std::string user;       // the login name ("" before authentication)
+    LoginCommand command = LoginCommand::Login;
+    std::string mechanism;  // SASL mechanism Dovecot ran
+    std::string remoteIp;
+    std::string localIp;
+    std::string session;    // Dovecot's session id
+};
+
+// "<message>: user=<U>, command=C, method=M, rip=R, lip=L, session=<S>":
+// the items of Dovecot's default login_log_format_elements plus the
+// command, written here rather than by Dovecot's client log prefix, whose
+// expansion of login_log_format_elements costs imap-login more than the
+// rest of a warm referral login (docs/benchmarks.md, issue 13).  The user
+// name and the other values are quoted (\xHH), so they cannot forge lines.
+std::string loginLogLine(const std::string& message, const LoginLogFacts& facts);
+
 // "* BYE [REFERRAL imap://;AUTH=*@<drain_host>[:port]/] <drain_text>\r\n"
 // (R2221-13: no user is known before login, so the URL carries ";AUTH=*"
 // only, D-2/D-16).  Empty string and *error set when drain_host is not a

@@ -49,6 +49,22 @@ LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
               "ours-ldapf": {"bind": False, "fields": True},
               "ours-ldapfb": {"bind": True, "fields": True}}
 SC0_ONLY = ("ours-nac", "native-nac")
+
+
+def front_addr(args, variant, variants):
+    """The front address of `variant`: --addr-base plus its fixed offset in
+    VARIANT_ADDR, or with --front-base the variants of this run on
+    consecutive addresses from there (a private address range too small for
+    the fixed offsets)."""
+    if args.front_base is not None:
+        return "127.0.0.%d" % (args.front_base + variants.index(variant))
+    return "127.0.0.%d" % (args.addr_base + VARIANT_ADDR[variant] - 60)
+
+
+def add_front_base_argument(ap):
+    ap.add_argument("--front-base", type=int,
+                    help="put the fronts on 127.0.0.N, N+1, ... in the order of --variants "
+                         "instead of --addr-base + their fixed offsets")
 CACHELESS = ("static", "local")  # no directory: one pass per round
 
 
@@ -116,7 +132,6 @@ def run(args):
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
               "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": []}
     passwd.update({v: [] for v in LDAP_CHAIN})
-    base = args.addr_base
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
                "dovecot": pc.dovecot_label(),
                "auth_module": os.path.realpath("/usr/lib/dovecot/modules/auth/libauthdb_referral.so"),
@@ -145,7 +160,7 @@ def run(args):
                     for key in args.drop_setting:
                         overrides[key] = None
                 fronts[v] = BenchFront("bench-%s-%s" % (v, mode), args.work,
-                                       "127.0.0.%d" % (base + VARIANT_ADDR[v] - 60), kind, mode,
+                                       front_addr(args, v, variants), kind, mode,
                                        env, passwd[v], auth_cache=not v.endswith("-nac"),
                                        settings_overrides=overrides, plugin_build=build,
                                        extra_conf=extra_conf, password_ldap=LDAP_CHAIN.get(v),
@@ -245,6 +260,7 @@ def main(argv=None):
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--modes", default="sc1,sc0", help="comma-separated: sc1, sc0")
     ap.add_argument("--variants", help="comma-separated subset (default: all of the mode)")
+    add_front_base_argument(ap)
     ap.add_argument("--before-build", help="build tree of the variant ours-before")
     ap.add_argument("--drop-setting", action="append", default=["allowed_hosts"],
                     help="with --before-build: settings-file key left out for ours and "

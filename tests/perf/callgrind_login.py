@@ -21,7 +21,7 @@ import sys
 
 import perf_common as pc
 import perf_data
-from bench_login import LDAP_CHAIN, VARIANT_ADDR
+from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr
 from perf_fronts import BenchFront
 import lab_dovecot
 
@@ -96,7 +96,7 @@ def run(args):
             os.chmod(out_dir, 0o777)  # the processes write as their own users
             kind = v.split("-")[0]
             front = BenchFront("cg-%s" % v, args.work,
-                               "127.0.0.%d" % (args.addr_base + VARIANT_ADDR[v] - 60), kind, "sc0",
+                               front_addr(args, v, args.variants.split(",")), kind, "sc0",
                                env, [] if kind == "native" or v in LDAP_CHAIN else plain,
                                settings_overrides={"cache_ttl": "60s", "negative_cache_ttl": "10s"},
                                extra_conf=valgrind_conf(out_dir), password_ldap=LDAP_CHAIN.get(v))
@@ -142,6 +142,7 @@ def main(argv=None):
     ap.add_argument("--logins", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--variants", default="native,ours,ours-ldapf")
+    add_front_base_argument(ap)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     run(args)

@@ -84,9 +84,9 @@ def settings_text(env, addr, direct_port, overrides):
 
 
 # The referral_* fields of docs/login-referrals.md 1.5, for the lab's attributes.
-REFERRAL_FIELDS_23 = ("=referral_home_server=%{ldap:mailHost}, "
-                      "=referral_url=%{ldap:imapHomeServerURL}, "
-                      "=referral_policy=%{ldap:imapReferralPolicy}")
+REFERRAL_FIELDS_23 = ("mailHost=referral_home_server, imapHomeServerURL=referral_url, "
+                      "imapReferralPolicy=referral_policy, "
+                      "=referral_fields=referral_home_server+referral_url+referral_policy")
 REFERRAL_FIELDS_24 = ("    referral_home_server = %{ldap_multi:mailHost | default}\n"
                       "    referral_url = %{ldap_multi:imapHomeServerURL | default}\n"
                       "    referral_policy = %{ldap_multi:imapReferralPolicy | default}\n")

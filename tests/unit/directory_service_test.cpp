@@ -33,6 +33,10 @@ public:
         ADD_FAILURE() << "the service never asks for user records";
         return 0;
     }
+    std::optional<UserLookupResult> cachedUser(const std::string&) override {
+        ADD_FAILURE() << "the service never asks for user records";
+        return std::nullopt;
+    }
     uint64_t lookupRemoteMailboxes(const std::string& user,
                                    std::function<void(MailboxLookupResult&&)> cb) override {
         requests.push_back(Request{user, std::move(cb)});

@@ -135,5 +135,34 @@ TEST(DrainGreeting, BadHostRefused_D4) {
     }
 }
 
+// R2221-16: the referral's log line names user, command and target; the
+// items follow Dovecot's default login_log_format_elements.
+TEST(LoginLogLine, NamesUserCommandMethodAndConnection_R2221_16) {
+    LoginLogFacts f;
+    f.user = "bob";
+    f.command = LoginCommand::Authenticate;
+    f.mechanism = "PLAIN";
+    f.remoteIp = "192.0.2.7";
+    f.localIp = "127.0.0.2";
+    f.session = "Ab3dE+fG";
+    EXPECT_EQ(loginLogLine("login referral to imap://bob;AUTH=*@home.example.test/", f),
+              "login referral to imap://bob;AUTH=*@home.example.test/: user=<bob>, "
+              "command=AUTHENTICATE, method=PLAIN, rip=192.0.2.7, lip=127.0.0.2, "
+              "session=<Ab3dE+fG>");
+    f.command = LoginCommand::Login;
+    EXPECT_NE(loginLogLine("x", f).find(", command=LOGIN, "), std::string::npos);
+}
+
+// A hostile login name cannot start a new log line.
+TEST(LoginLogLine, QuotesControlBytesInTheUserName) {
+    LoginLogFacts f;
+    f.user = "eve\r\nimap-login: Info: forged";
+    f.mechanism = "PLAIN";
+    std::string line = loginLogLine("login referral to imap://x/", f);
+    EXPECT_EQ(line.find('\r'), std::string::npos);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_NE(line.find("user=<eve\\x0D\\x0Aimap-login: Info: forged>"), std::string::npos) << line;
+}
+
 }  // namespace
 }  // namespace dref

@@ -78,6 +78,45 @@ TEST(ReferralFields, FieldsOfUnconfiguredAttributesAreNotNeeded) {
     EXPECT_FALSE(r.policy);
 }
 
+// 2.3's plain pass_attrs mappings leave a field unset when the entry lacks
+// the attribute; the constant referral_fields names what the line maps, so
+// those count as absent attributes instead of a partial set.
+TEST(ReferralFields, FieldSetMakesUnsetMappedFieldsAbsent) {
+    ReferralFields f;
+    f.fieldSet = "referral_home_server+referral_url+referral_policy";
+    EXPECT_EQ(classifyReferralFields(f, settings(), nullptr), ReferralFieldSet::Complete);
+    f.homeServer = "home1.example.test";
+    EXPECT_EQ(classifyReferralFields(f, settings(), nullptr), ReferralFieldSet::Complete);
+    std::vector<std::string> w;
+    UserRecord r = map(f, &w);
+    ASSERT_TRUE(r.home);
+    EXPECT_EQ(r.home->host, "home1.example.test");
+    EXPECT_FALSE(r.policy);
+    EXPECT_TRUE(w.empty());
+    f.fieldSet = "referral_home_server referral_url:referral_policy";  // other separators
+    EXPECT_EQ(classifyReferralFields(f, settings(), nullptr), ReferralFieldSet::Complete);
+}
+
+// A field whose attribute is configured but that the line does not name is
+// still missing: a site that adds referral_user_attribute without mapping
+// it pays a search, it does not lose its users' referral user.
+TEST(ReferralFields, FieldSetWithoutANeededFieldIsPartial) {
+    DirectorySettings s = settings();
+    s.referralUserAttribute = "mailUid";
+    ReferralFields f;
+    f.fieldSet = "referral_home_server+referral_url+referral_policy";
+    f.homeServer = "home1.example.test";
+    std::string missing;
+    EXPECT_EQ(classifyReferralFields(f, s, &missing), ReferralFieldSet::Partial);
+    EXPECT_EQ(missing, "referral_user");
+    f.fieldSet = "referral_home_server+referral_url+referral_polic";  // no prefix matches
+    EXPECT_EQ(classifyReferralFields(f, settings(), &missing), ReferralFieldSet::Partial);
+    EXPECT_EQ(missing, "referral_policy");
+    f.fieldSet = "";
+    EXPECT_EQ(classifyReferralFields(f, settings(), &missing), ReferralFieldSet::Partial);
+    EXPECT_EQ(missing, "referral_url, referral_policy");
+}
+
 TEST(ReferralFields, HostAndPolicy) {
     std::vector<std::string> w;
     UserRecord r = map(complete("Home1.Example.Test", "", "Refer"), &w);

@@ -33,6 +33,21 @@ std::vector<std::string> splitValues(const std::string& field) {
     }
 }
 
+// `name` is one of the names in the kFieldSet value.
+bool namedInFieldSet(const std::optional<std::string>& fieldSet, const char* name) {
+    if (!fieldSet) return false;
+    const std::string& list = *fieldSet;
+    const std::string want(name);
+    size_t start = 0;
+    while (start <= list.size()) {
+        size_t end = list.find_first_of("+ :", start);
+        if (end == std::string::npos) end = list.size();
+        if (list.compare(start, end - start, want) == 0) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
 }  // namespace
 
 ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const DirectorySettings& s,
@@ -40,12 +55,13 @@ ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const Dire
     size_t set = 0, wanted = 0;
     std::string absent;
     for (const FieldSlot& slot : slots(fields, s)) {
-        if (slot.field->has_value()) ++set;
+        const bool has = slot.field->has_value() || namedInFieldSet(fields.fieldSet, slot.name);
+        if (has) ++set;
         if (slot.attribute->empty()) continue;
         ++wanted;
-        if (!slot.field->has_value()) absent += (absent.empty() ? "" : ", ") + std::string(slot.name);
+        if (!has) absent += (absent.empty() ? "" : ", ") + std::string(slot.name);
     }
-    if (set == 0) return ReferralFieldSet::None;
+    if (set == 0 && !fields.fieldSet) return ReferralFieldSet::None;
     if (absent.empty() && wanted > 0) return ReferralFieldSet::Complete;
     if (missing != nullptr) *missing = absent;
     return ReferralFieldSet::Partial;

@@ -18,6 +18,13 @@ inline constexpr const char* kFieldHomeServer = "referral_home_server";  // home
 inline constexpr const char* kFieldUrl = "referral_url";                 // home_url_attribute
 inline constexpr const char* kFieldPolicy = "referral_policy";           // policy_attribute
 inline constexpr const char* kFieldUser = "referral_user";               // referral_user_attribute
+// Set by the passdb line itself, as a constant: the names of the fields it
+// maps (separated by '+', ' ' or ':'), so that a field it maps but did not
+// set means "the entry has no such attribute".  For Dovecot 2.3's plain
+// pass_attrs mappings (`mailHost=referral_home_server`), which leave a field
+// unset when the attribute is absent and, unlike %{ldap:...} templates, do
+// not enter the ldap passdb's auth cache key (docs/login-referrals.md §1.5).
+inline constexpr const char* kFieldSet = "referral_fields";
 
 // The four fields as the earlier passdb left them: nullopt = not set at all,
 // "" = set but empty (the attribute is absent in the entry: Dovecot's
@@ -25,6 +32,7 @@ inline constexpr const char* kFieldUser = "referral_user";               // refe
 // arrive joined by TAB (2.4's %{ldap_multi:...}), as separate values.
 struct ReferralFields {
     std::optional<std::string> homeServer, url, policy, user;
+    std::optional<std::string> fieldSet;  // kFieldSet: the fields the passdb line maps
 };
 
 enum class ReferralFieldSet {
@@ -34,14 +42,15 @@ enum class ReferralFieldSet {
 };
 
 // Which of the three.  A field counts only when its *_attribute setting is
-// non-empty (the directory would not read that attribute either).  For
-// Partial, *missing names the fields that are not set.
+// non-empty (the directory would not read that attribute either).  A field
+// named in fieldSet counts as set (empty when unset).  For Partial,
+// *missing names the fields that are not set.
 ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const DirectorySettings& s,
                                         std::string* missing);
 
 // A Complete set -> the record the directory would have produced for an
-// entry with these attribute values (an empty field is an absent attribute;
-// TAB-separated values are several values).  Validation and warnings are
+// entry with these attribute values (an empty or unset field is an absent
+// attribute; TAB-separated values are several values).  Validation and warnings are
 // mapPlacementValues'.
 void recordFromReferralFields(const ReferralFields& fields, const DirectorySettings& s,
                               UserRecord* record, std::vector<std::string>* warnings);

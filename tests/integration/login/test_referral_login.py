@@ -202,8 +202,7 @@ class LoginReferralTest(unittest.TestCase):
                                                    self.lab.home_port, bob), text)
         self.assertIsNotNone(session, text[-3000:])
         lines = [l for l in text.splitlines() if "<%s>" % session.group(1) in l]
-        info = [l for l in lines if " Info: " in l and login_end_prefix() not in l
-                and "Cached NULL password" not in l]
+        info = [l for l in lines if " Info: " in l and login_end_prefix() not in l]
         self.assertEqual(len(info), 1, "\n".join(lines))
         self.assertIn("login referral to imap://%s;AUTH=*@" % bob, info[0])
         self.assertFalse([l for l in lines if "decision refer" in l], "\n".join(lines))
@@ -300,10 +299,13 @@ class LoginReferralTest(unittest.TestCase):
         finally:
             c.close()
 
-    # The auth cache (key: user, listener, TLS, mechanism, client ID) serves
-    # the second login and still refers correctly; another listener with the
-    # same client gets its own answer.
-    def test_auth_cache_hit_still_refers(self):
+    # A warm login (the answer in the driver's directory cache) refers as
+    # the first one did; another listener with the same client gets its own
+    # answer.  Dovecot's auth cache does not hold the referral passdb's
+    # answer (no cache key, issue 13): the driver decides every login from
+    # its own listener, TLS and client ID, and Dovecot writes no "Cached NULL
+    # password access" line for it.
+    def test_warm_login_still_refers(self):
         alice, pw = self.lab.user("HOME1")
         probe = "dref-cache-probe-%d-%d" % (os.getpid(), int(time.time()))
         offset = self.lab.log_size()
@@ -315,22 +317,16 @@ class LoginReferralTest(unittest.TestCase):
                 self.assertEqual(tagged, self.referral(tag, "HOME1"))
             finally:
                 c.close()
-        # The driver's own decision line is debug (one info line per
-        # referral, R2221-16), so the cache hit shows in Dovecot's auth line
-        # for the second session: the passdb answer came from its cache
-        # (auth_verbose = yes in the lab; the cached entry has no password).
         text = self.lab.wait_log(offset, r"(?s)(login referral to imap://%s;.*){2}" % alice)
         sessions = re.findall(r"login referral to imap://%s;[^\n]*session=<([^>]+)>" % alice, text)
         self.assertEqual(len(sessions), 2, text[-3000:])
-        cached = re.findall(auth_log_prefix("referral", alice) + r"Cached NULL password access",
-                            text)
-        self.assertNotIn(sessions[0], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])
-        self.assertIn(sessions[1], cached, "expected one lookup, then a cache hit:\n" + text[-3000:])
+        self.assertNotRegex(text, auth_log_prefix("referral", alice) +
+                            r"Cached NULL password access")
         c = self.lab.connect(self.lab.port)
         try:
             send_id(c, "i0", probe)
             _, tagged, _ = login(c, "k3", alice, pw)
-            assert_local_login(tagged, "k3")  # proxied: the listener is part of the key
+            assert_local_login(tagged, "k3")  # proxied: this listener's policy
         finally:
             c.close()
 

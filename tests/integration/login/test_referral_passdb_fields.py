@@ -4,8 +4,9 @@ docs/login-referrals.md §1.5).
 
 A private front whose password passdb is Dovecot's own `passdb ldap`,
 returning the placement attributes as referral_home_server / referral_url /
-referral_policy / referral_user (2.3 pass_attrs templates, 2.4 `fields { }`
-with %{ldap_multi:...|default}), followed by passdb referral.  Checked:
+referral_policy / referral_user (2.3 plain pass_attrs mappings plus the constant
+referral_fields naming them, 2.4 `fields { }` with %{ldap_multi:...|default}),
+followed by passdb referral.  Checked:
 
 * a user with good values is referred from the fields, without a directory
   search of the referral passdb ("from passdb fields" in its debug line);
@@ -92,10 +93,10 @@ def ldap_passdb_23(d, srv):
                 "base = %s\nscope = subtree\n"
                 "pass_filter = (&(objectClass=inetOrgPerson)(uid=%%u))\n"
                 "pass_attrs = uid=user, userPassword=password, "
-                "=referral_home_server=%%{ldap:mailHost}, "
-                "=referral_url=%%{ldap:imapHomeServerURL}, "
-                "=referral_policy=%%{ldap:imapReferralPolicy}, "
-                "=referral_user=%%{ldap:employeeNumber}\n"
+                "mailHost=referral_home_server, imapHomeServerURL=referral_url, "
+                "imapReferralPolicy=referral_policy, employeeNumber=referral_user, "
+                "=referral_fields=referral_home_server+referral_url+referral_policy"
+                "+referral_user\n"
                 "default_pass_scheme = PLAIN\n"
                 % (srv.uri.rstrip("/"), slapd_server.ROOT_DN, slapd_server.ROOT_PASSWORD, BASE))
     os.chmod(args, 0o644)

@@ -217,19 +217,19 @@ class ProxySuggestTest(PrivateServersTest):
     def test_capability_before_login_D13(self):
         self.hinted_login("login", "a5", "pia", before=[("c0", "CAPABILITY")])
 
-    # The auth cache (key includes the client ID) answers the second login:
-    # the same bytes, from the cached passdb fields.
-    def test_auth_cache_hit_same_bytes(self):
+    # A warm login (the answer in the driver's directory cache, not in
+    # Dovecot's auth cache: the referral passdb has no cache key, issue 13)
+    # gets the same bytes, and Dovecot writes no "Cached NULL password
+    # access" line for it.
+    def test_warm_login_same_bytes(self):
         probe = "dref-suggest-cache-%d" % os.getpid()
         offset = os.path.getsize(self.front.log)
         sid = [("i0", 'ID ("name" "%s")' % probe)]
         self.hinted_login("login", "k1", "pia", before=sid)
         self.hinted_login("login", "k2", "pia", before=sid)
         text = self.log(self.front, offset)
-        cached = re.findall(auth_log_prefix("referral", "pia") +
-                            r"Cached NULL password access", text)
-        self.assertEqual(len(cached), 1, "expected one lookup, then one cache hit:\n"
-                         + text[-3000:])
+        self.assertNotRegex(text, auth_log_prefix("referral", "pia") +
+                            r"Cached NULL password access")
 
     # R2221-15: a login the home server refuses gets exactly what `proxy`
     # gives (imap-login's own AUTHENTICATIONFAILED line), never a referral.

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Directory outage at session start (plugin/imap; RUN_SERIAL).
 
-slapd is paused (SIGSTOP: the socket accepts, nothing answers) after a first
-login has put the user's passdb answer in the auth cache, so the login still
+slapd is paused (SIGSTOP: the socket accepts, nothing answers) right after a
+first login has put the user's placement in the passdb driver's directory
+cache (cache_ttl, 2 s in the lab), so the next login still
 succeeds while the imap process's remote mailbox lookup times out after
 ldap_timeout.  The session must work on local mailboxes, the front must log
 a warning, and remote names are then simply unknown: SELECT of one answers
@@ -30,7 +31,7 @@ class DirectoryOutageAtSessionStart(unittest.TestCase):
         os.killpg(self.slapd_pid, sig)
 
     def test_session_works_locally_with_a_logged_warning(self):
-        warm, _ = self.lab.session()  # auth cache: the next login needs no directory
+        warm, _ = self.lab.session()  # directory cache: the next login needs no LDAP
         warm.logout()
         clear_mailbox_cache(self.lab)  # the table must come from the (paused) directory
         offset = self.lab.log_size()
