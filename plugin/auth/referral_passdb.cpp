@@ -258,28 +258,33 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
     try {
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();
-        struct event_passthrough* e = event_create_passthrough(p->event)
-                                          ->set_name("referral_lookup_finished")
-                                          ->add_int("duration_usecs", usecs)
-                                          ->add_str("result", lookupResultName(result.status))
-                                          ->add_str("cache", p->fromFields     ? "fields"
-                                                             : result.fromCache ? "hit"
-                                                                                : "miss");
-        if (result.status == DirectoryStatus::Unavailable) {
-            e->add_str("error", result.error.c_str());
-            e_warning(e->event(), "home server lookup failed after %lld us: %s",
-                      static_cast<long long>(usecs), quoteForLog(result.error, 200).c_str());
-        } else {
-            e_debug(e->event(), "home server lookup: %s in %lld us (%s)",
-                    lookupResultName(result.status), static_cast<long long>(usecs),
-                    p->fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
-        }
-        // Field warnings already start with "passdb fields: ".
+        // Field warnings already start with "passdb fields: ".  Written
+        // before the event below gets its name, so that they are not
+        // counted as referral_lookup_finished events.
         for (const std::string& w : result.warnings)
             e_warning(p->event, "%s%s", p->fromFields ? "" : "directory: ",
                       quoteForLog(w, 300).c_str());
         // Why an entry has no usable home server is in the decision line
         // below (d.why) and in the directory's warnings above.
+
+        // The request's own event becomes referral_lookup_finished and then
+        // referral_decision (which so also carries the lookup's fields):
+        // a passthrough event per line would cost a warm login more than
+        // the decision itself.
+        struct event* e = p->event;
+        event_set_name(e, "referral_lookup_finished");
+        event_add_int(e, "duration_usecs", usecs);
+        event_add_str(e, "result", lookupResultName(result.status));
+        event_add_str(e, "cache", p->fromFields ? "fields" : result.fromCache ? "hit" : "miss");
+        if (result.status == DirectoryStatus::Unavailable) {
+            event_add_str(e, "error", result.error.c_str());
+            e_warning(e, "home server lookup failed after %lld us: %s",
+                      static_cast<long long>(usecs), quoteForLog(result.error, 200).c_str());
+        } else {
+            e_debug(e, "home server lookup: %s in %lld us (%s)", lookupResultName(result.status),
+                    static_cast<long long>(usecs),
+                    p->fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
+        }
 
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
                             settings_.decision);
@@ -290,20 +295,20 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         ctx.protocol = p->facts.protocol;
         reply = buildPassdbReply(d, settings_.login, ctx);
 
-        struct event_passthrough* de = event_create_passthrough(p->event)
-                                           ->set_name("referral_decision")
-                                           ->add_str("decision", decisionKindName(d.kind))
-                                           ->add_str("source", d.source.c_str());
-        if (!d.target.host.empty())
-            de->add_str("target_host", d.target.host.c_str())->add_int("target_port", d.target.port);
+        event_set_name(e, "referral_decision");
+        event_add_str(e, "decision", decisionKindName(d.kind));
+        event_add_str(e, "source", d.source.c_str());
+        if (!d.target.host.empty()) {
+            event_add_str(e, "target_host", d.target.host.c_str());
+            event_add_int(e, "target_port", d.target.port);
+        }
         const char* fmt = "decision %s (source %s, %s, client id \"%s\"): %s; %s";
         std::string why = quoteForLog(d.why, 300);
         std::string cid = quoteForLog(p->facts.clientIdName);
         // A referral or proxy the login process carries out is logged there
         // at info (the login plugin's "login referral to <url>", Dovecot's
-        // "proxy(...): started proxying"), also when the answer comes from
-        // Dovecot's auth cache and never reaches this driver: one info line
-        // per referral (R2221-16), not two.  So here they are debug, like
+        // "proxy(...): started proxying"): one info line per referral
+        // (R2221-16), not two.  So here they are debug, like
         // local; a refusal (credentials mechanism without proxy_master_user)
         // stays info, nothing else says why.
         const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
@@ -312,13 +317,13 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
                                  d.kind == DecisionKind::ProxySuggest);
         const char* proto = protocolName(p->facts.protocol);
         if (d.kind == DecisionKind::Local || carriedOut)
-            e_debug(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+            e_debug(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
                     cid.c_str(), reply.logLine.c_str(), why.c_str());
         else if (d.kind == DecisionKind::TempFail || reply.outcome == PassdbOutcome::InternalFailure)
-            e_warning(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+            e_warning(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
                       cid.c_str(), reply.logLine.c_str(), why.c_str());
         else
-            e_info(de->event(), fmt, decisionKindName(d.kind), d.source.c_str(), proto,
+            e_info(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
                    cid.c_str(), reply.logLine.c_str(), why.c_str());
     } catch (const std::exception& e) {
         reply = internalFailure(e.what());
