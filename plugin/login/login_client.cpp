@@ -228,8 +228,12 @@ void logReferral(struct client* client, const char* reply, LoginCommand cmd,
     facts.localIp = net_ip2addr(&client->local_ip);
     facts.session = orEmpty(client_get_session_id(client));
     const std::string line = loginLogLine(message, facts);
-    e_info(replyPassthrough(client, reply, cmd, out)->replace_log_prefix("")->event(), "%s",
-           line.c_str());
+    // The process's own prefix ("imap-login: ") stays: it replaces only
+    // the client's prefix and message callback.
+    e_info(replyPassthrough(client, reply, cmd, out)
+               ->replace_log_prefix(i_get_failure_prefix())
+               ->event(),
+           "%s", line.c_str());
 }
 
 const char* passdbField(struct client* client, const char* key) {

@@ -205,6 +205,10 @@ class LoginReferralTest(unittest.TestCase):
         info = [l for l in lines if " Info: " in l and login_end_prefix() not in l]
         self.assertEqual(len(info), 1, "\n".join(lines))
         self.assertIn("login referral to imap://%s;AUTH=*@" % bob, info[0])
+        # Written by the plugin with its own items, still under the
+        # process's prefix.
+        self.assertRegex(info[0], r"(^|\s)imap-login(\(|:)[^\n]*login referral to [^\n]*"
+                                  r"user=<%s>, command=LOGIN, method=PLAIN, rip=" % bob)
         self.assertFalse([l for l in lines if "decision refer" in l], "\n".join(lines))
 
     # Policy precedence: the user's directory policy beats the listener rule.
