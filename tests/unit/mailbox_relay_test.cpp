@@ -148,6 +148,24 @@ TEST(MailboxRelayTest, RelayNamespaceServesUntilTheClientOptsIn) {
     EXPECT_EQ(v.target, "imap://alice;AUTH=*@home2.test:10143/Shared/Projects");
 }
 
+TEST(MailboxRelayTest, DeleteOfTheEntryItselfIsRefusedItsInferiorsAreRelayed) {
+    Fixture f;
+    f.start();
+    MailboxVerdict v = dref::decideInRelayNamespace(*f.session, "Shared/Projects",
+                                                    MailboxCommand::Delete);
+    EXPECT_EQ(v.kind, MailboxVerdict::Kind::Refuse);
+    EXPECT_NE(v.error.find("directory names"), std::string::npos) << v.error;
+    EXPECT_NE(v.error.front(), '[') << v.error;  // sent as NO [CANNOT] <text>
+    EXPECT_EQ(dref::decideInRelayNamespace(*f.session, "Shared/Projects/a", MailboxCommand::Delete).kind,
+              MailboxVerdict::Kind::Local);
+    EXPECT_EQ(dref::decideInRelayNamespace(*f.session, "Shared/Projects", MailboxCommand::Select).kind,
+              MailboxVerdict::Kind::Local);
+    // Once the client opted in, DELETE of the entry is referred like any command.
+    f.session->optIn();
+    EXPECT_EQ(dref::decideInRelayNamespace(*f.session, "Shared/Projects", MailboxCommand::Delete).kind,
+              MailboxVerdict::Kind::Refer);
+}
+
 TEST(MailboxRelayTest, SettingsNeedMasterUserPasswordAndOptIn) {
     std::string error;
     const std::string relay = std::string(kBase) + "mailbox_referral_mode = opt-in\nmailbox_relay = yes\n";

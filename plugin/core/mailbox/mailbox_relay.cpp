@@ -58,7 +58,18 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
 MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
                                       std::string_view vname, MailboxCommand command) {
     if (session.referralsAllowed()) return session.decide(vname, command);
-    return MailboxVerdict();
+    MailboxVerdict v;
+    if (command != MailboxCommand::Delete) return v;
+    // The entry itself is the directory's name for the mailbox: deleting it
+    // on the owner would leave a directory entry that names nothing, and
+    // this server cannot change the directory.  Its inferiors are the
+    // owner's to delete (the same rule as RENAME).
+    std::optional<RemoteMailboxMatch> match = session.table().find(vname);
+    if (match && match->inferior.empty()) {
+        v.kind = MailboxVerdict::Kind::Refuse;
+        v.error = "The directory names this remote mailbox: it cannot be deleted here.";
+    }
+    return v;
 }
 
 MailboxVerdict decideRelayRename(const MailboxReferralSession& session, std::string_view oldName,

@@ -51,7 +51,8 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
 // The verdict for a mailbox of a relay namespace (Dovecot routed the name
 // there): served through the relay (Local: Dovecot's imapc storage handles
 // it) while the session relays; once the client opted in to referrals, the
-// same name is referred as it would be without the relay.
+// same name is referred as it would be without the relay.  DELETE of the
+// entry itself is refused (NO [CANNOT]): the directory names it.
 MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
                                       std::string_view vname, MailboxCommand command);
 

@@ -10,6 +10,7 @@ is checked in carol's own session on home2 (the owner):
   by whatever command names the mailbox first, not by a list of commands);
 - RENAME between the front and home2, between two remote entries, or of
   the entry itself: NO [CANNOT], and nothing moved on either server;
+- DELETE of the entry itself: NO [CANNOT], the mailbox stays on home2;
 - MOVE and UID MOVE into and out of the relayed mailbox, EXPUNGE in it;
 - SUBSCRIBE / UNSUBSCRIBE of the remote name: recorded in carol's
   subscriptions on the front (RLSUB there lists it, R2193-14), not on home2;
@@ -115,6 +116,29 @@ class RelayCommands(RelayTestCase):
         self.assertEqual(self.listed_on_home2(PROJECTS), [PROJECTS.encode()])
         self.assertEqual(self.listed_on_home2("%s/%s" % (PROJECTS, local)), [])
         self.assertEqual(int(ok(m.select(local))[0]), 0)
+
+    def test_delete_of_the_entry_itself_is_cannot(self):
+        # The directory names Shared/Projects: deleting it on home2 would
+        # leave an entry that names nothing, so the front refuses, whether
+        # DELETE is the session's first mailbox command or not.
+        for first in (True, False):
+            m = self.front()
+            if not first:
+                # The relay namespace exists already.  CLOSE: Dovecot's
+                # DELETE of the selected mailbox disconnects even when the
+                # delete fails (cmd-delete.c), for local mailboxes too.
+                ok(m.select(PROJECTS))
+                ok(m.close())
+            typ, data = m.delete(PROJECTS)
+            self.assertEqual(typ, "NO", data)
+            self.assertTrue(tagged_text(data).startswith(b"[CANNOT] "), data)
+            self.assertIn(b"directory names", tagged_text(data))
+            direct = self.home2()
+            on_home2 = int(ok(direct.select(PROJECTS, readonly=True))[0])
+            logout(direct)
+            self.assertEqual(int(ok(m.select(PROJECTS, readonly=True))[0]), on_home2)
+            logout(m)
+        self.assertEqual(self.listed_on_home2(PROJECTS), [PROJECTS.encode()])
 
     # -- MOVE / UID MOVE / EXPUNGE
 
