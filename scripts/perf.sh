@@ -1,13 +1,18 @@
 #!/bin/bash
 # Benchmarks, load and fault scenarios of dovecot-referral (issue 6).
 #
-#   scripts/perf.sh bench|suggest|relay|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
+#   scripts/perf.sh bench|issue13|suggest|relay|load|faults|all [--quick] [--build-dir DIR] [--addr-base N]
 #                   [--dovecot 2.3|2.4]
 #
 #   bench   login referrals (ours vs native LDAP vs static vs local, both login
 #           modes, cache cold/warm), referral vs proxy (front CPU and bytes for
 #           a 200 MB download), mailbox referrals (SELECT, RLIST, session start,
 #           memory per remote entry), and suggest
+#   issue13 the figures of issue 13 from one run: login referrals with the
+#           LDAP password chains (ours-ldap/ldapb/ldapf/ldapfb) against native
+#           and native-b, both login modes, cold/warm, searches and binds per
+#           login from slapd; then session start (plugin absent, the
+#           referral-directory service cached and asked, 0 and 1k entries)
 #   suggest policy proxy-suggest vs proxy: front CPU per login, logins/s, p99
 #           in both login modes, front CPU saved per 100 MB by a client that
 #           follows the hint (tests/perf/bench_proxy_suggest.py)
@@ -56,8 +61,8 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$PART" in
-  bench|suggest|relay|load|faults|all) ;;
-  *) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  bench|issue13|suggest|relay|load|faults|all) ;;
+  *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 if [ "$(id -u)" != 0 ]; then
   echo "perf.sh: run as root (the lab's Dovecots chroot their login processes)" >&2
@@ -127,6 +132,13 @@ case "$PART" in
     run bench-login bench_login.py --build-dir "$BUILD_DIR"
     run bench-proxy bench_proxy.py --build-dir "$BUILD_DIR"
     run bench-mailbox bench_mailbox.py
+    ;;
+esac
+case "$PART" in
+  issue13)
+    run issue13-login bench_login.py --build-dir "$BUILD_DIR" --modes sc1,sc0 \
+      --variants native,ours,ours-ldap,ours-ldapb,ours-ldapf,ours-ldapfb,native-b
+    run issue13-session-start bench_mailbox.py --parts start
     ;;
 esac
 case "$PART" in
