@@ -90,6 +90,10 @@ const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, 
 struct ListReplyGuard {
     imapc_untagged_callback_t* original;
     void* originalContext;
+    // Whose list's separator imapc maps every name with (its _list is what
+    // imapc's own LIST handler reads; the client lives as long as any
+    // reply can reach this guard).
+    const struct imapc_storage_client* storageClient;
     const char* prefix;  // imapc_list_prefix, modified UTF-7
     const char* username;
     unsigned int dropped;
@@ -104,11 +108,18 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
         (strcasecmp(reply->name, "LIST") == 0 || strcasecmp(reply->name, "LSUB") == 0) &&
         !IMAP_ARG_IS_EOL(&reply->args[0]) && !IMAP_ARG_IS_EOL(&reply->args[1]) &&
         imap_arg_get_astring(&reply->args[2], &name)) {
-        const char* sep = nullptr;
-        char s = imap_arg_get_nstring(&reply->args[1], &sep) && sep != nullptr && *sep != '\0'
-                     ? sep[0]
-                     : '/';
-        const OwnerListReply verdict = classifyOwnerListReply(name, g->prefix, s);
+        // The separator imapc maps names with is the one of the owner's
+        // first LIST answer (imapc_untagged_list(): root_sep), not the one
+        // a later line claims: "<prefix>.x" said to have separator "." is
+        // still a sibling for imapc, and asserts there.  Before that first
+        // answer imapc reads only the separator of a LIST line (and ignores
+        // LSUB), so nothing of the name can reach its assertions.
+        const struct imapc_mailbox_list* list = g->storageClient->_list;
+        if (list == nullptr || list->root_sep == '\0') {
+            g->original(reply, g->originalContext);
+            return;
+        }
+        const OwnerListReply verdict = classifyOwnerListReply(name, g->prefix, list->root_sep);
         // imapc's LIST "" "<prefix>*" also matches the owner's siblings
         // ("<prefix>Old"): expected, dropped quietly.  Anything else was not
         // asked for or is no modified UTF-7 name: a warning (the first few
@@ -146,6 +157,7 @@ bool guardListReplies(struct mail_namespace* ns, const ImapcNamespaceSpec& spec,
     auto* g = p_new(ns->user->pool, struct ListReplyGuard, 1);
     g->original = client->untagged_callback;
     g->originalContext = client->untagged_context;
+    g->storageClient = list->client;
     g->prefix = poolCopy(ns->user->pool, spec.remotePrefix);
     g->username = p_strdup(ns->user->pool, ns->user->username);
     imapc_client_register_untagged(client, guardedUntagged, g);

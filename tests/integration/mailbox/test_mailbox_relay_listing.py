@@ -104,6 +104,25 @@ class HostileOwner(TcpListener):
             pass
 
 
+class SeparatorOwner(HostileOwner):
+    """An owner whose LIST lines name another hierarchy separator than its
+    answer to LIST "" "" did: imapc maps every name with the separator of
+    that first answer, so "Shared/Sep.dot" (said to have separator ".") is
+    a sibling of Shared/Sep for imapc, and Dovecot 2.3.19.1 and 2.4.1
+    assert on it (imapc-list.c: imapc_list_get_vname()) unless the relay
+    drops it first.  A NIL separator is the same name with imapc's own
+    separator."""
+    ENTRY = "Shared/Sep"
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        e = self.ENTRY.encode()
+        return [b'* LIST () "/" ' + e, b'* LIST () "." ' + e + b'.dot',
+                b'* LIST () "." "' + e + b'.dot/x"', b'* LIST () NIL ' + e + b'/nil',
+                b'* LIST () "/" ' + e + b'/ok']
+
+
 def attrs(listing, name):
     return set(listing[name.encode()][0].split())
 
@@ -325,18 +344,24 @@ class RelayListing(RelayTestCase):
         self.assertLess(time.monotonic() - started, 2)
         print("\nsilent owner: the first LIST took %.1f s" % waited, file=sys.stderr)
 
-    def test_hostile_owner_answers_are_checked_like_directory_values(self):
+    def scripted_owner_listing(self, owner_class, tag):
+        """Starts owner_class (a scripted owner) on home1 with a directory
+        entry for its ENTRY and lists that entry's subtree at the front.
+        Returns (session, log mark, listing)."""
         port = free_port(self.lab.home1)
-        owner = HostileOwner(self.lab.home1, port)
+        owner = owner_class(self.lab.home1, port)
         self.addCleanup(owner.stop)
-        name = HostileOwner.ENTRY
-        add_remote_mailbox(self, self.lab, name, self.lab.home1, port)
+        add_remote_mailbox(self, self.lab, owner_class.ENTRY, self.lab.home1, port)
         mark = self.lab.log_size()
         c = self.session()
-        untagged, tagged = c.command("h1", 'LIST "" "Shared/Hostile*"', timeout=60)
-        self.assertTrue(tagged.startswith(b"h1 OK"), tagged)
+        untagged, tagged = c.command(tag, 'LIST "" "%s*"' % owner_class.ENTRY, timeout=60)
+        self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
         assert_clean_wire(self, untagged)
-        listing = lines(untagged)
+        return c, mark, lines(untagged)
+
+    def test_hostile_owner_answers_are_checked_like_directory_values(self):
+        name = HostileOwner.ENTRY
+        c, mark, listing = self.scripted_owner_listing(HostileOwner, "h1")
         below = [n for n in listing if n.startswith(name.encode() + b"/")]
         # At most 10,000 names below an entry; only the well-formed ones.
         self.assertEqual(len(below), 10000)
@@ -357,6 +382,16 @@ class RelayListing(RelayTestCase):
         # The session goes on.
         _, tagged = c.command("h2", "EXAMINE INBOX")
         self.assertTrue(tagged.startswith(b"h2 OK"), tagged)
+
+    def test_owner_separator_other_than_its_first_answer_is_not_fed_to_imapc(self):
+        name = SeparatorOwner.ENTRY
+        c, mark, listing = self.scripted_owner_listing(SeparatorOwner, "s1")
+        below = sorted(n for n in listing if n.startswith(name.encode()) and n != name.encode())
+        self.assertEqual(below, [b"Shared/Sep/nil", b"Shared/Sep/ok"])
+        self.assertEqual(attrs(listing, name), {b"\\HasChildren"})
+        _, tagged = c.command("s2", "EXAMINE INBOX")
+        self.assertTrue(tagged.startswith(b"s2 OK"), tagged)
+        self.assertNotIn("Panic", self.lab.log_since(mark))
 
 
 if __name__ == "__main__":
