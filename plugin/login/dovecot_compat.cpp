@@ -72,8 +72,6 @@ void createThenHook(struct client* client, void** other_sets) noexcept {
 }
 #endif
 
-std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
-
 SuperVfuncs g_proxy_super = nullptr;
 ProxyLineFilter g_proxy_filter = nullptr;
 
@@ -137,12 +135,12 @@ uint16_t proxyBackendPort(struct client* client) {
 ReplyTarget replyTarget(const struct client_auth_reply* reply) {
     ReplyTarget target;
 #if DOVECOT_PREREQ(2, 4, 0)
-    target.user = orEmpty(reply->proxy.username);
-    target.host = orEmpty(reply->proxy.host);
+    if (reply->proxy.username != nullptr) target.user = reply->proxy.username;
+    if (reply->proxy.host != nullptr) target.host = reply->proxy.host;
     target.port = reply->proxy.port;
 #else
-    target.user = orEmpty(reply->destuser);
-    target.host = orEmpty(reply->host);
+    if (reply->destuser != nullptr) target.user = reply->destuser;
+    if (reply->host != nullptr) target.host = reply->host;
     target.port = reply->port;
 #endif
     return target;

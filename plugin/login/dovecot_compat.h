@@ -11,6 +11,7 @@
 // defines its own struct client).
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 extern "C" {
 #include "lib.h"
@@ -76,8 +77,8 @@ uint16_t proxyBackendPort(struct client* client);
 // host/port (auth-proxy.h).  `user` is empty when the passdb gave no
 // destuser (2.4 fills in the login name itself).
 struct ReplyTarget {
-    std::string user;
-    std::string host;
+    std::string_view user;  // views of the reply's strings (no copy)
+    std::string_view host;
     uint16_t port = 0;
 };
 ReplyTarget replyTarget(const struct client_auth_reply* reply);

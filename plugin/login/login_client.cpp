@@ -39,6 +39,14 @@ using dref::commandOf;
 using dref::orEmpty;
 using dref::passdbField;
 using dref::replyEvent;
+using dref::viewOf;
+
+// One reply per process, its strings reused from login to login (the
+// process is single-threaded and nothing here re-enters).
+dref::LoginReply& replyBuffer() {
+    static dref::LoginReply reply;
+    return reply;
+}
 
 // Writes the referral (or the clean NO that replaces an unusable one).
 // Dovecot's own caller keeps the state handling: after REFERRAL_NOLOGIN it
@@ -47,24 +55,25 @@ using dref::replyEvent;
 // (R2221-9).
 void sendLoginReferral(struct client* client, enum client_auth_result result,
                        const struct client_auth_reply* reply) {
-    dref::compat::ReplyTarget target = dref::compat::replyTarget(reply);
+    const dref::compat::ReplyTarget target = dref::compat::replyTarget(reply);
     dref::LoginReferralFacts facts;
     facts.command = commandOf(client);
-    facts.mechanism = orEmpty(client->auth_mech_name);
-    facts.user = std::move(target.user);
-    if (facts.user.empty()) facts.user = orEmpty(client->virtual_user);
-    facts.host = std::move(target.host);
+    facts.mechanism = viewOf(client->auth_mech_name);
+    facts.user = target.user;
+    if (facts.user.empty()) facts.user = viewOf(client->virtual_user);
+    facts.host = target.host;
     facts.port = target.port;
-    facts.reason = orEmpty(reply->reason);
+    facts.reason = viewOf(reply->reason);
 
-    dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);
+    dref::LoginReply& out = replyBuffer();
+    dref::composeLoginReferral(facts, g_config->settings.login, &out);
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
     if (out.referral)
         dref::logReferral(client, kind == IMAP_CMD_REPLY_OK ? "ok" : "no", facts.command, out,
-                          out.log);
+                          "", "");
     else
-        e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.log.c_str());
+        e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.error.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());
 }
 
@@ -129,15 +138,16 @@ void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
     if (client->auth_anonymous && !login_binary->anonymous_login_acceptable) return;
     dref::LoginReferralFacts facts;
     if (!dref::passdbReferralFacts(client, &facts)) return;
-    facts.reason = orEmpty(passdbField(client, "reason"));
-    dref::LoginReply out = dref::composeLoginReferral(facts, g_config->settings.login);
+    facts.reason = viewOf(passdbField(client, "reason"));
+    dref::LoginReply& out = replyBuffer();
+    dref::composeLoginReferral(facts, g_config->settings.login, &out);
     if (!out.referral) {
         // The login itself succeeded: serve it locally, without the hint.
         e_error(replyEvent(client, "local", facts.command, out),
-                "%s; logging in locally without OK referral", out.log.c_str());
+                "%s; logging in locally without OK referral", out.error.c_str());
         return;
     }
-    dref::logReferral(client, "ok", facts.command, out, "OK " + out.log);
+    dref::logReferral(client, "ok", facts.command, out, "OK ", "");
     client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
     untagImapLoginReply(client);
     ctx->ok_referral_sent = true;
@@ -190,6 +200,8 @@ LoginCommand commandOf(struct client* client) {
 
 std::string orEmpty(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
+std::string_view viewOf(const char* s) { return s == nullptr ? std::string_view() : s; }
+
 namespace {
 
 const char* commandName(LoginCommand cmd) {
@@ -207,8 +219,26 @@ struct event_passthrough* replyPassthrough(struct client* client, const char* re
                                       ->set_name("referral_login_reply")
                                       ->add_str("reply", reply)
                                       ->add_str("command", commandName(cmd));
-    if (!out.url.empty()) e->add_str("url", out.url.c_str());
+    if (out.referral) {
+        // url() is the tail of `code`, so it ends where code's C string does.
+        const std::string_view url = out.url();
+        e->add_str("url", url.data());
+    }
     return e;
+}
+
+// The address as the line's items need it, without net_ip2addr()'s
+// inet_ntop() (appendIpAddress()).
+void ipFacts(const struct ip_addr& ip, IpFamily* family, const unsigned char** bytes) {
+    *bytes = nullptr;
+    *family = IpFamily::None;
+    if (ip.family == AF_INET) {
+        *family = IpFamily::V4;
+        *bytes = reinterpret_cast<const unsigned char*>(&ip.u.ip4);
+    } else if (ip.family == AF_INET6) {
+        *family = IpFamily::V6;
+        *bytes = reinterpret_cast<const unsigned char*>(&ip.u.ip6);
+    }
 }
 
 }  // namespace
@@ -219,15 +249,17 @@ struct event* replyEvent(struct client* client, const char* reply, LoginCommand 
 }
 
 void logReferral(struct client* client, const char* reply, LoginCommand cmd,
-                 const LoginReply& out, const std::string& message) {
+                 const LoginReply& out, std::string_view before, std::string_view after) {
+    // The line's buffer, reused from login to login (one per process).
+    static std::string line;
     LoginLogFacts facts;
-    facts.user = orEmpty(client->virtual_user);
+    facts.user = viewOf(client->virtual_user);
     facts.command = cmd;
-    facts.mechanism = orEmpty(client->auth_mech_name);
-    facts.remoteIp = net_ip2addr(&client->ip);
-    facts.localIp = net_ip2addr(&client->local_ip);
-    facts.session = orEmpty(client_get_session_id(client));
-    const std::string line = loginLogLine(message, facts);
+    facts.mechanism = viewOf(client->auth_mech_name);
+    ipFacts(client->ip, &facts.remoteFamily, &facts.remoteIp);
+    ipFacts(client->local_ip, &facts.localFamily, &facts.localIp);
+    facts.session = viewOf(client_get_session_id(client));
+    loginLogLine(&line, LoginLogMessage{before, out.url(), after}, facts);
     // The process's own prefix ("imap-login: ") stays: it replaces only
     // the client's prefix and message callback.
     e_info(replyPassthrough(client, reply, cmd, out)
@@ -249,9 +281,9 @@ bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts) {
     const char* host = passdbField(client, "host");
     if (host == nullptr) return false;
     facts->command = commandOf(client);
-    facts->mechanism = orEmpty(client->auth_mech_name);
-    facts->user = orEmpty(passdbField(client, "destuser"));
-    if (facts->user.empty()) facts->user = orEmpty(client->virtual_user);
+    facts->mechanism = viewOf(client->auth_mech_name);
+    facts->user = viewOf(passdbField(client, "destuser"));
+    if (facts->user.empty()) facts->user = viewOf(client->virtual_user);
     facts->host = host;
     const char* port = passdbField(client, "port");
     unsigned int portNumber = 143;

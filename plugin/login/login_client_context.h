@@ -3,6 +3,7 @@
 // overrides (login_client.cpp) and drain mode (login_drain.cpp).  Glue only:
 // includes imap-login's headers (through dovecot_compat.h).
 #include <string>
+#include <string_view>
 
 #include "dovecot_compat.h"
 #include "login_reply.h"
@@ -54,6 +55,8 @@ const char* proxiedLoginHint(struct client* client, const char* line) noexcept;
 // The command that is authenticating (LOGIN or AUTHENTICATE).
 LoginCommand commandOf(struct client* client);
 std::string orEmpty(const char* s);
+// A view of a C string of Dovecot's (empty for nullptr), valid as long as it.
+std::string_view viewOf(const char* s);
 // A passdb extra field of the successful authentication, or nullptr.
 const char* passdbField(struct client* client, const char* key);
 // The referral target of the passdb's host, port and destuser fields (the
@@ -68,11 +71,12 @@ bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts);
 struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
                          const LoginReply& out);
 // The referral's one info line (R2221-16: user, command, target), on
-// replyEvent(reply).  The text names user, command, mechanism, IPs and
+// replyEvent(reply): `before` "login referral to <url>" `after`, then the
+// items (loginLogLine()).  The text names user, command, mechanism, IPs and
 // session itself (loginLogLine) and the event replaces the client's log
 // prefix: Dovecot's would expand login_log_format_elements for this line,
 // the dearest step of a warm referral login in imap-login (issue 13).
 void logReferral(struct client* client, const char* reply, LoginCommand cmd,
-                 const LoginReply& out, const std::string& message);
+                 const LoginReply& out, std::string_view before, std::string_view after);
 
 }  // namespace dref

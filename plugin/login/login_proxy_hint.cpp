@@ -54,20 +54,21 @@ const char* hint(struct client* client, const char* line) {
     // another one (login_proxy_redirect_finish); the hint names where the
     // session really is.
     if (client->login_proxy != nullptr) {
-        facts.host = dref::orEmpty(login_proxy_get_host(client->login_proxy));
+        facts.host = dref::viewOf(login_proxy_get_host(client->login_proxy));
         facts.port = login_proxy_get_port(client->login_proxy);
     }
     facts.reason = ok.text;
-    const dref::LoginReply out = dref::composeLoginReferral(facts, config->settings.login);
+    dref::LoginReply out;
+    dref::composeLoginReferral(facts, config->settings.login, &out);
     if (!out.referral) {
         // The session is proxied and logged in: keep it, without the hint.
         e_error(dref::replyEvent(client, "proxy", facts.command, out),
-                "%s; proxied login without the OK referral hint", out.log.c_str());
+                "%s; proxied login without the OK referral hint", out.error.c_str());
         return nullptr;
     }
     const std::string replaced = dref::hintedBackendLoginOk("L ", out.code, out.text);
-    dref::logReferral(client, "proxy-ok", facts.command, out,
-                      "OK " + out.log + " (hint on a proxied session)");
+    dref::logReferral(client, "proxy-ok", facts.command, out, "OK ",
+                      " (hint on a proxied session)");
 
     // Nothing below throws: imap-login's state changes only together with
     // the line it gets.

@@ -9,69 +9,75 @@ namespace {
 
 constexpr const char* kUnavailableText = "Your home server cannot be reached from here.";
 
+constexpr std::string_view kReferralCode = "REFERRAL ";
+
 // RFC 2221 §3 NOTE and D-3: ";AUTH=*" unless the site asked for the
 // mechanism after AUTHENTICATE.  A LOGIN always gets "*": Dovecot runs LOGIN
 // as SASL PLAIN internally, and naming PLAIN would send clients to a
 // mechanism the user never chose.
-std::string authForUrl(const LoginReferralFacts& facts, const LoginSettings& settings) {
+std::string_view authForUrl(const LoginReferralFacts& facts, const LoginSettings& settings) {
     if (facts.command == LoginCommand::Authenticate && settings.authMechanismInUrl &&
         isValidSaslMechanism(facts.mechanism))
         return facts.mechanism;
     return "*";
 }
 
+void appendItem(std::string* line, std::string_view key, std::string_view value, size_t maxLen) {
+    *line += key;
+    appendLogItemValue(line, value, maxLen);
+}
+
 }  // namespace
 
-LoginReply composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings) {
-    LoginReply reply;
-    ImapUrlParts parts;
+std::string_view LoginReply::url() const {
+    if (!referral) return std::string_view();
+    return std::string_view(code).substr(kReferralCode.size());
+}
+
+void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings,
+                          LoginReply* reply) {
+    ImapServerUrlView parts;
     parts.user = facts.user;
     parts.auth = authForUrl(facts, settings);
     parts.host = facts.host;
     parts.port = facts.port;
 
-    std::string error;
-    std::optional<std::string> url;
-    if (!isValidHostName(facts.host))
-        error = "host is not a DNS name or IPv4 address";
-    else
-        url = buildImapUrl(parts, &error);
-    if (!url) {
+    reply->code.assign(kReferralCode.data(), kReferralCode.size());
+    reply->error.clear();
+    if (!appendImapServerUrl(&reply->code, parts, &reply->error)) {
         // D-4, D-17: an empty, IPv6-literal or hostile host never reaches the
         // wire; the client gets a clean NO and the log says why.
-        reply.referral = false;
-        reply.code = "UNAVAILABLE";
-        reply.text = kUnavailableText;
-        reply.log = "no login referral for user \"" + quoteForLog(facts.user) + "\": host \"" +
-                    quoteForLog(facts.host) + "\" refused (" + error + ")";
-        return reply;
+        if (!isValidHostName(facts.host)) reply->error = "host is not a DNS name or IPv4 address";
+        reply->error = "no login referral for user \"" + quoteForLog(facts.user) + "\": host \"" +
+                       quoteForLog(facts.host) + "\" refused (" + reply->error + ")";
+        reply->referral = false;
+        reply->code = "UNAVAILABLE";
+        reply->text = kUnavailableText;
+        return;
     }
-    reply.referral = true;
-    reply.url = *url;
-    reply.code = "REFERRAL " + *url;
-    reply.text = sanitizeResponseText(facts.reason.empty() ? settings.referralText : facts.reason,
-                                      settings.referralText);
-    reply.log = "login referral to " + *url;
-    return reply;
+    reply->referral = true;
+    assignSanitizedResponseText(&reply->text,
+                                facts.reason.empty() ? std::string_view(settings.referralText)
+                                                     : facts.reason,
+                                settings.referralText);
 }
 
-std::string loginLogLine(const std::string& message, const LoginLogFacts& facts) {
-    std::string line = message;
-    line.reserve(message.size() + 128);
-    line += ": user=<";
-    line += quoteForLog(facts.user, 256);
-    line += ">, command=";
-    line += facts.command == LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
-    line += ", method=";
-    line += quoteForLog(facts.mechanism, 64);
-    line += ", rip=";
-    line += quoteForLog(facts.remoteIp, 64);
-    line += ", lip=";
-    line += quoteForLog(facts.localIp, 64);
-    line += ", session=<";
-    line += quoteForLog(facts.session, 64);
-    line += ">";
-    return line;
+void loginLogLine(std::string* line, const LoginLogMessage& message, const LoginLogFacts& facts) {
+    line->clear();
+    *line += message.before;
+    *line += "login referral to ";
+    *line += message.url;
+    *line += message.after;
+    appendItem(line, ": user=<", facts.user, 256);
+    *line += ">, command=";
+    *line += facts.command == LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
+    appendItem(line, ", method=", facts.mechanism, 64);
+    *line += ", rip=";
+    appendIpAddress(line, facts.remoteFamily, facts.remoteIp);
+    *line += ", lip=";
+    appendIpAddress(line, facts.localFamily, facts.localIp);
+    appendItem(line, ", session=<", facts.session, 64);
+    *line += '>';
 }
 
 std::string composeDrainGreeting(const LoginSettings& settings, std::string* error) {

@@ -243,6 +243,45 @@ TEST(ImapUrlParse, NullErrorPointerIsFine) {
     EXPECT_FALSE(buildImapUrl(server("fred", "*", ""), nullptr));
 }
 
+// appendImapServerUrl() writes exactly what buildImapUrl() builds for a
+// server URL, after what the buffer holds, and leaves it alone on refusal.
+TEST(ImapUrlBuild, AppendServerUrlMatchesBuild) {
+    const struct {
+        const char* user;
+        const char* auth;
+        const char* host;
+        uint16_t port;
+    } cases[] = {{"fred", "*", "h.example.test", 143},
+                 {"j\xC3\xBCrgen@x;y", "*", "192.0.2.7", 10143},
+                 {"", "*", "h.example.test", 65535},
+                 {"fred", "SCRAM-SHA-256", "h.example.test", 993},
+                 {"fred", "", "h.example.test", 1}};
+    for (const auto& c : cases) {
+        ImapUrlParts parts;
+        parts.user = c.user;
+        parts.auth = c.auth;
+        parts.host = c.host;
+        parts.port = c.port;
+        std::string out = "REFERRAL ";
+        std::string error;
+        ASSERT_TRUE(appendImapServerUrl(&out, ImapServerUrlView{c.user, c.auth, c.host, c.port},
+                                        &error)) << error;
+        EXPECT_EQ(out, "REFERRAL " + *buildImapUrl(parts, nullptr));
+    }
+    for (const ImapServerUrlView& bad :
+         {ImapServerUrlView{"fred", "*", "::1", 143}, ImapServerUrlView{"fred", "*", "", 143},
+          ImapServerUrlView{"", "", "h.example.test", 143},
+          ImapServerUrlView{"a\r\nb", "*", "h.example.test", 143},
+          ImapServerUrlView{"fred", "*", "h.example.test", 0},
+          ImapServerUrlView{std::string_view(std::string(3000, 'u')), "*", "h.example.test", 143}}) {
+        std::string out = "REFERRAL ";
+        std::string error;
+        EXPECT_FALSE(appendImapServerUrl(&out, bad, &error));
+        EXPECT_EQ(out, "REFERRAL ");
+        EXPECT_FALSE(error.empty());
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Builder details.
 

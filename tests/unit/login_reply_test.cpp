@@ -9,16 +9,34 @@
 namespace dref {
 namespace {
 
-LoginReferralFacts facts(LoginCommand cmd, std::string mech, std::string user, std::string host,
-                         uint16_t port = 143, std::string reason = "") {
+// The facts' strings, owned here: LoginReferralFacts only views them.
+struct Facts {
+    LoginCommand command;
+    std::string mechanism, user, host;
+    uint16_t port;
+    std::string reason;
+};
+
+Facts facts(LoginCommand cmd, std::string mech, std::string user, std::string host,
+            uint16_t port = 143, std::string reason = "") {
+    return Facts{cmd, std::move(mech), std::move(user), std::move(host), port, std::move(reason)};
+}
+
+void composeInto(const Facts& o, const LoginSettings& s, LoginReply* r) {
     LoginReferralFacts f;
-    f.command = cmd;
-    f.mechanism = std::move(mech);
-    f.user = std::move(user);
-    f.host = std::move(host);
-    f.port = port;
-    f.reason = std::move(reason);
-    return f;
+    f.command = o.command;
+    f.mechanism = o.mechanism;
+    f.user = o.user;
+    f.host = o.host;
+    f.port = o.port;
+    f.reason = o.reason;
+    composeLoginReferral(f, s, r);
+}
+
+LoginReply compose(const Facts& o, const LoginSettings& s) {
+    LoginReply r;
+    composeInto(o, s, &r);
+    return r;
 }
 
 LoginSettings defaults() { return LoginSettings(); }
@@ -32,7 +50,7 @@ LoginSettings mechanismInUrl() {
 // R2221-7, D-3: LOGIN always ;AUTH=*, even though Dovecot ran it as PLAIN.
 TEST(LoginReferral, LoginGetsStarEvenWithMechanismSetting_D3) {
     for (const LoginSettings& s : {defaults(), mechanismInUrl()}) {
-        LoginReply r = composeLoginReferral(
+        LoginReply r = compose(
             facts(LoginCommand::Login, "PLAIN", "bob", "home.example.test", 10143), s);
         EXPECT_TRUE(r.referral);
         EXPECT_EQ(r.code, "REFERRAL imap://bob;AUTH=*@home.example.test:10143/");
@@ -43,8 +61,8 @@ TEST(LoginReferral, LoginGetsStarEvenWithMechanismSetting_D3) {
 // D-3: AUTHENTICATE names the mechanism only when configured.
 TEST(LoginReferral, AuthenticateStarByDefaultMechanismWhenConfigured_D3) {
     auto f = facts(LoginCommand::Authenticate, "SCRAM-SHA-256", "bob", "h.example.test");
-    EXPECT_EQ(composeLoginReferral(f, defaults()).code, "REFERRAL imap://bob;AUTH=*@h.example.test/");
-    EXPECT_EQ(composeLoginReferral(f, mechanismInUrl()).code,
+    EXPECT_EQ(compose(f, defaults()).code, "REFERRAL imap://bob;AUTH=*@h.example.test/");
+    EXPECT_EQ(compose(f, mechanismInUrl()).code,
               "REFERRAL imap://bob;AUTH=SCRAM-SHA-256@h.example.test/");
 }
 
@@ -52,7 +70,7 @@ TEST(LoginReferral, AuthenticateStarByDefaultMechanismWhenConfigured_D3) {
 TEST(LoginReferral, InvalidMechanismFallsBackToStar) {
     for (const char* mech : {"", "PL AIN", "X;Y", "A]B", "ABCDEFGHIJKLMNOPQRSTU"}) {
         auto f = facts(LoginCommand::Authenticate, mech, "bob", "h.example.test");
-        EXPECT_EQ(composeLoginReferral(f, mechanismInUrl()).code,
+        EXPECT_EQ(compose(f, mechanismInUrl()).code,
                   "REFERRAL imap://bob;AUTH=*@h.example.test/")
             << mech;
     }
@@ -60,20 +78,20 @@ TEST(LoginReferral, InvalidMechanismFallsBackToStar) {
 
 // R5092-1: no port when it is 143.
 TEST(LoginReferral, DefaultPortOmitted_R5092_1) {
-    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "192.0.2.7"), defaults()).code,
+    EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "bob", "192.0.2.7"), defaults()).code,
               "REFERRAL imap://bob;AUTH=*@192.0.2.7/");
 }
 
 // D-12, R5092-11: UTF-8 and reserved characters, uppercase hex.
 TEST(LoginReferral, UserPercentEncodedUppercase_D12) {
     auto f = facts(LoginCommand::Login, "PLAIN", "j\xC3\xBCrgen@ex;a/b%c+d", "h.example.test");
-    EXPECT_EQ(composeLoginReferral(f, defaults()).code,
+    EXPECT_EQ(compose(f, defaults()).code,
               "REFERRAL imap://j%C3%BCrgen%40ex%3Ba%2Fb%25c+d;AUTH=*@h.example.test/");
 }
 
 // D-2: no user known -> ;AUTH=* alone, never an anonymous URL.
 TEST(LoginReferral, EmptyUserStillCarriesAuth_D2) {
-    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "", "h.example.test"), defaults()).code,
+    EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "", "h.example.test"), defaults()).code,
               "REFERRAL imap://;AUTH=*@h.example.test/");
 }
 
@@ -82,33 +100,33 @@ TEST(LoginReferral, EmptyUserStillCarriesAuth_D2) {
 TEST(LoginReferral, UnusableHostNeverWritesUrl_D4_D17) {
     for (const char* host : {"", "::1", "[2001:db8::7]", "evil]host", "a\r\nb OK [REFERRAL x]",
                              "a b", "h.example.test.", "-x.example", "x_y.example"}) {
-        LoginReply r = composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", host), defaults());
+        LoginReply r = compose(facts(LoginCommand::Login, "PLAIN", "bob", host), defaults());
         EXPECT_FALSE(r.referral) << host;
         EXPECT_EQ(r.code, "UNAVAILABLE");
         EXPECT_EQ(r.text, "Your home server cannot be reached from here.");
-        EXPECT_EQ(r.log.find('\r'), std::string::npos);
-        EXPECT_EQ(r.log.find('\n'), std::string::npos);
-        EXPECT_NE(r.log.find("no login referral for user \"bob\""), std::string::npos) << r.log;
+        EXPECT_EQ(r.error.find('\r'), std::string::npos);
+        EXPECT_EQ(r.error.find('\n'), std::string::npos);
+        EXPECT_NE(r.error.find("no login referral for user \"bob\""), std::string::npos) << r.error;
     }
     std::string long_host(300, 'a');
-    EXPECT_FALSE(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", long_host), defaults()).referral);
+    EXPECT_FALSE(compose(facts(LoginCommand::Login, "PLAIN", "bob", long_host), defaults()).referral);
 }
 
 TEST(LoginReferral, PortZeroRefused) {
-    EXPECT_FALSE(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 0),
+    EXPECT_FALSE(compose(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 0),
                                       defaults()).referral);
 }
 
 // R3501-2, R3501-4: the passdb reason is sanitised; empty -> referral_text.
 TEST(LoginReferral, ReasonSanitised_R3501_2) {
     auto f = facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143, "Go\r\nthere \xC3\xA9");
-    LoginReply r = composeLoginReferral(f, defaults());
+    LoginReply r = compose(f, defaults());
     EXPECT_EQ(r.text.find_first_of("\r\n"), std::string::npos);
     for (unsigned char c : r.text) EXPECT_TRUE(c >= 0x20 && c <= 0x7E) << r.text;
     EXPECT_EQ(r.text.rfind("Go", 0), 0u);
     LoginSettings s;
     s.referralText = "Use your home server.";
-    EXPECT_EQ(composeLoginReferral(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
+    EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
               "Use your home server.");
 }
 
@@ -135,33 +153,96 @@ TEST(DrainGreeting, BadHostRefused_D4) {
     }
 }
 
+// One LoginReply serves every login of a process: nothing of the previous
+// login stays in it, whatever the order of referrals and refusals.
+TEST(LoginReferral, ReusedReplyKeepsNothingOfTheLastLogin) {
+    LoginReply r;
+    composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 10143, "Go."), defaults(), &r);
+    EXPECT_EQ(r.code, "REFERRAL imap://bob;AUTH=*@h.example.test:10143/");
+    EXPECT_EQ(r.url(), "imap://bob;AUTH=*@h.example.test:10143/");
+    EXPECT_EQ(r.text, "Go.");
+    EXPECT_EQ(r.error, "");
+    composeInto(facts(LoginCommand::Login, "PLAIN", "eve", "bad]host"), defaults(), &r);
+    EXPECT_FALSE(r.referral);
+    EXPECT_EQ(r.code, "UNAVAILABLE");
+    EXPECT_EQ(r.url(), "");
+    EXPECT_NE(r.error.find("no login referral for user \"eve\""), std::string::npos) << r.error;
+    composeInto(facts(LoginCommand::Login, "PLAIN", "al", "x.example.test"), defaults(), &r);
+    EXPECT_TRUE(r.referral);
+    EXPECT_EQ(r.code, "REFERRAL imap://al;AUTH=*@x.example.test/");
+    EXPECT_EQ(r.text, defaults().referralText);
+    EXPECT_EQ(r.error, "");
+}
+
+const unsigned char kRemote[4] = {192, 0, 2, 7};
+const unsigned char kLocal[4] = {127, 0, 0, 2};
+
+LoginLogFacts logFacts(std::string_view user) {
+    LoginLogFacts f;
+    f.user = user;
+    f.mechanism = "PLAIN";
+    f.remoteFamily = IpFamily::V4;
+    f.remoteIp = kRemote;
+    f.localFamily = IpFamily::V4;
+    f.localIp = kLocal;
+    f.session = "Ab3dE+fG";
+    return f;
+}
+
+std::string logLine(const LoginLogFacts& f, std::string_view url = "imap://x/") {
+    std::string line = "left over from an earlier login";
+    loginLogLine(&line, LoginLogMessage{"", url, ""}, f);
+    return line;
+}
+
 // R2221-16: the referral's log line names user, command and target; the
 // items follow Dovecot's default login_log_format_elements.
 TEST(LoginLogLine, NamesUserCommandMethodAndConnection_R2221_16) {
-    LoginLogFacts f;
-    f.user = "bob";
+    LoginLogFacts f = logFacts("bob");
     f.command = LoginCommand::Authenticate;
-    f.mechanism = "PLAIN";
-    f.remoteIp = "192.0.2.7";
-    f.localIp = "127.0.0.2";
-    f.session = "Ab3dE+fG";
-    EXPECT_EQ(loginLogLine("login referral to imap://bob;AUTH=*@home.example.test/", f),
+    EXPECT_EQ(logLine(f, "imap://bob;AUTH=*@home.example.test/"),
               "login referral to imap://bob;AUTH=*@home.example.test/: user=<bob>, "
               "command=AUTHENTICATE, method=PLAIN, rip=192.0.2.7, lip=127.0.0.2, "
               "session=<Ab3dE+fG>");
     f.command = LoginCommand::Login;
-    EXPECT_NE(loginLogLine("x", f).find(", command=LOGIN, "), std::string::npos);
+    EXPECT_NE(logLine(f).find(", command=LOGIN, "), std::string::npos);
+    std::string line;
+    loginLogLine(&line, LoginLogMessage{"OK ", "imap://y/", " (hint on a proxied session)"}, f);
+    EXPECT_EQ(line.rfind("OK login referral to imap://y/ (hint on a proxied session): user=<bob>, ", 0),
+              0u) << line;
 }
 
 // A hostile login name cannot start a new log line.
 TEST(LoginLogLine, QuotesControlBytesInTheUserName) {
-    LoginLogFacts f;
-    f.user = "eve\r\nimap-login: Info: forged";
-    f.mechanism = "PLAIN";
-    std::string line = loginLogLine("login referral to imap://x/", f);
+    const std::string line = logLine(logFacts("eve\r\nimap-login: Info: forged"));
     EXPECT_EQ(line.find('\r'), std::string::npos);
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_NE(line.find("user=<eve\\x0D\\x0Aimap-login: Info: forged>"), std::string::npos) << line;
+}
+
+// Nor another item: ">" would close user=<...>, "," start a new item, and a
+// literal "\x3E" in a name must not read as an escaped ">".
+TEST(LoginLogLine, UserNameCannotForgeItems) {
+    const std::string line = logLine(logFacts("a>, rip=10.0.0.1, x=<\\x3E"));
+    EXPECT_EQ(line, "login referral to imap://x/: user=<a\\x3E\\x2C rip=10.0.0.1\\x2C x=\\x3C\\x5Cx3E>, "
+                    "command=LOGIN, method=PLAIN, rip=192.0.2.7, lip=127.0.0.2, session=<Ab3dE+fG>");
+    EXPECT_EQ(line.find(", rip="), line.rfind(", rip="));
+}
+
+// Addresses as net_ip2addr() writes them: IPv6 compressed, and none for a
+// client on a UNIX socket.
+TEST(LoginLogLine, Ipv6AndNoAddress) {
+    LoginLogFacts f = logFacts("bob");
+    const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07};
+    f.remoteFamily = IpFamily::V6;
+    f.remoteIp = v6;
+    f.localFamily = IpFamily::None;
+    f.localIp = nullptr;
+    EXPECT_NE(logLine(f).find(", rip=2001:db8::7, lip=, session="), std::string::npos) << logLine(f);
+    const unsigned char edge[4] = {0, 10, 100, 255};
+    f.remoteFamily = IpFamily::V4;
+    f.remoteIp = edge;
+    EXPECT_NE(logLine(f).find(", rip=0.10.100.255, "), std::string::npos) << logLine(f);
 }
 
 }  // namespace

@@ -59,6 +59,29 @@ TEST(QuoteForLog, EscapesEverythingUnprintable) {
     EXPECT_EQ(quoteForLog(std::string("a\r\n\0\x7f\xff", 6)), "a\\x0D\\x0A\\x00\\x7F\\xFF");
 }
 
+// A log item's value: as quoteForLog, and the octets that would end the
+// item or fake an escape too.
+TEST(AppendLogItemValue, EscapesItemDelimitersAndBackslash) {
+    std::string out = "user=<";
+    appendLogItemValue(&out, std::string("a>, b=<c\\x41\r\xff", 14), 100);
+    EXPECT_EQ(out, "user=<a\\x3E\\x2C b=\\x3Cc\\x5Cx41\\x0D\\xFF");
+    out.clear();
+    appendLogItemValue(&out, "abcde", 4);
+    EXPECT_EQ(out, "abcd...");
+}
+
+// The buffer form of sanitizeResponseText(): same result, whatever the
+// buffer held before.
+TEST(SanitizeResponseText, AssignFormMatches) {
+    std::string out = "an old text";
+    for (const char* text : {"Go there.", "  \r\n ", "", " a\x01b ", "xyz"}) {
+        assignSanitizedResponseText(&out, text, "Fallback.", 2);
+        EXPECT_EQ(out, sanitizeResponseText(text, "Fallback.", 2)) << text;
+        assignSanitizedResponseText(&out, text, "   ");
+        EXPECT_EQ(out, sanitizeResponseText(text, "   ")) << text;
+    }
+}
+
 TEST(QuoteForLog, Cuts) {
     EXPECT_EQ(quoteForLog(std::string(150, 'a')), std::string(100, 'a') + "...");
     EXPECT_EQ(quoteForLog("abcd", 4), "abcd");

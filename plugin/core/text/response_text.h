@@ -11,9 +11,21 @@ namespace dref {
 std::string sanitizeResponseText(std::string_view text, std::string_view fallback,
                                  size_t maxLen = 200);
 
+// sanitizeResponseText() into *out (its buffer reused: no allocation once
+// it is large enough).  Never throws.
+void assignSanitizedResponseText(std::string* out, std::string_view text,
+                                 std::string_view fallback, size_t maxLen = 200);
+
 // For log lines: printable ASCII kept, everything else as \xHH, cut at
 // maxLen with "..." (Postfix's %.100s habit, made safe for control bytes).
 std::string quoteForLog(std::string_view untrusted, size_t maxLen = 100);
+
+// Appends `untrusted` as the value of one item of a "key=<value>, key=value"
+// log line: as quoteForLog(), and also `\`, `<`, `>` and `,` as \xHH, so
+// that a value can neither close its item nor fake another one
+// ("user=<a>, rip=1.2.3.4" as a user name) and every \xHH in the line
+// stands for exactly one octet of the value.  May throw std::bad_alloc.
+void appendLogItemValue(std::string* out, std::string_view untrusted, size_t maxLen);
 
 // True when `text` may be written verbatim as resp-text: 1..maxLen octets,
 // every one in %x20-7E (no CR, LF, NUL, controls or 8-bit), and not

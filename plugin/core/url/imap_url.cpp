@@ -322,15 +322,19 @@ bool isValidHostName(std::string_view host) {
 }
 
 namespace {
-std::string encodeUserinfoImpl(std::string_view utf8) {
-    std::string out;
-    out.reserve(utf8.size() * 3);
+void appendUserinfo(std::string& out, std::string_view utf8) {
     for (unsigned char c : utf8) {
         if (isAchar(c))
             out += static_cast<char>(c);
         else
             appendPct(out, c);
     }
+}
+
+std::string encodeUserinfoImpl(std::string_view utf8) {
+    std::string out;
+    out.reserve(utf8.size() * 3);
+    appendUserinfo(out, utf8);
     return out;
 }
 
@@ -383,41 +387,84 @@ std::string encodeMailbox(std::string_view utf8) {
     }
 }
 
-std::optional<std::string> buildImapUrl(const ImapUrlParts& parts, std::string* error) try {
-    if (!checkName(parts.user, "the user name", error)) return std::nullopt;
+namespace {
+
+// The checks of the authority part, shared by both builders.
+bool checkServerParts(const ImapServerUrlView& parts, std::string* error) {
+    if (!checkName(parts.user, "the user name", error)) return false;
     if (parts.user.empty() && parts.auth.empty())
-        return fail(error, "a URL without user and ;AUTH= means anonymous login (R5092-4)"),
-               std::nullopt;
+        return fail(error, "a URL without user and ;AUTH= means anonymous login (R5092-4)");
     if (!parts.auth.empty() && parts.auth != "*" && !isValidSaslMechanism(parts.auth))
-        return fail(error, "invalid ;AUTH= mechanism name '" + quoteForLog(parts.auth) + "'"),
-               std::nullopt;
-    if (parts.host.empty()) return fail(error, "empty host"), std::nullopt;
+        return fail(error, "invalid ;AUTH= mechanism name '" + quoteForLog(parts.auth) + "'");
+    if (parts.host.empty()) return fail(error, "empty host");
     if (!isValidHostName(parts.host))
-        return fail(error, "invalid host name '" + quoteForLog(parts.host) + "'"), std::nullopt;
-    if (parts.port == 0) return fail(error, "port 0"), std::nullopt;
+        return fail(error, "invalid host name '" + quoteForLog(parts.host) + "'");
+    if (parts.port == 0) return fail(error, "port 0");
+    return true;
+}
+
+void appendDecimal(std::string& out, uint32_t value) {
+    char digits[10];
+    size_t n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    while (n > 0) out += digits[--n];
+}
+
+// "imap://" userinfo "@" host [":" port] "/" of checked parts.
+void appendServerPart(std::string& out, const ImapServerUrlView& parts) {
+    out += "imap://";
+    appendUserinfo(out, parts.user);
+    if (!parts.auth.empty()) {
+        out += ";AUTH=";
+        if (parts.auth == "*")
+            out += '*';
+        else
+            appendUserinfo(out, parts.auth);
+    }
+    out += '@';
+    out += parts.host;
+    if (parts.port != 143) {
+        out += ':';
+        appendDecimal(out, parts.port);
+    }
+    out += '/';
+}
+
+}  // namespace
+
+bool appendImapServerUrl(std::string* out, const ImapServerUrlView& parts,
+                         std::string* error) try {
+    if (!checkServerParts(parts, error)) return false;
+    const size_t start = out->size();
+    appendServerPart(*out, parts);
+    if (out->size() - start > kMaxImapUrlLength) {
+        out->resize(start);
+        return fail(error, "URL longer than " + std::to_string(kMaxImapUrlLength) + " octets");
+    }
+    return true;
+} catch (...) {
+    fail(error, "out of memory");
+    return false;
+}
+
+std::optional<std::string> buildImapUrl(const ImapUrlParts& parts, std::string* error) try {
+    const ImapServerUrlView server{parts.user, parts.auth, parts.host, parts.port};
+    if (!checkServerParts(server, error)) return std::nullopt;
     if (parts.mailbox) {
         if (parts.mailbox->empty()) return fail(error, "empty mailbox name"), std::nullopt;
         if (!checkName(*parts.mailbox, "the mailbox name", error)) return std::nullopt;
     }
 
-    std::string url = "imap://";
-    url += encodeUserinfoImpl(parts.user);
-    if (!parts.auth.empty()) {
-        url += ";AUTH=";
-        url += parts.auth == "*" ? std::string("*") : encodeUserinfoImpl(parts.auth);
-    }
-    url += '@';
-    url += parts.host;
-    if (parts.port != 143) {
-        url += ':';
-        url += std::to_string(parts.port);
-    }
-    url += '/';
+    std::string url;
+    appendServerPart(url, server);
     if (parts.mailbox) {
         url += encodeMailboxImpl(*parts.mailbox);
         if (parts.uidValidity && *parts.uidValidity != 0) {
             url += ";UIDVALIDITY=";
-            url += std::to_string(*parts.uidValidity);
+            appendDecimal(url, *parts.uidValidity);
         }
     }
     if (url.size() > kMaxImapUrlLength)

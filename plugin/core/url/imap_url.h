@@ -47,6 +47,21 @@ struct ImapUrlParseNotes {
 // reason (safe to log: it never echoes the raw input unescaped).
 std::optional<std::string> buildImapUrl(const ImapUrlParts& parts, std::string* error);
 
+// A server URL's parts as views of the caller's strings, for
+// appendImapServerUrl().
+struct ImapServerUrlView {
+    std::string_view user;
+    std::string_view auth = "*";
+    std::string_view host;
+    uint16_t port = 143;
+};
+
+// Appends what buildImapUrl() builds for these parts without a mailbox, to
+// *out, without a temporary string (the login plugin builds one per
+// referral login into a buffer it keeps: docs/benchmarks.md, issue 13).
+// false and *error set (*out unchanged) when buildImapUrl() would refuse.
+bool appendImapServerUrl(std::string* out, const ImapServerUrlView& parts, std::string* error);
+
 // Percent-encodes per RFC 5092: `achar` set for user/auth, `bchar` set plus the
 // R5092-12 dot-segment and leading-slash rules for mailboxes. Uppercase hex.
 std::string encodeUserinfo(std::string_view utf8);
