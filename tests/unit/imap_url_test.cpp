@@ -268,12 +268,13 @@ TEST(ImapUrlBuild, AppendServerUrlMatchesBuild) {
                                         &error)) << error;
         EXPECT_EQ(out, "REFERRAL " + *buildImapUrl(parts, nullptr));
     }
+    const std::string longUser(3000, 'u');
     for (const ImapServerUrlView& bad :
          {ImapServerUrlView{"fred", "*", "::1", 143}, ImapServerUrlView{"fred", "*", "", 143},
           ImapServerUrlView{"", "", "h.example.test", 143},
           ImapServerUrlView{"a\r\nb", "*", "h.example.test", 143},
           ImapServerUrlView{"fred", "*", "h.example.test", 0},
-          ImapServerUrlView{std::string_view(std::string(3000, 'u')), "*", "h.example.test", 143}}) {
+          ImapServerUrlView{longUser, "*", "h.example.test", 143}}) {
         std::string out = "REFERRAL ";
         std::string error;
         EXPECT_FALSE(appendImapServerUrl(&out, bad, &error));
