@@ -328,6 +328,10 @@ bool listWithRemote(struct client_command_context* cmd, Command command) {
         }
     } catch (const std::exception& e) {
         i_error("dovecot-referral: %s: remote part failed: %s", cmd->name, e.what());
+    } catch (...) {
+        // A command function is a Dovecot frame: nothing may unwind into it
+        // (listOwnerInferiors() rethrows whatever ended the owner's listing).
+        i_error("dovecot-referral: %s: remote part failed: unknown exception", cmd->name);
     }
     markRemoteListing(cmd, shown);
     // Local mailboxes, the tagged reply, and LIST's own argument errors.

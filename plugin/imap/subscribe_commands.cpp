@@ -41,6 +41,11 @@ bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
         i_error("dovecot-referral: %s decision failed: %s", cmd->name, e.what());
         client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
         return TRUE;
+    } catch (...) {
+        // A command function is a Dovecot frame: nothing may unwind into it.
+        i_error("dovecot-referral: %s decision failed: unknown exception", cmd->name);
+        client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
+        return TRUE;
     }
     if (!atHomeOnly && verdict.kind != MailboxVerdict::Kind::Refer) return original(cmd);
 
