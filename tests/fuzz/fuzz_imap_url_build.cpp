@@ -41,6 +41,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     std::string error;
     auto url = buildImapUrl(parts, &error);
+    // The login plugin's in-place builder of server URLs agrees with it,
+    // and leaves the buffer alone when it refuses.
+    if (!parts.mailbox) {
+        std::string appended = "REFERRAL ";
+        std::string appendError;
+        const bool ok = appendImapServerUrl(
+            &appended, ImapServerUrlView{parts.user, parts.auth, parts.host, parts.port},
+            &appendError);
+        DREF_FUZZ_CHECK(ok == url.has_value(), appended);
+        DREF_FUZZ_CHECK(ok ? appended == "REFERRAL " + *url : appended == "REFERRAL ", appended);
+        DREF_FUZZ_CHECK(ok || (!appendError.empty() && fuzz::isLogSafe(appendError)), appendError);
+    }
     if (!url) {
         DREF_FUZZ_CHECK(!error.empty() && fuzz::isLogSafe(error), error);
         return 0;
