@@ -14,6 +14,7 @@ extern "C" {
 
 #include "client_id_name.h"
 #include "dovecot_compat.h"
+#include "event_interest.h"
 #include "passdb_reply.h"
 #include "referral_decision.h"
 #include "referral_fields.h"
@@ -31,7 +32,10 @@ struct PendingLookup {
     struct auth_request* request = nullptr;  // referenced while pending; null once answered
     verify_plain_callback_t* plainCallback = nullptr;
     lookup_credentials_callback_t* credentialsCallback = nullptr;
-    struct event* event = nullptr;
+    struct event* event = nullptr;  // created by lookupEvent(), only when needed
+    // Something can want our debug events (event_interest.h): else they
+    // and their fields are not built at all.
+    bool eventsWanted = false;
     ClientFacts facts;
     uint64_t id = 0;
     std::chrono::steady_clock::time_point started;
@@ -58,11 +62,15 @@ LookupStatus toLookupStatus(DirectoryStatus s) {
     return LookupStatus::Unavailable;
 }
 
-ClientFacts clientFacts(const struct auth_request* request) {
+// The listener's address as text only when something reads it (a
+// listener_rule, or the lookup's debug line): net_ip2addr is a good part
+// of a warm login's cost otherwise.
+ClientFacts clientFacts(const struct auth_request* request, bool needLocalIp) {
     ClientFacts f;
     f.loginUser = request->fields.user != nullptr ? request->fields.user : "";
     if (request->fields.client_id != nullptr) f.clientIdName = clientIdName(request->fields.client_id);
-    if (request->fields.local_ip.family != 0) f.localIp = net_ip2addr(&request->fields.local_ip);
+    if (needLocalIp && request->fields.local_ip.family != 0)
+        f.localIp = net_ip2addr(&request->fields.local_ip);
     f.localPort = request->fields.local_port;
     f.secured = connectionSecured(request);
     f.protocol = protocolFromService(requestService(request));
@@ -95,6 +103,22 @@ void dropReferralFields(struct auth_request* request) {
     if (fields == nullptr) return;
     for (const char* name : {kFieldHomeServer, kFieldUrl, kFieldPolicy, kFieldUser, kFieldSet})
         auth_fields_remove(fields, name);
+}
+
+// The request's own event (category referral, client_id_name,
+// referral_protocol), created at its first use: only when a debug event of
+// ours is wanted or a line above debug is written.
+struct event* lookupEvent(PendingLookup& p) {
+    if (p.event != nullptr) return p.event;
+    p.event = event_create(authdb_event(p.request));
+    event_add_category(p.event, &referralCategory);
+    event_add_str(p.event, "client_id_name", p.facts.clientIdName.c_str());
+    event_add_str(p.event, "referral_protocol", protocolName(p.facts.protocol));
+    return p.event;
+}
+
+void dropEvent(PendingLookup& p) {
+    if (p.event != nullptr) event_unref(&p.event);
 }
 
 enum passdb_result toPassdbResult(PassdbOutcome o) {
@@ -182,12 +206,10 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
     // destroyed), as with passdb-ldap.  shutdown() cancels the directory
     // lookups still pending and answers them.
     auth_request_ref(request);
-    p->event = event_create(authdb_event(request));
-    event_add_category(p->event, &referralCategory);
     try {
-        p->facts = clientFacts(request);
-        event_add_str(p->event, "client_id_name", p->facts.clientIdName.c_str());
-        event_add_str(p->event, "referral_protocol", protocolName(p->facts.protocol));
+        p->eventsWanted = debugEventsWanted(authdb_event(request));
+        p->facts = clientFacts(request, p->eventsWanted || !settings_.decision.listenerRules.empty());
+        if (p->eventsWanted) lookupEvent(*p);
         if (p->facts.protocol == Protocol::Other) {
             // Postfix's SASL ("smtp") and other services without a session
             // here: decide() answers local whatever the directory says, so
@@ -211,7 +233,8 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             return;
         }
         case ReferralFieldSet::Partial:
-            e_debug(p->event, "passdb fields incomplete (%s not set): asking the directory",
+            if (p->eventsWanted)
+                e_debug(lookupEvent(*p), "passdb fields incomplete (%s not set): asking the directory",
                     missing.c_str());
             break;
         case ReferralFieldSet::None: break;
@@ -219,9 +242,9 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         std::string error;
         if (!ensureDirectory(&error)) {
             PassdbReply reply = internalFailure("directory unusable: " + error);
-            e_error(p->event, "%s", reply.logLine.c_str());
+            e_error(lookupEvent(*p), "%s", reply.logLine.c_str());
             answer(*p, reply);
-            event_unref(&p->event);
+            dropEvent(*p);
             return;
         }
         // A warm login: the directory's cache answers here, inside
@@ -232,10 +255,11 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             finish(p, std::move(*cached));
             return;
         }
-        e_debug(event_create_passthrough(p->event)->set_name("referral_lookup_started")->event(),
-                "home server lookup started (client id \"%s\", listener %s:%u)",
-                quoteForLog(p->facts.clientIdName).c_str(), p->facts.localIp.c_str(),
-                static_cast<unsigned>(p->facts.localPort));
+        if (p->eventsWanted)
+            e_debug(event_create_passthrough(lookupEvent(*p))->set_name("referral_lookup_started")->event(),
+                    "home server lookup started (client id \"%s\", listener %s:%u)",
+                    quoteForLog(p->facts.clientIdName).c_str(), p->facts.localIp.c_str(),
+                    static_cast<unsigned>(p->facts.localPort));
         pending_.insert(p);
         p->id = directory_->lookupUser(p->facts.loginUser, [this, p](UserLookupResult&& result) {
             finish(p, std::move(result));
@@ -243,13 +267,83 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
     } catch (const std::exception& e) {
         pending_.erase(p);
         if (p->request != nullptr) answer(*p, internalFailure(e.what()));
-        event_unref(&p->event);
+        dropEvent(*p);
     } catch (...) {
         pending_.erase(p);
         if (p->request != nullptr) answer(*p, internalFailure("unexpected error"));
-        event_unref(&p->event);
+        dropEvent(*p);
     }
 }
+
+namespace {
+
+// Level of the decision line.  A referral or proxy the login process
+// carries out is logged there at info (the login plugin's "login referral
+// to <url>", Dovecot's "proxy(...): started proxying"): one info line per
+// referral (R2221-16), not two.  So here they are debug, like local; a
+// refusal (credentials mechanism without proxy_master_user) stays info,
+// nothing else says why; failures are warnings.
+enum log_type decisionLogLevel(const Decision& d, const PassdbReply& reply) {
+    const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
+                            (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
+                             d.kind == DecisionKind::Proxy || d.kind == DecisionKind::ProxySuggest);
+    if (d.kind == DecisionKind::Local || carriedOut) return LOG_TYPE_DEBUG;
+    if (d.kind == DecisionKind::TempFail || reply.outcome == PassdbOutcome::InternalFailure)
+        return LOG_TYPE_WARNING;
+    return LOG_TYPE_INFO;
+}
+
+// The lookup's warnings, then the request's own event as
+// referral_lookup_finished and then as referral_decision (which so also
+// carries the lookup's fields): a passthrough event per line would cost a
+// warm login more than the decision itself.
+void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usecs,
+                const Decision& d, const PassdbReply& reply, enum log_type level) {
+    struct event* e = lookupEvent(p);
+    // Field warnings already start with "passdb fields: ".  Written before
+    // the event gets its name, so that they are not counted as
+    // referral_lookup_finished events.  Why an entry has no usable home
+    // server is in the decision line (d.why) and in these warnings.
+    for (const std::string& w : result.warnings)
+        e_warning(e, "%s%s", p.fromFields ? "" : "directory: ", quoteForLog(w, 300).c_str());
+
+    event_set_name(e, "referral_lookup_finished");
+    event_add_int(e, "duration_usecs", usecs);
+    event_add_str(e, "result", lookupResultName(result.status));
+    event_add_str(e, "cache", p.fromFields ? "fields" : result.fromCache ? "hit" : "miss");
+    if (result.status == DirectoryStatus::Unavailable) {
+        event_add_str(e, "error", result.error.c_str());
+        e_warning(e, "home server lookup failed after %lld us: %s", usecs,
+                  quoteForLog(result.error, 200).c_str());
+    } else {
+        e_debug(e, "home server lookup: %s in %lld us (%s)", lookupResultName(result.status), usecs,
+                p.fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
+    }
+
+    event_set_name(e, "referral_decision");
+    event_add_str(e, "decision", decisionKindName(d.kind));
+    event_add_str(e, "source", d.source.c_str());
+    if (!d.target.host.empty()) {
+        event_add_str(e, "target_host", d.target.host.c_str());
+        event_add_int(e, "target_port", d.target.port);
+    }
+    // e_debug/e_info/e_warning build the quoted arguments only when the line
+    // is wanted (2.4's e_log would build them always).
+#define DREF_DECISION_LINE(log)                                                               \
+    log(e, "decision %s (source %s, %s, client id \"%s\"): %s; %s", decisionKindName(d.kind), \
+        d.source.c_str(), protocolName(p.facts.protocol),                                     \
+        quoteForLog(p.facts.clientIdName).c_str(), reply.logLine.c_str(),                     \
+        quoteForLog(d.why, 300).c_str())
+    if (level == LOG_TYPE_DEBUG)
+        DREF_DECISION_LINE(e_debug);
+    else if (level == LOG_TYPE_WARNING)
+        DREF_DECISION_LINE(e_warning);
+    else
+        DREF_DECISION_LINE(e_info);
+#undef DREF_DECISION_LINE
+}
+
+}  // namespace
 
 void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
     if (p->request == nullptr) return;  // already answered (shutdown)
@@ -258,34 +352,6 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
     try {
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();
-        // Field warnings already start with "passdb fields: ".  Written
-        // before the event below gets its name, so that they are not
-        // counted as referral_lookup_finished events.
-        for (const std::string& w : result.warnings)
-            e_warning(p->event, "%s%s", p->fromFields ? "" : "directory: ",
-                      quoteForLog(w, 300).c_str());
-        // Why an entry has no usable home server is in the decision line
-        // below (d.why) and in the directory's warnings above.
-
-        // The request's own event becomes referral_lookup_finished and then
-        // referral_decision (which so also carries the lookup's fields):
-        // a passthrough event per line would cost a warm login more than
-        // the decision itself.
-        struct event* e = p->event;
-        event_set_name(e, "referral_lookup_finished");
-        event_add_int(e, "duration_usecs", usecs);
-        event_add_str(e, "result", lookupResultName(result.status));
-        event_add_str(e, "cache", p->fromFields ? "fields" : result.fromCache ? "hit" : "miss");
-        if (result.status == DirectoryStatus::Unavailable) {
-            event_add_str(e, "error", result.error.c_str());
-            e_warning(e, "home server lookup failed after %lld us: %s",
-                      static_cast<long long>(usecs), quoteForLog(result.error, 200).c_str());
-        } else {
-            e_debug(e, "home server lookup: %s in %lld us (%s)", lookupResultName(result.status),
-                    static_cast<long long>(usecs),
-                    p->fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
-        }
-
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
                             settings_.decision);
         ReplyContext ctx;
@@ -294,44 +360,19 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         ctx.credentialsLookup = p->credentialsCallback != nullptr;
         ctx.protocol = p->facts.protocol;
         reply = buildPassdbReply(d, settings_.login, ctx);
-
-        event_set_name(e, "referral_decision");
-        event_add_str(e, "decision", decisionKindName(d.kind));
-        event_add_str(e, "source", d.source.c_str());
-        if (!d.target.host.empty()) {
-            event_add_str(e, "target_host", d.target.host.c_str());
-            event_add_int(e, "target_port", d.target.port);
-        }
-        const char* fmt = "decision %s (source %s, %s, client id \"%s\"): %s; %s";
-        std::string why = quoteForLog(d.why, 300);
-        std::string cid = quoteForLog(p->facts.clientIdName);
-        // A referral or proxy the login process carries out is logged there
-        // at info (the login plugin's "login referral to <url>", Dovecot's
-        // "proxy(...): started proxying"): one info line per referral
-        // (R2221-16), not two.  So here they are debug, like
-        // local; a refusal (credentials mechanism without proxy_master_user)
-        // stays info, nothing else says why.
-        const bool carriedOut = reply.outcome == PassdbOutcome::Ok &&
-                                (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
-                                 d.kind == DecisionKind::Proxy ||
-                                 d.kind == DecisionKind::ProxySuggest);
-        const char* proto = protocolName(p->facts.protocol);
-        if (d.kind == DecisionKind::Local || carriedOut)
-            e_debug(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
-                    cid.c_str(), reply.logLine.c_str(), why.c_str());
-        else if (d.kind == DecisionKind::TempFail || reply.outcome == PassdbOutcome::InternalFailure)
-            e_warning(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
-                      cid.c_str(), reply.logLine.c_str(), why.c_str());
-        else
-            e_info(e, fmt, decisionKindName(d.kind), d.source.c_str(), proto,
-                   cid.c_str(), reply.logLine.c_str(), why.c_str());
+        const enum log_type level = decisionLogLevel(d, reply);
+        // Nothing to write and no one to see the events (event_interest.h):
+        // a warm referral login skips their fields altogether.
+        if (p->eventsWanted || level != LOG_TYPE_DEBUG || !result.warnings.empty() ||
+            result.status == DirectoryStatus::Unavailable)
+            logOutcome(*p, result, static_cast<long long>(usecs), d, reply, level);
     } catch (const std::exception& e) {
         reply = internalFailure(e.what());
     } catch (...) {
         reply = internalFailure("unexpected error");
     }
     answer(*p, reply);
-    event_unref(&p->event);
+    dropEvent(*p);
 }
 
 void ReferralPassdb::shutdown() {
