@@ -77,14 +77,16 @@ ClientFacts clientFacts(const struct auth_request* request, bool needLocalIp) {
     return f;
 }
 
-// The referral_* fields an earlier passdb of the chain set (nullopt: not set).
+// The referral_* fields an earlier passdb of the chain set (nullopt: not
+// set), as views of the request's strings: they stay in the request's pool
+// until the request is freed, and the views are used within start() only.
 ReferralFields passdbReferralFields(struct auth_request* request) {
     ReferralFields f;
     struct auth_fields* fields = request->fields.extra_fields;
     if (fields == nullptr) return f;
-    auto get = [fields](const char* name) -> std::optional<std::string> {
+    auto get = [fields](const char* name) -> std::optional<std::string_view> {
         const char* v = auth_fields_find(fields, name);
-        return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+        return v == nullptr ? std::nullopt : std::optional<std::string_view>(v);
     };
     f.homeServer = get(kFieldHomeServer);
     f.url = get(kFieldUrl);

@@ -13,8 +13,8 @@ DirectorySettings settings() {
     return s;
 }
 
-ReferralFields complete(const std::string& host, const std::string& url = "",
-                        const std::string& policy = "") {
+ReferralFields complete(std::string_view host, std::string_view url = "",
+                        std::string_view policy = "") {
     ReferralFields f;
     f.homeServer = host;
     f.url = url;

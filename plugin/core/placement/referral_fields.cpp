@@ -1,51 +1,37 @@
 #include "referral_fields.h"
 
+#include <array>
+
 #include "user_record_mapping.h"
 
 namespace dref {
 namespace {
 
 struct FieldSlot {
-    const std::optional<std::string>* field;
+    const std::optional<std::string_view>* field;
     const char* name;
     const std::string* attribute;  // empty: the directory does not read it either
 };
 
-std::vector<FieldSlot> slots(const ReferralFields& f, const DirectorySettings& s) {
-    return {{&f.homeServer, kFieldHomeServer, &s.homeServerAttribute},
-            {&f.url, kFieldUrl, &s.homeUrlAttribute},
-            {&f.policy, kFieldPolicy, &s.policyAttribute},
-            {&f.user, kFieldUser, &s.referralUserAttribute}};
+// A fixed array, no allocation: this runs at every warm login with the fields.
+std::array<FieldSlot, 4> slots(const ReferralFields& f, const DirectorySettings& s) {
+    return {{{&f.homeServer, kFieldHomeServer, &s.homeServerAttribute},
+             {&f.url, kFieldUrl, &s.homeUrlAttribute},
+             {&f.policy, kFieldPolicy, &s.policyAttribute},
+             {&f.user, kFieldUser, &s.referralUserAttribute}}};
 }
 
-// "" -> no values (absent attribute); "a\tb" -> {"a", "b"}: Dovecot 2.4's
-// %{ldap_multi:attr} joins several values with TAB, and several values of a
-// single-valued attribute are refused as the directory path refuses them.
-std::vector<std::string> splitValues(const std::string& field) {
-    std::vector<std::string> out;
-    if (field.empty()) return out;
-    size_t start = 0;
-    for (;;) {
-        size_t tab = field.find('\t', start);
-        out.push_back(field.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-        if (tab == std::string::npos) return out;
-        start = tab + 1;
-    }
-}
-
-// `name` is one of the names in the kFieldSet value.
-bool namedInFieldSet(const std::optional<std::string>& fieldSet, const char* name) {
+// `name` is one of the names in the kFieldSet value (separated by '+', ' '
+// or ':').
+bool namedInFieldSet(const std::optional<std::string_view>& fieldSet, std::string_view name) {
     if (!fieldSet) return false;
-    const std::string& list = *fieldSet;
-    const std::string want(name);
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t end = list.find_first_of("+ :", start);
-        if (end == std::string::npos) end = list.size();
-        if (list.compare(start, end - start, want) == 0) return true;
-        start = end + 1;
+    std::string_view list = *fieldSet;
+    for (;;) {
+        const size_t end = list.find_first_of("+ :");
+        if (list.substr(0, end) == name) return true;
+        if (end == std::string_view::npos) return false;
+        list.remove_prefix(end + 1);
     }
-    return false;
 }
 
 }  // namespace
@@ -59,7 +45,10 @@ ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const Dire
         if (has) ++set;
         if (slot.attribute->empty()) continue;
         ++wanted;
-        if (!has) absent += (absent.empty() ? "" : ", ") + std::string(slot.name);
+        if (!has) {
+            if (!absent.empty()) absent += ", ";
+            absent += slot.name;
+        }
     }
     if (set == 0 && !fields.fieldSet) return ReferralFieldSet::None;
     if (absent.empty() && wanted > 0) return ReferralFieldSet::Complete;
@@ -70,21 +59,16 @@ ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const Dire
 void recordFromReferralFields(const ReferralFields& fields, const DirectorySettings& s,
                               UserRecord* record, std::vector<std::string>* warnings) {
     *record = UserRecord{};
-    std::vector<std::string> values[4];
-    PlacementValue* targets[4];
     PlacementValues pv;
-    targets[0] = &pv.homeServer;
-    targets[1] = &pv.homeUrl;
-    targets[2] = &pv.policy;
-    targets[3] = &pv.referralUser;
+    PlacementValue* targets[4] = {&pv.homeServer, &pv.homeUrl, &pv.policy, &pv.referralUser};
     size_t i = 0;
     for (const FieldSlot& slot : slots(fields, s)) {
         // A field whose attribute is not configured is ignored, as the
-        // directory ignores that attribute.
+        // directory ignores that attribute.  An unset field is an absent
+        // attribute, like an empty one; TAB separates several values.
         if (!slot.attribute->empty()) {
             targets[i]->name = slot.name;
-            if (slot.field->has_value()) values[i] = splitValues(**slot.field);
-            targets[i]->values = &values[i];
+            targets[i]->tabJoined = slot.field->value_or(std::string_view());
         }
         ++i;
     }

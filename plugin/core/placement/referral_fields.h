@@ -6,6 +6,7 @@
 // record validated by the same function as the directory's own values.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "home_server.h"
@@ -30,9 +31,11 @@ inline constexpr const char* kFieldSet = "referral_fields";
 // "" = set but empty (the attribute is absent in the entry: Dovecot's
 // `%{ldap:attr}` / `%{ldap:attr | default}` expand to "").  Several values
 // arrive joined by TAB (2.4's %{ldap_multi:...}), as separate values.
+// Views of the request's own strings, not copies (a warm login reads them
+// at every login, issue 13): they must outlive the calls below.
 struct ReferralFields {
-    std::optional<std::string> homeServer, url, policy, user;
-    std::optional<std::string> fieldSet;  // kFieldSet: the fields the passdb line maps
+    std::optional<std::string_view> homeServer, url, policy, user;
+    std::optional<std::string_view> fieldSet;  // kFieldSet: the fields the passdb line maps
 };
 
 enum class ReferralFieldSet {

@@ -11,7 +11,9 @@
 // source, the attribute and the (log-quoted) value is appended; it never
 // reaches the record.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "home_server.h"
@@ -20,11 +22,21 @@ namespace dref {
 
 constexpr size_t kMaxReferralUserBytes = 256;
 
-// The values of one attribute as the source returned them (nullptr or empty:
-// absent), and its name for warnings ("mailHost", "referral_home_server").
+// The values of one attribute as the source returned them, and its name for
+// warnings ("mailHost", "referral_home_server"; empty: not configured, the
+// values are ignored).  The values come either from the directory's entry
+// (`values`; nullptr or empty: absent) or from an earlier passdb's field
+// (`tabJoined`: "" = absent, several values separated by TAB, Dovecot 2.4's
+// %{ldap_multi:...}), read in place without a copy (issue 13: a warm login
+// with the fields).  Everything referred to must outlive the
+// mapPlacementValues call.
 struct PlacementValue {
     const std::vector<std::string>* values = nullptr;
-    std::string name;
+    std::optional<std::string_view> tabJoined;
+    std::string_view name;
+
+    size_t count() const;
+    std::string_view first() const;  // count() > 0
 };
 
 struct PlacementValues {
