@@ -25,22 +25,36 @@ bool selectsAnything(struct event_filter* filter) {
     return any;
 }
 
+struct GlobalFilters {
+    bool any = true;       // some filter can select a debug event
+    bool logDebug = true;  // log_debug is one of them
+};
+
+// Recomputed only when Dovecot replaced a global filter (the counter moves
+// with every set/unset, e.g. the stats handshake or a reload).
+const GlobalFilters& globalFilters() {
+    static unsigned int checkedAt = 0;  // Dovecot's counter starts at 1
+    static GlobalFilters filters;
+    if (checkedAt != event_filter_replace_counter) {
+        filters.logDebug = selectsAnything(event_get_global_debug_log_filter());
+        filters.any = filters.logDebug ||
+                      selectsAnything(event_get_global_debug_send_filter()) ||
+                      selectsAnything(event_get_global_core_log_filter());
+        checkedAt = event_filter_replace_counter;
+    }
+    return filters;
+}
+
 }  // namespace
 
 bool debugEventsWanted(struct event* parent) noexcept {
-    // Recomputed only when Dovecot replaced a global filter (the counter
-    // moves with every set/unset, e.g. the stats handshake or a reload).
-    static unsigned int checkedAt = 0;  // Dovecot's counter starts at 1
-    static bool anyFilter = true;
-    if (checkedAt != event_filter_replace_counter) {
-        anyFilter = selectsAnything(event_get_global_debug_log_filter()) ||
-                    selectsAnything(event_get_global_debug_send_filter()) ||
-                    selectsAnything(event_get_global_core_log_filter());
-        checkedAt = event_filter_replace_counter;
-    }
     // With no filter, a child event logs debug exactly when its parent
     // does (forced_debug and min_log_level are inherited at event_create).
-    return anyFilter || event_want_debug_log(parent);
+    return globalFilters().any || event_want_debug_log(parent);
+}
+
+bool debugLogFilterSet() noexcept {
+    return globalFilters().logDebug;
 }
 
 }  // namespace dref

@@ -15,4 +15,11 @@ namespace dref {
 // could select a child of `parent` at debug level.  Never throws.
 bool debugEventsWanted(struct event* parent) noexcept;
 
+// True when log_debug is set.  Dovecot caches an event's log_debug verdict
+// from its first check (event_want_log_level, "FIXME: this doesn't work
+// correctly if event changes"), so a log_debug filter on an event name that
+// is set later never matches; with one set, each line needs an event of its
+// own.  Never throws.
+bool debugLogFilterSet() noexcept;
+
 }  // namespace dref

@@ -298,10 +298,20 @@ enum log_type decisionLogLevel(const Decision& d, const PassdbReply& reply) {
 // The lookup's warnings, then the request's own event as
 // referral_lookup_finished and then as referral_decision (which so also
 // carries the lookup's fields): a passthrough event per line would cost a
-// warm login more than the decision itself.
+// warm login more than the decision itself.  Except with log_debug set:
+// Dovecot keeps an event's first log_debug verdict, so a filter on the
+// second name would never match the renamed event (event_interest.h).
 void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usecs,
                 const Decision& d, const PassdbReply& reply, enum log_type level) {
     struct event* e = lookupEvent(p);
+    const bool eventPerLine = debugLogFilterSet();
+    auto named = [e, eventPerLine](const char* name) -> struct event* {
+        if (!eventPerLine) {
+            event_set_name(e, name);
+            return e;
+        }
+        return event_create_passthrough(e)->set_name(name)->event();
+    };
     // Field warnings already start with "passdb fields: ".  Written before
     // the event gets its name, so that they are not counted as
     // referral_lookup_finished events.  Why an entry has no usable home
@@ -309,30 +319,30 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
     for (const std::string& w : result.warnings)
         e_warning(e, "%s%s", p.fromFields ? "" : "directory: ", quoteForLog(w, 300).c_str());
 
-    event_set_name(e, "referral_lookup_finished");
     event_add_int(e, "duration_usecs", usecs);
     event_add_str(e, "result", lookupResultName(result.status));
     event_add_str(e, "cache", p.fromFields ? "fields" : result.fromCache ? "hit" : "miss");
     if (result.status == DirectoryStatus::Unavailable) {
         event_add_str(e, "error", result.error.c_str());
-        e_warning(e, "home server lookup failed after %lld us: %s", usecs,
-                  quoteForLog(result.error, 200).c_str());
+        e_warning(named("referral_lookup_finished"), "home server lookup failed after %lld us: %s",
+                  usecs, quoteForLog(result.error, 200).c_str());
     } else {
-        e_debug(e, "home server lookup: %s in %lld us (%s)", lookupResultName(result.status), usecs,
+        e_debug(named("referral_lookup_finished"), "home server lookup: %s in %lld us (%s)",
+                lookupResultName(result.status), usecs,
                 p.fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
     }
 
-    event_set_name(e, "referral_decision");
     event_add_str(e, "decision", decisionKindName(d.kind));
     event_add_str(e, "source", d.source.c_str());
     if (!d.target.host.empty()) {
         event_add_str(e, "target_host", d.target.host.c_str());
         event_add_int(e, "target_port", d.target.port);
     }
+    struct event* de = named("referral_decision");
     // e_debug/e_info/e_warning build the quoted arguments only when the line
     // is wanted (2.4's e_log would build them always).
 #define DREF_DECISION_LINE(log)                                                               \
-    log(e, "decision %s (source %s, %s, client id \"%s\"): %s; %s", decisionKindName(d.kind), \
+    log(de, "decision %s (source %s, %s, client id \"%s\"): %s; %s", decisionKindName(d.kind), \
         d.source.c_str(), protocolName(p.facts.protocol),                                     \
         quoteForLog(p.facts.clientIdName).c_str(), reply.logLine.c_str(),                     \
         quoteForLog(d.why, 300).c_str())

@@ -215,6 +215,44 @@ class PrivateFrontTest(unittest.TestCase):
         # Events and logs never carry the password.
         self.assertNotIn("pw-zoe", front.log())
 
+    # The driver builds its events' fields only when a filter or auth_debug
+    # can want them (issue 13 item 3): filters that select on those fields
+    # (a metric and log_debug) still see every event they select, warm
+    # logins (answered from the directory's cache) included, and no other.
+    def test_filters_on_event_fields_still_select(self):
+        srv = self.start_slapd()
+        conf = ("metric dref_refer_only {\n  filter = event=referral_decision AND decision=refer\n}\n"
+                "metric dref_found_only {\n  filter = event=referral_lookup_finished AND "
+                "result=found\n}\n"
+                "log_debug = event=referral_decision AND decision=refer\n")
+        front = self.start_front("ffront", FRONT_ADDR, settings_text(srv.uri), extra=conf)
+        for tag in ("r1", "r2", "r3"):  # the first one asks the directory, the others are warm
+            _, tagged, _ = front.login(tag, "zoe", "pw-zoe", unique("dref-filter"))
+            self.assertEqual(tagged, referral(tag))
+        _, tagged, _ = front.login("l1", "yan", "pw-yan", unique("dref-filter-local"))
+        assert_local_login(tagged, "l1")
+        # log_debug on a field: the refer decisions' debug lines, not the local one.
+        front.wait_log(r"(?s)(decision refer \(source .*){3}")
+        self.assertEqual(len(re.findall(r"decision refer \(source ", front.log())), 3, front.log())
+        self.assertNotIn("decision local", front.log())
+        # The events reach the stats process asynchronously: wait for them.
+        deadline = time.monotonic() + 10
+        while True:
+            p = subprocess.run(["doveadm", "-c", front.inst.conf, "stats", "dump"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+            dump = p.stdout.decode("utf-8", "replace")
+            self.assertEqual(p.returncode, 0, dump)
+            counts = {}
+            for line in dump.splitlines()[1:]:  # metric_name field count ...
+                cols = line.split("\t")
+                if len(cols) > 2:
+                    counts[cols[0]] = int(cols[2])
+            got = (counts.get("dref_refer_only"), counts.get("dref_found_only"))
+            if got == (3, 4) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertEqual(got, (3, 4), dump)
+
     # Settings errors stop the auth process with <file>:<line>: <key>: <message>;
     # so does a passdb chain that would be unsafe.  No login succeeds.
     def test_startup_errors_are_fatal_with_location(self):
