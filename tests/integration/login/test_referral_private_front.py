@@ -158,6 +158,19 @@ class PrivateFrontTest(unittest.TestCase):
         self.cleanups.append(lambda: (srv.cleanup(), shutil.rmtree(d, ignore_errors=True)))
         return srv
 
+    def stats_counts(self, front):
+        """{metric name: count} of `doveadm stats dump`, and the dump."""
+        p = subprocess.run(["doveadm", "-c", front.inst.conf, "stats", "dump"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        dump = p.stdout.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, dump)
+        counts = {}
+        for line in dump.splitlines()[1:]:  # metric_name field count ...
+            cols = line.split("\t")
+            if len(cols) > 2:
+                counts[cols[0]] = int(cols[2])
+        return counts, dump
+
     def start_front(self, *args, **kw):
         front = Front(*args, **kw)
         self.cleanups.append(front.stop)
@@ -198,15 +211,7 @@ class PrivateFrontTest(unittest.TestCase):
         self.assertEqual(tagged, referral("k2"))
         self.assertNotRegex(front.log(), r"killed with signal|(auth|imap-login): (Fatal|Panic)")
 
-        p = subprocess.run(["doveadm", "-c", front.inst.conf, "stats", "dump"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-        dump = p.stdout.decode("utf-8", "replace")
-        self.assertEqual(p.returncode, 0, dump)
-        counts = {}
-        for line in dump.splitlines()[1:]:  # metric_name field count ...
-            cols = line.split("\t")
-            if len(cols) > 2 and cols[0].startswith("dref_referral_"):
-                counts[cols[0]] = int(cols[2])
+        counts, dump = self.stats_counts(front)
         self.assertGreaterEqual(counts.get("dref_referral_decision_refer", 0), 4, dump)
         self.assertGreaterEqual(counts.get("dref_referral_decision_local", 0), 1, dump)
         self.assertGreaterEqual(counts.get("dref_referral_decision_tempfail", 0), 1, dump)
@@ -238,15 +243,7 @@ class PrivateFrontTest(unittest.TestCase):
         # The events reach the stats process asynchronously: wait for them.
         deadline = time.monotonic() + 10
         while True:
-            p = subprocess.run(["doveadm", "-c", front.inst.conf, "stats", "dump"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
-            dump = p.stdout.decode("utf-8", "replace")
-            self.assertEqual(p.returncode, 0, dump)
-            counts = {}
-            for line in dump.splitlines()[1:]:  # metric_name field count ...
-                cols = line.split("\t")
-                if len(cols) > 2:
-                    counts[cols[0]] = int(cols[2])
+            counts, dump = self.stats_counts(front)
             got = (counts.get("dref_refer_only"), counts.get("dref_found_only"))
             if got == (3, 4) or time.monotonic() > deadline:
                 break
