@@ -28,6 +28,10 @@ const char* resultStatusName(ResultStatus s) {
     return "unknown";
 }
 
+std::vector<std::string>* Entry::values(std::string_view name) {
+    return const_cast<std::vector<std::string>*>(static_cast<const Entry*>(this)->values(name));
+}
+
 const std::vector<std::string>* Entry::values(std::string_view name) const {
     std::string key(name);
     for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -47,12 +47,34 @@ struct ClientSettings {
 
 enum class Scope { Base, OneLevel, Subtree };
 
+struct Entry;
+
+// Takes a search's entries one by one on the client's worker thread, as they
+// arrive, instead of SearchResult::entries collecting them for the caller's
+// thread: work per entry (validating, mapping) then overlaps with the
+// server still sending the rest, and is not all left for after the last one
+// (issue 13 item 4: 1,000 remote mailboxes).  It must touch nothing but its
+// own members; the caller reads those only from the search's callback,
+// which runs after the last take() (the completion queue's mutex orders
+// them).  It may throw only std::bad_alloc (the worker then fails).
+class EntryConsumer {
+public:
+    virtual ~EntryConsumer() = default;
+    virtual void take(Entry&& entry) = 0;
+    // The connection was lost mid-search: the search is sent again on the
+    // next connection, so everything taken so far is forgotten.
+    virtual void restart() = 0;
+};
+
 struct SearchRequest {
     std::string base;
     Scope scope = Scope::Subtree;
     std::string filter;                  // already escaped (see escapeFilterValue)
     std::vector<std::string> attributes; // empty = all user attributes
     int sizeLimit = 0;                   // 0 = server default
+    // When set, every entry goes to the consumer (on the worker thread) and
+    // SearchResult::entries stays empty.
+    std::shared_ptr<EntryConsumer> consumer;
 };
 
 struct Entry {
@@ -63,6 +85,7 @@ struct Entry {
 
     // First value of an attribute (name matched case-insensitively), or nullptr.
     const std::vector<std::string>* values(std::string_view name) const;
+    std::vector<std::string>* values(std::string_view name);  // for moving values out
 };
 
 enum class ResultStatus {

@@ -180,6 +180,7 @@ void Worker::dropConnection(const std::string& reason, bool silent) {
         if (p.msgid >= 0) {
             p.msgid = -1;
             p.entries.clear();
+            if (p.request.consumer) p.request.consumer->restart();
             p.lostReason = reason;
         }
     }
@@ -230,7 +231,11 @@ void Worker::onEntry(int msgid, Entry&& entry) {
     lastReceive_ = Clock::now();
     auto it = byMsgid_.find(msgid);
     if (it == byMsgid_.end()) return;  // abandoned or cancelled
-    pending_[it->second].entries.push_back(std::move(entry));
+    Pending& p = pending_[it->second];
+    if (p.request.consumer)
+        p.request.consumer->take(std::move(entry));
+    else
+        p.entries.push_back(std::move(entry));
 }
 
 void Worker::onSearchDone(int msgid, int rc, std::string&& diagnostic) {

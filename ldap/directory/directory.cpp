@@ -242,17 +242,22 @@ private:
             req.filter = s_.mailboxFilter;
             req.attributes = {s_.mailboxNameAttribute, s_.mailboxUrlAttribute};
             req.sizeLimit = limit < static_cast<size_t>(INT_MAX) ? static_cast<int>(limit) + 1 : 0;
+            // Mapped on the worker thread as the entries arrive.
+            auto mapper = std::make_shared<MailboxEntryMapper>(personal, s_);
+            req.consumer = mapper;
             const bool isPersonal = personal;
             const std::string baseDn = base;
             track(op, client_->search(std::move(req), [this, gather, isPersonal, baseDn, loginName,
-                                                       start, deliver](ldap::SearchResult&& sr) {
-                onMailboxSearch(*gather, isPersonal, baseDn, std::move(sr));
+                                                       start, deliver,
+                                                       mapper](ldap::SearchResult&& sr) {
+                onMailboxSearch(*gather, isPersonal, baseDn, std::move(sr), *mapper);
                 if (--gather->outstanding == 0) finishMailboxes(loginName, *gather, start, deliver);
             }));
         }
     }
 
-    void onMailboxSearch(Gather& g, bool personal, const std::string& base, ldap::SearchResult&& sr) {
+    void onMailboxSearch(Gather& g, bool personal, const std::string& base, ldap::SearchResult&& sr,
+                         MailboxEntryMapper& mapped) {
         if (sr.status == ldap::ResultStatus::NoSuchObject) {
             if (!personal) g.result.warnings.push_back("mailbox_shared_base '" + base + "' does not exist");
             return;
@@ -267,8 +272,13 @@ private:
             g.result.warnings.push_back("more than " + std::to_string(s_.mailboxMaxEntries) +
                                         " remote mailbox entries under '" + base + "'; the rest ignored");
         }
-        mapMailboxEntries(sr.entries, personal, s_, personal ? &g.personal : &g.shared,
-                          &g.result.warnings);
+        std::vector<RemoteMailbox>& into = personal ? g.personal : g.shared;
+        if (into.empty())
+            into = std::move(mapped.mailboxes());
+        else
+            into.insert(into.end(), std::make_move_iterator(mapped.mailboxes().begin()),
+                        std::make_move_iterator(mapped.mailboxes().end()));
+        for (std::string& w : mapped.warnings()) g.result.warnings.push_back(std::move(w));
     }
 
     void finishMailboxes(const std::string& loginName, Gather& g, Clock::time_point start,

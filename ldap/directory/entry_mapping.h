@@ -39,6 +39,26 @@ void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
                        const DirectorySettings& settings, std::vector<RemoteMailbox>* out,
                        std::vector<std::string>* warnings);
 
+// mapMailboxEntries for one search, entry by entry as the LDAP client's
+// worker thread reads them (ldap::EntryConsumer): the mapping overlaps with
+// the server sending the rest of the answer.  Read mailboxes() and
+// warnings() from the search's callback only.
+class MailboxEntryMapper final : public ldap::EntryConsumer {
+public:
+    MailboxEntryMapper(bool personal, const DirectorySettings& settings);
+    void take(ldap::Entry&& entry) override;
+    void restart() override;
+    std::vector<RemoteMailbox>& mailboxes() { return mailboxes_; }
+    std::vector<std::string>& warnings() { return warnings_; }
+
+private:
+    const bool personal_;
+    const std::string nameAttribute_;
+    const std::string urlAttribute_;
+    std::vector<RemoteMailbox> mailboxes_;
+    std::vector<std::string> warnings_;
+};
+
 // user_filter with %u (login name), %n (local part), %d (domain) replaced by
 // their RFC 4515-escaped values and %% by %.  Other % sequences stay as written.
 std::string expandUserFilter(const std::string& pattern, const std::string& loginName);

@@ -191,6 +191,37 @@ TEST(EntryMapping, RemoteMailboxValidation_R2193) {
     for (const auto& text : w) EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos) << text;
 }
 
+// The LDAP worker's consumer (issue 13 item 4) maps entry by entry exactly
+// as mapMailboxEntries maps the whole list, and forgets everything when the
+// search restarts on a new connection.
+TEST(EntryMapping, EntryMapperMapsAsTheyArriveAndForgetsOnRestart_R2193) {
+    std::vector<ldap::Entry> entries = {
+        entry("m=ok", {{"imapmailboxname", {"Shared/Projects"}},
+                       {"imapmailboxurl", {"imap://home2.example.test/Shared/Projects"}}}),
+        entry("m=crlf", {{"imapmailboxname", {"A\r\nB"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+        entry("m=nourl", {{"imapmailboxname", {"NoUrl"}}})};
+    std::vector<RemoteMailbox> whole;
+    std::vector<std::string> wholeWarnings;
+    mapMailboxEntries(entries, false, settings(), &whole, &wholeWarnings);
+
+    MailboxEntryMapper mapper(false, settings());
+    mapper.take(ldap::Entry(entries[0]));
+    mapper.restart();
+    EXPECT_TRUE(mapper.mailboxes().empty());
+    EXPECT_TRUE(mapper.warnings().empty());
+    for (const auto& e : entries) mapper.take(ldap::Entry(e));
+    ASSERT_EQ(mapper.mailboxes().size(), whole.size());
+    ASSERT_EQ(whole.size(), 1u);
+    EXPECT_EQ(mapper.mailboxes()[0].name, "Shared/Projects");
+    EXPECT_EQ(mapper.mailboxes()[0].dn, "m=ok");
+    EXPECT_FALSE(mapper.mailboxes()[0].personal);
+    ASSERT_EQ(mapper.mailboxes()[0].locations.size(), 1u);
+    EXPECT_EQ(mapper.mailboxes()[0].locations[0].host, "home2.example.test");
+    EXPECT_EQ(mapper.warnings(), wholeWarnings);
+    EXPECT_TRUE(mentions(mapper.warnings(), "m=crlf"));
+    EXPECT_TRUE(mentions(mapper.warnings(), "m=nourl"));
+}
+
 TEST(EntryMapping, HostileDnIsQuotedInEveryWarning_D17) {
     // Found by tests/fuzz (fuzz_entry_mapping, corpus/entry_mapping/regress-dn-control):
     // the user-mapping warnings carried the DN unquoted, so a DN with CR LF
