@@ -91,11 +91,9 @@ void mapMailboxEntry(ldap::Entry& entry, bool personal, const std::string& nameA
         mailbox.locations.reserve(urls->size());
         for (const auto& url : *urls) {
             std::string error;
+            // parseImapUrl checks the host (isValidHostName), UTF-8 and C0
+            // controls; the length and C1 controls of the mailbox are ours.
             auto parts = parseImapUrl(url, &error);
-            if (parts && !isValidHostName(parts->host)) {
-                parts.reset();
-                error = "host is not a valid host name";
-            }
             if (parts && parts->mailbox && !validMailboxName(*parts->mailbox, &error)) {
                 parts.reset();
             }

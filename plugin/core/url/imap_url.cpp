@@ -1,7 +1,6 @@
 #include "imap_url.h"
 #include "ascii.h"
 
-#include <cstdlib>
 
 #include "mutf7.h"
 #include "response_text.h"
@@ -20,12 +19,14 @@ namespace {
 
 constexpr char kHex[] = "0123456789ABCDEF";
 
-bool isAlnum(unsigned char c) {
+constexpr bool isAlnumConst(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-bool isAchar(unsigned char c) {
-    if (isAlnum(c)) return true;
+bool isAlnum(unsigned char c) { return isAlnumConst(c); }
+
+constexpr bool isAcharSlow(unsigned char c) {
+    if (isAlnumConst(c)) return true;
     switch (c) {
         case '-': case '.': case '_': case '~':                        // unreserved
         case '!': case '$': case '\'': case '(': case ')': case '*':  // sub-delims-sh
@@ -37,7 +38,28 @@ bool isAchar(unsigned char c) {
     }
 }
 
-bool isBchar(unsigned char c) { return isAchar(c) || c == ':' || c == '@' || c == '/'; }
+// The two sets as tables: every octet of every directory URL is looked up,
+// three times per remote mailbox on the way to an imap process (issue 13
+// item 4).
+struct CharSets {
+    bool achar[256] = {};
+    bool bchar[256] = {};
+};
+
+constexpr CharSets makeCharSets() {
+    CharSets t;
+    for (int c = 0; c < 256; ++c) {
+        const auto u = static_cast<unsigned char>(c);
+        t.achar[c] = isAcharSlow(u);
+        t.bchar[c] = t.achar[c] || u == ':' || u == '@' || u == '/';
+    }
+    return t;
+}
+
+constexpr CharSets kCharSets = makeCharSets();
+
+bool isAchar(unsigned char c) { return kCharSets.achar[c]; }
+bool isBchar(unsigned char c) { return kCharSets.bchar[c]; }
 
 int hexValue(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -79,23 +101,26 @@ bool checkName(std::string_view value, const char* what, std::string* error) {
     return true;
 }
 
-// Percent-decodes `in`, allowing raw octets for which allowed(c) holds.
-bool percentDecode(std::string_view in, bool (*allowed)(unsigned char), const char* what,
+// Percent-decodes `in`, allowing raw octets of the set `allowed`
+// (kCharSets.achar or .bchar).  Runs of raw octets are appended at once.
+bool percentDecode(std::string_view in, const bool (&allowed)[256], const char* what,
                    std::string* out, std::string* error) {
     out->clear();
-    for (size_t i = 0; i < in.size(); ++i) {
-        const auto c = static_cast<unsigned char>(in[i]);
-        if (c == '%') {
-            if (in.size() - i < 3 || hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0)
-                return fail(error, std::string("bad percent-encoding in ") + what);
-            *out += static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2]));
-            i += 2;
-        } else if (allowed(c)) {
-            *out += static_cast<char>(c);
-        } else {
+    out->reserve(in.size());
+    size_t i = 0;
+    while (i < in.size()) {
+        size_t run = i;
+        while (run < in.size() && allowed[static_cast<unsigned char>(in[run])]) ++run;
+        out->append(in.data() + i, run - i);
+        i = run;
+        if (i == in.size()) break;
+        if (in[i] != '%')
             return fail(error, std::string("character '") + quoteForLog(in.substr(i, 1)) +
                                    "' must be percent-encoded in " + what);
-        }
+        if (in.size() - i < 3 || hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0)
+            return fail(error, std::string("bad percent-encoding in ") + what);
+        out->push_back(static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2])));
+        i += 3;
     }
     return true;
 }
@@ -104,11 +129,13 @@ bool isDotSegment(std::string_view seg) { return seg == "." || seg == ".."; }
 
 bool isIpv4Octet(std::string_view s) {
     if (s.empty() || s.size() > 3) return false;
+    int value = 0;
     for (char c : s) {
         if (c < '0' || c > '9') return false;
+        value = value * 10 + (c - '0');
     }
     if (s.size() > 1 && s[0] == '0') return false;
-    return std::atoi(std::string(s).c_str()) <= 255;
+    return value <= 255;
 }
 
 bool isAllDigits(std::string_view s) {
@@ -192,7 +219,7 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
         if (userinfo.empty()) return fail(error, "empty user information before '@'"), std::nullopt;
         const size_t semi = userinfo.find(';');
         const std::string_view encUser = userinfo.substr(0, semi);
-        if (!percentDecode(encUser, isAchar, "the user name", &parts.user, error))
+        if (!percentDecode(encUser, kCharSets.achar, "the user name", &parts.user, error))
             return std::nullopt;
         if (!checkName(parts.user, "the user name", error)) return std::nullopt;
         if (semi != std::string_view::npos) {
@@ -203,7 +230,7 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
             if (encAuth == "*") {
                 parts.auth = "*";
             } else {
-                if (!percentDecode(encAuth, isAchar, "the ;AUTH= mechanism", &parts.auth, error))
+                if (!percentDecode(encAuth, kCharSets.achar, "the ;AUTH= mechanism", &parts.auth, error))
                     return std::nullopt;
                 if (parts.auth == "*")
                     return fail(error, "';AUTH=%2A' is not ';AUTH=*' (R5092-6)"), std::nullopt;
@@ -228,8 +255,9 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
     if (colon != std::string_view::npos) {
         const std::string_view port = hostport.substr(colon + 1);
         uint64_t value = 0;
-        if (!isAllDigits(port) || port.size() > 5 ||
-            (value = std::strtoul(std::string(port).c_str(), nullptr, 10)) < 1 || value > 65535)
+        if (isAllDigits(port) && port.size() <= 5)
+            for (char c : port) value = value * 10 + static_cast<uint64_t>(c - '0');
+        if (!isAllDigits(port) || port.size() > 5 || value < 1 || value > 65535)
             return fail(error, "invalid port '" + quoteForLog(port) + "'"), std::nullopt;
         parts.port = static_cast<uint16_t>(value);
     }
@@ -252,7 +280,7 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
         start = end + 1;
     }
     std::string mailbox;
-    if (!percentDecode(encMailbox, isBchar, "the mailbox name", &mailbox, error))
+    if (!percentDecode(encMailbox, kCharSets.bchar, "the mailbox name", &mailbox, error))
         return std::nullopt;
     if (mailbox.empty()) return fail(error, "empty mailbox name"), std::nullopt;
     if (!checkName(mailbox, "the mailbox name", error)) return std::nullopt;
