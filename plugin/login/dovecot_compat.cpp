@@ -11,6 +11,10 @@
 #include "dref_version.h"
 #include "login_settings.h"
 
+extern "C" {
+#include "lib-event-private.h"
+}
+
 #if DOVECOT_PREREQ(2, 4, 0)
 extern "C" {
 #include "master-service.h"
@@ -144,6 +148,15 @@ ReplyTarget replyTarget(const struct client_auth_reply* reply) {
     target.port = reply->port;
 #endif
     return target;
+}
+
+LogMessageCallback chainClientLogMessage(struct client* client,
+                                         event_log_message_callback_t* hook, void* context) {
+    LogMessageCallback previous;
+    previous.callback = client->event->log_message_callback;
+    previous.context = client->event->log_message_callback_context;
+    event_set_log_message_callback(client->event, hook, context);
+    return previous;
 }
 
 bool loginSettingsPath(std::string* path, std::string* warning, std::string* error) noexcept {

@@ -18,6 +18,7 @@ extern "C" {
 #include "ioloop.h"
 #include "ostream.h"
 #include "strnum.h"
+#include "str.h"
 #include "module-context.h"
 #include "login-common.h"
 #include "client-common.h"
@@ -82,6 +83,21 @@ struct ReplyTarget {
     uint16_t port = 0;
 };
 ReplyTarget replyTarget(const struct client_auth_reply* reply);
+
+// The message callback of a client's event: Dovecot's (login-common's
+// client_log_msg_callback(), static) expands login_log_format and
+// login_log_format_elements around every line of the client.
+struct LogMessageCallback {
+    event_log_message_callback_t* callback = nullptr;
+    void* context = nullptr;
+};
+// Puts `hook` (with `context`) in front of that callback and returns the one
+// it replaces, which the hook must call with the message it wants logged.
+// lib-event has no getter for an event's callback, so this reads it from
+// struct event (lib-event-private.h, installed with dovecot-dev; the same
+// two fields in 2.3.19.1 and 2.4.1).
+LogMessageCallback chainClientLogMessage(struct client* client,
+                                         event_log_message_callback_t* hook, void* context);
 
 // Path of the shared settings file for this imap-login process, read once
 // at plugin init (as root, before the chroot); false + *error when it cannot

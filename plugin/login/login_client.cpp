@@ -48,6 +48,42 @@ dref::LoginReply& replyBuffer() {
     return reply;
 }
 
+// Dovecot's message callback of a referred client's event, chained in
+// front of Dovecot's own: the first line written after the client was
+// disconnected (2.3 "Disconnected: ...", 2.4 "Login aborted: ...", or
+// "Login: ..." after a later successful login) gets the referral notes
+// before Dovecot adds login_log_format_elements (user, rip, session, ...).
+// That line is then the connection's one line, as with Dovecot's native
+// referrals, instead of a line of ours plus Dovecot's (issue 13).
+const char* referralLogMessage(void* context, enum log_type type, const char* message) noexcept {
+    auto* client = static_cast<struct client*>(context);
+    ReferralLoginClient* ctx = contextOf(client);
+    if (client->disconnected && ctx->referral_notes != nullptr &&
+        str_len(ctx->referral_notes) > 0) {
+        message = t_strconcat(message, str_c(ctx->referral_notes), nullptr);
+        str_truncate(ctx->referral_notes, 0);
+    }
+    if (ctx->log_message_super.callback == nullptr) return message;
+    return ctx->log_message_super.callback(ctx->log_message_super.context, type, message);
+}
+
+// A NO referral: the event now (sent when a metric or log_debug selects
+// it), the log at the end of the connection (referralLogMessage()).
+void noteReferral(struct client* client, dref::LoginCommand command, const dref::LoginReply& out) {
+    ReferralLoginClient* ctx = contextOf(client);
+    static std::string note;
+    note.clear();
+    dref::appendReferralNote(&note, out.url(), command, viewOf(client->virtual_user));
+    if (ctx->referral_notes == nullptr) {
+        ctx->referral_notes = str_new(client->pool, note.size() + 64);
+        ctx->log_message_super =
+            dref::compat::chainClientLogMessage(client, referralLogMessage, client);
+    }
+    str_append_data(ctx->referral_notes, note.data(), note.size());
+    struct event* event = replyEvent(client, "no", command, out);
+    e_debug(event, "login referral to %s", out.url().data());
+}
+
 // Writes the referral (or the clean NO that replaces an unusable one).
 // Dovecot's own caller keeps the state handling: after REFERRAL_NOLOGIN it
 // runs client_auth_failed(), which clears the SASL state and re-enables
@@ -69,9 +105,10 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     dref::composeLoginReferral(facts, g_config->settings.login, &out);
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
-    if (out.referral)
-        dref::logReferral(client, kind == IMAP_CMD_REPLY_OK ? "ok" : "no", facts.command, out,
-                          "", "");
+    if (kind == IMAP_CMD_REPLY_NO && out.referral)
+        noteReferral(client, facts.command, out);
+    else if (out.referral)
+        dref::logReferral(client, "ok", facts.command, out, "", "");
     else
         e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.error.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());

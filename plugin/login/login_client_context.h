@@ -22,6 +22,14 @@ struct ReferralLoginClient {
     // The tagged OK [REFERRAL ...] of a local login has been sent; the
     // command must not get a second tagged completion.
     bool ok_referral_sent;
+    // The NO referrals given to this connection, "; login referral to ..."
+    // each (appendReferralNote()), from the client's pool; the first line
+    // Dovecot writes once the client is disconnected carries them
+    // (R2221-16), then they are cleared.  nullptr until the first one.
+    string_t* referral_notes;
+    // The message callback of client->event before the plugin's
+    // (compat::chainClientLogMessage()), set with referral_notes.
+    compat::LogMessageCallback log_message_super;
 };
 
 ReferralLoginClient* referralLoginContext(struct client* client);

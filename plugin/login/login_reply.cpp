@@ -80,6 +80,15 @@ void loginLogLine(std::string* line, const LoginLogMessage& message, const Login
     *line += '>';
 }
 
+void appendReferralNote(std::string* out, std::string_view url, LoginCommand command,
+                        std::string_view user) {
+    *out += "; login referral to ";
+    *out += url;
+    *out += command == LoginCommand::Authenticate ? " (AUTHENTICATE as <" : " (LOGIN as <";
+    appendLogItemValue(out, user, 256);
+    *out += ">)";
+}
+
 std::string composeDrainGreeting(const LoginSettings& settings, std::string* error) {
     if (!isValidHostName(settings.drainHost)) {
         *error = "\"" + quoteForLog(settings.drainHost) +

@@ -82,6 +82,15 @@ struct LoginLogMessage {
 // item.  May throw std::bad_alloc.
 void loginLogLine(std::string* line, const LoginLogMessage& message, const LoginLogFacts& facts);
 
+// Appends "; login referral to <url> (<COMMAND> as <user>)" to *out: what
+// the line Dovecot writes when a referred connection ends says about each
+// NO referral it was given (R2221-16: user, command, target; the login
+// plugin adds it to that line instead of writing a line of its own,
+// docs/login-referrals.md §4).  The user is escaped as in loginLogLine().
+// May throw std::bad_alloc.
+void appendReferralNote(std::string* out, std::string_view url, LoginCommand command,
+                        std::string_view user);
+
 // "* BYE [REFERRAL imap://;AUTH=*@<drain_host>[:port]/] <drain_text>\r\n"
 // (R2221-13: no user is known before login, so the URL carries ";AUTH=*"
 // only, D-2/D-16).  Empty string and *error set when drain_host is not a

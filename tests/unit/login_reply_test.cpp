@@ -245,5 +245,16 @@ TEST(LoginLogLine, Ipv6AndNoAddress) {
     EXPECT_NE(logLine(f).find(", rip=0.10.100.255, "), std::string::npos) << logLine(f);
 }
 
+// R2221-16 in Dovecot's disconnect line: target, command and user of each
+// referral, the user escaped so that it cannot end the note.
+TEST(ReferralNote, NamesTargetCommandAndUser_R2221_16) {
+    std::string notes;
+    appendReferralNote(&notes, "imap://bob;AUTH=*@h.example.test/", LoginCommand::Login, "bob");
+    appendReferralNote(&notes, "imap://x;AUTH=*@h/", LoginCommand::Authenticate, "e>v)\r\n,e");
+    EXPECT_EQ(notes, "; login referral to imap://bob;AUTH=*@h.example.test/ (LOGIN as <bob>)"
+                     "; login referral to imap://x;AUTH=*@h/ (AUTHENTICATE as "
+                     "<e\\x3Ev)\\x0D\\x0A\\x2Ce>)");
+}
+
 }  // namespace
 }  // namespace dref
