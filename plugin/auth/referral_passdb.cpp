@@ -15,6 +15,7 @@ extern "C" {
 #include "client_id_name.h"
 #include "dovecot_compat.h"
 #include "event_interest.h"
+#include "ip_text.h"
 #include "passdb_reply.h"
 #include "referral_decision.h"
 #include "referral_fields.h"
@@ -40,6 +41,9 @@ struct PendingLookup {
     uint64_t id = 0;
     std::chrono::steady_clock::time_point started;
     bool fromFields = false;  // placement from an earlier passdb's fields, no lookup
+    // An earlier passdb may have set referral_* fields: answer() removes
+    // them.  Cleared only once they were all found absent.
+    bool hasReferralFields = true;
 };
 
 namespace {
@@ -69,8 +73,14 @@ ClientFacts clientFacts(const struct auth_request* request, bool needLocalIp) {
     ClientFacts f;
     f.loginUser = request->fields.user != nullptr ? request->fields.user : "";
     if (request->fields.client_id != nullptr) f.clientIdName = clientIdName(request->fields.client_id);
-    if (needLocalIp && request->fields.local_ip.family != 0)
-        f.localIp = net_ip2addr(&request->fields.local_ip);
+    if (needLocalIp) {
+        // appendIpAddress(): net_ip2addr()'s inet_ntop() is a sprintf per octet.
+        const struct ip_addr& ip = request->fields.local_ip;
+        if (ip.family == AF_INET)
+            appendIpAddress(&f.localIp, IpFamily::V4, reinterpret_cast<const unsigned char*>(&ip.u.ip4));
+        else if (ip.family == AF_INET6)
+            appendIpAddress(&f.localIp, IpFamily::V6, reinterpret_cast<const unsigned char*>(&ip.u.ip6));
+    }
     f.localPort = request->fields.local_port;
     f.secured = connectionSecured(request);
     f.protocol = protocolFromService(requestService(request));
@@ -138,7 +148,7 @@ enum passdb_result toPassdbResult(PassdbOutcome o) {
 void answer(PendingLookup& p, const PassdbReply& reply) {
     struct auth_request* request = p.request;
     p.request = nullptr;
-    dropReferralFields(request);
+    if (p.hasReferralFields) dropReferralFields(request);
     enum passdb_result result = toPassdbResult(reply.outcome);
     if (result == PASSDB_RESULT_OK) {
         // The password was checked by the earlier passdb.  Without this,
@@ -147,8 +157,14 @@ void answer(PendingLookup& p, const PassdbReply& reply) {
         // CRAM-MD5 and friends; with it, cached entries carry only fields.
         auth_request_set_field(request, "nopassword", "y", nullptr);
     }
+    // The reply's fields (host, port, destuser, nologin, reason, proxy, ...)
+    // are plain extra fields for the login process, none of the names
+    // auth_request_set_field() interprets (password, user, nodelay,
+    // userdb_*, ...; passdb_reply_test keeps it so): added directly,
+    // without its name checks at every login.
     for (const auto& field : reply.fields)
-        auth_request_set_field(request, field.first.c_str(), field.second.c_str(), nullptr);
+        auth_fields_add(request->fields.extra_fields, field.first.c_str(), field.second.c_str(),
+                        static_cast<enum auth_field_flags>(0));
     if (reply.noDelay) {
         // Dovecot rolls back the fields of a failed passdb lookup to the
         // last snapshot; take one so `nodelay` survives and the correct-
@@ -225,7 +241,9 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         // then no search, same validation (recordFromReferralFields).
         ReferralFields fields = passdbReferralFields(request);
         std::string missing;
-        switch (classifyReferralFields(fields, settings_.directory, &missing)) {
+        const ReferralFieldSet fieldSet = classifyReferralFields(fields, settings_.directory, &missing);
+        p->hasReferralFields = fieldSet != ReferralFieldSet::None;
+        switch (fieldSet) {
         case ReferralFieldSet::Complete: {
             UserLookupResult result;
             result.status = DirectoryStatus::Found;

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "passdb_reply.h"
 
@@ -264,4 +266,37 @@ TEST(PassdbReply, ProxySuggestCredentialsLookupAsProxy_R2221_15) {
     EXPECT_EQ(f["pass"], "s3cret");
     EXPECT_EQ(f["referral_hint"], "y");
     EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
+}
+
+// The driver adds the reply's fields with auth_fields_add(), without
+// auth_request_set_field()'s interpretation of names (issue 13 item 3):
+// every field of every reply must be a plain extra field, none of the
+// names Dovecot 2.3 or 2.4 interprets there (or their :default/:protected/
+// :remove suffixes), for every decision, protocol, mechanism and TLS mode.
+TEST(PassdbReply, FieldsArePlainExtraFields) {
+    const std::vector<std::string> interpreted = {
+        "password", "password_noscheme", "user", "username", "domain", "login_user",
+        "allow_nets", "allow_real_nets", "fail", "nodelay", "delay_until", "noauthenticate",
+        "nopassword", "passdb_import"};
+    LoginSettings login = withMasterUser();
+    for (ProxyTls tls : {ProxyTls::None, ProxyTls::StartTls, ProxyTls::Tls}) {
+        login.proxyConnection.tls = tls;
+        login.proxyConnection.timeoutSeconds = 5;
+        for (Protocol proto : {Protocol::Imap, Protocol::Pop3, Protocol::Lmtp, Protocol::ManageSieve,
+                               Protocol::Submission, Protocol::Doveadm, Protocol::Other}) {
+            for (ReplyContext ctx : {plain(), credentials()}) {
+                ctx.protocol = proto;
+                for (DecisionKind k : {DecisionKind::Local, DecisionKind::Refer, DecisionKind::Suggest,
+                                       DecisionKind::Proxy, DecisionKind::ProxySuggest,
+                                       DecisionKind::TempFail, DecisionKind::Reject}) {
+                    for (const auto& f : buildPassdbReply(decision(k), login, ctx).fields) {
+                        EXPECT_FALSE(f.first.empty());
+                        EXPECT_EQ(f.first.find(':'), std::string::npos) << f.first;
+                        EXPECT_NE(f.first.rfind("userdb_", 0), 0u) << f.first;
+                        for (const std::string& name : interpreted) EXPECT_NE(f.first, name);
+                    }
+                }
+            }
+        }
+    }
 }
