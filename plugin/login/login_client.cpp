@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "dovecot_compat.h"
+#include "../auth/event_interest.h"
 #include "login_client_context.h"
 #include "login_reply.h"
 #include "response_text.h"
@@ -80,6 +81,10 @@ void noteReferral(struct client* client, dref::LoginCommand command, const dref:
             dref::compat::chainClientLogMessage(client, referralLogMessage, client);
     }
     str_append_data(ctx->referral_notes, note.data(), note.size());
+    // Built only when a log_debug, log_core_filter or metric filter is set
+    // (or the client logs debug): whatever such a filter selects on, it
+    // then sees the complete event.
+    if (!dref::debugEventsWanted(client->event)) return;
     struct event* event = replyEvent(client, "no", command, out);
     e_debug(event, "login referral to %s", out.url().data());
 }
