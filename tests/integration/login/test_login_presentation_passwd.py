@@ -388,5 +388,32 @@ class ReplyEvents(unittest.TestCase):
         self.assertEqual(counts.get("referral_login_reply_ok_LOGIN"), 1, counts)
 
 
+
+class ReplyEventLogFilter(unittest.TestCase):
+    """The NO referral's referral_login_reply is a debug event, built only
+    when a filter is set: a log_debug filter that selects it by a field of
+    its own still gets it, complete (issue 13 item 3)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.front = PluginFront("lp-logdebug", PASSWD, SETTINGS_BASE,
+                                extra_conf="log_debug = event=referral_login_reply AND reply=no "
+                                           "AND command=LOGIN\n")
+        cls.front.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.front.stop()
+
+    def test_log_debug_on_the_events_fields(self):
+        with self.front.connect() as c:
+            _, tagged = c.authenticate_plain("a1", "bob", "pw-bob")
+            self.assertIn(b"NO [REFERRAL ", tagged)
+            _, tagged = c.login("a2", "bob", "pw-bob")
+            self.assertIn(b"NO [REFERRAL ", tagged)
+        log = self.front.wait_log("Debug: login referral to imap://bob;AUTH=*@home.example.test:10143/")
+        # Only the LOGIN: the filter's command=LOGIN saw the field.
+        self.assertEqual(log.count("Debug: login referral to "), 1, log[-3000:])
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
