@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <limits>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -58,7 +61,8 @@ public:
     DirectoryImpl(const DirectorySettings& s, ldap::Scope userScope,
                   std::unique_ptr<ldap::Client> client, const DirectoryOptions& options)
         : s_(s), userScope_(userScope), client_(std::move(client)),
-          users_(s.cacheSize), mailboxes_(options.cacheMailboxes ? s.cacheSize : 0) {
+          users_(s.cacheSize, std::numeric_limits<size_t>::max(), TtlCache<UserLookupResult>::Expired::Keep),
+          mailboxes_(options.cacheMailboxes ? s.cacheSize : 0) {
         for (const std::string* a : {&s.homeServerAttribute, &s.homeUrlAttribute,
                                      &s.policyAttribute, &s.referralUserAttribute}) {
             if (!a->empty() &&
@@ -76,7 +80,7 @@ public:
                         std::function<void(UserLookupResult&&)> callback) override {
         const uint64_t id = nextId_++;
         ops_[id];
-        fetchUser(id, loginName, [this, id, callback = std::move(callback)](UserLookupResult&& r) {
+        fetchUser(id, loginName, true, [this, id, callback = std::move(callback)](UserLookupResult&& r) {
             ops_.erase(id);
             callback(std::move(r));
         });
@@ -112,7 +116,7 @@ public:
             return id;
         }
         ++stats_.cacheMisses;
-        fetchUser(id, loginName, [this, id, loginName, start, deliver](UserLookupResult&& user) {
+        fetchUser(id, loginName, false, [this, id, loginName, start, deliver](UserLookupResult&& user) {
             if (user.status != DirectoryStatus::Found) {
                 MailboxLookupResult r;
                 r.status = user.status;
@@ -163,7 +167,27 @@ private:
         return hit;
     }
 
-    void fetchUser(uint64_t op, const std::string& loginName, UserDone done) {
+    // The user's last answer, however old, marked stale with a warning that
+    // says why and how far past its TTL; nullopt when there is none (never
+    // asked, evicted, or cache_ttl = 0).
+    std::optional<UserLookupResult> lastKnownUser(const std::string& loginName, const std::string& error) {
+        Clock::duration expiredFor{};
+        const UserLookupResult* last = users_.lastKnown(loginName, Clock::now(), &expiredFor);
+        if (last == nullptr) return std::nullopt;
+        UserLookupResult stale = *last;
+        stale.fromCache = true;
+        stale.stale = true;
+        stale.warnings.push_back(
+            "directory unavailable (" + error + "): using the last answer, " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(expiredFor).count()) +
+            " s past its cache TTL");
+        ++stats_.staleHits;
+        return stale;
+    }
+
+    // lastAnswer: fall back to the user's last answer when the directory
+    // cannot be asked (lookupUser(); see directory.h).
+    void fetchUser(uint64_t op, const std::string& loginName, bool lastAnswer, UserDone done) {
         if (const UserLookupResult* hit = cachedHit(loginName)) {
             UserLookupResult copy = *hit;
             copy.fromCache = true;
@@ -181,13 +205,13 @@ private:
         req.attributes = userAttributes_;
         // Two entries are enough to know the answer is ambiguous.
         req.sizeLimit = 2;
-        track(op, client_->search(std::move(req), [this, loginName, done = std::move(done)](
-                                                      ldap::SearchResult&& sr) {
-            done(userResult(loginName, std::move(sr)));
+        track(op, client_->search(std::move(req), [this, loginName, lastAnswer,
+                                                   done = std::move(done)](ldap::SearchResult&& sr) {
+            done(userResult(loginName, lastAnswer, std::move(sr)));
         }));
     }
 
-    UserLookupResult userResult(const std::string& loginName, ldap::SearchResult&& sr) {
+    UserLookupResult userResult(const std::string& loginName, bool lastAnswer, ldap::SearchResult&& sr) {
         UserLookupResult r;
         // The directory's latency: from the request until the worker had the
         // answer (not including the wait for the caller's next process()).
@@ -198,7 +222,16 @@ private:
             r.error = sr.status == ldap::ResultStatus::NoSuchObject
                           ? "user_base '" + s_.userBase + "' does not exist"
                           : failureText(sr);
-            return r;  // never cached: the next lookup asks again
+            // A missing user_base is the directory's answer (a configuration
+            // or a directory to repair), not an outage: no fallback.  The
+            // failure itself is never cached: the next lookup asks again.
+            if (lastAnswer && sr.status != ldap::ResultStatus::NoSuchObject) {
+                if (std::optional<UserLookupResult> last = lastKnownUser(loginName, r.error)) {
+                    last->elapsedUs = sr.elapsedUs;
+                    return std::move(*last);
+                }
+            }
+            return r;
         }
         switch (mapUserEntries(sr.entries, s_, &r.record, &r.warnings)) {
         case UserMappingStatus::NotFound: r.status = DirectoryStatus::NotFound; break;

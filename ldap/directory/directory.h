@@ -28,6 +28,11 @@ struct UserLookupResult {
     std::string error;          // Unavailable: why (one line)
     std::vector<std::string> warnings;  // values dropped as invalid, several entries matched, ...
     bool fromCache = false;
+    // The directory could not be asked (no server, timeout, a server
+    // error) and this is the last answer it gave for the user, past its
+    // cache TTL (fromCache is set too; the last warning says why and how
+    // old).  Only lookupUser() gives such an answer.
+    bool stale = false;
     int64_t elapsedUs = 0;
 };
 
@@ -48,6 +53,9 @@ struct DirectoryStats {
     uint64_t cacheHits = 0;
     uint64_t cacheMisses = 0;
     uint64_t negativeHits = 0;
+    // lookupUser() answers that were the last known answer past its TTL,
+    // because the directory could not be asked (UserLookupResult::stale).
+    uint64_t staleHits = 0;
     size_t cacheEntries = 0;
 };
 
@@ -71,6 +79,16 @@ public:
 
     // Callbacks never run inside these calls (a cache hit is delivered from
     // the next process()), so callers can rely on one code path.
+    // When the directory cannot be asked (no server reachable, a timeout, an
+    // error result from the server) and it answered for this user before,
+    // the answer is that last answer, however old (stale set, a warning
+    // added), as Dovecot's auth cache falls back to expired entries when a
+    // passdb fails: a user's placement rarely changes during an outage, a
+    // temporary failure for everyone known would.  Only answers still in the
+    // cache count (cache_size bounds them, cache_ttl = 0 keeps none); a
+    // not-found answer is a last answer too, as in Dovecot's auth cache.
+    // Never when the directory answered: a user_base that does not exist is
+    // an answer (Unavailable, as before), and every answer replaces the last.
     virtual uint64_t lookupUser(const std::string& loginName,
                                 std::function<void(UserLookupResult&&)> callback) = 0;
     // The cached answer for `loginName` while it is live (fromCache set,
@@ -80,7 +98,8 @@ public:
     // lookupUser() only on nullopt.
     virtual std::optional<UserLookupResult> cachedUser(const std::string& loginName) = 0;
     // Shared mailboxes under mailbox_shared_base plus personal ones below the
-    // user's entry.
+    // user's entry.  No last-answer fallback: the mailbox searches need the
+    // directory too, so a failed user search is Unavailable at once.
     virtual uint64_t lookupRemoteMailboxes(const std::string& loginName,
                                            std::function<void(MailboxLookupResult&&)> callback) = 0;
     virtual void cancel(uint64_t id) = 0;

@@ -21,19 +21,39 @@ class TtlCache {
 public:
     using Clock = std::chrono::steady_clock;
 
-    explicit TtlCache(size_t capacity, size_t maxBytes = std::numeric_limits<size_t>::max())
-        : capacity_(capacity), maxBytes_(maxBytes) {}
+    // What get() does with an entry past its TTL.
+    enum class Expired {
+        Drop,  // removed on the way
+        Keep,  // kept (still bounded by both bounds) for lastKnown()
+    };
+
+    explicit TtlCache(size_t capacity, size_t maxBytes = std::numeric_limits<size_t>::max(),
+                      Expired expiredEntries = Expired::Drop)
+        : capacity_(capacity), maxBytes_(maxBytes), keepExpired_(expiredEntries == Expired::Keep) {}
 
     // The live value for `key` (now refreshed as most recently used), or
-    // nullptr.  An expired entry is removed on the way.
+    // nullptr.  An expired entry is removed on the way unless the cache keeps
+    // them.
     const Value* get(const std::string& key, Clock::time_point now) {
         auto it = index_.find(key);
         if (it == index_.end()) return nullptr;
         if (it->second->expires <= now) {
-            erase(it);
+            if (!keepExpired_) erase(it);
             return nullptr;
         }
         lru_.splice(lru_.begin(), lru_, it->second);
+        return &it->second->value;
+    }
+
+    // The last value stored for `key` whatever its age (Expired::Keep: the
+    // answer to fall back on when its source fails, as Dovecot's auth cache
+    // falls back to expired data), with how long ago it expired (zero when
+    // it has not).  nullptr when the key was never stored, was replaced by a
+    // value that could not be kept, or was evicted.
+    const Value* lastKnown(const std::string& key, Clock::time_point now, Clock::duration* expiredFor) {
+        auto it = index_.find(key);
+        if (it == index_.end()) return nullptr;
+        *expiredFor = it->second->expires <= now ? now - it->second->expires : Clock::duration::zero();
         return &it->second->value;
     }
 
@@ -84,6 +104,7 @@ private:
 
     size_t capacity_;
     size_t maxBytes_;
+    bool keepExpired_;
     size_t bytes_ = 0;
     std::list<Item> lru_;  // most recently used first
     Index index_;

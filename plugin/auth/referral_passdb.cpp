@@ -339,7 +339,13 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
 
     event_add_int(e, "duration_usecs", usecs);
     event_add_str(e, "result", lookupResultName(result.status));
-    event_add_str(e, "cache", p.fromFields ? "fields" : result.fromCache ? "hit" : "miss");
+    // stale: the directory could not be asked and this is the user's last
+    // answer (its warning above says why and how old).
+    const char* cacheKind = p.fromFields     ? "fields"
+                            : result.stale     ? "stale"
+                            : result.fromCache ? "hit"
+                                               : "miss";
+    event_add_str(e, "cache", cacheKind);
     if (result.status == DirectoryStatus::Unavailable) {
         event_add_str(e, "error", result.error.c_str());
         e_warning(named("referral_lookup_finished"), "home server lookup failed after %lld us: %s",
@@ -347,7 +353,10 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
     } else {
         e_debug(named("referral_lookup_finished"), "home server lookup: %s in %lld us (%s)",
                 lookupResultName(result.status), usecs,
-                p.fromFields ? "from passdb fields" : result.fromCache ? "cache hit" : "cache miss");
+                p.fromFields     ? "from passdb fields"
+                : result.stale     ? "last answer: directory unavailable"
+                : result.fromCache ? "cache hit"
+                                   : "cache miss");
     }
 
     event_add_str(e, "decision", decisionKindName(d.kind));

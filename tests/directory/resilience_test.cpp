@@ -4,6 +4,7 @@
 // the server is back (no re-creation, reconnect with backoff, failover).
 #include <poll.h>
 
+#include <cstdlib>
 #include <thread>
 
 #include "directory_fixture.h"
@@ -109,6 +110,98 @@ TEST_F(Resilience, SlapdKilledMidSearchThenRestarted) {
     ASSERT_TRUE(back);
     EXPECT_EQ(back->status, DirectoryStatus::Found) << back->error;
     EXPECT_GE(d->ldapStats().connects, 2u);
+}
+
+// Answers that expire within a test (both kinds live ttlMs), ldap_timeout
+// timeoutMs.
+Settings shortTtl(const std::string& uri, int ttlMs, int timeoutMs) {
+    Settings s = testSettings({uri});
+    s.directory.cacheTtlMs = ttlMs;
+    s.directory.negativeCacheTtlMs = ttlMs;
+    s.directory.timeoutMs = timeoutMs;
+    return s;
+}
+
+// The directory down after the cache TTL: a user seen before gets the last
+// answer with a warning (as Dovecot's auth cache falls back to expired
+// data), a not-found answer too; a user never seen gets Unavailable; a
+// remote mailbox lookup does not fall back (its searches need the directory
+// as well); once the server is back the answers are fresh again.
+TEST_F(Resilience, ExpiredAnswerServesWhileTheDirectoryIsDown) {
+    auto d = makeDirectory(shortTtl(slapd_->uri(), 200, 1000));
+    auto first = lookupUser(*d, "alice");
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status, DirectoryStatus::Found) << first->error;
+    EXPECT_FALSE(first->stale);
+    auto absent = lookupUser(*d, "nobody-at-all");
+    ASSERT_TRUE(absent);
+    ASSERT_EQ(absent->status, DirectoryStatus::NotFound) << absent->error;
+
+    slapd_->stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1400));  // past the TTL by > 1 s
+    auto stale = lookupUser(*d, "alice", 10000);
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, DirectoryStatus::Found) << stale->error;
+    EXPECT_TRUE(stale->fromCache);
+    EXPECT_TRUE(stale->stale);
+    ASSERT_TRUE(stale->record.home);
+    EXPECT_EQ(stale->record.home->host, first->record.home->host);
+    ASSERT_FALSE(stale->warnings.empty());
+    EXPECT_NE(stale->warnings.back().find("directory unavailable (unavailable: "), std::string::npos)
+        << stale->warnings.back();
+    // How far past the TTL, in whole seconds: at least the 1.2 s slept.
+    const std::string& warning = stale->warnings.back();
+    const size_t at = warning.find("using the last answer, ");
+    ASSERT_NE(at, std::string::npos) << warning;
+    const std::string age = warning.substr(at + 23);
+    EXPECT_GE(std::atoi(age.c_str()), 1) << warning;
+    EXPECT_NE(age.find(" s past its cache TTL"), std::string::npos) << warning;
+    // A warm login's path (cachedUser) never gives an expired answer.
+    EXPECT_FALSE(d->cachedUser("alice"));
+    auto staleAbsent = lookupUser(*d, "nobody-at-all", 10000);
+    ASSERT_TRUE(staleAbsent);
+    EXPECT_EQ(staleAbsent->status, DirectoryStatus::NotFound);
+    EXPECT_TRUE(staleAbsent->stale);
+    EXPECT_EQ(d->stats().staleHits, 2u);
+    auto unseen = lookupUser(*d, "carol", 10000);
+    ASSERT_TRUE(unseen);
+    EXPECT_EQ(unseen->status, DirectoryStatus::Unavailable);
+    EXPECT_FALSE(unseen->stale);
+    auto mailboxes = lookupMailboxes(*d, "alice", 10000);
+    ASSERT_TRUE(mailboxes);
+    EXPECT_EQ(mailboxes->status, DirectoryStatus::Unavailable);
+    EXPECT_EQ(d->stats().staleHits, 2u);
+
+    std::string error;
+    ASSERT_TRUE(slapd_->start({}, slapd_->port(), &error)) << error;
+    auto back = lookupUntilFound(*d, "carol", 5000);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->status, DirectoryStatus::Found) << back->error;
+    auto fresh = lookupUser(*d, "alice");
+    ASSERT_TRUE(fresh);
+    EXPECT_FALSE(fresh->fromCache);
+    EXPECT_FALSE(fresh->stale);
+    EXPECT_TRUE(fresh->warnings.empty());
+}
+
+// A hung server (SIGSTOP): the fallback comes after ldap_timeout, not
+// before (the directory is asked first, every time).
+TEST_F(Resilience, ExpiredAnswerAfterTheTimeoutOfAHungServer) {
+    auto d = makeDirectory(shortTtl(slapd_->uri(), 100, 700));
+    auto first = lookupUser(*d, "alice");
+    ASSERT_TRUE(first && first->status == DirectoryStatus::Found);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    slapd_->pause();
+    auto stale = lookupUser(*d, "alice", 10000);
+    slapd_->resume();
+    ASSERT_TRUE(stale);
+    EXPECT_EQ(stale->status, DirectoryStatus::Found) << stale->error;
+    EXPECT_TRUE(stale->stale);
+    EXPECT_GE(readyMs(*stale), 700 - kMarginMs);
+    EXPECT_LE(readyMs(*stale), 700 + kMarginMs);
+    ASSERT_FALSE(stale->warnings.empty());
+    EXPECT_NE(stale->warnings.back().find("directory unavailable (timeout: "), std::string::npos)
+        << stale->warnings.back();
 }
 
 // No server at start: Unavailable (not cached), then it comes up and the

@@ -69,5 +69,50 @@ TEST(TtlCache, CountBoundStillApplies) {
     EXPECT_EQ(none.size(), 0u);
 }
 
+TEST(TtlCache, KeptExpiredEntryIsNotLiveButIsTheLastKnownAnswer) {
+    Cache keep(100, 1000, Cache::Expired::Keep);
+    const auto now = Cache::Clock::now();
+    keep.put("a", "A", std::chrono::seconds(1), now, 10);
+    Cache::Clock::duration expiredFor{};
+    ASSERT_NE(keep.lastKnown("a", now, &expiredFor), nullptr);
+    EXPECT_EQ(expiredFor, Cache::Clock::duration::zero());
+    const auto later = now + std::chrono::seconds(5);
+    EXPECT_EQ(keep.get("a", later), nullptr);  // not live
+    const std::string* last = keep.lastKnown("a", later, &expiredFor);
+    ASSERT_NE(last, nullptr);
+    EXPECT_EQ(*last, "A");
+    EXPECT_EQ(expiredFor, std::chrono::seconds(4));
+    EXPECT_EQ(keep.bytes(), 10u);  // still counted: both bounds still apply
+    EXPECT_EQ(keep.lastKnown("b", later, &expiredFor), nullptr);
+
+    Cache drop(100, 1000);  // the default drops it on the way
+    drop.put("a", "A", std::chrono::seconds(1), now, 10);
+    EXPECT_EQ(drop.get("a", later), nullptr);
+    EXPECT_EQ(drop.lastKnown("a", later, &expiredFor), nullptr);
+    EXPECT_EQ(drop.bytes(), 0u);
+}
+
+// The last answer is the last one stored: a newer answer that cannot be
+// kept (a TTL of 0, e.g. negative_cache_ttl = 0 for a user now unknown)
+// takes the older one with it, so it never serves as a fallback; and kept
+// expired entries still take their place in the entry bound.
+TEST(TtlCache, KeptExpiredEntryNeverOutlivesANewerAnswerOrTheBound) {
+    Cache keep(2, 1000, Cache::Expired::Keep);
+    const auto now = Cache::Clock::now();
+    const auto later = now + std::chrono::seconds(5);
+    Cache::Clock::duration expiredFor{};
+    keep.put("a", "A", std::chrono::seconds(1), now, 10);
+    keep.put("a", "A2", std::chrono::seconds(0), later, 10);
+    EXPECT_EQ(keep.lastKnown("a", later, &expiredFor), nullptr);
+
+    keep.put("b", "B", std::chrono::seconds(1), now, 10);
+    keep.put("c", "C", std::chrono::seconds(1), now, 10);
+    EXPECT_EQ(keep.get("b", later), nullptr);  // expired, kept, not refreshed as used
+    keep.put("d", "D", std::chrono::seconds(1), later, 10);  // bound 2: b goes first
+    EXPECT_EQ(keep.lastKnown("b", later, &expiredFor), nullptr);
+    EXPECT_NE(keep.lastKnown("c", later, &expiredFor), nullptr);
+    EXPECT_EQ(keep.size(), 2u);
+}
+
 }  // namespace
 }  // namespace dref
