@@ -20,7 +20,7 @@ from referral_support import (SOURCE_DIR, ImapClient, ImapError, assert_local_lo
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
-from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, is_24  # noqa: E402
+from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, is_24, passdb_log  # noqa: E402
 
 FRONT_ADDR = "127.0.0.20"
 SLAPD_ADDR = "127.0.0.21"
@@ -42,6 +42,14 @@ cn: Zoe
 sn: Elsewhere
 mailHost: %s
 
+dn: uid=xena,ou=people,dc=example,dc=test
+objectClass: inetOrgPerson
+objectClass: inetLocalMailRecipient
+uid: xena
+cn: Xena
+sn: Elsewhere
+mailHost: %s
+
 dn: uid=yan,ou=people,dc=example,dc=test
 objectClass: inetOrgPerson
 objectClass: inetLocalMailRecipient
@@ -49,7 +57,7 @@ uid: yan
 cn: Yan
 sn: Here
 mailHost: %s
-""" % (TARGET_ADDR, FRONT_ADDR)
+""" % (TARGET_ADDR, TARGET_ADDR, FRONT_ADDR)
 
 CHAIN_OK = "  skip = unauthenticated\n  result_internalfail = return-fail"
 
@@ -85,7 +93,8 @@ class Front:
                                                      self.settings)
         include += extra
         self.inst = lab_dovecot.DovecotInstance(name, self.dir, addr, self.port,
-                                                [("zoe", "pw-zoe"), ("yan", "pw-yan")])
+                                                [("zoe", "pw-zoe"), ("xena", "pw-xena"),
+                                                 ("yan", "pw-yan")])
         self.inst.prepare(include=include)
         self.inst.finish_prepare()
 
@@ -178,9 +187,12 @@ class PrivateFrontTest(unittest.TestCase):
         return front
 
     # Issue 3: two URIs, the first dead -> referrals keep working; slapd
-    # killed -> NO [UNAVAILABLE] within ldap_timeout + 1 s; slapd back on
-    # the same port -> referrals resume without restarting Dovecot.  The
-    # events feed Dovecot metrics (category referral).
+    # killed -> NO [UNAVAILABLE] within ldap_timeout + 1 s for a user with no
+    # answer to fall back on (xena, never looked up), while zoe, whose last
+    # answer is past cache_ttl, is referred from it with a warning (as
+    # Dovecot's auth cache falls back to expired entries); slapd back on the
+    # same port -> referrals resume without restarting Dovecot.  The events
+    # feed Dovecot metrics (category referral).
     def test_failover_restart_and_metrics(self):
         srv = self.start_slapd()
         dead = "ldap://%s:%d" % (DEAD_ADDR, lab_process.pick_port([DEAD_ADDR]))
@@ -196,19 +208,24 @@ class PrivateFrontTest(unittest.TestCase):
 
         srv.kill()
         time.sleep(1.5)  # directory cache_ttl = 1s
-        _, tagged, secs = front.login("k1", "zoe", "pw-zoe", unique("dref-down"))
+        _, tagged, secs = front.login("k1", "xena", "pw-xena", unique("dref-down"))
         self.assertTrue(tagged.startswith(b"k1 NO [UNAVAILABLE] "), tagged)
         # (+ 2.4's auth_internal_failure_delay, added by Dovecot after our answer)
         self.assertLess(secs, LDAP_TIMEOUT + 1.0 + INTERNAL_FAILURE_DELAY_MAX)
+        _, tagged, secs = front.login("k2", "zoe", "pw-zoe", unique("dref-stale"))
+        self.assertEqual(tagged, referral("k2"))
+        self.assertLess(secs, LDAP_TIMEOUT + 1.0)
+        front.wait_log(passdb_log("referral", "zoe") + r"directory: directory unavailable "
+                       r"\([^\n]*\): using the last answer, [0-9]+ s past its cache TTL")
 
         srv.start()
         deadline = time.monotonic() + 20
         while True:
-            _, tagged, _ = front.login("k2", "zoe", "pw-zoe", unique("dref-back"))
-            if tagged == referral("k2") or time.monotonic() > deadline:
+            _, tagged, _ = front.login("k3", "xena", "pw-xena", unique("dref-back"))
+            if tagged == referral("k3", "xena") or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        self.assertEqual(tagged, referral("k2"))
+        self.assertEqual(tagged, referral("k3", "xena"))
         self.assertNotRegex(front.log(), r"killed with signal|(auth|imap-login): (Fatal|Panic)")
 
         counts, dump = self.stats_counts(front)

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Login referral tests that disturb the shared lab and put it back
-(ctest RUN_SERIAL): a stalled directory, and directory entries changed
-while Dovecot runs.
+(ctest RUN_SERIAL): a stalled directory (users with no usable answer get a
+temporary failure; a user whose last answer is older than cache_ttl is
+still referred from it), and directory entries changed while Dovecot runs.
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +14,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import AUTH_FAILED, Lab, assert_local_login, login, send_id  # noqa: E402
-from dovecot_version import INTERNAL_FAILURE_DELAY_MAX  # noqa: E402
+from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, passdb_log  # noqa: E402
+from dovecot_processes import restart_auth  # noqa: E402
 
 # tests/lab/conf/dovecot-referral.conf.ext.in
 LDAP_TIMEOUT = 2.0
@@ -43,17 +46,25 @@ class SerialReferralTest(unittest.TestCase):
         finally:
             c.close()
 
+    def restart_front_auth(self):
+        """A new auth process on the front: no answer of any user in the
+        driver's directory cache, not even an expired one."""
+        restart_auth(self.lab.env["FRONT_CONF"], int(self.lab.env["FRONT_PID"]))
+
     # Issue 3 "done when": slapd stopped -> NO [UNAVAILABLE] within
-    # ldap_timeout + 1 s, nothing crashes; slapd back -> referrals resume
-    # without restarting Dovecot.  A wrong password during the outage is
-    # still the plain failure (R2221-15).
+    # ldap_timeout + 1 s for users with no answer to fall back on, nothing
+    # crashes; slapd back -> referrals resume without restarting Dovecot.
+    # A wrong password during the outage is still the plain failure
+    # (R2221-15).
     def test_stalled_directory_tempfails_then_recovers(self):
         alice, pw = self.lab.user("HOME1")
         carol, cpw = self.lab.user("LOCAL")
         pgid = int(self.lab.env["SLAPD_PID"])
         offset = self.lab.log_size()
         front_pid = int(self.lab.env["FRONT_PID"])
-        time.sleep(DIRECTORY_CACHE_TTL + 0.5)  # nothing of alice/carol left in the directory cache
+        # Nothing of alice/carol in the directory cache: their last answers
+        # would carry them through the outage (the next test).
+        self.restart_front_auth()
         os.killpg(pgid, signal.SIGSTOP)
         try:
             for user, password in ((alice, pw), (carol, cpw)):
@@ -81,6 +92,50 @@ class SerialReferralTest(unittest.TestCase):
         self.assertNotIn("killed with signal", text)
         self.assertNotRegex(text, r"(auth|imap-login): (Fatal|Panic)")
         os.kill(front_pid, 0)  # the same Dovecot master is still running
+
+    # The directory down, as Dovecot's auth cache behaves: a user whose last
+    # answer is older than cache_ttl is still referred from it, after
+    # ldap_timeout (the directory is asked first), with a warning that says
+    # how old the answer is; the referral is logged as every other
+    # (R2221-16).  A wrong password is still the plain failure, never a
+    # referral (R2221-15); a user with no answer in this auth process gets
+    # NO [UNAVAILABLE].
+    def test_expired_answer_refers_a_known_user_while_the_directory_is_down_R2221_15(self):
+        alice, pw = self.lab.user("HOME1")
+        carol, cpw = self.lab.user("LOCAL")
+        pgid = int(self.lab.env["SLAPD_PID"])
+        self.restart_front_auth()  # carol: never asked by this auth process
+        _, tagged, _ = self.refer_line("e1", alice, pw, self.lab.direct, unique("dref-seen"))
+        self.assertEqual(tagged, self.lab.referral("e1", alice, self.lab.home1, self.lab.home_port))
+        time.sleep(DIRECTORY_CACHE_TTL + 1.5)  # alice's answer: over 1 s past cache_ttl
+        offset = self.lab.log_size()
+        os.killpg(pgid, signal.SIGSTOP)
+        try:
+            _, tagged, secs = self.refer_line("e2", alice, pw, self.lab.direct,
+                                              unique("dref-stale"))
+            self.assertEqual(tagged, self.lab.referral("e2", alice, self.lab.home1,
+                                                       self.lab.home_port))
+            self.assertGreater(secs, LDAP_TIMEOUT - 0.5, "answered before the directory was asked")
+            self.assertLess(secs, LDAP_TIMEOUT + 1.0, "%.2fs" % secs)
+            _, tagged, _ = self.refer_line("e3", alice, "wrong", self.lab.direct, unique("dref-w"))
+            self.assertEqual(tagged, b"e3 " + AUTH_FAILED)
+            _, tagged, secs = self.refer_line("e4", carol, cpw, self.lab.direct,
+                                              unique("dref-unseen"))
+            self.assertTrue(tagged.startswith(b"e4 NO [UNAVAILABLE] "), tagged)
+            self.assertLess(secs, LDAP_TIMEOUT + 1.0 + INTERNAL_FAILURE_DELAY_MAX, "%.2fs" % secs)
+        finally:
+            os.killpg(pgid, signal.SIGCONT)
+        stale_rx = (r"[^\n]*" + passdb_log("referral", re.escape(alice))
+                    + r"directory: directory unavailable \(timeout: [^\n]*\): "
+                    r"using the last answer, ([0-9]+) s past its cache TTL")
+        text = self.lab.wait_log(offset, stale_rx)
+        m = re.search(stale_rx, text)
+        self.assertIn("Warning: ", m.group(0))
+        self.assertGreaterEqual(int(m.group(1)), 1, m.group(0))
+        # (on the connection's end line since issue 13: wait for it)
+        text = self.lab.wait_log(offset, re.escape("login referral to imap://%s;AUTH=*@%s:%d/"
+                                                   % (alice, self.lab.home1, self.lab.home_port)))
+        self.assertNotRegex(text, r"(auth|imap-login): (Fatal|Panic)")
 
     # R2221-3, D-11: a home server given by one of this server's names is
     # local; the same entry pointing at home1 is referred (the test can fail).
