@@ -203,6 +203,21 @@ TEST(Settings, EveryKeyTyped) {
 
 // --- error kinds, each with the exact "<file>:<line>: <key>: <message>" form
 
+TEST(Settings, PasswordMode) {
+    const Settings d = loadOk("");
+    EXPECT_EQ(d.directory.passwordAttribute, "");  // chain mode by default
+    EXPECT_EQ(d.directory.passwordDefaultScheme, "CRYPT");
+    const Settings s = loadOk("password_attribute = userPassword\npassword_default_scheme = SHA512-CRYPT\n");
+    EXPECT_EQ(s.directory.passwordAttribute, "userPassword");
+    EXPECT_EQ(s.directory.passwordDefaultScheme, "SHA512-CRYPT");
+    EXPECT_NE(loadFails("password_attribute = user Password\n").find("t.conf:3: password_attribute: "),
+              std::string::npos);
+    EXPECT_NE(loadFails("password_default_scheme = {SSHA}\n").find("t.conf:3: password_default_scheme: not a scheme name"),
+              std::string::npos);
+    EXPECT_NE(loadFails("password_default_scheme =\n").find("password_default_scheme: not a scheme name"),
+              std::string::npos);
+}
+
 TEST(SettingsErrors, UnknownKey) {
     EXPECT_EQ(loadFails("ldap_url = ldap://x\n"), "t.conf:3: ldap_url: unknown setting");
     EXPECT_EQ(loadFails("LDAP_TIMEOUT = 3s\n"), "t.conf:3: LDAP_TIMEOUT: unknown setting");

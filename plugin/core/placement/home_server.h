@@ -20,6 +20,12 @@ struct UserRecord {
     std::string homeError;                 // why `home` is absent when the attribute was present
     std::optional<ReferralPolicy> policy;  // imapReferralPolicy, when present and valid
     std::string referralUser;              // identity the home server knows (D-18); empty = login name
+    // Password mode (password_attribute set, stored_password.h): the entry's
+    // stored password, checked with storedPasswordProblem(); absent when the
+    // entry has none or it was refused (passwordError says why, without the
+    // value).  A secret: never logged, printed or put into an event.
+    std::optional<std::string> password;
+    std::string passwordError;
 };
 
 }  // namespace dref

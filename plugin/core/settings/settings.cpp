@@ -9,6 +9,7 @@
 #include "mailbox_relay.h"
 #include "response_text.h"
 #include "settings_values.h"
+#include "stored_password.h"
 
 namespace dref {
 
@@ -171,6 +172,14 @@ const KeyDef kKeys[] = {
         return setAttribute(s.directory.policyAttribute, v, w, true); }},
     {"referral_user_attribute", false, [](Settings& s, std::string_view v, std::string* w) {
         return setAttribute(s.directory.referralUserAttribute, v, w, true); }},
+    {"password_attribute", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setAttribute(s.directory.passwordAttribute, v, w, true); }},
+    {"password_default_scheme", false, [](Settings& s, std::string_view v, std::string* w) {
+        if (!isValidSchemeName(v))
+            return failWith(w, "not a scheme name (1-32 of A-Z a-z 0-9 . _ -, e.g. CRYPT, "
+                               "SHA512-CRYPT, SSHA, PLAIN)");
+        s.directory.passwordDefaultScheme = std::string(v);
+        return true; }},
     {"mailbox_shared_base", false, [](Settings& s, std::string_view v, std::string* w) {
         return setString(s.directory.mailboxSharedBase, v, w); }},
     {"mailbox_filter", false, [](Settings& s, std::string_view v, std::string* w) {

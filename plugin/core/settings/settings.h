@@ -44,6 +44,13 @@ struct DirectorySettings {
     std::string homeUrlAttribute = "imapHomeServerURL"; // home_url_attribute
     std::string policyAttribute = "imapReferralPolicy"; // policy_attribute
     std::string referralUserAttribute;                  // referral_user_attribute (optional)
+    // password_attribute: password mode (stored_password.h), the referral
+    // passdb checks the login password against this attribute of the user's
+    // entry.  Empty (default): chain mode, an earlier passdb checks it.
+    std::string passwordAttribute;
+    // password_default_scheme: scheme of a value without a {SCHEME} prefix
+    // (Dovecot's ldap passdb default: CRYPT).
+    std::string passwordDefaultScheme = "CRYPT";
 
     std::string mailboxSharedBase;  // mailbox_shared_base: shared remote mailboxes (optional)
     std::string mailboxFilter = "(objectClass=imapRemoteMailbox)";  // mailbox_filter
