@@ -42,6 +42,14 @@ ldap::ClientSettings clientSettings(const DirectorySettings& d) {
     return c;
 }
 
+// The settings the directory works with: without password_attribute unless
+// the caller reads passwords (DirectoryOptions::readPasswords), so that the
+// attribute is neither requested nor mapped nor cached there.
+DirectorySettings withoutPasswords(DirectorySettings s, const DirectoryOptions& options) {
+    if (!options.readPasswords) s.passwordAttribute.clear();
+    return s;
+}
+
 bool parseScope(const std::string& text, ldap::Scope* scope) {
     if (text == "base") *scope = ldap::Scope::Base;
     else if (text == "one" || text == "onelevel") *scope = ldap::Scope::OneLevel;
@@ -60,11 +68,12 @@ class DirectoryImpl final : public Directory {
 public:
     DirectoryImpl(const DirectorySettings& s, ldap::Scope userScope,
                   std::unique_ptr<ldap::Client> client, const DirectoryOptions& options)
-        : s_(s), userScope_(userScope), client_(std::move(client)),
+        : s_(withoutPasswords(s, options)), userScope_(userScope), client_(std::move(client)),
           users_(s.cacheSize, std::numeric_limits<size_t>::max(), TtlCache<UserLookupResult>::Expired::Keep),
           mailboxes_(options.cacheMailboxes ? s.cacheSize : 0) {
-        for (const std::string* a : {&s.homeServerAttribute, &s.homeUrlAttribute,
-                                     &s.policyAttribute, &s.referralUserAttribute}) {
+        for (const std::string* a : {&s_.homeServerAttribute, &s_.homeUrlAttribute,
+                                     &s_.policyAttribute, &s_.referralUserAttribute,
+                                     &s_.passwordAttribute}) {
             if (!a->empty() &&
                 std::find(userAttributes_.begin(), userAttributes_.end(), *a) == userAttributes_.end()) {
                 userAttributes_.push_back(*a);
@@ -78,13 +87,12 @@ public:
 
     uint64_t lookupUser(const std::string& loginName,
                         std::function<void(UserLookupResult&&)> callback) override {
-        const uint64_t id = nextId_++;
-        ops_[id];
-        fetchUser(id, loginName, true, [this, id, callback = std::move(callback)](UserLookupResult&& r) {
-            ops_.erase(id);
-            callback(std::move(r));
-        });
-        return id;
+        return userOperation(loginName, std::move(callback), true);
+    }
+
+    uint64_t refreshUser(const std::string& loginName,
+                         std::function<void(UserLookupResult&&)> callback) override {
+        return userOperation(loginName, std::move(callback), false);
     }
 
     std::optional<UserLookupResult> cachedUser(const std::string& loginName) override {
@@ -150,6 +158,19 @@ private:
     using UserDone = std::function<void(UserLookupResult&&)>;
     using MailboxDone = std::function<void(MailboxLookupResult&&)>;
 
+    // lookupUser() / refreshUser(): one operation (cancel() id) with the
+    // last-answer fallback; useCache false searches past a live answer.
+    uint64_t userOperation(const std::string& loginName, std::function<void(UserLookupResult&&)> callback,
+                           bool useCache) {
+        const uint64_t id = nextId_++;
+        ops_[id];
+        fetchUser(id, loginName, true, [this, id, callback = std::move(callback)](UserLookupResult&& r) {
+            ops_.erase(id);
+            callback(std::move(r));
+        }, useCache);
+        return id;
+    }
+
     // Remembers the client requests of an operation so cancel() can stop
     // them; ids of requests already finished are harmless to cancel.
     void track(uint64_t op, uint64_t clientId) {
@@ -187,8 +208,10 @@ private:
 
     // lastAnswer: fall back to the user's last answer when the directory
     // cannot be asked (lookupUser(); see directory.h).
-    void fetchUser(uint64_t op, const std::string& loginName, bool lastAnswer, UserDone done) {
-        if (const UserLookupResult* hit = cachedHit(loginName)) {
+    // useCache false: search even when a live answer is cached (refreshUser).
+    void fetchUser(uint64_t op, const std::string& loginName, bool lastAnswer, UserDone done,
+                   bool useCache = true) {
+        if (const UserLookupResult* hit = useCache ? cachedHit(loginName) : nullptr) {
             UserLookupResult copy = *hit;
             copy.fromCache = true;
             copy.elapsedUs = 0;

@@ -65,6 +65,11 @@ struct DirectoryOptions {
     // its cache, and a second copy of every entry would double what a large
     // mailbox list costs the process.  User records are cached either way.
     bool cacheMailboxes = true;
+    // Request password_attribute with the user search and keep the value in
+    // the record (password mode).  Only the auth process's passdb sets it:
+    // the imap plugin, the referral-directory service and the lookup tool
+    // never read a stored password, whatever the settings file says.
+    bool readPasswords = false;
 };
 
 class Directory {
@@ -97,6 +102,13 @@ public:
     // login inside Dovecot's call, as passwd-file does) and uses
     // lookupUser() only on nullopt.
     virtual std::optional<UserLookupResult> cachedUser(const std::string& loginName) = 0;
+    // lookupUser() without the cache: always searches, and the answer
+    // replaces the cached one (the outage fallback to the last answer
+    // applies as in lookupUser()).  Password mode asks again with it when
+    // a password check failed against a cached answer: the password may
+    // have changed since.
+    virtual uint64_t refreshUser(const std::string& loginName,
+                                 std::function<void(UserLookupResult&&)> callback) = 0;
     // Shared mailboxes under mailbox_shared_base plus personal ones below the
     // user's entry.  No last-answer fallback: the mailbox searches need the
     // directory too, so a failed user search is Unavailable at once.

@@ -3,6 +3,7 @@
 #include "imap_url.h"
 #include "mutf7.h"
 #include "response_text.h"
+#include "stored_password.h"
 
 namespace dref {
 namespace {
@@ -33,6 +34,26 @@ bool validMailboxName(const std::string& name, std::string* why) {
     return false;
 }
 
+// password_attribute's value into record->password, or why not into
+// record->passwordError (never the value itself: it is a secret).  Several
+// values are refused: which one the user means cannot be known, and
+// accepting any of them would widen what a password guess has to match.
+void mapStoredPassword(const ldap::Entry& entry, const std::string& attribute, UserRecord* record) {
+    const std::vector<std::string>* values = entry.values(attribute);
+    if (values == nullptr || values->empty()) return;
+    if (values->size() > 1) {
+        record->passwordError = attribute + " has " + std::to_string(values->size()) +
+                                " values where one is expected";
+        return;
+    }
+    std::string problem = storedPasswordProblem(values->front());
+    if (!problem.empty()) {
+        record->passwordError = attribute + " value refused: " + problem;
+        return;
+    }
+    record->password = values->front();
+}
+
 }  // namespace
 
 UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
@@ -58,6 +79,7 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
     values.policy = placementValue(entry, settings.policyAttribute);
     values.referralUser = placementValue(entry, settings.referralUserAttribute);
     mapPlacementValues(values, settings.homePort, quoteForLog(entry.dn), record, warnings);
+    if (!settings.passwordAttribute.empty()) mapStoredPassword(entry, settings.passwordAttribute, record);
     return UserMappingStatus::Found;
 }
 

@@ -27,7 +27,10 @@ enum class UserMappingStatus { Found, NotFound, Ambiguous };
 // Maps the entries the user search returned.  Zero entries: NotFound.
 // Several entries: Ambiguous (the record keeps no home server and
 // homeError says why; which entry is meant cannot be known, so none is
-// trusted).  One entry: Found, with whatever of it is valid.
+// trusted).  One entry: Found, with whatever of it is valid; with
+// settings.passwordAttribute set also its stored password (record->password,
+// or record->passwordError; never in *warnings, nothing of the value is
+// logged).
 UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
                                  const DirectorySettings& settings, UserRecord* record,
                                  std::vector<std::string>* warnings);

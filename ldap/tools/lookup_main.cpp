@@ -142,7 +142,12 @@ int main(int argc, char** argv) try {
     dref::Settings settings;
     std::string error;
     if (!dref::loadSettingsFromPath(opt.settingsPath, &settings, &error)) return fail(2, error);
-    auto directory = dref::Directory::create(settings, &error);
+    // Password mode: read the stored password as the auth process does, so
+    // the report can show that the bind DN may read it ("(set)"; the value
+    // itself is never printed).
+    dref::DirectoryOptions options;
+    options.readPasswords = !settings.directory.passwordAttribute.empty();
+    auto directory = dref::Directory::create(settings, &error, options);
     if (!directory) return fail(2, "cannot use the directory settings: " + error);
 
     const auto& d = settings.directory;

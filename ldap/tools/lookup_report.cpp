@@ -82,6 +82,13 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
         if (!u.record.homeError.empty()) line(out, "home server problem", q(u.record.homeError));
         line(out, "policy", u.record.policy ? referralPolicyName(*u.record.policy) : "(none)");
         if (!u.record.referralUser.empty()) line(out, "referral user", q(u.record.referralUser));
+        // Password mode: only whether the entry has a usable value (a
+        // secret: never printed, not even in part).
+        if (!settings.directory.passwordAttribute.empty()) {
+            line(out, "password", u.record.password              ? std::string("(set)")
+                                  : u.record.passwordError.empty() ? std::string("(none)")
+                                                                   : "(refused: " + u.record.passwordError + ")");
+        }
     }
     for (const auto& w : u.warnings) line(out, "warning", q(w));
 

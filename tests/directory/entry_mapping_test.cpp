@@ -93,6 +93,57 @@ TEST(EntryMapping, HostileHomeValuesAreDropped_D17) {
     }
 }
 
+// Password mode (stored_password.h): the value lands in the record, a
+// refused one only as a reason that never quotes it, and nothing of it in
+// the warnings (they are logged).
+TEST(EntryMapping, StoredPasswordWithPasswordAttribute) {
+    DirectorySettings s = settings();
+    s.passwordAttribute = "userPassword";
+    UserRecord r;
+    std::vector<std::string> w;
+    ASSERT_EQ(mapUserEntries({entry("uid=a", {{"mailhost", {"h.example.test"}},
+                                              {"userpassword", {"{SSHA}c2VjcmV0"}}})},
+                             s, &r, &w),
+              UserMappingStatus::Found);
+    ASSERT_TRUE(r.password);
+    EXPECT_EQ(*r.password, "{SSHA}c2VjcmV0");
+    EXPECT_EQ(r.passwordError, "");
+    EXPECT_TRUE(w.empty());
+    ASSERT_TRUE(r.home);
+
+    // No value: no password, no reason (the passdb logs "no password").
+    r = UserRecord{};
+    mapUserEntries({entry("uid=a", {{"mailhost", {"h.example.test"}}})}, s, &r, &w);
+    EXPECT_FALSE(r.password);
+    EXPECT_EQ(r.passwordError, "");
+
+    // Without password_attribute the attribute is ignored (chain mode).
+    r = UserRecord{};
+    mapUserEntries({entry("uid=a", {{"userpassword", {"{PLAIN}x"}}})}, settings(), &r, &w);
+    EXPECT_FALSE(r.password);
+}
+
+TEST(EntryMapping, HostileStoredPasswordsAreRefusedUnquoted) {
+    DirectorySettings s = settings();
+    s.passwordAttribute = "userPassword";
+    const std::string secret = "Xyzzy-secret";
+    const std::vector<std::vector<std::string>> hostile = {
+        {secret + std::string(1, '\0') + "tail"}, {secret + "\r\n* OK"}, {std::string(1 << 20, 'p') + secret},
+        {""}, {secret + "1", secret + "2"}};
+    for (const auto& values : hostile) {
+        SCOPED_TRACE(values.front().substr(0, 20));
+        UserRecord r;
+        std::vector<std::string> w;
+        ASSERT_EQ(mapUserEntries({entry("uid=a", {{"userpassword", values}})}, s, &r, &w),
+                  UserMappingStatus::Found);
+        EXPECT_FALSE(r.password);
+        EXPECT_NE(r.passwordError, "");
+        EXPECT_EQ(r.passwordError.find(secret), std::string::npos) << r.passwordError;
+        EXPECT_LT(r.passwordError.size(), 200u);
+        EXPECT_TRUE(w.empty());
+    }
+}
+
 TEST(EntryMapping, SeveralValuesOfSingleValuedAttributes) {
     UserRecord r;
     std::vector<std::string> w;

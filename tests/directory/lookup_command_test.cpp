@@ -58,6 +58,26 @@ TEST(LookupCommand, FoundUserReport) {
     EXPECT_EQ(r.out.find('\r'), std::string::npos);
 }
 
+// Password mode: the report says whether the entry has a usable stored
+// password, never the value (carol gets one for this test).
+TEST(LookupCommand, PasswordModeShowsOnlyThatAPasswordIsSet) {
+    const std::string dn = "dn: uid=carol,ou=people,dc=example,dc=test\nchangetype: modify\n";
+    auto m = sharedSlapd().ldapTool("ldapmodify", dn + "add: userPassword\nuserPassword: {PLAIN}carol-Secret-42\n");
+    ASSERT_EQ(m.exitCode, 0) << m.err;
+    const auto conf = writeSettings("lookup-pw.conf", settingsText(sharedSlapd().uri()) +
+                                                          "password_attribute = userPassword\n");
+    auto r = lookup({"-c", conf, "carol"});
+    auto a = lookup({"-c", conf, "alice"});
+    auto plain = lookup({"-c", writeSettings("lookup-nopw.conf", settingsText(sharedSlapd().uri())), "carol"});
+    sharedSlapd().ldapTool("ldapmodify", dn + "delete: userPassword\n");
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_NE(r.out.find("password: (set)\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("carol-Secret-42"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("carol-Secret-42"), std::string::npos) << r.err;
+    EXPECT_NE(a.out.find("password: (none)\n"), std::string::npos) << a.out;
+    EXPECT_EQ(plain.out.find("password:"), std::string::npos) << plain.out;  // chain mode: no line
+}
+
 TEST(LookupCommand, MailboxArgumentShowsTheCoveringEntry) {
     const auto conf = writeSettings("lookup-ok.conf", settingsText(sharedSlapd().uri()));
     auto r = lookup({"-c", conf, "alice", "Shared/Projects/2026"});

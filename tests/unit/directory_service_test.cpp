@@ -37,6 +37,10 @@ public:
         ADD_FAILURE() << "the service never asks for user records";
         return std::nullopt;
     }
+    uint64_t refreshUser(const std::string&, std::function<void(UserLookupResult&&)>) override {
+        ADD_FAILURE() << "the service never asks for user records";
+        return 0;
+    }
     uint64_t lookupRemoteMailboxes(const std::string& user,
                                    std::function<void(MailboxLookupResult&&)> cb) override {
         requests.push_back(Request{user, std::move(cb)});
