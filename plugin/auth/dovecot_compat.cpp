@@ -60,6 +60,20 @@ const char* requestService(const struct auth_request* request) {
     return request->fields.protocol != nullptr ? request->fields.protocol : "";
 }
 
+PasswordCheck verifyPassword(struct auth_request* request, const char* plain, const char* crypted,
+                             const char* scheme, bool logMismatch) {
+    switch (auth_request_password_verify_log(request, authdb_event(request), plain, crypted, scheme,
+                                             logMismatch)) {
+    case PASSDB_RESULT_OK: return PasswordCheck::Ok;
+    case PASSDB_RESULT_PASSWORD_MISMATCH: return PasswordCheck::Mismatch;
+    default: return PasswordCheck::Failure;  // unknown scheme, data invalid for the scheme
+    }
+}
+
+void logUnknownUser(struct auth_request* request) {
+    auth_request_log_unknown_user(request, authdb_event(request));
+}
+
 std::string authScope(const struct auth* auth) {
     return std::string("protocol ") + (auth->protocol != nullptr ? auth->protocol : "default");
 }
@@ -89,6 +103,19 @@ bool connectionSecured(const struct auth_request* request) {
 
 const char* requestService(const struct auth_request* request) {
     return request->fields.service != nullptr ? request->fields.service : "";
+}
+
+PasswordCheck verifyPassword(struct auth_request* request, const char* plain, const char* crypted,
+                             const char* scheme, bool logMismatch) {
+    // 1 match, 0 mismatch, -1 error (logged: unknown scheme, data invalid
+    // for the scheme).
+    const int ret = auth_request_password_verify_log(request, plain, crypted, scheme,
+                                                     AUTH_SUBSYS_DB, logMismatch);
+    return ret > 0 ? PasswordCheck::Ok : ret == 0 ? PasswordCheck::Mismatch : PasswordCheck::Failure;
+}
+
+void logUnknownUser(struct auth_request* request) {
+    auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
 }
 
 std::string authScope(const struct auth* auth) {

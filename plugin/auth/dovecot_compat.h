@@ -39,6 +39,19 @@ bool connectionSecured(const struct auth_request* request);
 // fields.protocol): "imap", "pop3", "lmtp", "sieve", ...; "" when unset.
 const char* requestService(const struct auth_request* request);
 
+// Dovecot's own check of the client's `plain` password against a stored
+// (scheme, crypted) pair (auth_request_password_verify_log; 2.4.1 adds the
+// event argument and returns a passdb_result, 2.3 an int).  Dovecot logs
+// the mismatch (when `logMismatch`) and every error (unknown scheme, bad
+// data for the scheme) itself, never the stored value unless the admin set
+// auth_debug_passwords.
+enum class PasswordCheck { Ok, Mismatch, Failure };
+PasswordCheck verifyPassword(struct auth_request* request, const char* plain, const char* crypted,
+                             const char* scheme, bool logMismatch);
+
+// Dovecot's "unknown user" info line for this passdb (auth_verbose).
+void logUnknownUser(struct auth_request* request);
+
 // "service imap" (2.3) / "protocol imap" (2.4), "... default" for the
 // auth of no service/protocol: where an admin finds the passdb list.
 std::string authScope(const struct auth* auth);

@@ -10,42 +10,37 @@ extern "C" {
 
 #include "dovecot_compat.h"
 #include "passdb_chain.h"
+#include "passdb_chain_rules.h"
 
 namespace dref {
 namespace {
 
-std::string checkOne(const struct auth* auth, const struct auth_passdb* mine) {
-    const std::string where = "passdb referral (" + authScope(auth) + "): ";
-    bool handedOver = false;
+std::string checkOne(const struct auth* auth, const struct auth_passdb* mine, bool passwordMode) {
+    PassdbPosition pos;
+    pos.first = auth->passdbs == mine;
     for (const struct auth_passdb* p = auth->passdbs; p != nullptr && p != mine; p = p->next) {
         if (p->result_success == AUTH_DB_RULE_CONTINUE ||
             p->result_success == AUTH_DB_RULE_CONTINUE_OK)
-            handedOver = true;
+            pos.handedOver = true;
     }
-    if (auth->passdbs == mine)
-        return where + "must not be the first passdb: put it after the passdb that checks "
-                       "the password";
-    if (!handedOver)
-        return where + "no earlier passdb has result_success = continue-ok, so this one "
-                       "would never run";
-    if (mine->skip != AUTH_PASSDB_SKIP_UNAUTHENTICATED)
-        return where + "needs skip = unauthenticated (a referral must never answer a failed "
-                       "password, RFC 2221 section 6)";
-    if (mine->result_internalfail != AUTH_DB_RULE_RETURN_FAIL)
-        return where + "needs result_internalfail = return-fail (otherwise a directory "
-                       "failure becomes a local login)";
-    return "";
+    pos.skip = mine->skip == AUTH_PASSDB_SKIP_UNAUTHENTICATED ? PassdbSkip::Unauthenticated
+               : mine->skip == AUTH_PASSDB_SKIP_AUTHENTICATED ? PassdbSkip::Authenticated
+                                                              : PassdbSkip::Never;
+    pos.internalFailReturnsFail = mine->result_internalfail == AUTH_DB_RULE_RETURN_FAIL;
+    const std::string problem = passdbChainProblem(pos, passwordMode);
+    if (problem.empty()) return "";
+    return "passdb referral (" + authScope(auth) + "): " + problem;
 }
 
 }  // namespace
 
-std::string checkPassdbChain(const struct passdb_module* ours) {
+std::string checkPassdbChain(const struct passdb_module* ours, bool passwordMode) {
     unsigned int count = 0;
     struct auth* const* list = array_get(&auths, &count);
     for (unsigned int i = 0; i < count; ++i) {
         for (const struct auth_passdb* p = list[i]->passdbs; p != nullptr; p = p->next) {
             if (p->passdb != ours) continue;
-            std::string error = checkOne(list[i], p);
+            std::string error = checkOne(list[i], p, passwordMode);
             if (!error.empty()) return error;
         }
         for (const struct auth_passdb* p = list[i]->masterdbs; p != nullptr; p = p->next) {

@@ -7,14 +7,12 @@ struct passdb_module;
 
 namespace dref {
 
-// Checks every passdb block that uses `ours` (all auth services):
-//  - it is not the first passdb: some earlier passdb must check the password
-//    and hand over with result_success = continue-ok (or continue);
-//  - skip = unauthenticated: a failed password never reaches the lookup, so
-//    no referral and no directory hint is ever given for it (R2221-15);
-//  - result_internalfail = return-fail: otherwise Dovecot turns our
-//    temporary failure into a success of the earlier passdb (local login).
+// Checks every passdb block that uses `ours` (all auth services) with
+// passdbChainProblem() (plugin/core/settings/passdb_chain_rules.h: chain
+// mode needs an earlier password passdb, continue-ok and
+// skip = unauthenticated; password mode may stand first; both need
+// result_internalfail = return-fail), and that it is no master passdb.
 // Returns "" when the chain is usable, else one line naming the problem.
-std::string checkPassdbChain(const struct passdb_module* ours);
+std::string checkPassdbChain(const struct passdb_module* ours, bool passwordMode);
 
 }  // namespace dref

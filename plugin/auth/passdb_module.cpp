@@ -44,10 +44,12 @@ dref::ReferralPassdb* implOf(struct auth_request* request) {
 }
 
 void referral_init(struct passdb_module* module) {
-    std::string error = dref::checkPassdbChain(module);
+    const dref::ReferralPassdb* impl = reinterpret_cast<struct referral_passdb_module*>(module)->impl;
+    std::string error = dref::checkPassdbChain(module, impl->passwordMode());
     if (!error.empty()) i_fatal("%s", error.c_str());
-    i_info("dovecot-referral " DREF_VERSION ": passdb referral ready (%s)",
-           reinterpret_cast<struct referral_passdb_module*>(module)->impl->settings().path.c_str());
+    i_info("dovecot-referral " DREF_VERSION ": passdb referral ready (%s, %s)",
+           impl->settings().path.c_str(),
+           impl->passwordMode() ? "password mode" : "chain mode");
 }
 
 void referral_deinit(struct passdb_module* module) {
@@ -61,8 +63,10 @@ void referral_deinit(struct passdb_module* module) {
 
 void referral_verify_plain(struct auth_request* request, const char* /*password*/,
                            verify_plain_callback_t* callback) {
-    // The password was checked by the earlier passdb (skip = unauthenticated
-    // guarantees it); ReferralPassdb never sees or logs it.
+    // Chain mode: the password was checked by the earlier passdb
+    // (skip = unauthenticated guarantees it).  Password mode: ReferralPassdb
+    // checks request->mech_password (Dovecot's copy of this argument, kept
+    // for the request's life) once the directory answered.  Never logged.
     implOf(request)->start(request, reinterpret_cast<void*>(callback), nullptr);
 }
 
@@ -99,7 +103,12 @@ struct passdb_module* createPassdbModule(pool_t pool, const std::string& path, s
         // fields; a cache entry of Dovecot's would cost a second cache key
         // expansion and lookup per login, and its "Cached NULL password
         // access" line (issue 13, docs/benchmarks.md).
-        module->module.default_pass_scheme = "PLAIN";
+        // Password mode: the scheme of a stored value without {SCHEME}
+        // (password_default_scheme; the driver splits the prefix itself).
+        module->module.default_pass_scheme =
+            !module->impl->passwordMode()
+                ? "PLAIN"
+                : p_strdup(pool, module->impl->settings().directory.passwordDefaultScheme.c_str());
         return &module->module;
     } catch (const std::exception& e) {
         *error = path + ": " + e.what();

@@ -16,6 +16,9 @@ enum class PassdbOutcome {
     Ok,               // PASSDB_RESULT_OK with `fields`
     InternalFailure,  // PASSDB_RESULT_INTERNAL_FAILURE -> NO [UNAVAILABLE]
     Refused,          // PASSDB_RESULT_USER_DISABLED: a plain authentication failure
+    // Password mode only (stored_password.h), never from buildPassdbReply:
+    UserUnknown,       // PASSDB_RESULT_USER_UNKNOWN: not in the directory
+    PasswordMismatch,  // PASSDB_RESULT_PASSWORD_MISMATCH: wrong, missing or unusable password
 };
 
 struct PassdbReply {

@@ -21,6 +21,7 @@ extern "C" {
 #include "referral_fields.h"
 #include "referral_passdb.h"
 #include "response_text.h"
+#include "stored_password.h"
 
 namespace dref {
 
@@ -44,6 +45,13 @@ struct PendingLookup {
     // An earlier passdb may have set referral_* fields: answer() removes
     // them.  Cleared only once they were all found absent.
     bool hasReferralFields = true;
+    // Password mode (password_attribute set) and no earlier passdb of the
+    // chain verified the password: this lookup checks it (verify_plain) or
+    // hands the stored password to the mechanism (lookup_credentials).
+    bool checkPassword = false;
+    // The directory was asked again after a failed check against a cached
+    // answer (askDirectoryAgainAfterFailure): at most once per login.
+    bool askedAgain = false;
 };
 
 namespace {
@@ -138,25 +146,27 @@ enum passdb_result toPassdbResult(PassdbOutcome o) {
     case PassdbOutcome::Ok: return PASSDB_RESULT_OK;
     case PassdbOutcome::InternalFailure: return PASSDB_RESULT_INTERNAL_FAILURE;
     case PassdbOutcome::Refused: return PASSDB_RESULT_USER_DISABLED;
+    case PassdbOutcome::UserUnknown: return PASSDB_RESULT_USER_UNKNOWN;
+    case PassdbOutcome::PasswordMismatch: return PASSDB_RESULT_PASSWORD_MISMATCH;
     }
     return PASSDB_RESULT_INTERNAL_FAILURE;
 }
 
 // Hands the answer to Dovecot and drops our reference.  `p.request` is
 // cleared first, so a late directory callback for the same lookup finds
-// nothing to answer.
-void answer(PendingLookup& p, const PassdbReply& reply) {
+// nothing to answer.  `stored`: password mode's credentials lookup, the
+// user's stored password and its scheme for the mechanism (nullptr: none;
+// Dovecot then refuses the mechanism or, for a plain passdb lookup, goes
+// on without credentials).
+// No `nopassword` field: it only tells Dovecot's auth cache that a passdb
+// returned no password, and this passdb has no cache key, so Dovecot never
+// caches its answers (2.3.19.1 auth.c:105-111, auth-request.c:449; 2.4.1
+// auth.c:131-134, auth-request.c:500).
+void answer(PendingLookup& p, const PassdbReply& reply, const StoredPasswordParts* stored = nullptr) {
     struct auth_request* request = p.request;
     p.request = nullptr;
     if (p.hasReferralFields) dropReferralFields(request);
     enum passdb_result result = toPassdbResult(reply.outcome);
-    if (result == PASSDB_RESULT_OK) {
-        // The password was checked by the earlier passdb.  Without this,
-        // Dovecot's auth cache would store a hash of the client's password
-        // under our cache key and later offer it as credentials to
-        // CRAM-MD5 and friends; with it, cached entries carry only fields.
-        auth_request_set_field(request, "nopassword", "y", nullptr);
-    }
     // The reply's fields (host, port, destuser, nologin, reason, proxy, ...)
     // are plain extra fields for the login process, none of the names
     // auth_request_set_field() interprets (password, user, nodelay,
@@ -172,11 +182,27 @@ void answer(PendingLookup& p, const PassdbReply& reply) {
         auth_request_set_field(request, "nodelay", "yes", nullptr);
         auth_fields_snapshot(request->fields.extra_fields);
     }
-    if (p.plainCallback != nullptr)
+    if (p.plainCallback != nullptr) {
         p.plainCallback(result, request);
-    else
+    } else if (p.checkPassword) {
+        // Dovecot converts the stored scheme into the one the mechanism
+        // wants, or answers SCHEME_NOT_AVAILABLE (which also drops the
+        // fields added above).
+        const std::string crypted = stored != nullptr ? std::string(stored->crypted) : std::string();
+        passdb_handle_credentials(result, stored != nullptr ? crypted.c_str() : nullptr,
+                                  stored != nullptr ? stored->scheme.c_str() : nullptr,
+                                  p.credentialsCallback, request);
+    } else {
         p.credentialsCallback(result, uchar_empty_ptr, 0, request);
+    }
     auth_request_unref(&request);
+}
+
+PassdbReply failedLogin(PassdbOutcome outcome, const char* why) {
+    PassdbReply r;
+    r.outcome = outcome;
+    r.logLine = why;
+    return r;
 }
 
 PassdbReply internalFailure(const std::string& why) {
@@ -205,7 +231,9 @@ void ReferralPassdb::onDirectoryReadable(ReferralPassdb* self) {
 
 bool ReferralPassdb::ensureDirectory(std::string* error) {
     if (directory_) return true;
-    directory_ = Directory::create(settings_, error);
+    DirectoryOptions options;
+    options.readPasswords = passwordMode();
+    directory_ = Directory::create(settings_, error, options);
     if (!directory_) return false;
     io_ = io_add(directory_->eventFd(), IO_READ, onDirectoryReadable, this);
     return true;
@@ -228,7 +256,11 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         p->eventsWanted = debugEventsWanted(authdb_event(request));
         p->facts = clientFacts(request, p->eventsWanted || !settings_.decision.listenerRules.empty());
         if (p->eventsWanted) lookupEvent(*p);
-        if (p->facts.protocol == Protocol::Other) {
+        // An earlier passdb that verified the password (continue-ok) set
+        // skip_password_check; then this one only places the user, as in
+        // chain mode.
+        p->checkPassword = passwordMode() && !request->fields.skip_password_check;
+        if (p->facts.protocol == Protocol::Other && !p->checkPassword) {
             // Postfix's SASL ("smtp") and other services without a session
             // here: decide() answers local whatever the directory says, so
             // no search, and no wait for a directory that is down.
@@ -238,11 +270,13 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             return;
         }
         // The earlier passdb may already have read the placement (issue 13):
-        // then no search, same validation (recordFromReferralFields).
-        ReferralFields fields = passdbReferralFields(request);
+        // then no search, same validation (recordFromReferralFields).  Not
+        // when the password is still to be checked: it is in the directory.
+        ReferralFields fields;
+        if (!p->checkPassword) fields = passdbReferralFields(request);
         std::string missing;
         const ReferralFieldSet fieldSet = classifyReferralFields(fields, settings_.directory, &missing);
-        p->hasReferralFields = fieldSet != ReferralFieldSet::None;
+        p->hasReferralFields = p->checkPassword || fieldSet != ReferralFieldSet::None;
         switch (fieldSet) {
         case ReferralFieldSet::Complete: {
             UserLookupResult result;
@@ -382,13 +416,128 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
 #undef DREF_DECISION_LINE
 }
 
+// The lookup's warnings (values dropped, the stale answer of an outage),
+// for a login that ends before logOutcome().
+void logWarnings(PendingLookup& p, const UserLookupResult& result) {
+    for (const std::string& w : result.warnings)
+        e_warning(lookupEvent(p), "directory: %s", quoteForLog(w, 300).c_str());
+}
+
 }  // namespace
+
+bool ReferralPassdb::passwordMode() const {
+    return !settings_.directory.passwordAttribute.empty();
+}
+
+bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
+                                      const UserLookupResult& result) {
+    struct auth_request* request = p->request;
+    const UserRecord& record = result.record;
+    const bool mayAskAgain =
+        directory_ && askDirectoryAgainAfterFailure(result.fromCache, result.stale, p->askedAgain);
+    PassdbOutcome failure = PassdbOutcome::PasswordMismatch;
+    const char* why = "password mismatch";
+    switch (passwordLookupAction(toLookupStatus(result.status), record)) {
+    case PasswordLookupAction::Unavailable:
+        return true;  // decide(): temporary failure, as in chain mode
+    case PasswordLookupAction::UserUnknown:
+        logWarnings(*p, result);
+        logUnknownUser(request);
+        answer(*p, failedLogin(PassdbOutcome::UserUnknown, "unknown user"));
+        dropEvent(*p);
+        return false;
+    case PasswordLookupAction::Missing:
+        if (mayAskAgain) break;
+        // Dovecot's own "No password returned (and no nopassword)" info
+        // line, as its ldap passdb writes it for an entry without one.
+        if (auth_request_password_missing(request) == PASSDB_RESULT_OK) return true;
+        why = "no password in the directory entry";
+        break;
+    case PasswordLookupAction::Unusable:
+        if (mayAskAgain) break;
+        e_warning(lookupEvent(*p), "directory: %s: %s; login refused",
+                  quoteForLog(record.dn, 200).c_str(), record.passwordError.c_str());
+        why = "unusable password value";
+        break;
+    case PasswordLookupAction::Verify: {
+        StoredPasswordParts parts;
+        std::string splitError;
+        if (!splitStoredPassword(*record.password, settings_.directory.passwordDefaultScheme, &parts,
+                                 &splitError)) {
+            if (mayAskAgain) break;
+            e_warning(lookupEvent(*p), "directory: %s: %s %s; login refused",
+                      quoteForLog(record.dn, 200).c_str(),
+                      settings_.directory.passwordAttribute.c_str(), splitError.c_str());
+            why = "unusable password value";
+            break;
+        }
+        const std::string crypted(parts.crypted);
+        const char* plain = request->mech_password != nullptr ? request->mech_password : "";
+        switch (verifyPassword(request, plain, crypted.c_str(), parts.scheme.c_str(), !mayAskAgain)) {
+        case PasswordCheck::Ok: return true;
+        case PasswordCheck::Mismatch: break;
+        case PasswordCheck::Failure:
+            // Dovecot logged why (unknown scheme, data invalid for it): a
+            // directory to repair, not a wrong password.
+            failure = PassdbOutcome::InternalFailure;
+            why = "stored password not usable with its scheme";
+            break;
+        }
+        break;
+    }
+    }
+    if (mayAskAgain) {
+        // The password may have changed since the answer was cached.
+        p->askedAgain = true;
+        if (p->eventsWanted)
+            e_debug(lookupEvent(*p), "password check failed against the cached answer: "
+                                     "asking the directory again");
+        pending_.insert(p);
+        p->id = directory_->refreshUser(p->facts.loginUser, [this, p](UserLookupResult&& again) {
+            finish(p, std::move(again));
+        });
+        return false;
+    }
+    logWarnings(*p, result);
+    if (p->eventsWanted) e_debug(lookupEvent(*p), "login refused: %s", why);
+    // No referral field of any kind on a failed login (R2221-15).
+    answer(*p, failedLogin(failure, why));
+    dropEvent(*p);
+    return false;
+}
 
 void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
     if (p->request == nullptr) return;  // already answered (shutdown)
     pending_.erase(p);
     PassdbReply reply;
+    StoredPasswordParts stored;
+    bool haveStored = false;
     try {
+        if (p->checkPassword) {
+            if (p->plainCallback != nullptr) {
+                if (!passwordAccepted(p, result)) return;
+            } else if (result.status == DirectoryStatus::NotFound) {
+                logUnknownUser(p->request);
+                answer(*p, failedLogin(PassdbOutcome::UserUnknown, "unknown user"));
+                dropEvent(*p);
+                return;
+            } else if (result.status == DirectoryStatus::Found && result.record.password) {
+                // A value with a broken {SCHEME} prefix: no credentials,
+                // so the mechanism is refused (SCHEME_NOT_AVAILABLE).
+                std::string splitError;
+                haveStored = splitStoredPassword(*result.record.password,
+                                                 settings_.directory.passwordDefaultScheme,
+                                                 &stored, &splitError);
+                if (!haveStored)
+                    e_warning(lookupEvent(*p), "directory: %s: %s %s",
+                              quoteForLog(result.record.dn, 200).c_str(),
+                              settings_.directory.passwordAttribute.c_str(), splitError.c_str());
+            } else if (result.status == DirectoryStatus::Found && !result.record.passwordError.empty()) {
+                e_warning(lookupEvent(*p), "directory: %s: %s",
+                          quoteForLog(result.record.dn, 200).c_str(),
+                          result.record.passwordError.c_str());
+            }
+        }
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
@@ -399,6 +548,10 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         ctx.credentialsLookup = p->credentialsCallback != nullptr;
         ctx.protocol = p->facts.protocol;
         reply = buildPassdbReply(d, settings_.login, ctx);
+        // Password mode with the directory down and no last answer: the
+        // password was never checked, so no exemption from
+        // auth_failure_delay (buildPassdbReply assumes a checked one).
+        if (p->checkPassword && result.status == DirectoryStatus::Unavailable) reply.noDelay = false;
         const enum log_type level = decisionLogLevel(d, reply);
         // Nothing to write and no one to see the events (event_interest.h):
         // a warm referral login skips their fields altogether.
@@ -406,11 +559,16 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
             result.status == DirectoryStatus::Unavailable)
             logOutcome(*p, result, static_cast<long long>(usecs), d, reply, level);
     } catch (const std::exception& e) {
+        pending_.erase(p);  // a failed ask-again
         reply = internalFailure(e.what());
+        haveStored = false;
     } catch (...) {
+        pending_.erase(p);
         reply = internalFailure("unexpected error");
+        haveStored = false;
     }
-    answer(*p, reply);
+    if (p->request == nullptr) return;  // answered inside (passwordAccepted threw after answering)
+    answer(*p, reply, haveStored ? &stored : nullptr);
     dropEvent(*p);
 }
 

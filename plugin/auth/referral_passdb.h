@@ -36,8 +36,16 @@ public:
 
     const Settings& settings() const { return settings_; }
 
+    // password_attribute is set (docs/login-referrals.md §1.6).
+    bool passwordMode() const;
+
 private:
     bool ensureDirectory(std::string* error);
+    // Password mode, verify_plain: checks the client's password against the
+    // record.  true: accepted, go on to the decision.  false: answered (a
+    // failed login, no referral fields) or the directory asked again
+    // (finish() runs once more with its answer).
+    bool passwordAccepted(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result);
     void finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
     static void onDirectoryReadable(ReferralPassdb* self);
 

@@ -149,17 +149,29 @@ def assert_local_login(tagged, tag):
         tagged.startswith(t + b" OK [CAPABILITY ") and tagged.endswith(b"] Logged in")), tagged
 
 
+def ldif_value(attr, value):
+    """One LDIF attribute line; base64 (attr:: ...) for a value with
+    controls, 8-bit octets or a leading space, colon or '<'."""
+    import base64
+    if all(0x20 <= ord(c) < 0x7f for c in value) and not value.startswith((" ", ":", "<")):
+        return "%s: %s\n" % (attr, value)
+    return "%s:: %s\n" % (attr, base64.b64encode(value.encode("latin-1")).decode("ascii"))
+
+
 def private_dovecot(cleanups, name, addr, port, users, trusted, include="", listeners="",
-                    d=None, passwd_extra=None, services=""):
+                    d=None, passwd_extra=None, services="", edit_conf=None):
     """Starts a private Dovecot (the lab's template) for one test class and
     appends its stop to cleanups (its directory goes too, unless
     DREF_KEEP_TEST_DIRS).  users: [(name, password)]; passwd_extra: user ->
-    extra fields of its passwd-file line."""
+    extra fields of its passwd-file line; edit_conf: called with the path of
+    the rendered dovecot.conf before the start."""
     import shutil
     import lab_dovecot
     d = d or work_dir(name)
     inst = lab_dovecot.DovecotInstance(name, d, addr, port, users)
     inst.prepare(trusted=trusted, include=include, listeners=listeners, services=services)
+    if edit_conf is not None:
+        edit_conf(inst.conf)
     if passwd_extra:
         with open(os.path.join(d, "passwd"), "w", encoding="utf-8") as f:
             for user, password in users:

@@ -24,7 +24,6 @@ policy is refer, so nothing connects to one).  The lab fixture is needed
 only for the passdb driver link (and the settings module link on 2.4).
 Everything started here is stopped here, also on failure.
 """
-import base64
 import os
 import re
 import socket
@@ -34,7 +33,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
-                              PrivateServersTest, build_dir, fresh_source, login,
+                              PrivateServersTest, build_dir, fresh_source, ldif_value, login,
                               private_dovecot, private_slapd, work_dir)
 
 import lab_dovecot  # noqa: E402
@@ -64,12 +63,6 @@ ENTRIES = {
     "plain": {"mailHost": HOME},  # in the passwd file: no fields, the directory is asked
 }
 HOSTILE = ("crlf", "bracket", "ctrl", "long", "badport", "rogue")
-
-
-def ldif_value(attr, value):
-    if all(0x20 <= ord(c) < 0x7f for c in value) and not value.startswith((" ", ":", "<")):
-        return "%s: %s\n" % (attr, value)
-    return "%s:: %s\n" % (attr, base64.b64encode(value.encode("latin-1")).decode("ascii"))
 
 
 def ldif():
