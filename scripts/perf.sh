@@ -9,7 +9,8 @@
 #           a 200 MB download), mailbox referrals (SELECT, RLIST, session start,
 #           memory per remote entry), and suggest
 #   issue13 the figures of issue 13 from one run: login referrals with the
-#           LDAP password chains (ours-ldap/ldapb/ldapf/ldapfb) against native
+#           LDAP password chains (ours-ldap/ldapb/ldapf/ldapfb) and password
+#           mode (ours-ldapp: passdb referral alone) against native
 #           and native-b, both login modes, cold/warm, searches and binds per
 #           login from slapd; then session start (plugin absent, the
 #           referral-directory service cached and asked, 0 and 1k entries)
@@ -137,7 +138,7 @@ esac
 case "$PART" in
   issue13)
     run issue13-login bench_login.py --build-dir "$BUILD_DIR" --modes sc1,sc0 \
-      --variants native,ours,ours-ldap,ours-ldapb,ours-ldapf,ours-ldapfb,native-b
+      --variants native,ours,ours-ldap,ours-ldapb,ours-ldapf,ours-ldapfb,ours-ldapp,native-b
     run issue13-session-start bench_mailbox.py --parts start
     ;;
 esac

@@ -13,7 +13,10 @@ The LDAP password chain (issue 13): ours-ldap / ours-ldapb are ours with
 Dovecot's passdb ldap checking the password (auth_bind = no / yes) instead
 of passwd-file, ours-ldapf / ours-ldapfb the same with the referral_*
 fields (docs/login-referrals.md 1.5: no search of passdb referral);
-native-b is native with auth_bind = yes.
+native-b is native with auth_bind = yes.  ours-ldapp is password mode
+(docs/login-referrals.md 1.6): passdb referral alone, checking the password
+against the userPassword its own search reads (one passdb, one search per
+cold login).
 With --before-build B a variant ours-before runs too: ours with the plugins
 (login, imap and passdb driver) of build tree B, e.g. the previous commit,
 interleaved with ours of --build-dir, which then also uses its own passdb
@@ -42,12 +45,14 @@ from perf_fronts import BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
                 "native-nac": 69, "ours-before": 70, "ours-ldap": 71, "ours-ldapb": 72,
-                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75}
+                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75, "ours-ldapp": 76}
 # ours-ldap*: the password passdb is passdb ldap (perf_fronts.password_ldap_conf)
 LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
               "ours-ldapb": {"bind": True, "fields": False},
               "ours-ldapf": {"bind": False, "fields": True},
-              "ours-ldapfb": {"bind": True, "fields": True}}
+              "ours-ldapfb": {"bind": True, "fields": True},
+              # password mode: no passdb ldap, passdb referral checks the password
+              "ours-ldapp": {"password_mode": True}}
 SC0_ONLY = ("ours-nac", "native-nac")
 
 

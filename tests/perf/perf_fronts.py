@@ -271,7 +271,9 @@ class BenchFront:
         self.plugin_build = plugin_build
         self.extra_conf = extra_conf
         # ours only: {"bind": bool, "fields": bool}: passdb ldap checks the
-        # password (instead of the lab's passwd-file), auth_bind, referral_* fields
+        # password (instead of the lab's passwd-file), auth_bind, referral_* fields;
+        # {"password_mode": True}: no password passdb, passdb referral checks it
+        # (password_attribute = userPassword)
         self.password_ldap = password_ldap
         self.native_bind = native_bind  # native only: auth_bind = yes
         self.inst = None
@@ -291,11 +293,18 @@ class BenchFront:
         if self.plugin_build:
             lab_front = self._plugin_dirs()
         parts = []
+        overrides = dict(self.settings_overrides)
+        if self.password_ldap and self.password_ldap.get("password_mode"):
+            # The bench users' userPassword is cleartext (perf_data.py), as
+            # native's default_pass_scheme = PLAIN reads it.
+            overrides.update({"password_attribute": "userPassword",
+                              "password_default_scheme": "PLAIN"})
         if self.variant in ("ours", "mailbox"):
             with open(self.settings_file, "w", encoding="utf-8") as f:
-                f.write(settings_text(env, self.addr, self.direct_port, self.settings_overrides))
+                f.write(settings_text(env, self.addr, self.direct_port, overrides))
             os.chmod(self.settings_file, 0o644)
-        if self.variant == "ours" and self.password_ldap is not None:
+        password_mode = bool(self.password_ldap and self.password_ldap.get("password_mode"))
+        if self.variant == "ours" and self.password_ldap is not None and not password_mode:
             # Before the referral passdb of the template below.
             parts.append(password_ldap_conf(self))
         if self.variant == "ours":
@@ -315,6 +324,16 @@ class BenchFront:
                 "DIRECTORY_SERVICE": os.path.join(self.plugin_build or env.get("LAB_BUILD_DIR", ""),
                                                   "plugin", "service", "referral-directory"),
             }, out)
+            if password_mode:
+                # passdb referral alone: the template's chain-mode line goes
+                # (the driver refuses skip = unauthenticated in password mode).
+                with open(out, "r", encoding="utf-8") as f:
+                    text = f.read()
+                text, n = re.subn(r"(?m)^  skip = unauthenticated\n", "", text, count=1)
+                if n != 1:
+                    raise perf_common.PerfError("no skip = unauthenticated in %s" % out)
+                with open(out, "w", encoding="utf-8") as f:
+                    f.write(text)
             parts.append("!include %s\n" % out)
         elif self.variant == "native" and lab_dovecot.is_24():
             # Replaces the lab's passwd-file passdb: the password comes from LDAP.
