@@ -24,9 +24,11 @@ Dovecot 2.4 inside the Debian 13 root (scripts/debian13-root.sh run; the
    still parses, and that the installed snippet, uncommented, is accepted,
 4. starts the lab from the installed files (tests/lab/lab.py --plugins
    installed, settings in /etc/dovecot/dovecot-referral.conf.ext; inside
-   the fresh root) and runs the login- and mailbox-referral integration
-   tests against it (DREF_LAB_ENV=<lab>/lab.env; inside the fresh root
-   too), checks the plugins' load log lines, then starts one
+   the fresh root) and runs the PACKAGE_TESTS subset of the login- and
+   mailbox-referral integration tests against it (DREF_LAB_ENV=<lab>/lab.env;
+   inside the fresh root too): the ones that load every installed file from
+   its installed place; the whole suite has run against the same code in the
+   build tree.  Then it checks the plugins' load log lines and starts one
    more front whose only referral configuration is the installed snippet
    uncommented (snippet_front.py): a login referral, a proxied login and a
    mailbox referral, each from a real client,
@@ -73,12 +75,30 @@ WATCHED = ["/usr/lib/dovecot/modules", pi.DEB_SERVICE, "/etc/dovecot", "/usr/sha
            pi.DOC_DIR, "/usr/bin/dovecot-referral-lookup",
            "/usr/share/man/man1/dovecot-referral-lookup.1.gz"]
 INTEGRATION_SUITES = ("login", "mailbox")
-# Lab tests that test the clients rather than the package: they need client
-# programs a server package does not bring (the UW c-client probe, which is
-# built on the Debian 12 host, curl, mbsync); the main suite runs them.
-# mailbox_relay_commands drives the relay with curl and the c-client probe;
-# mailbox_relay, _listing and _faults (imaplib only) still run here.
-NOT_PACKAGE_TESTS = {"login_clients", "mailbox_relay_commands"}
+# The lab tests run against the installed package: what only the installed
+# layout can break (file places, file modes, the passdb driver in Dovecot's
+# compiled-in <moduledir>/auth with no lab link, the service program in
+# <libexec> and its UNIX listener, /etc/dovecot's settings file read by
+# every process user, the libldap the Depends bring for dlopen()).  The
+# logic is the same code as in the build tree, which the main suite runs
+# through every other lab test (failover, outages, proxy TLS, the relay,
+# clients: they would only repeat it here, 3 to 5 minutes per Dovecot).
+# A name missing from ctest fails the run: a rename must not silently drop
+# one.  lab_smoke is no test of the package (a lab without plugins).
+PACKAGE_TESTS = {
+    # The passdb driver loaded by the auth process from <moduledir>/auth
+    # (libldap dlopen()ed from the Depends), the login plugin from
+    # <moduledir>/login, both reading /etc/dovecot/dovecot-referral.conf.ext:
+    # referrals, failures, the proxied path to home1's INBOX.
+    "referral_login": "login",
+    # The imap plugin from <moduledir>, loaded by imap as the mail uid and
+    # reading the settings file as that uid: mailbox referrals (RFC 2193).
+    "mailbox_commands": "mailbox",
+    # <libexec>/referral-directory started by Dovecot's master from the
+    # installed program: its listener's mode and owner, one LDAP connection
+    # for all sessions, restart after a kill, slapd outage, cache_ttl.
+    "mailbox_directory_service": "mailbox",
+}
 
 
 class Terminated(Exception):
@@ -348,11 +368,11 @@ def install_in_fresh_root(run, system, pkgs):
                                 r"(dovecot|libldap))", line)))
     if rc != 0:
         raise RuntimeError("apt-get install of the .deb failed (exit %d):\n%s" % (rc, out[-3000:]))
-    # The lab's home servers and front also speak POP3 and LMTP (docs/protocols.md),
-    # and the passdb-fields test chains Dovecot's own passdb ldap; those Dovecot
-    # packages are the tests' need, not the package's Depends, so they come in a
-    # second install (without them the lab's Dovecots would not start).
-    lab_extra = ["dovecot-pop3d", "dovecot-lmtpd", "dovecot-ldap"]
+    # The lab's home servers and front also speak POP3 and LMTP (docs/protocols.md);
+    # those Dovecot packages are the lab's need, not the package's Depends, so
+    # they come in a second install (without them the lab's Dovecots would not
+    # start).
+    lab_extra = ["dovecot-pop3d", "dovecot-lmtpd"]
     rc, out = system.output(["apt-get", "install", "-y", "--no-install-recommends"] + lab_extra,
                             env)
     if rc != 0:
@@ -500,10 +520,10 @@ def lab_and_integration(run, args, system, lab_dir, version):
 
 
 def lab_tests(build):
-    """The integration tests registered in ctest that run against the lab
-    fixture, from tests/integration/{login,mailbox}: [(suite, name, command,
-    environment, timeout)].  Tests with private fronts loading plugins from
-    the build tree do not use the lab and are not a test of the package."""
+    """The PACKAGE_TESTS as registered in ctest (lab fixture, DREF_LAB_ENV,
+    from tests/integration/{login,mailbox}): [(suite, name, command,
+    environment, timeout, working directory)], and the names of PACKAGE_TESTS
+    that ctest has not (or not as such a test)."""
     _, out = pi.run(["ctest", "--test-dir", build, "--show-only=json-v1", "-L", "integration"])
     found = []
     for t in json.loads(out).get("tests", []):
@@ -515,15 +535,16 @@ def lab_tests(build):
         # start their own fronts with the build tree's plugins.
         if not any(kv.startswith("DREF_LAB_ENV=") for kv in props.get("ENVIRONMENT", [])):
             continue
-        if t["name"] in NOT_PACKAGE_TESTS:
+        if t["name"] not in PACKAGE_TESTS:
             continue
         cmd = t.get("command", [])
         suite = next((s for s in INTEGRATION_SUITES
                       if any("/tests/integration/%s/" % s in c for c in cmd)), None)
-        if suite:
+        if suite == PACKAGE_TESTS[t["name"]]:
             found.append((suite, t["name"], cmd, props.get("ENVIRONMENT", []),
                           float(props.get("TIMEOUT", 600)), props.get("WORKING_DIRECTORY", build)))
-    return found
+    missing = sorted(set(PACKAGE_TESTS) - {t[1] for t in found})
+    return found, missing
 
 
 def run_lab_tests(run, args, system, env_file):
@@ -531,7 +552,9 @@ def run_lab_tests(run, args, system, env_file):
     WORKING_DIRECTORY, TIMEOUT), one at a time, in the system the package is
     installed in, except that DREF_LAB_ENV names the lab that loads the
     installed plugins."""
-    tests = lab_tests(args.build)
+    tests, missing = lab_tests(args.build)
+    run.add(["PACKAGE_TESTS names %s, which ctest has not as a lab test of tests/integration/%s"
+             % (name, PACKAGE_TESTS[name]) for name in missing])
     for suite in INTEGRATION_SUITES:
         run.step("integration tests: %s (against the lab with the installed plugins)" % suite)
         mine = [t for t in tests if t[0] == suite]
