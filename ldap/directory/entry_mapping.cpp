@@ -1,6 +1,9 @@
 #include "entry_mapping.h"
 
-#include "imap_url.h"
+#include <iterator>
+#include <utility>
+
+#include "imap_url_parse.h"
 #include "mutf7.h"
 #include "response_text.h"
 #include "stored_password.h"
@@ -83,33 +86,34 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
     return UserMappingStatus::Found;
 }
 
-namespace {
+MailboxEntryMapper::MailboxEntryMapper(bool personal, const DirectorySettings& settings)
+    : personal_(personal),
+      nameAttribute_(settings.mailboxNameAttribute),
+      urlAttribute_(settings.mailboxUrlAttribute) {}
 
-// One entry of a remote-mailbox search: appends it to *out when it has a
+// One entry of a remote-mailbox search: appended to mailboxes_ when it has a
 // usable name and at least one valid URL, else one warning naming its DN.
-// The name and the DN are moved out of `entry` (the caller's copy or the
-// worker's own entry, which is dropped right after).
-void mapMailboxEntry(ldap::Entry& entry, bool personal, const std::string& nameAttribute,
-                     const std::string& urlAttribute, std::vector<RemoteMailbox>* out,
-                     std::vector<std::string>* warnings) {
+// The name and the DN are moved out of `entry` (the worker's own entry,
+// which is dropped right after).
+void MailboxEntryMapper::take(ldap::Entry&& entry) {
     // Built only for a warning: quoting every DN for nothing was a tenth of
     // the mapping's time at 1,000 entries.
     auto where = [&entry] { return "remote mailbox " + quoteForLog(entry.dn) + " skipped: "; };
-    auto* names = entry.values(nameAttribute);
+    auto* names = entry.values(nameAttribute_);
     if (names == nullptr || names->size() != 1) {
-        warnings->push_back(where() + (names == nullptr ? "no " : "several values of ") +
-                            nameAttribute);
+        warnings_.push_back(where() + (names == nullptr ? "no " : "several values of ") +
+                            nameAttribute_);
         return;
     }
     std::string why;
     if (!validMailboxName(names->front(), &why)) {
-        warnings->push_back(where() + why + " " + quoted(names->front()));
+        warnings_.push_back(where() + why + " " + quoted(names->front()));
         return;
     }
     RemoteMailbox mailbox;
-    mailbox.personal = personal;
+    mailbox.personal = personal_;
     std::string urlProblems;
-    if (const auto* urls = entry.values(urlAttribute)) {
+    if (const auto* urls = entry.values(urlAttribute_)) {
         mailbox.locations.reserve(urls->size());
         for (const auto& url : *urls) {
             std::string error;
@@ -120,49 +124,39 @@ void mapMailboxEntry(ldap::Entry& entry, bool personal, const std::string& nameA
                 parts.reset();
             }
             if (!parts) {
-                urlProblems += "; " + urlAttribute + " " + quoted(url) + ": " + error;
+                urlProblems += "; " + urlAttribute_ + " " + quoted(url) + ": " + error;
                 continue;
             }
             mailbox.locations.push_back(std::move(*parts));
         }
     }
     if (mailbox.locations.empty()) {
-        warnings->push_back(where() + "no valid " + urlAttribute + urlProblems);
+        warnings_.push_back(where() + "no valid " + urlAttribute_ + urlProblems);
         return;
     }
     if (!urlProblems.empty()) {
-        warnings->push_back("remote mailbox " + quoteForLog(entry.dn) + ": ignored" +
+        warnings_.push_back("remote mailbox " + quoteForLog(entry.dn) + ": ignored" +
                             urlProblems.substr(1));
     }
     mailbox.name = std::move(names->front());
     mailbox.dn = std::move(entry.dn);
-    out->push_back(std::move(mailbox));
-}
-
-}  // namespace
-
-void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
-                       const DirectorySettings& s, std::vector<RemoteMailbox>* out,
-                       std::vector<std::string>* warnings) {
-    for (const auto& entry : entries) {
-        ldap::Entry copy = entry;
-        mapMailboxEntry(copy, personal, s.mailboxNameAttribute, s.mailboxUrlAttribute, out,
-                        warnings);
-    }
-}
-
-MailboxEntryMapper::MailboxEntryMapper(bool personal, const DirectorySettings& settings)
-    : personal_(personal),
-      nameAttribute_(settings.mailboxNameAttribute),
-      urlAttribute_(settings.mailboxUrlAttribute) {}
-
-void MailboxEntryMapper::take(ldap::Entry&& entry) {
-    mapMailboxEntry(entry, personal_, nameAttribute_, urlAttribute_, &mailboxes_, &warnings_);
+    mailboxes_.push_back(std::move(mailbox));
 }
 
 void MailboxEntryMapper::restart() {
     mailboxes_.clear();
     warnings_.clear();
+}
+
+void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
+                       const DirectorySettings& settings, std::vector<RemoteMailbox>* out,
+                       std::vector<std::string>* warnings) {
+    MailboxEntryMapper mapper(personal, settings);
+    for (const auto& entry : entries) mapper.take(ldap::Entry(entry));
+    out->insert(out->end(), std::make_move_iterator(mapper.mailboxes().begin()),
+                std::make_move_iterator(mapper.mailboxes().end()));
+    warnings->insert(warnings->end(), std::make_move_iterator(mapper.warnings().begin()),
+                     std::make_move_iterator(mapper.warnings().end()));
 }
 
 std::string expandUserFilter(const std::string& pattern, const std::string& loginName) {

@@ -35,17 +35,12 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
                                  const DirectorySettings& settings, UserRecord* record,
                                  std::vector<std::string>* warnings);
 
-// Maps the entries of one remote-mailbox search and appends the valid ones to
-// *out.  Entries without a usable name or without any valid URL are skipped
-// with a warning naming their DN.
-void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
-                       const DirectorySettings& settings, std::vector<RemoteMailbox>* out,
-                       std::vector<std::string>* warnings);
-
-// mapMailboxEntries for one search, entry by entry as the LDAP client's
-// worker thread reads them (ldap::EntryConsumer): the mapping overlaps with
-// the server sending the rest of the answer.  Read mailboxes() and
-// warnings() from the search's callback only.
+// Maps the entries of one remote-mailbox search, entry by entry as the LDAP
+// client's worker thread reads them (ldap::EntryConsumer): the mapping
+// overlaps with the server sending the rest of the answer.  The valid
+// entries are collected in mailboxes(); entries without a usable name or
+// without any valid URL are skipped with a warning naming their DN.  Read
+// mailboxes() and warnings() from the search's callback only.
 class MailboxEntryMapper final : public ldap::EntryConsumer {
 public:
     MailboxEntryMapper(bool personal, const DirectorySettings& settings);
@@ -61,6 +56,13 @@ private:
     std::vector<RemoteMailbox> mailboxes_;
     std::vector<std::string> warnings_;
 };
+
+// A MailboxEntryMapper over a list the caller already has (tests, the fuzz
+// target, benchmarks): appends the valid entries to *out and the warnings
+// to *warnings, in the mapper's order.
+void mapMailboxEntries(const std::vector<ldap::Entry>& entries, bool personal,
+                       const DirectorySettings& settings, std::vector<RemoteMailbox>* out,
+                       std::vector<std::string>* warnings);
 
 // user_filter with %u (login name), %n (local part), %d (domain) replaced by
 // their RFC 4515-escaped values and %% by %.  Other % sequences stay as written.

@@ -242,35 +242,54 @@ TEST(EntryMapping, RemoteMailboxValidation_R2193) {
     for (const auto& text : w) EXPECT_EQ(text.find_first_of("\r\n"), std::string::npos) << text;
 }
 
-// The LDAP worker's consumer (issue 13 item 4) maps entry by entry exactly
-// as mapMailboxEntries maps the whole list, and forgets everything when the
-// search restarts on a new connection.
+// The LDAP worker's consumer (issue 13 item 4) maps entry by entry as they
+// arrive, and forgets everything when the search restarts on a new
+// connection.
 TEST(EntryMapping, EntryMapperMapsAsTheyArriveAndForgetsOnRestart_R2193) {
     std::vector<ldap::Entry> entries = {
         entry("m=ok", {{"imapmailboxname", {"Shared/Projects"}},
                        {"imapmailboxurl", {"imap://home2.example.test/Shared/Projects"}}}),
         entry("m=crlf", {{"imapmailboxname", {"A\r\nB"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
         entry("m=nourl", {{"imapmailboxname", {"NoUrl"}}})};
-    std::vector<RemoteMailbox> whole;
-    std::vector<std::string> wholeWarnings;
-    mapMailboxEntries(entries, false, settings(), &whole, &wholeWarnings);
-
     MailboxEntryMapper mapper(false, settings());
     mapper.take(ldap::Entry(entries[0]));
+    mapper.take(ldap::Entry(entries[1]));
+    ASSERT_EQ(mapper.mailboxes().size(), 1u);
+    ASSERT_EQ(mapper.warnings().size(), 1u);
     mapper.restart();
     EXPECT_TRUE(mapper.mailboxes().empty());
     EXPECT_TRUE(mapper.warnings().empty());
     for (const auto& e : entries) mapper.take(ldap::Entry(e));
-    ASSERT_EQ(mapper.mailboxes().size(), whole.size());
-    ASSERT_EQ(whole.size(), 1u);
+    ASSERT_EQ(mapper.mailboxes().size(), 1u);
     EXPECT_EQ(mapper.mailboxes()[0].name, "Shared/Projects");
     EXPECT_EQ(mapper.mailboxes()[0].dn, "m=ok");
     EXPECT_FALSE(mapper.mailboxes()[0].personal);
     ASSERT_EQ(mapper.mailboxes()[0].locations.size(), 1u);
     EXPECT_EQ(mapper.mailboxes()[0].locations[0].host, "home2.example.test");
-    EXPECT_EQ(mapper.warnings(), wholeWarnings);
-    EXPECT_TRUE(mentions(mapper.warnings(), "m=crlf"));
-    EXPECT_TRUE(mentions(mapper.warnings(), "m=nourl"));
+    ASSERT_EQ(mapper.warnings().size(), 2u);
+    EXPECT_TRUE(mentions({mapper.warnings()[0]}, "m=crlf"));
+    EXPECT_TRUE(mentions({mapper.warnings()[1]}, "m=nourl"));
+}
+
+// mapMailboxEntries is that mapper over a list: it appends, in entry order,
+// and keeps what the caller's vectors held.
+TEST(EntryMapping, MapMailboxEntriesAppendsTheMappersAnswer_R2193) {
+    std::vector<RemoteMailbox> out(1);
+    out[0].name = "kept";
+    std::vector<std::string> w = {"kept warning"};
+    mapMailboxEntries({entry("m=a", {{"imapmailboxname", {"A"}}, {"imapmailboxurl", {"imap://h.example.test/A"}}}),
+                       entry("m=bad", {{"imapmailboxname", {"Bad"}}}),
+                       entry("m=b", {{"imapmailboxname", {"B"}}, {"imapmailboxurl", {"imap://h.example.test/B"}}})},
+                      true, settings(), &out, &w);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0].name, "kept");
+    EXPECT_EQ(out[1].name, "A");
+    EXPECT_EQ(out[1].dn, "m=a");
+    EXPECT_TRUE(out[1].personal);
+    EXPECT_EQ(out[2].name, "B");
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w[0], "kept warning");
+    EXPECT_TRUE(mentions({w[1]}, "m=bad"));
 }
 
 TEST(EntryMapping, HostileDnIsQuotedInEveryWarning_D17) {
