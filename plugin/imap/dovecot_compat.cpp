@@ -130,7 +130,8 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
             try {
                 i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, not a "
                           "name in that subtree: ignored",
-                          g->username, quoteForLog(g->prefix).c_str(), reply->name,
+                          quoteForLog(g->username).c_str(), quoteForLog(g->prefix).c_str(),
+                          quoteForLog(reply->name, 8).c_str(),
                           quoteForLog(name).c_str());
             } catch (...) {
             }

@@ -40,6 +40,7 @@ extern "C" {
 extern "C" {
 #include "array.h"
 #include "str.h"
+#include "str-sanitize.h"
 #include "ioloop.h"
 #include "istream.h"
 #include "module-context.h"

@@ -21,6 +21,7 @@
 #include "list_pattern.h"
 #include "mailbox_relay.h"
 #include "remote_listing.h"
+#include "response_text.h"
 
 namespace dref {
 namespace {
@@ -154,13 +155,15 @@ void askOwners(struct client* client, MailboxReferralSession* session,
                                                        kMaxOwnerNamesPerEntry, &warnings),
                                   nowMs());
                 for (const std::string& w : warnings)
-                    i_warning("mailbox relay: user=%s: %s", client->user->username, w.c_str());
+                    i_warning("mailbox relay: user=%s: %s",
+                              quoteForLog(client->user->username).c_str(), w.c_str());
             } else {
                 cache.storeFailure(entry.vname(), nowMs());
                 i_warning("mailbox relay: user=%s: cannot list the mailboxes below %s on its "
                           "server (%s); listing the directory's entry only",
-                          client->user->username, std::string(entry.vname()).c_str(),
-                          error.c_str());
+                          quoteForLog(client->user->username).c_str(),
+                          quoteForLog(entry.vname(), 200).c_str(),
+                          quoteForLog(error, 300).c_str());
             }
         }
         input->owners[std::string(entry.vname())] = cache.names(entry.vname(), nowMs());

@@ -23,6 +23,7 @@
 #include "imap_glue.h"
 #include "mailbox_relay.h"
 #include "relay_connection.h"
+#include "response_text.h"
 
 namespace dref {
 namespace {
@@ -76,8 +77,9 @@ struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferral
     std::optional<RelayTarget> target = relayTargetFor(*session, vname, &why);
     if (!target) {
         if (!why.empty())
-            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s", user->username,
-                      vname, why.c_str());
+            i_warning("mailbox relay: user=%s mailbox=%s cannot be relayed: %s",
+                      quoteForLog(user->username).c_str(), quoteForLog(vname, 200).c_str(),
+                      why.c_str());
         return nullptr;
     }
     if (struct mail_namespace* ns = findRelayNamespace(user, target->prefix)) return ns;
@@ -87,7 +89,8 @@ struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferral
         // override answers NO [LIMIT] (decideOutsideRelayNamespace).
         i_warning("mailbox relay: user=%s mailbox=%s not relayed: the session already relays "
                   "%zu remote mailboxes (mailbox_relay_max_mailboxes)",
-                  user->username, target->entryVname.c_str(), inUse);
+                  quoteForLog(user->username).c_str(), quoteForLog(target->entryVname, 200).c_str(),
+                  inUse);
         return nullptr;
     }
     compat::ImapcNamespaceSpec spec;
@@ -105,14 +108,16 @@ struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferral
     if (!compat::addImapcNamespace(user, spec, &error)) {
         // The name stays in the user's own namespace, where the storage
         // override answers it as in a session without the relay.
-        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s", user->username,
-                target->entryVname.c_str(), target->host.c_str(),
-                static_cast<unsigned int>(target->port), error.c_str());
+        i_error("mailbox relay: user=%s mailbox=%s: cannot relay to %s:%u: %s",
+                quoteForLog(user->username).c_str(), quoteForLog(target->entryVname, 200).c_str(),
+                quoteForLog(target->host).c_str(), static_cast<unsigned int>(target->port),
+                quoteForLog(error, 300).c_str());
         return nullptr;
     }
     e_debug(user->event, "mailbox relay: %s -> imap://%s:%u/%s as %s (imapc_ssl=%s)",
-            target->entryVname.c_str(), target->host.c_str(), static_cast<unsigned int>(spec.port),
-            target->remoteName.c_str(), target->user.c_str(), spec.ssl.c_str());
+            quoteForLog(target->entryVname, 200).c_str(), quoteForLog(target->host).c_str(),
+            static_cast<unsigned int>(spec.port), quoteForLog(target->remoteName, 200).c_str(),
+            quoteForLog(target->user).c_str(), spec.ssl.c_str());
     return findRelayNamespace(user, target->prefix);
 }
 

@@ -136,7 +136,7 @@ uint64_t ReferralProcess::lookupMailboxes(const std::string& user, struct event*
     if (failure.kind == ServiceReply::Kind::NoService)
         e_debug(event, "remote mailboxes: no referral-directory service (%s); asking the "
                        "directory from this process",
-                failure.error.c_str());
+                quoteForLog(failure.error, 300).c_str());
     else
         e_warning(event, "remote mailboxes: referral-directory service: %s; asking the "
                          "directory from this process",
@@ -164,7 +164,8 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
         // was loaded, so nothing is remembered for later sessions.
         i_error("dovecot-referral imap plugin: user %s: %s: %s; mailbox referrals disabled "
                 "for this session",
-                user->username, compat::referralConfigSettingName(), error.c_str());
+                quoteForLog(user->username).c_str(), compat::referralConfigSettingName(),
+                error.c_str());
         return nullptr;
     }
     if (g_process != nullptr) {
@@ -174,7 +175,8 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
             // configuration error worth saying out loud, not guessing about.
             i_error("dovecot-referral: user %s: %s %s differs from %s used by this "
                     "process; mailbox referrals disabled for this session",
-                    user->username, compat::referralConfigSettingName(), path.c_str(),
+                    quoteForLog(user->username).c_str(), compat::referralConfigSettingName(),
+                    path.c_str(),
                     g_process->path_.c_str());
             return nullptr;
         }

@@ -58,6 +58,17 @@ MailboxVerdict verdictFor(struct mailbox* box) {
     return v;
 }
 
+// Octets of a client's mailbox name repeated in a tagged reply.
+constexpr size_t kMaxNameInReply = 200;
+
+// Dovecot's "Mailbox doesn't exist: <name>" with the client's name made
+// safe for the tagged reply: a name decoded from modified UTF-7 may hold
+// CR, LF and other control characters (only printable ASCII may not be
+// encoded), and imap writes the error text as it is.
+const char* notFound(const char* vname) {
+    return T_MAIL_ERR_MAILBOX_NOT_FOUND(str_sanitize(vname, kMaxNameInReply));
+}
+
 // Sets the storage error for a non-local verdict.  Returns -1 (the vfunc's
 // failure) so callers can `return fail(...)`.
 int fail(struct mailbox* box, const MailboxVerdict& v) {
@@ -72,7 +83,7 @@ int fail(struct mailbox* box, const MailboxVerdict& v) {
         case MailboxVerdict::Kind::Nonexistent:
         case MailboxVerdict::Kind::Local:
             mail_storage_set_error(box->storage, MAIL_ERROR_NOTFOUND,
-                                   T_MAIL_ERR_MAILBOX_NOT_FOUND(box->vname));
+                                   notFound(box->vname));
             break;
     }
     return -1;
@@ -154,7 +165,7 @@ int boxRename(struct mailbox* src, struct mailbox* dest) {
         logReferral(boxUser(src), "RENAME", src->vname, v);
     if (v.kind == MailboxVerdict::Kind::Nonexistent) {
         mail_storage_set_error(src->storage, MAIL_ERROR_NOTFOUND,
-                               T_MAIL_ERR_MAILBOX_NOT_FOUND(src->vname));
+                               notFound(src->vname));
         return -1;
     }
     mail_storage_set_error(src->storage, MAIL_ERROR_NOTPOSSIBLE, v.error.c_str());

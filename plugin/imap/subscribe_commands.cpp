@@ -12,6 +12,7 @@
 
 #include "imap_glue.h"
 #include "mailbox_relay.h"
+#include "response_text.h"
 
 namespace dref {
 namespace {
@@ -60,7 +61,8 @@ bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
         if (mailbox_set_subscribed(box, subscribe) < 0) {
             enum mail_error error;
             i_warning("dovecot-referral: %s %s: home subscription not updated: %s", cmd->name,
-                      vname, mailbox_get_last_error(box, &error));
+                      quoteForLog(vname, 200).c_str(),
+                      quoteForLog(mailbox_get_last_error(box, &error), 300).c_str());
         } else {
             stored = true;
         }

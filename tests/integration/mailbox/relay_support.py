@@ -49,13 +49,15 @@ def free_port(addr):
         return s.getsockname()[1]
 
 
-def add_remote_mailbox(testcase, lab, name, host, port):
-    """A directory entry `name` on imap://host:port/name; removed again,
-    with the front's mailbox cache files, at the test's cleanup."""
+def add_remote_mailbox(testcase, lab, name, host, port, remote=None):
+    """A directory entry `name` on imap://host:port/<remote> (default: the
+    same name); removed again, with the front's mailbox cache files, at the
+    test's cleanup."""
     e = lab.env
     dn = "imapMailboxName=%s,ou=mailboxes,%s" % (name, e["LDAP_BASE"])
     ldif = ("dn: %s\nobjectClass: imapRemoteMailbox\nimapMailboxName: %s\n"
-            "imapMailboxURL: imap://%s:%d/%s\n" % (dn, name, host, port, name))
+            "imapMailboxURL: imap://%s:%d/%s\n"
+            % (dn, name, host, port, name if remote is None else remote))
     rc, out = ldap_tool(lab, "ldapadd", ldif.encode())
     testcase.assertEqual(rc, 0, out)
     testcase.addCleanup(ldap_tool, lab, "ldapdelete", None, [dn])

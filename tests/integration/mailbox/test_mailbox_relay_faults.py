@@ -18,7 +18,11 @@ settings file (rewritten per test, restored afterwards: RUN_SERIAL).
   home2 logs the relay's login as TLS.  A CA that did not sign home2's
   certificate: NO [UNAVAILABLE];
 - the bound mailbox_relay_max_mailboxes: beyond it NO [LIMIT] with a text
-  and a warning in the front's log; relayed mailboxes keep working.
+  and a warning in the front's log; relayed mailboxes keep working;
+- a directory entry that cannot be relayed (its URL's mailbox ends with
+  '/'): the client's name below it, with CR, LF and ESC in it, is logged
+  escaped (\\xHH), never as a line of its own, and the NO repeats it with
+  '?' for them.
 """
 import base64
 import imaplib
@@ -40,6 +44,7 @@ import lab_tls  # noqa: E402
 from dovecot_version import is_24  # noqa: E402
 
 RESTART = "Shared/RelayRestart"   # on this test's own owner
+BROKEN = "Shared/RelayBroken"     # its URL's mailbox ends with '/': cannot be relayed
 HANG = "Shared/RelayHang"         # on a socket that never answers
 RELAY_SOURCE = "127.0.0.1"        # where the front's relay connects from
 TIMEOUT = 4                       # mailbox_relay_timeout of these tests (seconds)
@@ -266,6 +271,29 @@ class RelayFaults(RelayTestCase):
         self.assertRegex(data[0], rb"^\[LIMIT\] ")
         # The entry already relayed keeps working, and so does the rest.
         self.assertGreater(int(ok(m.select(PROJECTS, readonly=True))[0]), 0)
+        self.assertTrue(ok(m.select("INBOX"))[0].isdigit())
+
+    def test_client_name_below_a_broken_entry_is_logged_escaped(self):
+        self.settings()
+        add_remote_mailbox(self, self.lab, BROKEN, self.lab.home2, self.lab.home_port,
+                           remote=BROKEN + "/")
+        offset = self.lab.log_size()
+        m = self.front()
+        # Modified UTF-7 "&AA0ACgAb-" is CR LF ESC (U+000D U+000A U+001B):
+        # Dovecot decodes it into the name (only printable ASCII may not be
+        # encoded), which then reaches the relay's log line.
+        typ, data = m.select('"%s/&AA0ACgAb-FAKE injected line"' % BROKEN)
+        self.assertEqual(typ, "NO", data)
+        # Nor do they reach the client's own reply as they are (the name
+        # repeated in "Mailbox doesn't exist: ..." ended the line early).
+        self.assertRegex(data[0], rb"doesn't exist: %s/\?\?\?FAKE injected line" % BROKEN.encode())
+        text = self.lab.wait_log(
+            offset, r"mailbox relay: user=%s mailbox=%s/\\x0D\\x0A\\x1BFAKE injected line cannot "
+            r"be relayed: the owner's mailbox name is empty or starts or ends with '/'"
+            % (self.lab.user("LOCAL")[0], BROKEN))
+        for line in text.splitlines():
+            self.assertFalse(line.startswith("FAKE"), line)
+        self.assertNotIn("\x1b", text)
         self.assertTrue(ok(m.select("INBOX"))[0].isdigit())
 
 
