@@ -49,44 +49,32 @@ dref::LoginReply& replyBuffer() {
     return reply;
 }
 
-// Dovecot's message callback of a referred client's event, chained in
-// front of Dovecot's own: the first line written after the client was
-// disconnected (2.3 "Disconnected: ...", 2.4 "Login aborted: ...", or
-// "Login: ..." after a later successful login) gets the referral notes
-// before Dovecot adds login_log_format_elements (user, rip, session, ...).
-// That line is then the connection's one line, as with Dovecot's native
-// referrals, instead of a line of ours plus Dovecot's (issue 13).
+bool hasNotes(const string_t* notes) { return notes != nullptr && str_len(notes) > 0; }
+
+// Dovecot's message callback of a referred client's event (and of the
+// proxy's event below it), chained in front of Dovecot's own.  The first
+// line written after the client was disconnected (2.3 "Disconnected: ...",
+// 2.4 "Login aborted: ...", or "Login: ..." after a later successful
+// login) gets the NO referrals' notes before Dovecot adds
+// login_log_format_elements (user, rip, session, ...); the next info line
+// after an OK referral (the login's own) gets the OK referrals' notes after
+// Dovecot's whole text.  That line is then the connection's one line, as
+// with Dovecot's native referrals, instead of a line of ours plus
+// Dovecot's (issue 13).
 const char* referralLogMessage(void* context, enum log_type type, const char* message) noexcept {
     auto* client = static_cast<struct client*>(context);
     ReferralLoginClient* ctx = contextOf(client);
-    if (client->disconnected && ctx->referral_notes != nullptr &&
-        str_len(ctx->referral_notes) > 0) {
+    if (client->disconnected && hasNotes(ctx->referral_notes)) {
         message = t_strconcat(message, str_c(ctx->referral_notes), nullptr);
         str_truncate(ctx->referral_notes, 0);
     }
-    if (ctx->log_message_super.callback == nullptr) return message;
-    return ctx->log_message_super.callback(ctx->log_message_super.context, type, message);
-}
-
-// A NO referral: the event now (sent when a metric or log_debug selects
-// it), the log at the end of the connection (referralLogMessage()).
-void noteReferral(struct client* client, dref::LoginCommand command, const dref::LoginReply& out) {
-    ReferralLoginClient* ctx = contextOf(client);
-    static std::string note;
-    note.clear();
-    dref::appendReferralNote(&note, out.url(), command, viewOf(client->virtual_user));
-    if (ctx->referral_notes == nullptr) {
-        ctx->referral_notes = str_new(client->pool, note.size() + 64);
-        ctx->log_message_super =
-            dref::compat::chainClientLogMessage(client, referralLogMessage, client);
+    if (ctx->log_message_super.callback != nullptr)
+        message = ctx->log_message_super.callback(ctx->log_message_super.context, type, message);
+    if (type == LOG_TYPE_INFO && hasNotes(ctx->ok_referral_notes)) {
+        message = t_strconcat(message, str_c(ctx->ok_referral_notes), nullptr);
+        str_truncate(ctx->ok_referral_notes, 0);
     }
-    str_append_data(ctx->referral_notes, note.data(), note.size());
-    // Built only when a log_debug, log_core_filter or metric filter is set
-    // (or the client logs debug): whatever such a filter selects on, it
-    // then sees the complete event.
-    if (!dref::debugEventsWanted(client->event)) return;
-    struct event* event = replyEvent(client, "no", command, out);
-    e_debug(event, "login referral to %s", out.url().data());
+    return message;
 }
 
 // Writes the referral (or the clean NO that replaces an unusable one).
@@ -110,10 +98,10 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     dref::composeLoginReferral(facts, g_config->settings.login, &out);
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
-    if (kind == IMAP_CMD_REPLY_NO && out.referral)
-        noteReferral(client, facts.command, out);
-    else if (out.referral)
-        dref::logReferral(client, "ok", facts.command, out, "", "");
+    if (out.referral)
+        dref::noteReferral(client,
+                           kind == IMAP_CMD_REPLY_NO ? dref::ReferralKind::No : dref::ReferralKind::Ok,
+                           facts.command, out);
     else
         e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.error.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());
@@ -189,7 +177,7 @@ void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
                 "%s; logging in locally without OK referral", out.error.c_str());
         return;
     }
-    dref::logReferral(client, "ok", facts.command, out, "OK ", "");
+    dref::noteReferral(client, dref::ReferralKind::Ok, facts.command, out);
     client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
     untagImapLoginReply(client);
     ctx->ok_referral_sent = true;
@@ -252,10 +240,8 @@ const char* commandName(LoginCommand cmd) {
 
 }  // namespace
 
-namespace {
-
-struct event_passthrough* replyPassthrough(struct client* client, const char* reply,
-                                           LoginCommand cmd, const LoginReply& out) {
+struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
+                         const LoginReply& out) {
     struct event_passthrough* e = event_create_passthrough(client->event)
                                       ->add_category(&g_referral_category)
                                       ->set_name("referral_login_reply")
@@ -266,48 +252,47 @@ struct event_passthrough* replyPassthrough(struct client* client, const char* re
         const std::string_view url = out.url();
         e->add_str("url", url.data());
     }
-    return e;
+    return e->event();
 }
 
-// The address as the line's items need it, without net_ip2addr()'s
-// inet_ntop() (appendIpAddress()).
-void ipFacts(const struct ip_addr& ip, IpFamily* family, const unsigned char** bytes) {
-    *bytes = nullptr;
-    *family = IpFamily::None;
-    if (ip.family == AF_INET) {
-        *family = IpFamily::V4;
-        *bytes = reinterpret_cast<const unsigned char*>(&ip.u.ip4);
-    } else if (ip.family == AF_INET6) {
-        *family = IpFamily::V6;
-        *bytes = reinterpret_cast<const unsigned char*>(&ip.u.ip6);
+namespace {
+
+struct ReferralNoteText {
+    const char* reply;  // the event's reply field
+    const char* before;
+    const char* after;
+};
+
+ReferralNoteText noteText(ReferralKind kind) {
+    switch (kind) {
+        case ReferralKind::Ok: return {"ok", "OK ", ""};
+        case ReferralKind::ProxyHint: return {"proxy-ok", "OK ", " (hint on a proxied session)"};
+        case ReferralKind::No: break;
     }
+    return {"no", "", ""};
 }
 
 }  // namespace
 
-struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
-                         const LoginReply& out) {
-    return replyPassthrough(client, reply, cmd, out)->event();
-}
-
-void logReferral(struct client* client, const char* reply, LoginCommand cmd,
-                 const LoginReply& out, std::string_view before, std::string_view after) {
-    // The line's buffer, reused from login to login (one per process).
-    static std::string line;
-    LoginLogFacts facts;
-    facts.user = viewOf(client->virtual_user);
-    facts.command = cmd;
-    facts.mechanism = viewOf(client->auth_mech_name);
-    ipFacts(client->ip, &facts.remoteFamily, &facts.remoteIp);
-    ipFacts(client->local_ip, &facts.localFamily, &facts.localIp);
-    facts.session = viewOf(client_get_session_id(client));
-    loginLogLine(&line, LoginLogMessage{before, out.url(), after}, facts);
-    // The process's own prefix ("imap-login: ") stays: it replaces only
-    // the client's prefix and message callback.
-    e_info(replyPassthrough(client, reply, cmd, out)
-               ->replace_log_prefix(i_get_failure_prefix())
-               ->event(),
-           "%s", line.c_str());
+void noteReferral(struct client* client, ReferralKind kind, LoginCommand cmd,
+                  const LoginReply& out) {
+    ReferralLoginClient* ctx = referralLoginContext(client);
+    const ReferralNoteText text = noteText(kind);
+    // The note's buffer, reused from login to login (one per process).
+    static std::string note;
+    note.clear();
+    appendReferralNote(&note, text.before, out.url(), text.after, cmd, viewOf(client->virtual_user));
+    if (ctx->referral_notes == nullptr && ctx->ok_referral_notes == nullptr)
+        ctx->log_message_super = compat::chainClientLogMessage(client, referralLogMessage, client);
+    string_t** notes = kind == ReferralKind::No ? &ctx->referral_notes : &ctx->ok_referral_notes;
+    if (*notes == nullptr) *notes = str_new(client->pool, note.size() + 64);
+    str_append_data(*notes, note.data(), note.size());
+    // Built only when a log_debug, log_core_filter or metric filter is set
+    // (or the client logs debug): whatever such a filter selects on, it
+    // then sees the complete event.
+    if (!debugEventsWanted(client->event)) return;
+    e_debug(replyEvent(client, text.reply, cmd, out), "%slogin referral to %s%s", text.before,
+            out.url().data(), text.after);
 }
 
 const char* passdbField(struct client* client, const char* key) {

@@ -24,9 +24,15 @@ struct ReferralLoginClient {
     bool ok_referral_sent;
     // The NO referrals given to this connection, "; login referral to ..."
     // each (appendReferralNote()), from the client's pool; the first line
-    // Dovecot writes once the client is disconnected carries them
-    // (R2221-16), then they are cleared.  nullptr until the first one.
+    // Dovecot writes once the client is disconnected carries them, before
+    // Dovecot's login_log_format_elements (R2221-16), then they are
+    // cleared.  nullptr until the first one.
     string_t* referral_notes;
+    // The OK referrals ("; OK login referral to ..."): the login goes on,
+    // so the next info line Dovecot writes for the client (its login line)
+    // carries them, after Dovecot's whole text, then they are cleared.
+    // nullptr until the first one.
+    string_t* ok_referral_notes;
     // The message callback of client->event before the plugin's
     // (compat::chainClientLogMessage()), set with referral_notes.
     compat::LogMessageCallback log_message_super;
@@ -78,13 +84,24 @@ bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts);
 // clients were told.
 struct event* replyEvent(struct client* client, const char* reply, LoginCommand cmd,
                          const LoginReply& out);
-// The referral's one info line (R2221-16: user, command, target), on
-// replyEvent(reply): `before` "login referral to <url>" `after`, then the
-// items (loginLogLine()).  The text names user, command, mechanism, IPs and
-// session itself (loginLogLine) and the event replaces the client's log
-// prefix: Dovecot's would expand login_log_format_elements for this line,
-// the dearest step of a warm referral login in imap-login (issue 13).
-void logReferral(struct client* client, const char* reply, LoginCommand cmd,
-                 const LoginReply& out, std::string_view before, std::string_view after);
+// What a referral given to a client is: a NO referral (the client stays
+// Not Authenticated), an OK referral of a local login (policy suggest, or
+// the passdb's bare host), or the OK referral hint on a proxied login
+// (policy proxy-suggest).
+enum class ReferralKind { No, Ok, ProxyHint };
+// Logs a referral the client was given (R2221-16: target, command, user)
+// as a note on the connection's one info line, Dovecot's own
+// (appendReferralNote()).  A NO referral: the line written once the client
+// is disconnected (2.3 "Disconnected: ...", 2.4 "Login aborted: ...", or
+// the "Login:" line of a later successful login), the note before the
+// login_log_format_elements Dovecot adds.  An OK referral: the next info
+// line, which is the login's own (2.3 "Login: ...", 2.4 "Logged in: ...",
+// the proxy's "Started proxying ..."), the note at its end, so that the
+// line still begins as Dovecot writes it for any login.  The event
+// referral_login_reply (reply = no | ok | proxy-ok) is sent with e_debug,
+// built only when a log_debug, log_core_filter or metric filter can select
+// it.  May throw std::bad_alloc.
+void noteReferral(struct client* client, ReferralKind kind, LoginCommand cmd,
+                  const LoginReply& out);
 
 }  // namespace dref

@@ -67,8 +67,7 @@ const char* hint(struct client* client, const char* line) {
         return nullptr;
     }
     const std::string replaced = dref::hintedBackendLoginOk("L ", out.code, out.text);
-    dref::logReferral(client, "proxy-ok", facts.command, out, "OK ",
-                      " (hint on a proxied session)");
+    dref::noteReferral(client, dref::ReferralKind::ProxyHint, facts.command, out);
 
     // Nothing below throws: imap-login's state changes only together with
     // the line it gets.

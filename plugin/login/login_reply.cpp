@@ -22,11 +22,6 @@ std::string_view authForUrl(const LoginReferralFacts& facts, const LoginSettings
     return "*";
 }
 
-void appendItem(std::string* line, std::string_view key, std::string_view value, size_t maxLen) {
-    *line += key;
-    appendLogItemValue(line, value, maxLen);
-}
-
 }  // namespace
 
 std::string_view LoginReply::url() const {
@@ -62,28 +57,13 @@ void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& 
                                 settings.referralText);
 }
 
-void loginLogLine(std::string* line, const LoginLogMessage& message, const LoginLogFacts& facts) {
-    line->clear();
-    *line += message.before;
-    *line += "login referral to ";
-    *line += message.url;
-    *line += message.after;
-    appendItem(line, ": user=<", facts.user, 256);
-    *line += ">, command=";
-    *line += facts.command == LoginCommand::Authenticate ? "AUTHENTICATE" : "LOGIN";
-    appendItem(line, ", method=", facts.mechanism, 64);
-    *line += ", rip=";
-    appendIpAddress(line, facts.remoteFamily, facts.remoteIp);
-    *line += ", lip=";
-    appendIpAddress(line, facts.localFamily, facts.localIp);
-    appendItem(line, ", session=<", facts.session, 64);
-    *line += '>';
-}
-
-void appendReferralNote(std::string* out, std::string_view url, LoginCommand command,
-                        std::string_view user) {
-    *out += "; login referral to ";
+void appendReferralNote(std::string* out, std::string_view before, std::string_view url,
+                        std::string_view after, LoginCommand command, std::string_view user) {
+    *out += "; ";
+    *out += before;
+    *out += "login referral to ";
     *out += url;
+    *out += after;
     *out += command == LoginCommand::Authenticate ? " (AUTHENTICATE as <" : " (LOGIN as <";
     appendLogItemValue(out, user, 256);
     *out += ">)";

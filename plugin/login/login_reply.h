@@ -8,7 +8,6 @@
 #include <string>
 #include <string_view>
 
-#include "ip_text.h"
 #include "settings.h"
 
 namespace dref {
@@ -34,7 +33,8 @@ struct LoginReply {
     std::string code;
     std::string text;  // resp-text after "] ": 7-bit, no CR/LF, never empty
     // Only when !referral: one line for the log saying why (untrusted parts
-    // quoted).  A referral's own line is loginLogLine().
+    // quoted).  A referral is logged as a note on Dovecot's own line
+    // (appendReferralNote()).
     std::string error;
     // The referral URL alone, inside `code` (empty when !referral).
     std::string_view url() const;
@@ -47,49 +47,17 @@ struct LoginReply {
 void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings,
                           LoginReply* reply);
 
-// Who, how and where of a login, for the referral's log line (R2221-16:
-// user, command and target).  Plain values as imap-login has them (views,
-// valid for the call); the line quotes them.
-struct LoginLogFacts {
-    std::string_view user;       // the login name ("" before authentication)
-    LoginCommand command = LoginCommand::Login;
-    std::string_view mechanism;  // SASL mechanism Dovecot ran
-    IpFamily remoteFamily = IpFamily::None;
-    const unsigned char* remoteIp = nullptr;  // 4 or 16 octets, network order
-    IpFamily localFamily = IpFamily::None;
-    const unsigned char* localIp = nullptr;
-    std::string_view session;    // Dovecot's session id
-};
-
-// What the line says before the items: `before` "login referral to "
-// <url> `after` (before = "OK " for an OK referral, after = " (hint on a
-// proxied session)" for the proxy-suggest hint).
-struct LoginLogMessage {
-    std::string_view before;
-    std::string_view url;
-    std::string_view after;
-};
-
-// Writes into *line (cleared first; its buffer reused, as for
-// composeLoginReferral()):
-// "<message>: user=<U>, command=C, method=M, rip=R, lip=L, session=<S>",
-// the items of Dovecot's default login_log_format_elements plus the
-// command, written here rather than by Dovecot's client log prefix, whose
-// expansion of login_log_format_elements costs imap-login more than the
-// rest of a warm referral login (docs/benchmarks.md, issue 13).  Every
-// value goes through appendLogItemValue(): control octets, `\`, `<`, `>`
-// and `,` as \xHH, so that a user name can neither forge a line nor an
-// item.  May throw std::bad_alloc.
-void loginLogLine(std::string* line, const LoginLogMessage& message, const LoginLogFacts& facts);
-
-// Appends "; login referral to <url> (<COMMAND> as <user>)" to *out: what
-// the line Dovecot writes when a referred connection ends says about each
-// NO referral it was given (R2221-16: user, command, target; the login
-// plugin adds it to that line instead of writing a line of its own,
-// docs/login-referrals.md §4).  The user is escaped as in loginLogLine().
-// May throw std::bad_alloc.
-void appendReferralNote(std::string* out, std::string_view url, LoginCommand command,
-                        std::string_view user);
+// Appends "; <before>login referral to <url><after> (<COMMAND> as <user>)"
+// to *out: what the line Dovecot writes for the connection says about each
+// referral it was given (R2221-16: user, command, target; the login plugin
+// adds it to that line instead of writing a line of its own,
+// docs/login-referrals.md §4).  `before` is "" for a NO referral and "OK "
+// for an OK one, `after` " (hint on a proxied session)" for the
+// proxy-suggest hint.  The user goes through appendLogItemValue(): control
+// and 8-bit octets, `\`, `<`, `>` and `,` as \xHH, so that a user name can
+// neither forge a line nor end its note.  May throw std::bad_alloc.
+void appendReferralNote(std::string* out, std::string_view before, std::string_view url,
+                        std::string_view after, LoginCommand command, std::string_view user);
 
 // "* BYE [REFERRAL imap://;AUTH=*@<drain_host>[:port]/] <drain_text>\r\n"
 // (R2221-13: no user is known before login, so the URL carries ";AUTH=*"

@@ -174,86 +174,44 @@ TEST(LoginReferral, ReusedReplyKeepsNothingOfTheLastLogin) {
     EXPECT_EQ(r.error, "");
 }
 
-const unsigned char kRemote[4] = {192, 0, 2, 7};
-const unsigned char kLocal[4] = {127, 0, 0, 2};
-
-LoginLogFacts logFacts(std::string_view user) {
-    LoginLogFacts f;
-    f.user = user;
-    f.mechanism = "PLAIN";
-    f.remoteFamily = IpFamily::V4;
-    f.remoteIp = kRemote;
-    f.localFamily = IpFamily::V4;
-    f.localIp = kLocal;
-    f.session = "Ab3dE+fG";
-    return f;
-}
-
-std::string logLine(const LoginLogFacts& f, std::string_view url = "imap://x/") {
-    std::string line = "left over from an earlier login";
-    loginLogLine(&line, LoginLogMessage{"", url, ""}, f);
-    return line;
-}
-
-// R2221-16: the referral's log line names user, command and target; the
-// items follow Dovecot's default login_log_format_elements.
-TEST(LoginLogLine, NamesUserCommandMethodAndConnection_R2221_16) {
-    LoginLogFacts f = logFacts("bob");
-    f.command = LoginCommand::Authenticate;
-    EXPECT_EQ(logLine(f, "imap://bob;AUTH=*@home.example.test/"),
-              "login referral to imap://bob;AUTH=*@home.example.test/: user=<bob>, "
-              "command=AUTHENTICATE, method=PLAIN, rip=192.0.2.7, lip=127.0.0.2, "
-              "session=<Ab3dE+fG>");
-    f.command = LoginCommand::Login;
-    EXPECT_NE(logLine(f).find(", command=LOGIN, "), std::string::npos);
-    std::string line;
-    loginLogLine(&line, LoginLogMessage{"OK ", "imap://y/", " (hint on a proxied session)"}, f);
-    EXPECT_EQ(line.rfind("OK login referral to imap://y/ (hint on a proxied session): user=<bob>, ", 0),
-              0u) << line;
-}
-
-// A hostile login name cannot start a new log line.
-TEST(LoginLogLine, QuotesControlBytesInTheUserName) {
-    const std::string line = logLine(logFacts("eve\r\nimap-login: Info: forged"));
-    EXPECT_EQ(line.find('\r'), std::string::npos);
-    EXPECT_EQ(line.find('\n'), std::string::npos);
-    EXPECT_NE(line.find("user=<eve\\x0D\\x0Aimap-login: Info: forged>"), std::string::npos) << line;
-}
-
-// Nor another item: ">" would close user=<...>, "," start a new item, and a
-// literal "\x3E" in a name must not read as an escaped ">".
-TEST(LoginLogLine, UserNameCannotForgeItems) {
-    const std::string line = logLine(logFacts("a>, rip=10.0.0.1, x=<\\x3E"));
-    EXPECT_EQ(line, "login referral to imap://x/: user=<a\\x3E\\x2C rip=10.0.0.1\\x2C x=\\x3C\\x5Cx3E>, "
-                    "command=LOGIN, method=PLAIN, rip=192.0.2.7, lip=127.0.0.2, session=<Ab3dE+fG>");
-    EXPECT_EQ(line.find(", rip="), line.rfind(", rip="));
-}
-
-// Addresses as net_ip2addr() writes them: IPv6 compressed, and none for a
-// client on a UNIX socket.
-TEST(LoginLogLine, Ipv6AndNoAddress) {
-    LoginLogFacts f = logFacts("bob");
-    const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07};
-    f.remoteFamily = IpFamily::V6;
-    f.remoteIp = v6;
-    f.localFamily = IpFamily::None;
-    f.localIp = nullptr;
-    EXPECT_NE(logLine(f).find(", rip=2001:db8::7, lip=, session="), std::string::npos) << logLine(f);
-    const unsigned char edge[4] = {0, 10, 100, 255};
-    f.remoteFamily = IpFamily::V4;
-    f.remoteIp = edge;
-    EXPECT_NE(logLine(f).find(", rip=0.10.100.255, "), std::string::npos) << logLine(f);
-}
-
-// R2221-16 in Dovecot's disconnect line: target, command and user of each
-// referral, the user escaped so that it cannot end the note.
+// R2221-16 in the connection's one info line (Dovecot's): target, command
+// and user of each referral, the user escaped so that it cannot end the
+// note; an OK referral and the proxy-suggest hint say so.
 TEST(ReferralNote, NamesTargetCommandAndUser_R2221_16) {
     std::string notes;
-    appendReferralNote(&notes, "imap://bob;AUTH=*@h.example.test/", LoginCommand::Login, "bob");
-    appendReferralNote(&notes, "imap://x;AUTH=*@h/", LoginCommand::Authenticate, "e>v)\r\n,e");
+    appendReferralNote(&notes, "", "imap://bob;AUTH=*@h.example.test/", "", LoginCommand::Login,
+                       "bob");
+    appendReferralNote(&notes, "", "imap://x;AUTH=*@h/", "", LoginCommand::Authenticate,
+                       "e>v)\r\n,e");
     EXPECT_EQ(notes, "; login referral to imap://bob;AUTH=*@h.example.test/ (LOGIN as <bob>)"
                      "; login referral to imap://x;AUTH=*@h/ (AUTHENTICATE as "
                      "<e\\x3Ev)\\x0D\\x0A\\x2Ce>)");
+    notes.clear();
+    appendReferralNote(&notes, "OK ", "imap://sue;AUTH=*@h/", "", LoginCommand::Login, "sue");
+    appendReferralNote(&notes, "OK ", "imap://pat;AUTH=*@h/", " (hint on a proxied session)",
+                       LoginCommand::Authenticate, "pat");
+    EXPECT_EQ(notes, "; OK login referral to imap://sue;AUTH=*@h/ (LOGIN as <sue>)"
+                     "; OK login referral to imap://pat;AUTH=*@h/ (hint on a proxied session) "
+                     "(AUTHENTICATE as <pat>)");
+}
+
+// A hostile login name can neither start a new log line nor pass for
+// another item of the line Dovecot adds after the note ("user=<...>, rip="):
+// ">" would close the name, "," start an item, and a literal "\x3E" in a
+// name must not read as an escaped ">".
+TEST(ReferralNote, UserNameCannotForgeLinesOrItems) {
+    std::string note;
+    appendReferralNote(&note, "", "imap://x/", "", LoginCommand::Login,
+                       "eve\r\nimap-login: Info: forged");
+    EXPECT_EQ(note.find('\r'), std::string::npos);
+    EXPECT_EQ(note.find('\n'), std::string::npos);
+    EXPECT_NE(note.find("(LOGIN as <eve\\x0D\\x0Aimap-login: Info: forged>)"), std::string::npos)
+        << note;
+    note.clear();
+    appendReferralNote(&note, "", "imap://x/", "", LoginCommand::Login,
+                       "a>, rip=10.0.0.1, x=<\\x3E");
+    EXPECT_EQ(note, "; login referral to imap://x/ (LOGIN as "
+                    "<a\\x3E\\x2C rip=10.0.0.1\\x2C x=\\x3C\\x5Cx3E>)");
 }
 
 }  // namespace

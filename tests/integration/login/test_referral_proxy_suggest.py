@@ -189,12 +189,17 @@ class ProxySuggestTest(PrivateServersTest):
         finally:
             c.close()
         # The home server logged the login (the front proxied it), and the
-        # front's info line says it was a hint on a proxied session.
+        # front's one info line, Dovecot's "Started proxying", ends with the
+        # hint: target, command and user (R2221-16).
         self.wait_log(self.home_a, offset_home, login_ok_log(user))
-        return self.wait_log(
+        text = self.wait_log(
             self.front, offset_front,
-            r"OK login referral to %s \(hint on a proxied session\)" % re.escape(
-                self.url(user).decode()))
+            r"Started proxying [^\n]*; OK login referral to %s \(hint on a proxied session\) "
+            r"\(%s as <%s>\)\n" % (re.escape(self.url(user).decode()),
+                                  "LOGIN" if how == "login" else "AUTHENTICATE", re.escape(user)))
+        self.assertEqual(len(re.findall(r"login referral to %s" % re.escape(self.url(user).decode()),
+                                        text)), 1, text[-3000:])
+        return text
 
     # R2221-10, R2221-12, D-13: LOGIN, the directory's policy.
     def test_login_user_policy_R2221_10(self):
