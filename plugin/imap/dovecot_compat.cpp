@@ -11,6 +11,7 @@
 extern "C" {
 #include "imap-arg.h"
 #include "imapc-client-private.h"
+#include "imapc-connection.h"
 #include "imapc-storage.h"
 #include "imapc-list.h"
 }
@@ -86,10 +87,16 @@ const char* poolCopy(pool_t pool, const std::string& s) { return p_strdup(pool, 
 // below imapc_list_prefix: imapc asserts that they are (imapc-list.c:
 // imapc_list_get_vname()) and the imap process would panic on an owner's
 // sibling "<prefix>Old" or on any hostile name.  The rule is
-// classifyOwnerListReply() (plugin/core).
+// classifyOwnerListReply() (plugin/core).  It also bounds one answer
+// (ownerAnswerOverBound()) and drops every LSUB (see guardedUntagged()).
 struct ListReplyGuard {
     imapc_untagged_callback_t* original;
     void* originalContext;
+    // The relay's imapc client, whose connections are dropped when an
+    // answer passes its bound.
+    struct imapc_client* client;
+    // LIST names of the current answer handed to imapc.
+    size_t passed;
     // Whose list's separator imapc maps every name with (its _list is what
     // imapc's own LIST handler reads; the client lives as long as any
     // reply can reach this guard).
@@ -100,6 +107,39 @@ struct ListReplyGuard {
 };
 
 constexpr unsigned int kLoggedDrops = 5;
+
+// imapc starts every listing of the owner's names with an empty mailbox
+// tree (imapc-list.c: imapc_list_refresh() replaces it before it sends
+// LIST), so an empty tree is where a new answer begins.
+bool treeIsEmpty(struct mailbox_tree_context* tree) {
+    if (tree == nullptr) return true;
+    struct mailbox_tree_iterate_context* iter = mailbox_tree_iterate_init(tree, nullptr, 0);
+    const char* path;
+    const bool empty = mailbox_tree_iterate_next(iter, &path) == nullptr;
+    mailbox_tree_iterate_deinit(&iter);
+    return empty;
+}
+
+// Ends the owner's answer: every connection of the relay's imapc client is
+// disconnected, which fails the commands waiting on it ("Disconnected from
+// server"; imapc_connection_disconnect() does not retry them, unlike a
+// connection the owner broke) and stops imapc's command loop.  imapc
+// itself disconnects from inside its input handler on bad input
+// (imapc_connection_input_error()), and keeps its parser alive across the
+// untagged callback for that ("the callback may disconnect",
+// imapc-connection.c: imapc_connection_input_untagged(), 2.3.19.1 and
+// 2.4.1); imapc_client_disconnect() would instead free the connections
+// under the running handler.  The next command reconnects.
+// The array is read again after each disconnect: the failed commands'
+// callbacks run inside imapc_connection_disconnect().
+void dropOwnerConnections(struct imapc_client* client) {
+    for (unsigned int i = 0;; ++i) {
+        unsigned int count = 0;
+        struct imapc_client_connection* const* conns = array_get(&client->conns, &count);
+        if (i >= count) return;
+        imapc_connection_disconnect(conns[i]->conn);
+    }
+}
 
 void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
     auto* g = static_cast<ListReplyGuard*>(context);
@@ -119,7 +159,13 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
             g->original(reply, g->originalContext);
             return;
         }
-        const OwnerListReply verdict = classifyOwnerListReply(name, g->prefix, list->root_sep);
+        // A relay namespace has no subscriptions (subscriptions = no), so
+        // imapc never asks LSUB there; imapc would still put an LSUB line
+        // into the list's subscription tree (imapc_untagged_lsub()), and
+        // three of them killed the imap process with signal 11 (2.3.19.1).
+        const bool lsub = strcasecmp(reply->name, "LSUB") == 0;
+        const OwnerListReply verdict =
+            lsub ? OwnerListReply::Refuse : classifyOwnerListReply(name, g->prefix, list->root_sep);
         // imapc's LIST "" "<prefix>*" also matches the owner's siblings
         // ("<prefix>Old"): expected, dropped quietly.  Anything else was not
         // asked for or is no modified UTF-7 name: a warning (the first few
@@ -128,13 +174,24 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
         if (verdict == OwnerListReply::Refuse) {
             if (g->dropped++ >= kLoggedDrops) return;
             try {
-                i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, not a "
-                          "name in that subtree: ignored",
+                i_warning("mailbox relay: user=%s: the owner of %s answered %s %s, %s: ignored",
                           quoteForLog(g->username).c_str(), quoteForLog(g->prefix).c_str(),
-                          quoteForLog(reply->name, 8).c_str(),
-                          quoteForLog(name).c_str());
+                          lsub ? "LSUB" : "LIST", quoteForLog(name).c_str(),
+                          lsub ? "which the relay never asks" : "not a name in that subtree");
             } catch (...) {
             }
+            return;
+        }
+        if (treeIsEmpty(list->mailboxes)) g->passed = 0;
+        if (ownerAnswerOverBound(++g->passed)) {
+            try {
+                i_warning("mailbox relay: user=%s: the owner of %s answered more than %zu names "
+                          "to one LIST: connection dropped",
+                          quoteForLog(g->username).c_str(), quoteForLog(g->prefix).c_str(),
+                          kMaxOwnerRepliesPerAnswer);
+            } catch (...) {
+            }
+            dropOwnerConnections(g->client);
             return;
         }
     }
@@ -159,6 +216,7 @@ bool guardListReplies(struct mail_namespace* ns, const ImapcNamespaceSpec& spec,
     g->original = client->untagged_callback;
     g->originalContext = client->untagged_context;
     g->storageClient = list->client;
+    g->client = client;
     g->prefix = poolCopy(ns->user->pool, spec.remotePrefix);
     g->username = p_strdup(ns->user->pool, ns->user->username);
     imapc_client_register_untagged(client, guardedUntagged, g);

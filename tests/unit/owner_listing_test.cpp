@@ -176,3 +176,13 @@ TEST(OwnerListingTest, ListingAddsRelayNamespacesOnlyWhenTheWholeTableFits) {
     relay.maxMailboxes = 1;
     EXPECT_FALSE(dref::listingMayAddRelayNamespaces(t, relay));
 }
+
+// What imapc may hold of one owner's answer before the relay drops the
+// connection: above the names a listing keeps, bounded.
+TEST(OwnerListingTest, OneAnswerReachesImapcUpToItsBound) {
+    EXPECT_GT(dref::kMaxOwnerRepliesPerAnswer, dref::kMaxOwnerNamesPerEntry);
+    EXPECT_FALSE(dref::ownerAnswerOverBound(1));
+    EXPECT_FALSE(dref::ownerAnswerOverBound(dref::kMaxOwnerNamesPerEntry + 5));
+    EXPECT_FALSE(dref::ownerAnswerOverBound(dref::kMaxOwnerRepliesPerAnswer));
+    EXPECT_TRUE(dref::ownerAnswerOverBound(dref::kMaxOwnerRepliesPerAnswer + 1));
+}

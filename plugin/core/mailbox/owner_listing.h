@@ -29,6 +29,24 @@ struct OwnerMailbox {
 // costs the session no more than this (the rest is dropped with a warning).
 constexpr size_t kMaxOwnerNamesPerEntry = 10000;
 
+// imapc keeps every name of an owner's LIST answer in its own mailbox tree
+// while the answer arrives (imapc-list.c: imapc_untagged_list()), before
+// the plugin reads any, and resets its command timeout on every line: an
+// owner that streams names without end would grow the imap process until
+// vsz_limit.  The relay's reply filter hands imapc at most this many names
+// of one answer (twice the cut above: an owner with more names below one
+// entry cannot be listed through the relay), then drops the owner's
+// connection.  Not more: imapc's tree takes time that grows faster than
+// the answer (100,000 names cost the imap process 22-26 s of CPU in the
+// lab, 20,000 about a second).
+constexpr size_t kMaxOwnerRepliesPerAnswer = 2 * kMaxOwnerNamesPerEntry;
+
+// True when a name that would be the `passed`-th of one answer (counting
+// from 1) must not reach imapc.
+constexpr bool ownerAnswerOverBound(size_t passed) noexcept {
+    return passed > kMaxOwnerRepliesPerAnswer;
+}
+
 // The names of `raw` that may be shown below `entry` of `table`: strictly
 // below the entry (entry + separator + more), valid UTF-8 without control
 // characters or LIST wildcards, no empty level, at most 1024 octets, and

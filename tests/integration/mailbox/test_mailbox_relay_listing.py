@@ -95,7 +95,10 @@ class HostileOwner(TcpListener):
                     conn.sendall(b"+ \r\n")
                     f.readline()
                 if cmd == b"LIST":
-                    conn.sendall(b"".join(l + b"\r\n" for l in self.answer(parts[2].split(b" ")[-1].decode())))
+                    pattern = parts[2].split(b" ")[-1].decode()
+                    conn.sendall(b"".join(l + b"\r\n" for l in self.answer(pattern)))
+                    if not self.answer_ends(conn, pattern):
+                        return
                 if cmd == b"LOGOUT":
                     conn.sendall(b"* BYE bye\r\n")
                 conn.sendall(tag + b" OK [CAPABILITY IMAP4rev1] done\r\n")
@@ -103,6 +106,11 @@ class HostileOwner(TcpListener):
                     return
         except OSError:
             pass
+
+    def answer_ends(self, conn, pattern):
+        """After the LIST lines of answer(): True for the tagged OK; False
+        when this owner's answer never ends."""
+        return True
 
 
 class SeparatorOwner(HostileOwner):
@@ -122,6 +130,50 @@ class SeparatorOwner(HostileOwner):
         return [b'* LIST () "/" ' + e, b'* LIST () "." ' + e + b'.dot',
                 b'* LIST () "." "' + e + b'.dot/x"', b'* LIST () NIL ' + e + b'/nil',
                 b'* LIST () "/" ' + e + b'/ok']
+
+
+class LsubOwner(HostileOwner):
+    """An owner that answers the listing of Shared/Lsub with LSUB lines
+    nobody asked for (the relay namespace has no subscriptions, so imapc
+    never sends LSUB there) before its LIST lines: Dovecot 2.3.19.1's imapc
+    put them into the list's subscription tree, and the imap process died
+    with signal 11 (found with the endless owner below)."""
+    ENTRY = "Shared/Lsub"
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        e = self.ENTRY.encode()
+        return ([b'* LSUB () "/" ' + e + b"/s%d" % i for i in range(3)]
+                + [b'* LIST () "/" ' + e, b'* LIST () "/" ' + e + b"/ok"])
+
+
+class EndlessOwner(HostileOwner):
+    """An owner that never ends its answer to the listing of Shared/Endless:
+    well-formed names below the entry, without end, until the relay drops
+    the connection (imapc keeps every name of an answer in memory before
+    the plugin reads any, and resets its command timeout on every line)."""
+    ENTRY = "Shared/Endless"
+
+    def __init__(self, addr, port):
+        self.sent = 0
+        super().__init__(addr, port)
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        return [b'* LIST () "/" ' + self.ENTRY.encode()]
+
+    def answer_ends(self, conn, pattern):
+        if pattern == '""':
+            return True
+        e = self.ENTRY.encode()
+        while not self.stopping:
+            batch = b"".join(b'* LIST () "/" ' + e + b"/n%09d\r\n" % (self.sent + i)
+                             for i in range(1000))
+            conn.sendall(batch)  # OSError once the relay has dropped the connection
+            self.sent += 1000
+        return False
 
 
 def attrs(listing, name):
@@ -403,6 +455,51 @@ class RelayListing(RelayTestCase):
         _, tagged = c.command("s2", "EXAMINE INBOX")
         self.assertTrue(tagged.startswith(b"s2 OK"), tagged)
         self.assertNotIn("Panic", self.lab.log_since(mark))
+
+    def test_owner_lsub_lines_are_not_fed_to_imapc(self):
+        name = LsubOwner.ENTRY
+        c, mark, listing = self.scripted_owner_listing(LsubOwner, "u1")
+        self.assertEqual(sorted(listing), [name.encode(), name.encode() + b"/ok"])
+        log = self.lab.wait_log(mark, r"answered LSUB %s/s0, which the relay never asks"
+                                % re.escape(name))
+        self.assertNotIn("killed with signal", log)
+        self.assertNotIn("Panic", log)
+        _, tagged = c.command("u2", "EXAMINE INBOX")
+        self.assertTrue(tagged.startswith(b"u2 OK"), tagged)
+
+    def test_owner_that_never_ends_its_answer_is_dropped(self):
+        # docs/mailbox-relay.md §3.7: at most 20,000 names of one answer
+        # reach imapc, then the relay drops the owner's connection; the
+        # listing completes with the directory's entry, as for an owner that
+        # is down.  Without the bound the imap process grew until vsz_limit.
+        name = EndlessOwner.ENTRY
+        port = free_port(self.lab.home1)
+        owner = EndlessOwner(self.lab.home1, port)
+        self.addCleanup(owner.stop)
+        add_remote_mailbox(self, self.lab, name, self.lab.home1, port)
+        mark = self.lab.log_size()
+        c = self.session()
+        started = time.monotonic()
+        untagged, tagged = c.command("e1", 'LIST "" "%s*"' % name, timeout=60)
+        self.assertTrue(tagged.startswith(b"e1 OK"), tagged)
+        listing = lines(untagged)
+        self.assertEqual(listing[name.encode()][0], b"")  # the directory's entry, no children
+        self.assertFalse([n for n in listing if n.startswith(name.encode() + b"/")])
+        log = self.lab.wait_log(mark, r"cannot list the mailboxes below %s on its server" % name)
+        self.assertRegex(log, r"mailbox relay: user=%s: the owner of %s answered more than "
+                         r"20000 names to one LIST: connection dropped"
+                         % (self.user, re.escape(name)))
+        # Stopped: what was sent is the 20,000 names plus what the sockets'
+        # buffers held when the relay dropped the connection.
+        self.assertLess(owner.sent, 1000000)
+        for bad in ("Panic", "Fatal", "killed with signal", "Out of memory"):
+            self.assertNotIn(bad, log)
+        print("\nendless owner: dropped after %d names sent, LIST took %.1f s"
+              % (owner.sent, time.monotonic() - started), file=sys.stderr)
+        # The session goes on, and the next listing within negative_cache_ttl
+        # does not ask the owner again.
+        _, tagged = c.command("e2", "EXAMINE INBOX")
+        self.assertTrue(tagged.startswith(b"e2 OK"), tagged)
 
 
 if __name__ == "__main__":
