@@ -287,6 +287,18 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         {"*/imapc_connection_timeout_interval", timeout.c_str()},
         // 2.4 has no imapc_ssl_verify: imapc checks with the SSL client settings.
         {"*/ssl_client_require_valid_cert", spec.verifyCertificate ? "yes" : "no"},
+        // imapc's own escape characters (imapc-settings.c, the
+        // layout_imapc defaults; 2.3's imapc always uses them), not the
+        // site's: the instance copies the user's settings, and a site's
+        // mailbox_list_storage_escape_char (e.g. "+") replaces imapc's
+        // default there.  imapc escapes that character in the owner's
+        // names, then strips imapc_list_prefix from them unescaped
+        // (imapc-list.c: imapc_list_remote_to_storage_name(),
+        // imapc_list_get_vname(): i_unreached()), so an entry whose
+        // owner's name holds it panicked the imap process at its listing
+        // (lab test test_site_storage_escape_char_does_not_reach_the_relay).
+        {"*/mailbox_list_storage_escape_char", "%"},
+        {"*/mailbox_list_visible_escape_char", "~"},
     };
     for (const auto& o : overrides)
         settings_override(ns->_set_instance, o.first, o.second, SETTINGS_OVERRIDE_TYPE_CODE);

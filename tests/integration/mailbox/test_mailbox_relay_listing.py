@@ -26,6 +26,7 @@ own session there) and removed again.
 import imaplib
 import os
 import re
+import subprocess
 import sys
 import time
 import unittest
@@ -174,6 +175,23 @@ class EndlessOwner(HostileOwner):
             conn.sendall(batch)  # OSError once the relay has dropped the connection
             self.sent += 1000
         return False
+
+
+class EscapeOwner(HostileOwner):
+    """An owner whose name of the entry (imapc_list_prefix) has '+' in it,
+    the character a site may choose as Dovecot 2.4's
+    mailbox_list_storage_escape_char: imapc escapes that character in the
+    owner's names (imapc-list.c: imapc_list_remote_to_storage_name()) and
+    then strips imapc_list_prefix from them unescaped
+    (imapc_list_get_vname(): i_unreached() when it does not match)."""
+    ENTRY = "Shared/Plus"
+    REMOTE = "Team+Ops"
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        r = self.REMOTE.encode()
+        return [b'* LIST () "/" ' + r, b'* LIST () "/" ' + r + b"/a+b", b'* LIST () "/" ' + r + b"/q"]
 
 
 def attrs(listing, name):
@@ -500,6 +518,52 @@ class RelayListing(RelayTestCase):
         # does not ask the owner again.
         _, tagged = c.command("e2", "EXAMINE INBOX")
         self.assertTrue(tagged.startswith(b"e2 OK"), tagged)
+
+    def front_setting(self, line):
+        """Adds `line` to the front's dovecot.conf and reloads it (new imap
+        processes read it); both undone at the test's cleanup."""
+        conf = self.lab.env["FRONT_CONF"]
+        with open(conf, "r", encoding="utf-8") as f:
+            original = f.read()
+
+        def restore():
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(original)
+            reload_front()
+
+        def reload_front():
+            p = subprocess.run(["doveadm", "-c", conf, "reload"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stdout)
+            time.sleep(1)  # the master re-reads its configuration asynchronously
+
+        self.addCleanup(restore)
+        with open(conf, "a", encoding="utf-8") as f:
+            f.write("\n%s\n" % line)
+        reload_front()
+
+    def test_site_storage_escape_char_does_not_reach_the_relay(self):
+        # docs/mailbox-relay.md §5: on 2.4 the relay namespace copies the
+        # user's settings; an admin's mailbox_list_storage_escape_char would
+        # replace imapc's own "%" there.  On 2.3 imapc always uses "%" (no
+        # such setting), so this runs there without it.
+        if is_24():
+            self.front_setting("mailbox_list_storage_escape_char = +")
+        port = free_port(self.lab.home1)
+        owner = EscapeOwner(self.lab.home1, port)
+        self.addCleanup(owner.stop)
+        add_remote_mailbox(self, self.lab, EscapeOwner.ENTRY, self.lab.home1, port,
+                           remote=EscapeOwner.REMOTE)
+        mark = self.lab.log_size()
+        c = self.session()
+        untagged, tagged = c.command("p1", 'LIST "" "%s*"' % EscapeOwner.ENTRY, timeout=60)
+        self.assertTrue(tagged.startswith(b"p1 OK"), tagged)
+        listing = lines(untagged)
+        self.assertEqual(sorted(listing), [b"Shared/Plus", b"Shared/Plus/a+b", b"Shared/Plus/q"])
+        self.assertEqual(attrs(listing, EscapeOwner.ENTRY), {b"\\HasChildren"})
+        _, tagged = c.command("p2", "EXAMINE INBOX")
+        self.assertTrue(tagged.startswith(b"p2 OK"), tagged)
+        self.assertNotIn("Panic", self.lab.log_since(mark))
 
 
 if __name__ == "__main__":
