@@ -10,6 +10,8 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -70,7 +72,8 @@ public:
                   std::unique_ptr<ldap::Client> client, const DirectoryOptions& options)
         : s_(withoutPasswords(s, options)), userScope_(userScope), client_(std::move(client)),
           users_(s.cacheSize, std::numeric_limits<size_t>::max(), TtlCache<UserLookupResult>::Expired::Keep),
-          mailboxes_(options.cacheMailboxes ? s.cacheSize : 0) {
+          mailboxes_(options.cacheMailboxes ? s.cacheSize : 0),
+          encodeMailboxes_(options.encodeMailboxes) {
         for (const std::string* a : {&s_.homeServerAttribute, &s_.homeUrlAttribute,
                                      &s_.policyAttribute, &s_.referralUserAttribute,
                                      &s_.passwordAttribute}) {
@@ -270,6 +273,9 @@ private:
         MailboxLookupResult result;
         std::vector<RemoteMailbox> personal;
         std::vector<RemoteMailbox> shared;
+        // encodeMailboxes_: the searches' mappers, which hold the encoded lines.
+        std::shared_ptr<MailboxEntryMapper> personalEncoded;
+        std::shared_ptr<MailboxEntryMapper> sharedEncoded;
         int outstanding = 0;
         bool failed = false;
     };
@@ -299,21 +305,22 @@ private:
             req.attributes = {s_.mailboxNameAttribute, s_.mailboxUrlAttribute};
             req.sizeLimit = limit < static_cast<size_t>(INT_MAX) ? static_cast<int>(limit) + 1 : 0;
             // Mapped on the worker thread as the entries arrive.
-            auto mapper = std::make_shared<MailboxEntryMapper>(personal, s_);
+            auto mapper = std::make_shared<MailboxEntryMapper>(personal, s_, encodeMailboxes_);
             req.consumer = mapper;
             const bool isPersonal = personal;
             const std::string baseDn = base;
             track(op, client_->search(std::move(req), [this, gather, isPersonal, baseDn, loginName,
                                                        start, deliver,
                                                        mapper](ldap::SearchResult&& sr) {
-                onMailboxSearch(*gather, isPersonal, baseDn, std::move(sr), *mapper);
+                onMailboxSearch(*gather, isPersonal, baseDn, std::move(sr), mapper);
                 if (--gather->outstanding == 0) finishMailboxes(loginName, *gather, start, deliver);
             }));
         }
     }
 
     void onMailboxSearch(Gather& g, bool personal, const std::string& base, ldap::SearchResult&& sr,
-                         MailboxEntryMapper& mapped) {
+                         const std::shared_ptr<MailboxEntryMapper>& mapper) {
+        MailboxEntryMapper& mapped = *mapper;
         if (sr.status == ldap::ResultStatus::NoSuchObject) {
             if (!personal) g.result.warnings.push_back("mailbox_shared_base '" + base + "' does not exist");
             return;
@@ -328,13 +335,17 @@ private:
             g.result.warnings.push_back("more than " + std::to_string(s_.mailboxMaxEntries) +
                                         " remote mailbox entries under '" + base + "'; the rest ignored");
         }
+        for (std::string& w : mapped.warnings()) g.result.warnings.push_back(std::move(w));
+        if (encodeMailboxes_) {
+            (personal ? g.personalEncoded : g.sharedEncoded) = mapper;  // one search per base
+            return;
+        }
         std::vector<RemoteMailbox>& into = personal ? g.personal : g.shared;
         if (into.empty())
             into = std::move(mapped.mailboxes());
         else
             into.insert(into.end(), std::make_move_iterator(mapped.mailboxes().begin()),
                         std::make_move_iterator(mapped.mailboxes().end()));
-        for (std::string& w : mapped.warnings()) g.result.warnings.push_back(std::move(w));
     }
 
     void finishMailboxes(const std::string& loginName, Gather& g, Clock::time_point start,
@@ -347,19 +358,10 @@ private:
             return;
         }
         r.status = DirectoryStatus::Found;
-        // Personal placements first: on equal names they are the more specific.
-        // A shared base that contains user entries finds personal mailboxes
-        // a second time: keep them once, as personal.
-        r.mailboxes = std::move(g.personal);
-        std::unordered_set<std::string> personalDns;
-        for (const auto& m : r.mailboxes) personalDns.insert(m.dn);
-        for (auto& m : g.shared) {
-            if (personalDns.count(m.dn) == 0) r.mailboxes.push_back(std::move(m));
-        }
-        if (r.mailboxes.size() > s_.mailboxMaxEntries) {
-            r.warnings.push_back(std::to_string(r.mailboxes.size()) + " remote mailboxes; only the first " +
-                                 std::to_string(s_.mailboxMaxEntries) + " (mailbox_max_entries) are used");
-            r.mailboxes.resize(s_.mailboxMaxEntries);
+        if (encodeMailboxes_) {
+            finishEncoded(g, &r);
+        } else {
+            finishMapped(g, &r);
         }
         // A copy only when it is kept: the referral-directory service keeps
         // encoded answers of its own (mailboxes_ has no room), and a copy of
@@ -370,12 +372,73 @@ private:
         deliver(std::move(r));
     }
 
+    // Personal placements first: on equal names they are the more specific.
+    // A shared base that contains user entries finds personal mailboxes a
+    // second time: keep them once, as personal.  At most mailbox_max_entries.
+    // `kept` holds the personal ones; dnOf gives an item's DN.
+    template <typename Item, typename DnOf>
+    void mergeShared(std::vector<Item>* kept, std::vector<Item>&& shared, DnOf dnOf,
+                     std::vector<std::string>* warnings) const {
+        if (!shared.empty()) {
+            // Reserved first: the set holds views of the DNs of *kept.
+            kept->reserve(kept->size() + shared.size());
+            std::unordered_set<std::string_view> personalDns;
+            for (const Item& m : *kept) personalDns.insert(dnOf(m));
+            for (Item& m : shared) {
+                if (personalDns.count(dnOf(m)) == 0) kept->push_back(std::move(m));
+            }
+        }
+        if (kept->size() > s_.mailboxMaxEntries) {
+            warnings->push_back(std::to_string(kept->size()) + " remote mailboxes; only the first " +
+                                std::to_string(s_.mailboxMaxEntries) +
+                                " (mailbox_max_entries) are used");
+            kept->resize(s_.mailboxMaxEntries);
+        }
+    }
+
+    void finishMapped(Gather& g, MailboxLookupResult* r) {
+        r->mailboxes = std::move(g.personal);
+        mergeShared(&r->mailboxes, std::move(g.shared),
+                    [](const RemoteMailbox& m) { return std::string_view(m.dn); }, &r->warnings);
+    }
+
+    // The same choice on the mappers' encoded mailboxes, then their lines in
+    // that order.
+    void finishEncoded(Gather& g, MailboxLookupResult* r) {
+        using Item = std::pair<const MailboxEntryMapper*, const EncodedMailbox*>;
+        auto items = [](const std::shared_ptr<MailboxEntryMapper>& mapper) {
+            std::vector<Item> out;
+            if (!mapper) return out;
+            out.reserve(mapper->encoded().size());
+            for (const EncodedMailbox& e : mapper->encoded()) out.emplace_back(mapper.get(), &e);
+            return out;
+        };
+        std::vector<Item> kept = items(g.personalEncoded);
+        mergeShared(&kept, items(g.sharedEncoded),
+                    [](const Item& i) { return std::string_view(i.second->dn); }, &r->warnings);
+        r->encoded = true;
+        size_t bytes = 0;
+        for (const Item& i : kept) bytes += i.second->length;
+        r->encodedLines.reserve(bytes);
+        for (const auto& [mapper, e] : kept) {
+            if (!e->error.empty()) {
+                // Never a partial table (the service then says why).
+                r->encodeError = e->error;
+                r->encodedLines.clear();
+                return;
+            }
+            r->encodedLines.append(mapper->lines(), e->offset, e->length);
+        }
+        r->encodedCount = kept.size();
+    }
+
     DirectorySettings s_;
     ldap::Scope userScope_;
     std::unique_ptr<ldap::Client> client_;
     std::vector<std::string> userAttributes_;
     TtlCache<UserLookupResult> users_;
     TtlCache<MailboxLookupResult> mailboxes_;
+    const bool encodeMailboxes_;
     DirectoryStats stats_;
     uint64_t nextId_ = 1;
     std::unordered_map<uint64_t, std::vector<uint64_t>> ops_;

@@ -47,6 +47,17 @@ struct MailboxLookupResult {
     // service's cache): the session refreshes it cache_ttl after the
     // directory gave it, not cache_ttl after it arrived.  0: fresh.
     int64_t ageMs = 0;
+    // DirectoryOptions::encodeMailboxes and a Found answer: the mailboxes
+    // are not in `mailboxes` but already in the mailbox cache file's line
+    // form (remote_mailbox_cache_file.h, appendMailboxCacheEntry), made on
+    // the LDAP worker as the entries arrived: encodedCount mailboxes in
+    // encodedLines, for assembleMailboxCache.  encodeError: the first kept
+    // mailbox that cannot be encoded (then the answer cannot be passed on,
+    // as when encodeMailboxCache fails).
+    bool encoded = false;
+    std::string encodedLines;
+    size_t encodedCount = 0;
+    std::string encodeError;
 };
 
 struct DirectoryStats {
@@ -70,6 +81,10 @@ struct DirectoryOptions {
     // the imap plugin, the referral-directory service and the lookup tool
     // never read a stored password, whatever the settings file says.
     bool readPasswords = false;
+    // Encode remote mailboxes on the LDAP worker as they arrive
+    // (MailboxLookupResult::encoded): for the referral-directory service,
+    // which passes answers on in that form and needs nothing else of them.
+    bool encodeMailboxes = false;
 };
 
 class Directory {

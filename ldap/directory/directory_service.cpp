@@ -197,19 +197,36 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
         log_(LogLevel::Warning, "remote mailboxes of " + quoteForLog(user) +
                                     ": directory unavailable (" + r.error + ")");
     } else {
-        MailboxCacheRecord rec;
-        rec.user = user;
-        rec.identity = identity_;
-        rec.answer = r.status == DirectoryStatus::Found ? dref::CachedAnswer::Found
-                                                        : dref::CachedAnswer::NotFound;
-        rec.mailboxes = std::move(r.mailboxes);
+        const dref::CachedAnswer answer = r.status == DirectoryStatus::Found
+                                              ? dref::CachedAnswer::Found
+                                              : dref::CachedAnswer::NotFound;
         std::string error;
         const Clock::time_point encodeStart = Clock::now();
-        std::optional<std::string> payload = encodeMailboxCache(rec, limits_, &error);
+        std::optional<std::string> payload;
+        size_t entries = 0;
+        if (r.encoded) {
+            // Encoded on the LDAP worker as the entries arrived
+            // (DirectoryOptions::encodeMailboxes): only the header and the
+            // end line are left.
+            entries = r.encodedCount;
+            if (r.encodeError.empty())
+                payload = assembleMailboxCache(user, identity_, answer, r.encodedCount,
+                                               r.encodedLines, limits_, &error);
+            else
+                error = r.encodeError;
+        } else {
+            MailboxCacheRecord rec;
+            rec.user = user;
+            rec.identity = identity_;
+            rec.answer = answer;
+            rec.mailboxes = std::move(r.mailboxes);
+            entries = rec.mailboxes.size();
+            payload = encodeMailboxCache(rec, limits_, &error);
+        }
         log_(LogLevel::Debug,
-             "remote mailboxes of " + quoteForLog(user) + ": " +
-                 std::to_string(rec.mailboxes.size()) + " entries from the directory in " +
-                 std::to_string(r.elapsedUs) + " us, encoded in " +
+             "remote mailboxes of " + quoteForLog(user) + ": " + std::to_string(entries) +
+                 " entries from the directory in " + std::to_string(r.elapsedUs) +
+                 " us, encoded in " +
                  std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
                                     Clock::now() - encodeStart)
                                     .count()) +

@@ -5,6 +5,7 @@
 
 #include "imap_url_parse.h"
 #include "mutf7.h"
+#include "remote_mailbox_cache_file.h"
 #include "response_text.h"
 #include "stored_password.h"
 
@@ -86,8 +87,10 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
     return UserMappingStatus::Found;
 }
 
-MailboxEntryMapper::MailboxEntryMapper(bool personal, const DirectorySettings& settings)
+MailboxEntryMapper::MailboxEntryMapper(bool personal, const DirectorySettings& settings,
+                                       bool encode)
     : personal_(personal),
+      encode_(encode),
       nameAttribute_(settings.mailboxNameAttribute),
       urlAttribute_(settings.mailboxUrlAttribute) {}
 
@@ -141,10 +144,25 @@ void MailboxEntryMapper::take(ldap::Entry&& entry) {
     mailbox.name = std::move(names->front());
     mailbox.dn = std::move(entry.dn);
     mailboxes_.push_back(std::move(mailbox));
+    if (encode_) encodeLast();
+}
+
+// The mailbox just mapped, in its lines now, while the server sends the
+// next entries; its parsed form is not needed any more.
+void MailboxEntryMapper::encodeLast() {
+    RemoteMailbox& m = mailboxes_.back();
+    EncodedMailbox e;
+    e.offset = lines_.size();
+    if (appendMailboxCacheEntry(m, &lines_, &e.error)) e.length = lines_.size() - e.offset;
+    e.dn = std::move(m.dn);
+    encoded_.push_back(std::move(e));
+    mailboxes_.pop_back();
 }
 
 void MailboxEntryMapper::restart() {
     mailboxes_.clear();
+    encoded_.clear();
+    lines_.clear();
     warnings_.clear();
 }
 

@@ -35,25 +35,47 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
                                  const DirectorySettings& settings, UserRecord* record,
                                  std::vector<std::string>* warnings);
 
+// One mapped mailbox in the mailbox cache file's line form
+// (appendMailboxCacheEntry), for MailboxEntryMapper's encoding mode.
+struct EncodedMailbox {
+    std::string dn;      // to drop a shared entry that is also personal
+    size_t offset = 0;   // its lines in MailboxEntryMapper::lines()
+    size_t length = 0;
+    std::string error;   // why it cannot be encoded (no lines then)
+};
+
 // Maps the entries of one remote-mailbox search, entry by entry as the LDAP
 // client's worker thread reads them (ldap::EntryConsumer): the mapping
 // overlaps with the server sending the rest of the answer.  The valid
 // entries are collected in mailboxes(); entries without a usable name or
 // without any valid URL are skipped with a warning naming their DN.  Read
-// mailboxes() and warnings() from the search's callback only.
+// mailboxes(), encoded(), lines() and warnings() from the search's callback
+// only.
+//
+// With `encode` (the referral-directory service), each mapped mailbox is
+// also written in the mailbox cache file's line form right there, so the
+// encoding overlaps with the server too (issue 13 item 4); only its DN and
+// lines are kept (encoded(), lines()) and mailboxes() stays empty.
 class MailboxEntryMapper final : public ldap::EntryConsumer {
 public:
-    MailboxEntryMapper(bool personal, const DirectorySettings& settings);
+    MailboxEntryMapper(bool personal, const DirectorySettings& settings, bool encode = false);
     void take(ldap::Entry&& entry) override;
     void restart() override;
     std::vector<RemoteMailbox>& mailboxes() { return mailboxes_; }
+    const std::vector<EncodedMailbox>& encoded() const { return encoded_; }
+    const std::string& lines() const { return lines_; }
     std::vector<std::string>& warnings() { return warnings_; }
 
 private:
+    void encodeLast();
+
     const bool personal_;
+    const bool encode_;
     const std::string nameAttribute_;
     const std::string urlAttribute_;
     std::vector<RemoteMailbox> mailboxes_;
+    std::vector<EncodedMailbox> encoded_;
+    std::string lines_;
     std::vector<std::string> warnings_;
 };
 

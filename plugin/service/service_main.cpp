@@ -135,6 +135,7 @@ bool startDirectory() noexcept {
         std::string error;
         dref::DirectoryOptions options;
         options.cacheMailboxes = false;  // the service keeps its own, encoded
+        options.encodeMailboxes = true;  // on the LDAP thread, as the entries arrive
         g_directory = dref::Directory::create(*g_settings, &error, options);
         if (!g_directory) {
             i_error("dovecot-referral directory service: %s: directory: %s",

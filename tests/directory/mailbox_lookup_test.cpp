@@ -3,6 +3,10 @@
 // hostile entries skipped (named by DN in a warning), never passed on.
 #include "directory_fixture.h"
 
+#include <algorithm>
+
+#include "remote_mailbox_cache_file.h"
+
 namespace dref::test {
 namespace {
 
@@ -123,6 +127,62 @@ TEST(MailboxLookup, MailboxCacheCanBeTurnedOff) {
     EXPECT_EQ(r->mailboxes.size(), 3u);
     EXPECT_EQ(d->ldapStats().searches, searches + 2);  // personal + shared bases
     EXPECT_EQ(d->stats().cacheEntries, 1u);            // alice's user record only
+}
+
+// The referral-directory service's directory (DirectoryOptions::
+// encodeMailboxes): each mailbox encoded on the LDAP worker as it arrives.
+// The answer it passes on is byte for byte the one encodeMailboxCache makes of
+// the mapped mailboxes: the same hostile entries skipped with the same
+// warnings, personal first, a mailbox that both searches find kept once (a
+// shared base above the users), at most mailbox_max_entries.
+TEST(MailboxLookup, EncodedAnswerIsTheMappedAnswerEncoded) {
+    Settings wholeTree = testSettings();
+    wholeTree.directory.mailboxSharedBase = "dc=example,dc=test";
+    Settings capped = wholeTree;
+    capped.directory.mailboxMaxEntries = 2;
+    for (const Settings& s : {testSettings(), wholeTree, capped}) {
+        for (const char* user : {"alice", "carol", "nobody"}) {
+            SCOPED_TRACE(std::string(user) + " under " + s.directory.mailboxSharedBase + ", max " +
+                         std::to_string(s.directory.mailboxMaxEntries));
+            std::string error;
+            DirectoryOptions plain;
+            plain.cacheMailboxes = false;
+            DirectoryOptions encoding = plain;
+            encoding.encodeMailboxes = true;
+            auto mappedDir = Directory::create(s, &error, plain);
+            auto encodedDir = Directory::create(s, &error, encoding);
+            ASSERT_TRUE(mappedDir && encodedDir) << error;
+            auto mapped = lookupMailboxes(*mappedDir, user);
+            auto encoded = lookupMailboxes(*encodedDir, user);
+            ASSERT_TRUE(mapped && encoded);
+            ASSERT_EQ(encoded->status, mapped->status) << encoded->error;
+            // Which search finishes first is up to the server: compare sorted.
+            std::sort(mapped->warnings.begin(), mapped->warnings.end());
+            std::sort(encoded->warnings.begin(), encoded->warnings.end());
+            EXPECT_EQ(encoded->warnings, mapped->warnings);
+            EXPECT_TRUE(encoded->mailboxes.empty());
+            if (mapped->status != DirectoryStatus::Found) {
+                EXPECT_FALSE(encoded->encoded);
+                continue;
+            }
+            ASSERT_TRUE(encoded->encoded);
+            EXPECT_TRUE(encoded->encodeError.empty()) << encoded->encodeError;
+            EXPECT_EQ(encoded->encodedCount, mapped->mailboxes.size());
+            MailboxCacheRecord rec;
+            rec.user = user;
+            rec.identity = mailboxCacheIdentity(s.directory);
+            rec.mailboxes = mapped->mailboxes;
+            MailboxCacheLimits limits;
+            limits.maxEntries = s.directory.mailboxMaxEntries;
+            auto expected = encodeMailboxCache(rec, limits, &error);
+            ASSERT_TRUE(expected) << error;
+            auto got = assembleMailboxCache(user, rec.identity, CachedAnswer::Found,
+                                            encoded->encodedCount, encoded->encodedLines, limits,
+                                            &error);
+            ASSERT_TRUE(got) << error;
+            EXPECT_EQ(*got, *expected);
+        }
+    }
 }
 
 TEST(MailboxLookup, MissingSharedBaseIsAWarningNotAFailure) {

@@ -319,6 +319,54 @@ TEST_F(DirectoryServiceTest, UnavailableIsPassedOnAndNeverCached) {
     pumpUntil([&] { return directory_.requests.size() == 1; });
 }
 
+// The service's own directory encodes on its LDAP thread
+// (DirectoryOptions::encodeMailboxes): such an answer is passed on and kept
+// as one encoded the usual way; one that could not be encoded is
+// unavailable, as when encodeMailboxCache fails, and not kept.
+TEST_F(DirectoryServiceTest, EncodedAnswerIsPassedOnAsTheSameTable) {
+    startService(settings_);
+    auto& c = client();
+    auto encodedFound = [](const std::vector<std::string>& names) {
+        MailboxLookupResult r;
+        r.status = DirectoryStatus::Found;
+        r.encoded = true;
+        std::string error;
+        for (const std::string& n : names) {
+            EXPECT_TRUE(appendMailboxCacheEntry(found(n).mailboxes[0], &r.encodedLines, &error));
+            ++r.encodedCount;
+        }
+        return r;
+    };
+    ServiceReply r;
+    bool done = false;
+    ask(c, "carol", &r, &done);
+    pumpUntil([&] { return directory_.requests.size() == 1; });
+    directory_.answer(encodedFound({"Shared/Projects", "Shared/Archive"}));
+    pumpUntil([&] { return done; });
+    ASSERT_EQ(r.kind, ServiceReply::Kind::Answer) << r.error;
+    ASSERT_EQ(r.result.status, DirectoryStatus::Found);
+    ASSERT_EQ(r.result.mailboxes.size(), 2u);
+    EXPECT_EQ(r.result.mailboxes[1].name, "Shared/Archive");
+    EXPECT_EQ(r.result.mailboxes[1].locations[0].host, "home2.lab.test");
+    ask(c, "carol", &r, &done);
+    pumpUntil([&] { return done; });
+    EXPECT_EQ(r.result.mailboxes.size(), 2u);
+    EXPECT_EQ(service_->stats().cacheHits, 1u);
+
+    MailboxLookupResult refused = encodedFound({"Shared/Projects"});
+    refused.encodeError = "a DN cannot be cached";
+    ask(c, "dave", &r, &done);
+    pumpUntil([&] { return directory_.requests.size() == 1; });
+    directory_.answer(refused);
+    pumpUntil([&] { return done; });
+    ASSERT_EQ(r.kind, ServiceReply::Kind::Answer) << r.error;
+    EXPECT_EQ(r.result.status, DirectoryStatus::Unavailable);
+    EXPECT_NE(r.result.error.find("a DN cannot be cached"), std::string::npos) << r.result.error;
+    EXPECT_TRUE(r.result.mailboxes.empty());
+    ask(c, "dave", &r, &done);
+    pumpUntil([&] { return directory_.requests.size() == 1; });  // not kept
+}
+
 TEST_F(DirectoryServiceTest, ClientGoneBeforeTheAnswerIsHarmless) {
     startService(settings_);
     ServiceReply r;

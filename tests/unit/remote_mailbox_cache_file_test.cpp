@@ -315,6 +315,54 @@ TEST(MailboxCacheFile, EncodeRefusesWhatDecodeWouldRefuse) {
     EXPECT_FALSE(encodeMailboxCache(r, {}, &error));
 }
 
+// The referral-directory service encodes entry by entry on its LDAP thread
+// (appendMailboxCacheEntry) and seals at the end (assembleMailboxCache):
+// the same bytes as encodeMailboxCache, and the same refusals.
+TEST(MailboxCacheFile, EntryByEntryEncodingIsTheSameFile) {
+    const MailboxCacheRecord r = sample();
+    std::string lines, error;
+    for (const RemoteMailbox& m : r.mailboxes) ASSERT_TRUE(appendMailboxCacheEntry(m, &lines, &error)) << error;
+    auto whole = assembleMailboxCache(r.user, r.identity, r.answer, r.mailboxes.size(), lines, {},
+                                      &error);
+    ASSERT_TRUE(whole) << error;
+    EXPECT_EQ(*whole, encoded(r));
+    auto empty = assembleMailboxCache(kUser, r.identity, CachedAnswer::NotFound, 0, "", {}, &error);
+    ASSERT_TRUE(empty) << error;
+    MailboxCacheRecord none = sample();
+    none.answer = CachedAnswer::NotFound;
+    none.mailboxes.clear();
+    EXPECT_EQ(*empty, encoded(none));
+}
+
+TEST(MailboxCacheFile, RefusedEntryAppendsNothingAndSaysWhatTheWholeEncoderSays) {
+    for (int variant = 0; variant < 4; ++variant) {
+        MailboxCacheRecord r = sample();
+        RemoteMailbox& m = r.mailboxes[1];
+        if (variant == 0) m.name = "bad\nname";
+        if (variant == 1) m.dn.clear();
+        if (variant == 2) m.locations.clear();
+        if (variant == 3) m.locations[1].host = "::1";  // after a first good location
+        std::string lines = "kept\n", error, wholeError;
+        EXPECT_FALSE(appendMailboxCacheEntry(m, &lines, &error)) << variant;
+        EXPECT_EQ(lines, "kept\n") << variant;
+        EXPECT_FALSE(encodeMailboxCache(r, {}, &wholeError)) << variant;
+        EXPECT_EQ(error, wholeError) << variant;
+    }
+    std::string error;
+    const MailboxCacheRecord r = sample();
+    EXPECT_FALSE(assembleMailboxCache(r.user, "xyz", r.answer, 0, "", {}, &error));
+    EXPECT_FALSE(assembleMailboxCache("", r.identity, r.answer, 0, "", {}, &error));
+    EXPECT_FALSE(assembleMailboxCache(r.user, r.identity, CachedAnswer::NotFound, 1, "", {}, &error));
+    MailboxCacheLimits few;
+    few.maxEntries = 1;
+    EXPECT_FALSE(assembleMailboxCache(r.user, r.identity, r.answer, 2, "", few, &error));
+    MailboxCacheLimits small;
+    small.maxBytes = 64;
+    EXPECT_FALSE(assembleMailboxCache(r.user, r.identity, r.answer, 0, std::string(100, 'x'),
+                                      small, &error));
+    EXPECT_NE(error.find("exceeds the limit"), std::string::npos);
+}
+
 TEST(MailboxCacheFile, ThousandEntriesRoundTrip) {
     MailboxCacheRecord r = sample();
     r.mailboxes.clear();

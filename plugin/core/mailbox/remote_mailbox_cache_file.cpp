@@ -323,54 +323,103 @@ std::string mailboxCacheFileName(std::string_view user) {
     return hex64(fnv1a(user)) + ".mailboxes";
 }
 
-std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& rec,
-                                              const MailboxCacheLimits& limits,
-                                              std::string* error) try {
-    if (rec.user.empty() || rec.user.size() > kMailboxCacheMaxUserBytes)
-        return fail(error, "user name empty or too long"), std::nullopt;
-    if (!isLowerHex16(rec.identity)) return fail(error, "malformed identity"), std::nullopt;
-    if (rec.mailboxes.size() > limits.maxEntries)
-        return fail(error, std::to_string(rec.mailboxes.size()) + " entries exceed the limit"),
-               std::nullopt;
-    if (rec.answer == CachedAnswer::NotFound && !rec.mailboxes.empty())
-        return fail(error, "a not-found answer with entries"), std::nullopt;
-    std::string out;
-    out.reserve(256 + rec.mailboxes.size() * 160);
-    out.append(kMagic).append(" ").append(std::to_string(kMailboxCacheFormatVersion)).append("\n");
-    out.append("user ").append(pctEncode(rec.user)).append("\n");
-    out.append("identity ").append(rec.identity).append("\n");
-    out.append("answer ").append(rec.answer == CachedAnswer::Found ? "found" : "not-found");
-    out.append("\nentries ").append(std::to_string(rec.mailboxes.size())).append("\n");
-    for (const RemoteMailbox& m : rec.mailboxes) {
-        if (!validText(m.name, kMaxNameBytes))
-            return fail(error, "a mailbox name cannot be cached"), std::nullopt;
-        if (!validText(m.dn, kMailboxCacheMaxDnBytes))
-            return fail(error, "a DN cannot be cached"), std::nullopt;
+namespace {
+
+// What the lines before the entries say, checked before anything is written.
+bool checkHeader(std::string_view user, std::string_view identity, CachedAnswer answer,
+                 size_t count, const MailboxCacheLimits& limits, std::string* error) {
+    if (user.empty() || user.size() > kMailboxCacheMaxUserBytes)
+        return fail(error, "user name empty or too long");
+    if (!isLowerHex16(identity)) return fail(error, "malformed identity");
+    if (count > limits.maxEntries)
+        return fail(error, std::to_string(count) + " entries exceed the limit");
+    if (answer == CachedAnswer::NotFound && count != 0)
+        return fail(error, "a not-found answer with entries");
+    return true;
+}
+
+// The lines before the entries (checkHeader passed).
+void appendHeader(std::string_view user, std::string_view identity, CachedAnswer answer,
+                  size_t count, std::string* out) {
+    out->append(kMagic).append(" ").append(std::to_string(kMailboxCacheFormatVersion)).append("\n");
+    out->append("user ").append(pctEncode(user)).append("\n");
+    out->append("identity ").append(identity).append("\n");
+    out->append("answer ").append(answer == CachedAnswer::Found ? "found" : "not-found");
+    out->append("\nentries ").append(std::to_string(count)).append("\n");
+}
+
+// The end line, then the size limit.
+bool appendTrailer(const MailboxCacheLimits& limits, std::string* out, std::string* error) {
+    const std::string sum = hex64(bodyChecksum(*out));  // of everything before "end"
+    out->append("end ").append(sum).append("\n");
+    if (out->size() > limits.maxBytes)
+        return fail(error, "encoded table of " + std::to_string(out->size()) +
+                               " bytes exceeds the limit");
+    return true;
+}
+
+}  // namespace
+
+bool appendMailboxCacheEntry(const RemoteMailbox& m, std::string* out, std::string* error) {
+    const size_t start = out->size();
+    auto refuse = [&](std::string why) {
+        out->resize(start);  // nothing of a refused entry stays
+        return fail(error, std::move(why));
+    };
+    try {
+        if (!validText(m.name, kMaxNameBytes)) return refuse("a mailbox name cannot be cached");
+        if (!validText(m.dn, kMailboxCacheMaxDnBytes)) return refuse("a DN cannot be cached");
         if (m.locations.empty() || m.locations.size() > kMailboxCacheMaxUrlsPerMailbox)
-            return fail(error, "a mailbox has no or too many locations"), std::nullopt;
-        out.append("mailbox ").append(m.personal ? "personal " : "shared ");
-        pctEncodeAppend(m.name, &out);
-        out.push_back(' ');
-        pctEncodeAppend(m.dn, &out);
-        out.push_back(' ');
-        out.append(std::to_string(m.locations.size())).append("\n");
+            return refuse("a mailbox has no or too many locations");
+        out->append("mailbox ").append(m.personal ? "personal " : "shared ");
+        pctEncodeAppend(m.name, out);
+        out->push_back(' ');
+        pctEncodeAppend(m.dn, out);
+        out->push_back(' ');
+        out->append(std::to_string(m.locations.size())).append("\n");
         for (const ImapUrlParts& loc : m.locations) {
             const std::string url = locationUrl(loc);
             std::string why;
             auto back = parseLocation(url, &why);
             if (!back || !sameLocation(*back, loc))
-                return fail(error, "a location does not survive a round trip" +
-                                       (why.empty() ? std::string() : ": " + why)),
-                       std::nullopt;
-            out.append("url ").append(url).append("\n");
+                return refuse("a location does not survive a round trip" +
+                              (why.empty() ? std::string() : ": " + why));
+            out->append("url ").append(url).append("\n");
         }
+        return true;
+    } catch (...) {
+        return refuse("out of memory");
     }
-    const std::string sum = hex64(bodyChecksum(out));  // of everything before "end"
-    out.append("end ").append(sum).append("\n");
-    if (out.size() > limits.maxBytes)
-        return fail(error, "encoded table of " + std::to_string(out.size()) +
-                               " bytes exceeds the limit"),
-               std::nullopt;
+}
+
+std::optional<std::string> assembleMailboxCache(std::string_view user, std::string_view identity,
+                                                CachedAnswer answer, size_t count,
+                                                std::string_view entryLines,
+                                                const MailboxCacheLimits& limits,
+                                                std::string* error) try {
+    if (!checkHeader(user, identity, answer, count, limits, error)) return std::nullopt;
+    std::string out;
+    out.reserve(256 + entryLines.size() + 32);
+    appendHeader(user, identity, answer, count, &out);
+    out.append(entryLines);
+    if (!appendTrailer(limits, &out, error)) return std::nullopt;
+    return out;
+} catch (...) {
+    fail(error, "out of memory");
+    return std::nullopt;
+}
+
+std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& rec,
+                                              const MailboxCacheLimits& limits,
+                                              std::string* error) try {
+    if (!checkHeader(rec.user, rec.identity, rec.answer, rec.mailboxes.size(), limits, error))
+        return std::nullopt;
+    std::string out;
+    out.reserve(256 + rec.mailboxes.size() * 160);
+    appendHeader(rec.user, rec.identity, rec.answer, rec.mailboxes.size(), &out);
+    for (const RemoteMailbox& m : rec.mailboxes)
+        if (!appendMailboxCacheEntry(m, &out, error)) return std::nullopt;
+    if (!appendTrailer(limits, &out, error)) return std::nullopt;
     return out;
 } catch (...) {
     fail(error, "out of memory");

@@ -79,6 +79,22 @@ std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& record,
                                               const MailboxCacheLimits& limits,
                                               std::string* error);
 
+// encodeMailboxCache in two steps, for a caller that has the entries one by
+// one before it has the whole record (the referral-directory service encodes
+// each mailbox on its LDAP thread as the entry arrives, issue 13 item 4):
+// appendMailboxCacheEntry appends one mailbox's lines exactly as
+// encodeMailboxCache writes them, or appends nothing and fails with the
+// reason encodeMailboxCache would give; assembleMailboxCache puts the header
+// for `count` entries before such lines and seals them, with
+// encodeMailboxCache's checks.  Same bytes as encodeMailboxCache of the
+// same record.
+bool appendMailboxCacheEntry(const RemoteMailbox& mailbox, std::string* out, std::string* error);
+std::optional<std::string> assembleMailboxCache(std::string_view user, std::string_view identity,
+                                                CachedAnswer answer, size_t count,
+                                                std::string_view entryLines,
+                                                const MailboxCacheLimits& limits,
+                                                std::string* error);
+
 // Parses and validates a file's bytes.  nullopt and a log-safe *error for
 // anything encodeMailboxCache would not have written for this user and
 // identity.  *mismatch (when given) tells a well-formed file written for
