@@ -2,6 +2,7 @@
 // without a server (hand-made ldap::Entry values).
 #include "entry_mapping.h"
 #include "referral_fields.h"
+#include "remote_mailbox_cache_file.h"
 
 #include <gtest/gtest.h>
 
@@ -290,6 +291,47 @@ TEST(EntryMapping, MapMailboxEntriesAppendsTheMappersAnswer_R2193) {
     ASSERT_EQ(w.size(), 2u);
     EXPECT_EQ(w[0], "kept warning");
     EXPECT_TRUE(mentions({w[1]}, "m=bad"));
+}
+
+// The referral-directory service's mapper also encodes each mailbox as it
+// arrives: the lines are exactly appendMailboxCacheEntry's of the mapped
+// mailbox, the warnings those of the plain mapper; an entry the mapping
+// accepts but the file format cannot hold (a DN with a control octet) keeps
+// encodeMailboxCache's reason instead of lines; restart forgets it all.
+TEST(EntryMapping, EncodingMapperKeepsTheLinesOfEachMappedMailbox) {
+    std::vector<ldap::Entry> entries = {
+        entry("m=ok", {{"imapmailboxname", {"Shared/Projects"}},
+                       {"imapmailboxurl", {"imap://home2.example.test/Shared/Projects",
+                                           "imap://bob;AUTH=PLAIN@h2.example.test:1143/P%20q"}}}),
+        entry("m=crlf", {{"imapmailboxname", {"A\r\nB"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+        entry("m=ctl\x01dn", {{"imapmailboxname", {"Ctl"}}, {"imapmailboxurl", {"imap://h.example.test/x"}}}),
+        entry("m=second", {{"imapmailboxname", {"B\xc3\xbcro"}},
+                           {"imapmailboxurl", {"imap://h.example.test/B%C3%BCro;UIDVALIDITY=7"}}})};
+    MailboxEntryMapper plain(true, settings());
+    MailboxEntryMapper encoding(true, settings(), true);
+    encoding.take(ldap::Entry(entries[0]));
+    encoding.restart();
+    EXPECT_TRUE(encoding.encoded().empty());
+    EXPECT_TRUE(encoding.lines().empty());
+    for (const auto& e : entries) {
+        plain.take(ldap::Entry(e));
+        encoding.take(ldap::Entry(e));
+    }
+    EXPECT_TRUE(encoding.mailboxes().empty());
+    EXPECT_EQ(encoding.warnings(), plain.warnings());
+    ASSERT_EQ(plain.mailboxes().size(), 3u);
+    ASSERT_EQ(encoding.encoded().size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+        const EncodedMailbox& e = encoding.encoded()[i];
+        EXPECT_EQ(e.dn, plain.mailboxes()[i].dn);
+        std::string lines, error;
+        const bool ok = appendMailboxCacheEntry(plain.mailboxes()[i], &lines, &error);
+        EXPECT_EQ(e.error, error) << i;
+        EXPECT_EQ(encoding.lines().substr(e.offset, e.length), lines) << i;
+        EXPECT_EQ(ok, e.error.empty()) << i;
+    }
+    EXPECT_EQ(encoding.encoded()[1].error, "a DN cannot be cached");
+    EXPECT_EQ(encoding.encoded()[1].length, 0u);
 }
 
 TEST(EntryMapping, HostileDnIsQuotedInEveryWarning_D17) {

@@ -271,6 +271,34 @@ TEST(MailboxCacheFile, CrLfAndControlsRefused_R3501) {
     decodeError(reseal(replaced(bytes, "cn=Archive%202019", "cn=%7F")));
 }
 
+// The octet check reads eight octets at a time: every octet value, in every
+// position of a word and in the tail after the last whole word, is refused
+// exactly when it is a control other than LF, DEL or 8-bit, at its offset.
+TEST(MailboxCacheFile, EveryForbiddenOctetFoundAtItsOffset) {
+    const std::string good = encoded(sample());
+    const size_t mid = good.find("mailbox ");
+    ASSERT_NE(mid, std::string::npos);
+    std::vector<size_t> offsets;
+    for (size_t k = 0; k < 16; ++k) offsets.push_back(mid + k);
+    for (size_t k = 1; k <= 9; ++k) offsets.push_back(good.size() - k);
+    for (size_t at : offsets) {
+        for (int v = 0; v < 256; ++v) {
+            std::string bytes = good;
+            bytes[at] = static_cast<char>(v);
+            const bool forbidden = (v < 0x20 && v != '\n') || v >= 0x7f;
+            std::string error;
+            auto out = decodeMailboxCache(bytes, kUser, sample().identity, {}, &error);
+            const std::string expected = "control or 8-bit octet at offset " + std::to_string(at);
+            if (forbidden) {
+                EXPECT_FALSE(out) << at << " " << v;
+                EXPECT_EQ(error, expected) << at << " " << v;
+            } else {
+                EXPECT_NE(error, expected) << at << " " << v;
+            }
+        }
+    }
+}
+
 TEST(MailboxCacheFile, MalformedLinesRefused) {
     const std::string bytes = encoded(sample());
     decodeError(reseal(replaced(bytes, "mailbox personal ", "mailbox private ")));
