@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #ifdef __GLIBC__
@@ -40,6 +41,11 @@ struct SessionGlue {
     struct event* event = nullptr;
     uint64_t lookupId = 0;
     bool lookupPending = false;
+    // The lookup was sent from the client-created hook (askEarly) / v.init
+    // has run (the user's namespaces exist) / an answer that came before it.
+    bool askedEarly = false;
+    bool initDone = false;
+    std::unique_ptr<MailboxLookupResult> earlyAnswer;
     int64_t lookupStartUs = 0;
     struct timeout* guard = nullptr;
     // The command being executed (cmd->name, which lives in the command's
@@ -163,6 +169,13 @@ void onLookupTimeout(void* context) {
 }
 
 void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
+    if (!g->initDone) {
+        // Only a nested ioloop before client_create_finish() could bring it:
+        // the table waits for the namespaces (their separator).
+        finishLookup(g);
+        g->earlyAnswer = std::make_unique<MailboxLookupResult>(std::move(result));
+        return;
+    }
     storeTableCache(g->session->settings(), g->event, g->user->username, result);
     finishLookup(g);
     const int64_t elapsed = nowUs() - g->lookupStartUs;
@@ -320,6 +333,17 @@ void startTable(SessionGlue* g) {
     startLookup(g);
 }
 
+// Without a mailbox cache dir the answer comes from the directory (through
+// the referral-directory service): the request goes out here, in the
+// client-created hook, so the directory works while Dovecot sends the login
+// reply and creates the user's namespaces (issue 13 item 4); the table is
+// built in v.init, once they exist.  A cache file is read in v.init.
+void askEarly(SessionGlue* g) {
+    if (!g->session->settings().mailbox.cacheDir.empty()) return;
+    g->askedEarly = true;
+    guarded("session start", [g] { startLookup(g); });
+}
+
 // v.init runs in client_create_finish(), right after the user's namespaces
 // were created and before any command; the created hook runs before that,
 // when the INBOX namespace (whose separator the table needs) does not exist.
@@ -329,7 +353,15 @@ void clientInit(struct client* client) {
     g->super.init(client);
     g = glueForClient(client);
     if (g == nullptr) return;
-    guarded("session start", [g] { startTable(g); });
+    g->initDone = true;
+    guarded("session start", [g] {
+        if (g->earlyAnswer) {
+            std::unique_ptr<MailboxLookupResult> answer = std::move(g->earlyAnswer);
+            onMailboxes(g, std::move(*answer));
+        } else if (!g->askedEarly) {
+            startTable(g);
+        }
+    });
     if (g->session->state() == TableState::Loading && !g->lookupPending)
         g->session->tableUnavailable(nowMs());  // never leave commands parked for nothing
 }
@@ -360,6 +392,7 @@ void clientCreated(struct client** clientp) {
                 client_add_capability(client, "MAILBOX-REFERRALS");
                 g->session->startLoading(nowMs());
                 client->v.init = clientInit;  // the table is started there
+                askEarly(g);
             }
         }
     } catch (const std::exception& e) {
