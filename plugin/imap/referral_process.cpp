@@ -8,6 +8,7 @@
 #include "dovecot_compat.h"
 #include "dref_version.h"
 #include "imap_glue.h"
+#include "process_secrets.h"
 #include "remote_mailbox_cache_file.h"
 #include "response_text.h"
 
@@ -189,6 +190,14 @@ ReferralProcess* ReferralProcess::forUser(struct mail_user* user) {
         i_error("dovecot-referral imap plugin: %s (the settings file must be readable by the "
                 "mail user, uid %ld); mailbox referrals disabled",
                 error.c_str(), static_cast<long>(geteuid()));
+        g_failed = true;
+        g_failedPath = path;
+        return nullptr;
+    }
+    const std::string problem = mailProcessSettingsProblem(*settings);
+    if (!problem.empty()) {
+        forgetSettingsSecrets(settings.get());
+        i_error("dovecot-referral imap plugin: %s; mailbox referrals disabled", problem.c_str());
         g_failed = true;
         g_failedPath = path;
         return nullptr;

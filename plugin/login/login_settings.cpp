@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "login_reply.h"
+#include "process_secrets.h"
 
 namespace dref {
 
@@ -50,6 +51,7 @@ bool readWholeFile(const std::string& path, std::string* text, std::string* erro
         }
     }
     close(fd);
+    wipeBytes(buf, sizeof buf);  // the file's last octets, passwords included
     return ok;
 }
 
@@ -63,9 +65,17 @@ std::string settingsPathFromEnvironment() {
 bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error) {
     std::string text;
     SettingsFile file;
-    if (!readWholeFile(path, &text, error) || !parseSettingsText(text, path, &file, error) ||
-        !loadSettings(file, &out->settings, error))
-        return false;
+    const bool loaded = readWholeFile(path, &text, error) &&
+                        parseSettingsText(text, path, &file, error) &&
+                        loadSettings(file, &out->settings, error);
+    // This process faces unauthenticated clients for the rest of its life
+    // and binds to no directory: the file's passwords leave its memory now
+    // (process_secrets.h), from the raw text, the parsed lines and the
+    // settings alike.
+    wipeString(&text);
+    for (SettingLine& line : file.lines) wipeString(&line.value);
+    forgetSettingsSecrets(&out->settings);
+    if (!loaded) return false;
     out->drainGreeting.clear();
     if (!out->settings.login.drainHost.empty()) {
         std::string why;

@@ -134,6 +134,9 @@ class PasswordModeTest(PrivateServersTest):
         include = lab_dovecot.conf_passdb_referral(settings, "  result_internalfail = return-fail")
         include += lab_dovecot.conf_login_plugin(
             os.path.join(build_dir(), "plugin", "login"), settings)
+        # The imap plugin pointed at the same file: it must refuse it (its
+        # bind DN can read every hash; process_secrets.h).
+        include += lab_dovecot.conf_mail_plugin(os.path.join(build_dir(), "plugin", "imap"), settings)
         include += "auth_debug = yes\nauth_mechanisms = plain login cram-md5\n"
         cls.front = private_dovecot(cls.cleanups, "pwfront", FRONT_ADDR, cls.port,
                                     [("lucy", "unused")], "", include=include, d=d,
@@ -280,6 +283,81 @@ class PasswordModeTest(PrivateServersTest):
                 self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
             else:
                 self.assert_failed(untagged, tagged, tag)
+
+    def test_imap_plugin_refuses_the_password_mode_settings_file(self):
+        offset = len(self.log())
+        c = self.connect()
+        try:
+            _, tagged = c.login("m1", "lucy", "Lucy-Secret-4")
+            self.assertTrue(tagged.startswith(b"m1 OK"), tagged)
+            untagged, tagged = c.command("m2", "CAPABILITY")
+            self.assertTrue(tagged.startswith(b"m2 OK"), tagged)
+            caps = b" ".join(untagged)
+            self.assertIn(b"IMAP4rev1", caps)
+            self.assertNotIn(b"MAILBOX-REFERRALS", caps)
+            # The session goes on without mailbox referrals.
+            _, tagged = c.command("m3", "SELECT INBOX")
+            self.assertTrue(tagged.startswith(b"m3 OK"), tagged)
+            c.logout()
+        finally:
+            c.close()
+        text = self.wait_log(r"imap plugin: .*password_attribute is set \(password mode\).*"
+                             r"mailbox referrals disabled", offset, "the imap plugin's refusal")
+        self.assertNotIn(slapd_server.ROOT_PASSWORD, text)
+
+    def imap_login_pids(self):
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry, "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+            comm = stat[stat.index(b"(") + 1:stat.rindex(b")")]
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+            if comm == b"imap-login" and ppid == self.front.pid:
+                pids.append(int(entry))
+        return pids
+
+    @staticmethod
+    def memory_holds(pid, needle):
+        """True when a readable mapping of `pid` (heap, stack, data) holds
+        `needle`; root reads /proc/<pid>/mem."""
+        with open("/proc/%d/maps" % pid, "r", encoding="ascii", errors="replace") as maps, \
+                open("/proc/%d/mem" % pid, "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                if not fields[1].startswith("r") or (len(fields) > 5 and fields[5].startswith("[v")):
+                    continue
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                try:
+                    mem.seek(start)
+                    if needle in mem.read(end - start):
+                        return True
+                except (OSError, OverflowError, ValueError):
+                    continue
+        return False
+
+    def test_login_process_keeps_no_directory_password(self):
+        # An imap-login process that has greeted a client has run the login
+        # plugin's init (which read the whole settings file as root): the
+        # bind password must be gone from its memory (process_secrets.h).
+        c = self.connect()
+        try:
+            pids = self.imap_login_pids()
+            self.assertTrue(pids, "no imap-login process of the front")
+            for pid in pids:
+                self.assertFalse(self.memory_holds(pid, slapd_server.ROOT_PASSWORD.encode()),
+                                 "imap-login %d still holds ldap_bind_password" % pid)
+                # The scan finds what the plugin keeps: the bind DN, read
+                # from the same file, stays (it is no secret).
+                self.assertTrue(self.memory_holds(pid, slapd_server.ROOT_DN.encode()),
+                                "imap-login %d: the settings file's bind DN not found" % pid)
+        finally:
+            c.close()
 
     def test_y_no_password_in_the_log(self):
         # After the other tests (alphabetical order): every secret was sent
