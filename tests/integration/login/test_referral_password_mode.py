@@ -45,6 +45,7 @@ from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, ImapClient,  #
                               PrivateServersTest, build_dir, fresh_source, ldif_value,
                               private_dovecot, private_slapd, work_dir)
 
+import dovecot_processes  # noqa: E402
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
@@ -305,23 +306,6 @@ class PasswordModeTest(PrivateServersTest):
                              r"mailbox referrals disabled", offset, "the imap plugin's refusal")
         self.assertNotIn(slapd_server.ROOT_PASSWORD, text)
 
-    def imap_login_pids(self):
-        pids = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % entry, "rb") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            # pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-            comm = stat[stat.index(b"(") + 1:stat.rindex(b")")]
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-            if comm == b"imap-login" and ppid == self.front.pid:
-                pids.append(int(entry))
-        return pids
-
     @staticmethod
     def memory_holds(pid, needle):
         """True when a readable mapping of `pid` (heap, stack, data) holds
@@ -347,7 +331,7 @@ class PasswordModeTest(PrivateServersTest):
         # bind password must be gone from its memory (process_secrets.h).
         c = self.connect()
         try:
-            pids = self.imap_login_pids()
+            pids = dovecot_processes.children(self.front.pid, "imap-login")
             self.assertTrue(pids, "no imap-login process of the front")
             for pid in pids:
                 self.assertFalse(self.memory_holds(pid, slapd_server.ROOT_PASSWORD.encode()),
