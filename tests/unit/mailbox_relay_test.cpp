@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "mailbox_session_test_util.h"
 #include "settings_file.h"
@@ -134,6 +137,32 @@ TEST(MailboxRelayTest, OwnersNameWithEdgeSeparatorIsRefused) {
     std::string why;
     EXPECT_FALSE(dref::relayTargetFor(*f.session, "Shared/Odd", &why).has_value());
     EXPECT_NE(why.find("ends with '/'"), std::string::npos) << why;
+}
+
+// imapc escapes the owner's names before it strips its list prefix from
+// them; a prefix the escaping changes made the imap process panic
+// (imapc_list_get_vname(), Dovecot 2.3.19.1 and 2.4.1): refused, with why.
+TEST(MailboxRelayTest, OwnersNameImapcWouldEscapeIsRefused) {
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"Team%Ops", "'%'"},      {"Team/50%", "'%'"},  {"~Team", "starts with '~'"},
+        {"Team/./x", "'..' hierarchy level"},           {"Team/..", "'..' hierarchy level"},
+        {".", "'..' hierarchy level"},                   {"../Team", "'..' hierarchy level"}};
+    for (const auto& [name, reason] : bad) {
+        Fixture f;
+        f.start({remote("Shared/Odd", "home2.test", "", name)});
+        std::string why;
+        EXPECT_FALSE(dref::relayTargetFor(*f.session, "Shared/Odd/x", &why).has_value()) << name;
+        EXPECT_NE(why.find(reason), std::string::npos) << name << ": " << why;
+    }
+    // Only those: a '~' or '.' elsewhere is left as it is by imapc.
+    for (const char* name : {"Team/~x", "Te~am", ".Team", "Team/.hidden", "Team/...", "a.b/c..d"}) {
+        Fixture f;
+        f.start({remote("Shared/Odd", "home2.test", "", std::string(name))});
+        std::string why;
+        std::optional<RelayTarget> t = dref::relayTargetFor(*f.session, "Shared/Odd", &why);
+        ASSERT_TRUE(t.has_value()) << name << ": " << why;
+        EXPECT_EQ(t->remoteWireName, name);
+    }
 }
 
 TEST(MailboxRelayTest, RelayNamespaceServesUntilTheClientOptsIn) {

@@ -4,6 +4,35 @@
 
 namespace dref {
 
+namespace {
+
+// imapc escapes each name of the owner's LIST answer into a storage name
+// before it strips imapc_list_prefix (the owner's name of the entry) from
+// it, and asserts that the prefix is still there (imapc-list.c:
+// imapc_list_remote_to_storage_name(), imapc_list_get_vname(); Dovecot
+// 2.3.19.1 and 2.4.1).  A prefix the escaping changes never matches its own
+// escaped form: the imap process panicked at the first answer.  Escaped
+// are imapc's escape character '%', a '~' that starts the name and a "." or
+// ".." hierarchy level (mailbox-list.c: mailbox_list_escape_name_params()).
+// nullptr when the name is safe, else why not (for the log).
+const char* unmappablePrefixReason(std::string_view wire) {
+    if (wire.find('%') != std::string_view::npos)
+        return "the owner's mailbox name contains '%' (imapc's escape character)";
+    if (wire.front() == '~') return "the owner's mailbox name starts with '~'";
+    size_t start = 0;
+    while (start <= wire.size()) {
+        size_t end = wire.find('/', start);
+        if (end == std::string_view::npos) end = wire.size();
+        const std::string_view level = wire.substr(start, end - start);
+        if (level == "." || level == "..")
+            return "the owner's mailbox name has a '.' or '..' hierarchy level";
+        start = end + 1;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 bool relaysRemoteMailboxes(const MailboxReferralSession& session) {
     return session.enabled() && session.settings().mailbox.relay &&
            session.state() == TableState::Ready && !session.referralsAllowed();
@@ -49,6 +78,10 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
     std::optional<std::string> wire = utf8ToMutf7(t.remoteName);
     if (!wire) {
         if (why) *why = "the owner's mailbox name is not valid UTF-8";
+        return std::nullopt;
+    }
+    if (const char* bad = unmappablePrefixReason(*wire)) {
+        if (why) *why = bad;
         return std::nullopt;
     }
     t.remoteWireName = std::move(*wire);

@@ -37,6 +37,7 @@ from relay_support import (PROJECTS, RelayTestCase, add_remote_mailbox,
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
 from tcp_listener import TcpListener  # noqa: E402
+from imap_client import ImapError  # noqa: E402
 from dovecot_version import is_24  # noqa: E402
 
 BELOW = ["Shared/Projects/2026", "Shared/Projects/2026/Q1", "Shared/Projects/Team"]
@@ -192,6 +193,35 @@ class EscapeOwner(HostileOwner):
             return [b'* LIST (\\Noselect) "/" ""']
         r = self.REMOTE.encode()
         return [b'* LIST () "/" ' + r, b'* LIST () "/" ' + r + b"/a+b", b'* LIST () "/" ' + r + b"/q"]
+
+
+class NameOwner(HostileOwner):
+    """An owner whose names imapc escapes before it strips
+    imapc_list_prefix from them (imapc-list.c:
+    imapc_list_remote_to_storage_name(), then imapc_list_get_vname()): a
+    '%' (imapc's storage escape character), a '~' at the start of the name
+    and a "." or ".." hierarchy level.  In the URL mailbox of an entry they
+    made the prefix itself no longer match, and Dovecot 2.3.19.1 and 2.4.1
+    asserted there; below a good entry (BELOW) they are listed or dropped
+    by the relay's reply filter.  Answers LIST "" "<name>*" for any name."""
+    ENTRY = "Shared/Names"
+    REMOTE = "Names"
+    # URL mailboxes (RFC 5092: '%' and the dots of a dot-segment encoded).
+    BAD_REMOTES = {"Shared/NamePct": "Team%25Ops", "Shared/NameTilde": "~Team",
+                   "Shared/NameDot": "Team/%2E/x", "Shared/NameDotDot": "Team/%2E%2E"}
+    BELOW = ["Names/50%", "Names/~t", "Names/.", "Names/..", "Names/x/..", "Names/./y",
+             "Names/ok"]
+
+    def answer(self, pattern):
+        if pattern == '""':
+            return [b'* LIST (\\Noselect) "/" ""']
+        asked = pattern.strip('"')[:-1].encode()
+        out = [b'* LIST () "/" "' + asked + b'"']
+        if asked == self.REMOTE.encode():
+            out += [b'* LIST () "/" "' + n.encode() + b'"' for n in self.BELOW]
+        else:
+            out.append(b'* LIST () "/" "' + asked + b'/in"')
+        return out
 
 
 def attrs(listing, name):
@@ -565,6 +595,44 @@ class RelayListing(RelayTestCase):
         self.assertTrue(tagged.startswith(b"p2 OK"), tagged)
         self.assertNotIn("Panic", self.lab.log_since(mark))
 
+
+    def test_owner_names_imapc_escapes_do_not_crash_the_session(self):
+        port = free_port(self.lab.home1)
+        owner = NameOwner(self.lab.home1, port)
+        self.addCleanup(owner.stop)
+        add_remote_mailbox(self, self.lab, NameOwner.ENTRY, self.lab.home1, port,
+                           remote=NameOwner.REMOTE)
+        for entry, remote in NameOwner.BAD_REMOTES.items():
+            add_remote_mailbox(self, self.lab, entry, self.lab.home1, port, remote=remote)
+        mark = self.lab.log_size()
+        results = {}
+        # One session per entry: each case on its own, whatever the others do.
+        for i, entry in enumerate([NameOwner.ENTRY] + sorted(NameOwner.BAD_REMOTES)):
+            c = self.session()
+            tag = "n%d" % i
+            try:
+                untagged, tagged = c.command(tag, 'LIST "" "%s*"' % entry, timeout=60)
+                _, examined = c.command(tag + "x", "EXAMINE INBOX")
+                e = entry.encode()  # "Shared/NameDot*" also lists NameDotDot
+                names = sorted(n for n in lines(untagged) if n == e or n.startswith(e + b"/"))
+                results[entry] = (tagged.split(b" ")[1], names, examined.split(b" ")[1])
+            except ImapError as e:
+                results[entry] = ("closed", str(e))
+        log = self.lab.log_since(mark)
+        print("\nowner names imapc escapes: %r" % results, file=sys.stderr)
+        self.assertNotIn("Panic", log)
+        # Below a good entry imapc maps these names without asserting (its
+        # prefix matches); "50%" is a LIST wildcard, refused by the relay.
+        tagged, listing, examined = results[NameOwner.ENTRY]
+        self.assertEqual((tagged, examined), (b"OK", b"OK"))
+        self.assertIn(b"Shared/Names/ok", listing)
+        self.assertNotIn(b"Shared/Names/50%", listing)
+        # An entry whose owner's name imapc would escape: listed as the
+        # directory holds it, nothing asked of the owner, one log line.
+        for entry in NameOwner.BAD_REMOTES:
+            self.assertEqual(results[entry], (b"OK", [entry.encode()], b"OK"))
+            self.assertRegex(log, r"mailbox=%s cannot be relayed: the owner's mailbox name"
+                             % re.escape(entry))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
