@@ -17,42 +17,13 @@ extern "C" {
 #include "event_interest.h"
 #include "ip_text.h"
 #include "passdb_reply.h"
+#include "pending_lookup.h"
 #include "referral_decision.h"
 #include "referral_fields.h"
 #include "referral_passdb.h"
 #include "response_text.h"
-#include "stored_password.h"
 
 namespace dref {
-
-// Our event category "referral" (filter: category=referral).  The same name
-// is used by the imap plugin; Dovecot's stats process requires one
-// definition per name across processes, so it has no parent category.
-static struct event_category referralCategory = {nullptr, "referral", nullptr};
-
-struct PendingLookup {
-    struct auth_request* request = nullptr;  // referenced while pending; null once answered
-    verify_plain_callback_t* plainCallback = nullptr;
-    lookup_credentials_callback_t* credentialsCallback = nullptr;
-    struct event* event = nullptr;  // created by lookupEvent(), only when needed
-    // Something can want our debug events (event_interest.h): else they
-    // and their fields are not built at all.
-    bool eventsWanted = false;
-    ClientFacts facts;
-    uint64_t id = 0;
-    std::chrono::steady_clock::time_point started;
-    bool fromFields = false;  // placement from an earlier passdb's fields, no lookup
-    // An earlier passdb may have set referral_* fields: answer() removes
-    // them.  Cleared only once they were all found absent.
-    bool hasReferralFields = true;
-    // Password mode (password_attribute set) and no earlier passdb of the
-    // chain verified the password: this lookup checks it (verify_plain) or
-    // hands the stored password to the mechanism (lookup_credentials).
-    bool checkPassword = false;
-    // The directory was asked again after a failed check against a cached
-    // answer (askDirectoryAgainAfterFailure): at most once per login.
-    bool askedAgain = false;
-};
 
 namespace {
 
@@ -63,15 +34,6 @@ const char* lookupResultName(DirectoryStatus s) {
     case DirectoryStatus::Unavailable: return "unavailable";
     }
     return "unavailable";
-}
-
-LookupStatus toLookupStatus(DirectoryStatus s) {
-    switch (s) {
-    case DirectoryStatus::Found: return LookupStatus::Found;
-    case DirectoryStatus::NotFound: return LookupStatus::NotFound;
-    case DirectoryStatus::Unavailable: return LookupStatus::Unavailable;
-    }
-    return LookupStatus::Unavailable;
 }
 
 // The listener's address as text only when something reads it (a
@@ -112,105 +74,6 @@ ReferralFields passdbReferralFields(struct auth_request* request) {
     f.user = get(kFieldUser);
     f.fieldSet = get(kFieldSet);
     return f;
-}
-
-// The referral_* fields are input for this driver only: removed before the
-// answer, so that they reach neither the login process nor this passdb's
-// cache entry (the earlier passdb's own cache entry keeps them; a warm
-// login needs them there).
-void dropReferralFields(struct auth_request* request) {
-    struct auth_fields* fields = request->fields.extra_fields;
-    if (fields == nullptr) return;
-    for (const char* name : {kFieldHomeServer, kFieldUrl, kFieldPolicy, kFieldUser, kFieldSet})
-        auth_fields_remove(fields, name);
-}
-
-// The request's own event (category referral, client_id_name,
-// referral_protocol), created at its first use: only when a debug event of
-// ours is wanted or a line above debug is written.
-struct event* lookupEvent(PendingLookup& p) {
-    if (p.event != nullptr) return p.event;
-    p.event = event_create(authdb_event(p.request));
-    event_add_category(p.event, &referralCategory);
-    event_add_str(p.event, "client_id_name", p.facts.clientIdName.c_str());
-    event_add_str(p.event, "referral_protocol", protocolName(p.facts.protocol));
-    return p.event;
-}
-
-void dropEvent(PendingLookup& p) {
-    if (p.event != nullptr) event_unref(&p.event);
-}
-
-enum passdb_result toPassdbResult(PassdbOutcome o) {
-    switch (o) {
-    case PassdbOutcome::Ok: return PASSDB_RESULT_OK;
-    case PassdbOutcome::InternalFailure: return PASSDB_RESULT_INTERNAL_FAILURE;
-    case PassdbOutcome::Refused: return PASSDB_RESULT_USER_DISABLED;
-    case PassdbOutcome::UserUnknown: return PASSDB_RESULT_USER_UNKNOWN;
-    case PassdbOutcome::PasswordMismatch: return PASSDB_RESULT_PASSWORD_MISMATCH;
-    }
-    return PASSDB_RESULT_INTERNAL_FAILURE;
-}
-
-// Hands the answer to Dovecot and drops our reference.  `p.request` is
-// cleared first, so a late directory callback for the same lookup finds
-// nothing to answer.  `stored`: password mode's credentials lookup, the
-// user's stored password and its scheme for the mechanism (nullptr: none;
-// Dovecot then refuses the mechanism or, for a plain passdb lookup, goes
-// on without credentials).
-// No `nopassword` field: it only tells Dovecot's auth cache that a passdb
-// returned no password, and this passdb has no cache key, so Dovecot never
-// caches its answers (2.3.19.1 auth.c:105-111, auth-request.c:449; 2.4.1
-// auth.c:131-134, auth-request.c:500).
-void answer(PendingLookup& p, const PassdbReply& reply, const StoredPasswordParts* stored = nullptr) {
-    struct auth_request* request = p.request;
-    p.request = nullptr;
-    if (p.hasReferralFields) dropReferralFields(request);
-    enum passdb_result result = toPassdbResult(reply.outcome);
-    // The reply's fields (host, port, destuser, nologin, reason, proxy, ...)
-    // are plain extra fields for the login process, none of the names
-    // auth_request_set_field() interprets (password, user, nodelay,
-    // userdb_*, ...; passdb_reply_test keeps it so): added directly,
-    // without its name checks at every login.
-    for (const auto& field : reply.fields)
-        auth_fields_add(request->fields.extra_fields, field.first.c_str(), field.second.c_str(),
-                        static_cast<enum auth_field_flags>(0));
-    if (reply.noDelay) {
-        // Dovecot rolls back the fields of a failed passdb lookup to the
-        // last snapshot; take one so `nodelay` survives and the correct-
-        // password user is not held back by auth_failure_delay.
-        auth_request_set_field(request, "nodelay", "yes", nullptr);
-        auth_fields_snapshot(request->fields.extra_fields);
-    }
-    if (p.plainCallback != nullptr) {
-        p.plainCallback(result, request);
-    } else if (p.checkPassword) {
-        // Dovecot converts the stored scheme into the one the mechanism
-        // wants, or answers SCHEME_NOT_AVAILABLE (which also drops the
-        // fields added above).
-        const std::string crypted = stored != nullptr ? std::string(stored->crypted) : std::string();
-        passdb_handle_credentials(result, stored != nullptr ? crypted.c_str() : nullptr,
-                                  stored != nullptr ? stored->scheme.c_str() : nullptr,
-                                  p.credentialsCallback, request);
-    } else {
-        p.credentialsCallback(result, uchar_empty_ptr, 0, request);
-    }
-    auth_request_unref(&request);
-}
-
-PassdbReply failedLogin(PassdbOutcome outcome, const char* why) {
-    PassdbReply r;
-    r.outcome = outcome;
-    r.logLine = why;
-    return r;
-}
-
-PassdbReply internalFailure(const std::string& why) {
-    PassdbReply r;
-    r.outcome = PassdbOutcome::InternalFailure;
-    r.noDelay = true;
-    r.logLine = "temporary failure: " + why;
-    return r;
 }
 
 }  // namespace
@@ -416,95 +279,7 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
 #undef DREF_DECISION_LINE
 }
 
-// The lookup's warnings (values dropped, the stale answer of an outage),
-// for a login that ends before logOutcome().
-void logWarnings(PendingLookup& p, const UserLookupResult& result) {
-    for (const std::string& w : result.warnings)
-        e_warning(lookupEvent(p), "directory: %s", quoteForLog(w, 300).c_str());
-}
-
 }  // namespace
-
-bool ReferralPassdb::passwordMode() const {
-    return !settings_.directory.passwordAttribute.empty();
-}
-
-bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
-                                      const UserLookupResult& result) {
-    struct auth_request* request = p->request;
-    const UserRecord& record = result.record;
-    const bool mayAskAgain =
-        directory_ && askDirectoryAgainAfterFailure(result.fromCache, result.stale, p->askedAgain);
-    PassdbOutcome failure = PassdbOutcome::PasswordMismatch;
-    const char* why = "password mismatch";
-    switch (passwordLookupAction(toLookupStatus(result.status), record)) {
-    case PasswordLookupAction::Unavailable:
-        return true;  // decide(): temporary failure, as in chain mode
-    case PasswordLookupAction::UserUnknown:
-        logWarnings(*p, result);
-        logUnknownUser(request);
-        answer(*p, failedLogin(PassdbOutcome::UserUnknown, "unknown user"));
-        dropEvent(*p);
-        return false;
-    case PasswordLookupAction::Missing:
-        if (mayAskAgain) break;
-        // Dovecot's own "No password returned (and no nopassword)" info
-        // line, as its ldap passdb writes it for an entry without one.
-        if (auth_request_password_missing(request) == PASSDB_RESULT_OK) return true;
-        why = "no password in the directory entry";
-        break;
-    case PasswordLookupAction::Unusable:
-        if (mayAskAgain) break;
-        e_warning(lookupEvent(*p), "directory: %s: %s; login refused",
-                  quoteForLog(record.dn, 200).c_str(), record.passwordError.c_str());
-        why = "unusable password value";
-        break;
-    case PasswordLookupAction::Verify: {
-        StoredPasswordParts parts;
-        std::string splitError;
-        if (!splitStoredPassword(*record.password, settings_.directory.passwordDefaultScheme, &parts,
-                                 &splitError)) {
-            if (mayAskAgain) break;
-            e_warning(lookupEvent(*p), "directory: %s: %s %s; login refused",
-                      quoteForLog(record.dn, 200).c_str(),
-                      settings_.directory.passwordAttribute.c_str(), splitError.c_str());
-            why = "unusable password value";
-            break;
-        }
-        const std::string crypted(parts.crypted);
-        const char* plain = request->mech_password != nullptr ? request->mech_password : "";
-        switch (verifyPassword(request, plain, crypted.c_str(), parts.scheme.c_str(), !mayAskAgain)) {
-        case PasswordCheck::Ok: return true;
-        case PasswordCheck::Mismatch: break;
-        case PasswordCheck::Failure:
-            // Dovecot logged why (unknown scheme, data invalid for it): a
-            // directory to repair, not a wrong password.
-            failure = PassdbOutcome::InternalFailure;
-            why = "stored password not usable with its scheme";
-            break;
-        }
-        break;
-    }
-    }
-    if (mayAskAgain) {
-        // The password may have changed since the answer was cached.
-        p->askedAgain = true;
-        if (p->eventsWanted)
-            e_debug(lookupEvent(*p), "password check failed against the cached answer: "
-                                     "asking the directory again");
-        pending_.insert(p);
-        p->id = directory_->refreshUser(p->facts.loginUser, [this, p](UserLookupResult&& again) {
-            finish(p, std::move(again));
-        });
-        return false;
-    }
-    logWarnings(*p, result);
-    if (p->eventsWanted) e_debug(lookupEvent(*p), "login refused: %s", why);
-    // No referral field of any kind on a failed login (R2221-15).
-    answer(*p, failedLogin(failure, why));
-    dropEvent(*p);
-    return false;
-}
 
 void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
     if (p->request == nullptr) return;  // already answered (shutdown)
@@ -514,29 +289,10 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
     bool haveStored = false;
     try {
         if (p->checkPassword) {
-            if (p->plainCallback != nullptr) {
-                if (!passwordAccepted(p, result)) return;
-            } else if (result.status == DirectoryStatus::NotFound) {
-                logUnknownUser(p->request);
-                answer(*p, failedLogin(PassdbOutcome::UserUnknown, "unknown user"));
-                dropEvent(*p);
-                return;
-            } else if (result.status == DirectoryStatus::Found && result.record.password) {
-                // A value with a broken {SCHEME} prefix: no credentials,
-                // so the mechanism is refused (SCHEME_NOT_AVAILABLE).
-                std::string splitError;
-                haveStored = splitStoredPassword(*result.record.password,
-                                                 settings_.directory.passwordDefaultScheme,
-                                                 &stored, &splitError);
-                if (!haveStored)
-                    e_warning(lookupEvent(*p), "directory: %s: %s %s",
-                              quoteForLog(result.record.dn, 200).c_str(),
-                              settings_.directory.passwordAttribute.c_str(), splitError.c_str());
-            } else if (result.status == DirectoryStatus::Found && !result.record.passwordError.empty()) {
-                e_warning(lookupEvent(*p), "directory: %s: %s",
-                          quoteForLog(result.record.dn, 200).c_str(),
-                          result.record.passwordError.c_str());
-            }
+            const bool goOn = p->plainCallback != nullptr
+                                  ? passwordAccepted(p, result)
+                                  : credentialsLookup(p, result, &stored, &haveStored);
+            if (!goOn) return;
         }
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();

@@ -18,6 +18,7 @@ struct io;
 namespace dref {
 
 struct PendingLookup;
+struct StoredPasswordParts;
 
 class ReferralPassdb {
 public:
@@ -41,11 +42,18 @@ public:
 
 private:
     bool ensureDirectory(std::string* error);
-    // Password mode, verify_plain: checks the client's password against the
-    // record.  true: accepted, go on to the decision.  false: answered (a
-    // failed login, no referral fields) or the directory asked again
-    // (finish() runs once more with its answer).
+    // Password mode (password_mode.cpp), verify_plain: checks the client's
+    // password against the record.  true: accepted, go on to the decision.
+    // false: answered (a failed login, no referral fields) or the directory
+    // asked again (finish() runs once more with its answer).
     bool passwordAccepted(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result);
+    // Password mode (password_mode.cpp), lookup_credentials: the stored
+    // password for the mechanism, in *stored when the entry has a usable
+    // one (*haveStored; else Dovecot refuses the mechanism, with our
+    // warning for a refused value).  true: go on to the decision.  false:
+    // answered (unknown user).
+    bool credentialsLookup(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result,
+                           StoredPasswordParts* stored, bool* haveStored);
     void finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
     static void onDirectoryReadable(ReferralPassdb* self);
 
