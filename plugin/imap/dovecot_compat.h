@@ -3,7 +3,10 @@
 // place where Dovecot 2.3 and 2.4 differ for it (docs/dovecot-2.4.md, "imap
 // plugin on 2.4").  Every other glue file of plugin/imap includes this and
 // is written once for both versions; the few version-dependent operations
-// are the functions below (dovecot_compat.cpp), chosen with DOVECOT_PREREQ.
+// are the functions below, chosen with DOVECOT_PREREQ in the compat layer's
+// files: dovecot_compat_session.cpp (the settings path, the IMAP command
+// table), dovecot_compat_relay.cpp (the relay namespace, the storage
+// redirect) and dovecot_compat_relay_guard.{h,cpp} (imapc's LIST replies).
 //
 // The headers are C without extern "C" guards (DOVECOT-NOTES §4.1), so they
 // are wrapped here.  No login-side header may ever join them (each side
