@@ -1,21 +1,13 @@
 // mailbox_cache_dir (settings.h): the file cache of remote-mailbox answers
 // the imap plugin keeps across sessions (issue 6, session start; R2193-1
 // tables without an LDAP search per session).
-#include <gtest/gtest.h>
-
-#include <string>
-
-#include "settings.h"
+#include "settings_test_util.h"
 
 namespace dref {
 namespace {
 
-const char kRequired[] = "ldap_uris = ldap://127.0.0.1\nuser_base = dc=example,dc=test\n";
-
 bool load(const std::string& extra, Settings* s, std::string* error) {
-    SettingsFile f;
-    if (!parseSettingsText(kRequired + extra, "t.conf", &f, error)) return false;
-    return loadSettings(f, s, error);
+    return testing_settings::loadText(testing_settings::kRequired + extra, s, error);
 }
 
 TEST(MailboxCacheSettings, OffByDefault) {
