@@ -101,6 +101,10 @@ struct ImapcNamespaceSpec {
     bool verifyCertificate = true;   // 2.3 imapc_ssl_verify, 2.4 ssl_client_require_valid_cert
     std::string caFile;              // ssl_client_ca_file for this namespace; "" = Dovecot's
     unsigned int timeoutSeconds = 30;  // imapc_cmd_timeout (2.4: + imapc_connection_timeout_interval)
+    uint64_t maxLineLength = 0;      // imapc_max_line_length; 0: imapc's default (unlimited)
+    // The serial of the user's current IMAP command: the reply filter counts
+    // the owner's untagged replies per command (owner_reply_bounds.h).
+    uint64_t (*commandSerial)(struct mail_user* user) noexcept = nullptr;
 };
 
 // Allocates the namespace with its own copy of the user's settings (imapc

@@ -90,6 +90,9 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
     const std::string port = std::to_string(spec.port);
     const std::string prefetch = std::to_string(spec.prefetchCount);
     const std::string timeout = std::to_string(spec.timeoutSeconds) + "s";
+    // 0 is refused by 2.4 ("must not be 0"); unlimited is its default.
+    const std::string maxLine =
+        spec.maxLineLength == 0 ? std::string("unlimited") : std::to_string(spec.maxLineLength);
     const std::pair<const char*, const char*> overrides[] = {
         {"*/mail_driver", "imapc"},
         {"*/mail_path", ""},  // imapc keeps its index in memory
@@ -107,6 +110,7 @@ bool addImapcNamespace24(struct mail_user* user, const ImapcNamespaceSpec& spec,
         // One bound for connect + login and for each command.
         {"*/imapc_cmd_timeout", timeout.c_str()},
         {"*/imapc_connection_timeout_interval", timeout.c_str()},
+        {"*/imapc_max_line_length", maxLine.c_str()},
         // 2.4 has no imapc_ssl_verify: imapc checks with the SSL client settings.
         {"*/ssl_client_require_valid_cert", spec.verifyCertificate ? "yes" : "no"},
         // imapc's own escape characters (imapc-settings.c, the
@@ -207,6 +211,7 @@ bool addImapcNamespace23(struct mail_user* user, const ImapcNamespaceSpec& spec,
     imapc->imapc_ssl = poolCopy(pool, spec.ssl);
     imapc->imapc_ssl_verify = spec.verifyCertificate;
     imapc->imapc_cmd_timeout = spec.timeoutSeconds;
+    imapc->imapc_max_line_length = spec.maxLineLength;  // 0: imapc's default, unlimited
     imapc->imapc_rawlog_dir = "";
     // The owner is a Dovecot: sizes, header fetches and SEARCH are asked of
     // it instead of being computed here from whole messages (2.4's defaults).

@@ -4,7 +4,11 @@
 // same in 2.3.19.1 and 2.4.1, and so belongs to the compat layer.
 #include "dovecot_compat_relay_guard.h"
 
+#include <new>
+
+#include "mailbox_relay.h"
 #include "owner_listing.h"
+#include "owner_reply_bounds.h"
 #include "response_text.h"
 
 extern "C" {
@@ -26,7 +30,9 @@ namespace {
 // imapc_list_get_vname()) and the imap process would panic on an owner's
 // sibling "<prefix>Old" or on any hostile name.  The rule is
 // classifyOwnerListReply() (plugin/core).  It also bounds one answer
-// (ownerAnswerOverBound()) and drops every LSUB (see guardedUntagged()).
+// (ownerAnswerOverBound()), drops every LSUB (see guardedUntagged()), bounds
+// the untagged replies of one command (OwnerReplyBudget) and checks the
+// entry's name again once the owner's separator is known.
 struct ListReplyGuard {
     imapc_untagged_callback_t* original;
     void* originalContext;
@@ -42,6 +48,12 @@ struct ListReplyGuard {
     const char* prefix;  // imapc_list_prefix, modified UTF-7
     const char* username;
     unsigned int dropped;
+    struct mail_user* user;
+    uint64_t (*commandSerial)(struct mail_user* user) noexcept;
+    OwnerReplyBudget budget;
+    // The owner's separator makes imapc_list_prefix one that imapc escapes:
+    // nothing of this owner reaches imapc any more.
+    bool unusable;
 };
 
 constexpr unsigned int kLoggedDrops = 5;
@@ -79,8 +91,56 @@ void dropOwnerConnections(struct imapc_client* client) {
     }
 }
 
+// Every untagged reply of the owner passes here (imapc hands them all to its
+// client's untagged callback): past the bound of one command, the owner's
+// connection is dropped and the command fails as for an owner that is down.
+bool overReplyBound(ListReplyGuard* g, const char* replyName) {
+    const OwnerReplyKind kind = classifyOwnerUntagged(replyName);
+    const uint64_t serial = g->commandSerial != nullptr ? g->commandSerial(g->user) : 0;
+    if (g->budget.admit(serial, kind)) return false;
+    try {
+        i_warning("mailbox relay: user=%s: the owner of %s sent more than %zu untagged replies "
+                  "during one command: connection dropped",
+                  quoteForLog(g->username).c_str(), quoteForLog(g->prefix).c_str(),
+                  kind == OwnerReplyKind::PerMessage ? kMaxOwnerMessageRepliesPerCommand
+                                                     : kMaxOwnerUntaggedPerCommand);
+    } catch (...) {
+    }
+    dropOwnerConnections(g->client);
+    return true;
+}
+
+// The LIST line that tells imapc the owner's separator (imapc takes the
+// first one, imapc_untagged_list()): imapc escapes the owner's names with
+// it, so the entry's name is checked again with it (unmappableOwnerPrefix():
+// with "." as the separator, a '/' in "Team/Ops" is escaped and the imap
+// process panicked at the first answer).  False when it must not reach imapc.
+bool ownerSeparatorUsable(ListReplyGuard* g, const struct imapc_untagged_reply* reply) {
+    const char* sep = nullptr;
+    if (strcasecmp(reply->name, "LIST") != 0 || !imap_arg_get_nstring(&reply->args[1], &sep))
+        return true;
+    const char ownerSep = sep == nullptr ? '/' : sep[0];
+    const char* why = ownerSep == '\0' ? nullptr : unmappableOwnerPrefix(g->prefix, ownerSep);
+    if (why == nullptr) return true;
+    g->unusable = true;
+    try {
+        i_warning("mailbox relay: user=%s: the owner of %s answers with the hierarchy separator "
+                  "%s: %s; none of its mailboxes is relayed",
+                  quoteForLog(g->username).c_str(), quoteForLog(g->prefix).c_str(),
+                  quoteForLog(std::string("'") + ownerSep + "'").c_str(), why);
+    } catch (...) {
+    }
+    dropOwnerConnections(g->client);
+    return false;
+}
+
 void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
     auto* g = static_cast<ListReplyGuard*>(context);
+    if (g->unusable) {
+        dropOwnerConnections(g->client);
+        return;
+    }
+    if (reply->name != nullptr && overReplyBound(g, reply->name)) return;
     const char* name = nullptr;
     if (reply->name != nullptr &&
         (strcasecmp(reply->name, "LIST") == 0 || strcasecmp(reply->name, "LSUB") == 0) &&
@@ -94,7 +154,7 @@ void guardedUntagged(const struct imapc_untagged_reply* reply, void* context) {
         // LSUB), so nothing of the name can reach its assertions.
         const struct imapc_mailbox_list* list = g->storageClient->_list;
         if (list == nullptr || list->root_sep == '\0') {
-            g->original(reply, g->originalContext);
+            if (ownerSeparatorUsable(g, reply)) g->original(reply, g->originalContext);
             return;
         }
         // A relay namespace has no subscriptions (subscriptions = no), so
@@ -151,13 +211,16 @@ bool guardListReplies(struct mail_namespace* ns, const ImapcNamespaceSpec& spec,
         *error = "the relay namespace has no imapc client";
         return false;
     }
-    auto* g = p_new(ns->user->pool, struct ListReplyGuard, 1);
+    // Freed with the user's pool, without a destructor (nothing in it needs one).
+    auto* g = new (p_malloc(ns->user->pool, sizeof(ListReplyGuard))) ListReplyGuard();
     g->original = client->untagged_callback;
     g->originalContext = client->untagged_context;
     g->storageClient = list->client;
     g->client = client;
     g->prefix = p_strdup(ns->user->pool, spec.remotePrefix.c_str());
     g->username = p_strdup(ns->user->pool, ns->user->username);
+    g->user = ns->user;
+    g->commandSerial = spec.commandSerial;
     imapc_client_register_untagged(client, guardedUntagged, g);
     return true;
 }

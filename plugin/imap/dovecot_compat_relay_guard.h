@@ -13,7 +13,9 @@ namespace compat {
 // below spec.remotePrefix are dropped (imapc asserts that they are, and the
 // imap process would panic on an owner's sibling or a hostile name), one
 // answer is bounded (ownerAnswerOverBound(): the owner's connections are
-// dropped past it), and every LSUB is dropped.  Installed before any reply
+// dropped past it), every LSUB is dropped, the untagged replies of one
+// command and the entry's name with the owner's separator are checked
+// (owner_reply_bounds.h, unmappableOwnerPrefix()).  Installed before any reply
 // can be read.  False + *error when the namespace's list is not imapc's.
 bool guardListReplies(struct mail_namespace* ns, const ImapcNamespaceSpec& spec, std::string* error);
 

@@ -24,6 +24,9 @@ const char* currentCommandName(struct mail_user* user);
 const void* currentCommandToken(struct mail_user* user);
 // classifyCommand(currentCommandName(user)), computed once per command.
 MailboxCommand currentCommandKind(struct mail_user* user);
+// A number that changes with every command execution of the user's client
+// (0 without a session): the relay's reply filter counts per command.
+uint64_t commandSerialOf(struct mail_user* user) noexcept;
 
 // Set by the listing commands: this command's output shows remote names
 // (RLIST, LIST (REMOTE), a relaying session's LIST/LSUB), so the list

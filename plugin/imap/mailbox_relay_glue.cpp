@@ -22,6 +22,7 @@
 
 #include "imap_glue.h"
 #include "mailbox_relay.h"
+#include "owner_reply_bounds.h"
 #include "relay_connection.h"
 #include "response_text.h"
 
@@ -104,6 +105,8 @@ struct mail_namespace* relayNamespaceFor(struct mail_user* user, MailboxReferral
     spec.password = session->settings().mailbox.relayMasterPassword;
     spec.remotePrefix = target->remoteWireName;
     spec.prefetchCount = kRelayMailPrefetchCount;
+    spec.maxLineLength = kMaxOwnerLineLength;
+    spec.commandSerial = commandSerialOf;
     std::string error;
     if (!compat::addImapcNamespace(user, spec, &error)) {
         // The name stays in the user's own namespace, where the storage

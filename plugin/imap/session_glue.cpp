@@ -64,6 +64,9 @@ struct SessionGlue {
     // names get \HasChildren.  Kept across the command's resumptions (the
     // token is the command context), replaced by the next listing command.
     const void* remoteListingToken = nullptr;
+    // Counts the executions of commands (the pre-command hook): the relay's
+    // reply filter bounds an owner's untagged replies per command.
+    uint64_t commandSerial = 0;
 };
 
 namespace {
@@ -274,6 +277,7 @@ bool parkedCommand(struct client_command_context* cmd) {
 void commandPre(struct client_command_context* cmd) {
     SessionGlue* g = glueForClient(cmd->client);
     if (g == nullptr) return;
+    ++g->commandSerial;
     guarded("command hook", [g, cmd] {
         g->currentCommand = cmd->name;
         g->currentKind = classifyCommand(cmd->name != nullptr ? cmd->name : "");
@@ -426,6 +430,15 @@ const char* currentCommandName(struct mail_user* user) {
 MailboxCommand currentCommandKind(struct mail_user* user) {
     auto it = g_byUser.find(user);
     return it == g_byUser.end() ? MailboxCommand::Other : it->second->currentKind;
+}
+
+uint64_t commandSerialOf(struct mail_user* user) noexcept {
+    try {
+        auto it = g_byUser.find(user);
+        return it == g_byUser.end() ? 0 : it->second->commandSerial;
+    } catch (...) {
+        return 0;
+    }
 }
 
 const void* currentCommandToken(struct mail_user* user) {

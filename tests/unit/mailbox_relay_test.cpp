@@ -165,6 +165,53 @@ TEST(MailboxRelayTest, OwnersNameImapcWouldEscapeIsRefused) {
     }
 }
 
+// The owner's separator is known once imapc is connected (the relay's reply
+// filter asks again with it): with another separator than '/', imapc also
+// escapes a '/' of the name, and an edge separator makes another level.
+TEST(MailboxRelayTest, OwnersNameIsCheckedWithTheOwnersSeparator) {
+    EXPECT_EQ(dref::unmappableOwnerPrefix("Team/Ops", '/'), nullptr);
+    EXPECT_EQ(dref::unmappableOwnerPrefix("Team.Ops", '.'), nullptr);
+    EXPECT_EQ(dref::unmappableOwnerPrefix("a..b", '.'), nullptr);  // an empty level: imapc escapes nothing
+    const char* why = dref::unmappableOwnerPrefix("Team/Ops", '.');
+    ASSERT_NE(why, nullptr);
+    EXPECT_NE(std::string(why).find("contains '/'"), std::string::npos) << why;
+    for (const char* name : {"Team.", ".Team", ""}) {
+        why = dref::unmappableOwnerPrefix(name, '.');
+        ASSERT_NE(why, nullptr) << name;
+        EXPECT_NE(std::string(why).find("hierarchy separator"), std::string::npos) << why;
+    }
+    // What '/' refuses is refused with any separator (relayTargetFor() asks
+    // with '/' before the owner is known, so it loses no entry).
+    for (const char* name : {"Team%Ops", "~Team", ".", "..", "Team/./x", "/Team", "Team/"})
+        for (char sep : {'/', '.', '\\', ':'})
+            EXPECT_NE(dref::unmappableOwnerPrefix(name, sep), nullptr) << name << " " << sep;
+}
+
+// "." and ".." levels below an entry ("x/.." is the entry itself for an
+// owner that resolves it): every command refused, the session goes on.
+TEST(MailboxRelayTest, DotLevelsBelowAnEntryAreNotRelayed) {
+    Fixture f;
+    f.start();
+    for (const char* name : {"Shared/Projects/.", "Shared/Projects/..", "Shared/Projects/x/..",
+                             "Shared/Projects/./y", "Shared/Projects/a/./b"}) {
+        for (MailboxCommand c : {MailboxCommand::Select, MailboxCommand::Delete,
+                                 MailboxCommand::Create, MailboxCommand::Status,
+                                 MailboxCommand::Append}) {
+            MailboxVerdict v = dref::decideInRelayNamespace(*f.session, name, c);
+            EXPECT_EQ(v.kind, MailboxVerdict::Kind::Refuse) << name;
+            EXPECT_NE(v.error.find("'.' or '..' level"), std::string::npos) << v.error;
+            EXPECT_NE(v.error.front(), '[') << v.error;
+        }
+        EXPECT_EQ(dref::decideRelayRename(*f.session, name, "Shared/Projects/b").kind,
+                  MailboxVerdict::Kind::Refuse) << name;
+        EXPECT_EQ(dref::decideRelayRename(*f.session, "Shared/Projects/b", name).kind,
+                  MailboxVerdict::Kind::Refuse) << name;
+    }
+    for (const char* name : {"Shared/Projects/.hidden", "Shared/Projects/a..b", "Shared/Projects/..."})
+        EXPECT_EQ(dref::decideInRelayNamespace(*f.session, name, MailboxCommand::Delete).kind,
+                  MailboxVerdict::Kind::Local) << name;
+}
+
 TEST(MailboxRelayTest, RelayNamespaceServesUntilTheClientOptsIn) {
     Fixture f;
     f.start();

@@ -79,6 +79,25 @@ TEST(OwnerListingTest, RefusesHostileNames) {
     EXPECT_NE(warnings[0].find("longer than 1024"), std::string::npos);
 }
 
+// "." and ".." levels name no mailbox of their own ("x/.." is the entry
+// itself): not listed, one warning; dots inside a level are names.
+TEST(OwnerListingTest, RefusesDotLevels) {
+    RemoteMailboxTable t = table();
+    auto entry = t.find("Shared/Projects")->entry;
+    std::vector<std::string> warnings;
+    auto kept = dref::validateOwnerListing(
+        t, entry,
+        names({"Shared/Projects/.", "Shared/Projects/..", "Shared/Projects/x/..",
+               "Shared/Projects/./y", "Shared/Projects/.hidden", "Shared/Projects/a..b",
+               "Shared/Projects/..."}),
+        100, &warnings);
+    EXPECT_EQ(vnames(kept), (std::vector<std::string>{"Shared/Projects/...", "Shared/Projects/.hidden",
+                                                      "Shared/Projects/a..b"}));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("4 name(s) refused ('.' or '..' hierarchy level)"), std::string::npos)
+        << warnings[0];
+}
+
 // A huge answer costs at most maxNames names, with a warning.
 TEST(OwnerListingTest, HugeAnswerIsCut) {
     RemoteMailboxTable t = table();
@@ -165,6 +184,13 @@ TEST(OwnerListingTest, ListReplyOutsideThePrefixIsDropped) {
     EXPECT_EQ(c("Shared/Projects/\x7f"), OwnerListReply::Refuse);
     EXPECT_EQ(c("Shared/Projects/B\xC3\xBCro"), OwnerListReply::Refuse);
     EXPECT_EQ(c("Shared/ProjectsOld\r\n"), OwnerListReply::Refuse);
+    // "." and ".." levels below the entry (imapc would make "x" of "x/..").
+    for (const char* name : {"Shared/Projects/.", "Shared/Projects/..", "Shared/Projects/x/..",
+                             "Shared/Projects/./y"})
+        EXPECT_EQ(c(name), OwnerListReply::Refuse) << name;
+    EXPECT_EQ(c("Shared.Projects.x...", "Shared.Projects", '.'), OwnerListReply::Accept);  // empty levels
+    EXPECT_EQ(c("Shared/Projects/.x"), OwnerListReply::Accept);
+    EXPECT_EQ(c("Shared/Projects/x.."), OwnerListReply::Accept);
 }
 
 // A listing never takes relay slots that commands on other entries need.

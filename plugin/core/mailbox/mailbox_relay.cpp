@@ -6,32 +6,53 @@ namespace dref {
 
 namespace {
 
-// imapc escapes each name of the owner's LIST answer into a storage name
-// before it strips imapc_list_prefix (the owner's name of the entry) from
-// it, and asserts that the prefix is still there (imapc-list.c:
-// imapc_list_remote_to_storage_name(), imapc_list_get_vname(); Dovecot
-// 2.3.19.1 and 2.4.1).  A prefix the escaping changes never matches its own
-// escaped form: the imap process panicked at the first answer.  Escaped
-// are imapc's escape character '%', a '~' that starts the name and a "." or
-// ".." hierarchy level (mailbox-list.c: mailbox_list_escape_name_params()).
-// nullptr when the name is safe, else why not (for the log).
-const char* unmappablePrefixReason(std::string_view wire) {
+// True when the levels of `name`, split at `sep`, include "." or "..".
+bool dotLevelIn(std::string_view name, char sep) {
+    size_t start = 0;
+    while (start <= name.size()) {
+        size_t end = name.find(sep, start);
+        if (end == std::string_view::npos) end = name.size();
+        const std::string_view level = name.substr(start, end - start);
+        if (level == "." || level == "..") return true;
+        start = end + 1;
+    }
+    return false;
+}
+
+bool hasDotLevelBelowEntry(const RemoteMailboxMatch& match) {
+    return !match.inferior.empty() && dotLevelIn(match.inferior, match.separator);
+}
+
+const char kDotLevelError[] =
+    "Mailbox names with a '.' or '..' level are not relayed to the server that holds them.";
+
+}  // namespace
+
+const char* unmappableOwnerPrefix(std::string_view wire, char ownerSep) {
+    // imapc escapes each name of the owner's LIST answer into a storage
+    // name before it strips imapc_list_prefix (the owner's name of the
+    // entry) from it, and asserts that the prefix is still there
+    // (imapc-list.c: imapc_list_remote_to_storage_name(),
+    // imapc_list_get_vname(); Dovecot 2.3.19.1 and 2.4.1).  A prefix the
+    // escaping changes never matches its own escaped form: the imap process
+    // panicked at the first answer.  Escaped are imapc's escape character
+    // '%', a '~' that starts the name, a '/' that is not the owner's
+    // separator, and a "." or ".." level at the start of the name or after
+    // a '/' (mailbox-list.c: mailbox_list_escape_name_params(); its level
+    // starts are after '/' whatever the separator).
+    if (wire.empty() || wire.front() == ownerSep || wire.back() == ownerSep)
+        return ownerSep == '/' ? "the owner's mailbox name is empty or starts or ends with '/'"
+                               : "the owner's mailbox name is empty or starts or ends with its "
+                                 "hierarchy separator";
     if (wire.find('%') != std::string_view::npos)
         return "the owner's mailbox name contains '%' (imapc's escape character)";
     if (wire.front() == '~') return "the owner's mailbox name starts with '~'";
-    size_t start = 0;
-    while (start <= wire.size()) {
-        size_t end = wire.find('/', start);
-        if (end == std::string_view::npos) end = wire.size();
-        const std::string_view level = wire.substr(start, end - start);
-        if (level == "." || level == "..")
-            return "the owner's mailbox name has a '.' or '..' hierarchy level";
-        start = end + 1;
-    }
+    if (ownerSep != '/' && wire.find('/') != std::string_view::npos)
+        return "the owner's mailbox name contains '/', which is not its hierarchy separator "
+               "(imapc escapes it)";
+    if (dotLevelIn(wire, '/')) return "the owner's mailbox name has a '.' or '..' hierarchy level";
     return nullptr;
 }
-
-}  // namespace
 
 bool relaysRemoteMailboxes(const MailboxReferralSession& session) {
     return session.enabled() && session.settings().mailbox.relay &&
@@ -65,12 +86,6 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
         if (why) *why = "no host or no user for the owning server";
         return std::nullopt;
     }
-    // The name goes to Dovecot as a namespace prefix and an imapc list
-    // prefix: a separator at either end would make another hierarchy level.
-    if (t.remoteName.empty() || t.remoteName.front() == '/' || t.remoteName.back() == '/') {
-        if (why) *why = "the owner's mailbox name is empty or starts or ends with '/'";
-        return std::nullopt;
-    }
     // imapc sends imapc_list_prefix as it is and reads the owner's names in
     // modified UTF-7 (imapc-list.c: imapc_list_get_vname() decodes them):
     // a UTF-8 prefix would neither be understood by the owner nor match
@@ -80,7 +95,12 @@ std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
         if (why) *why = "the owner's mailbox name is not valid UTF-8";
         return std::nullopt;
     }
-    if (const char* bad = unmappablePrefixReason(*wire)) {
+    // The owner's separator is known only once imapc is connected: '/'
+    // here, the owner's own one in the relay's reply filter.  Every name
+    // this refuses is refused with any other separator too (a '/' in it is
+    // escaped there), so no entry that another separator could relay is
+    // lost here.
+    if (const char* bad = unmappableOwnerPrefix(*wire, '/')) {
         if (why) *why = bad;
         return std::nullopt;
     }
@@ -92,12 +112,21 @@ MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
                                       std::string_view vname, MailboxCommand command) {
     if (session.referralsAllowed()) return session.decide(vname, command);
     MailboxVerdict v;
+    std::optional<RemoteMailboxMatch> match = session.table().find(vname);
+    // "x/.." below an entry is, for an owner that resolves it, the entry
+    // itself (which DELETE and RENAME must not reach) or a name outside it;
+    // "." and ".." are no mailbox names an IMAP server lists.  imapc sends
+    // them as they are, so they stop here for every command.
+    if (match && hasDotLevelBelowEntry(*match)) {
+        v.kind = MailboxVerdict::Kind::Refuse;
+        v.error = kDotLevelError;
+        return v;
+    }
     if (command != MailboxCommand::Delete) return v;
     // The entry itself is the directory's name for the mailbox: deleting it
     // on the owner would leave a directory entry that names nothing, and
     // this server cannot change the directory.  Its inferiors are the
     // owner's to delete (the same rule as RENAME).
-    std::optional<RemoteMailboxMatch> match = session.table().find(vname);
     if (match && match->inferior.empty()) {
         v.kind = MailboxVerdict::Kind::Refuse;
         v.error = "The directory names this remote mailbox: it cannot be deleted here.";
@@ -119,6 +148,10 @@ MailboxVerdict decideRelayRename(const MailboxReferralSession& session, std::str
     }
     if (!from || !to) {
         v.error = "Cannot rename between this server and the server of a remote mailbox.";
+        return v;
+    }
+    if (hasDotLevelBelowEntry(*from) || hasDotLevelBelowEntry(*to)) {
+        v.error = kDotLevelError;
         return v;
     }
     if (from->entry.vname() != to->entry.vname()) {

@@ -48,11 +48,23 @@ bool relaysRemoteMailboxes(const MailboxReferralSession& session);
 std::optional<RelayTarget> relayTargetFor(const MailboxReferralSession& session,
                                           std::string_view vname, std::string* why);
 
+// Why Dovecot's imapc cannot use `wire` (the owner's name of an entry,
+// modified UTF-7) as its imapc_list_prefix with the owner's hierarchy
+// separator `ownerSep`, nullptr when it can: imapc escapes the owner's
+// names before it strips that prefix from them and asserts that it still
+// matches (the imap process panicked otherwise: imapc-list.c,
+// imapc_list_get_vname(), Dovecot 2.3.19.1 line 405, 2.4.1 line 412).
+// relayTargetFor() asks with '/', before the owner's separator is known;
+// the relay's reply filter asks again with the separator of the owner's
+// first LIST answer.
+const char* unmappableOwnerPrefix(std::string_view wire, char ownerSep);
+
 // The verdict for a mailbox of a relay namespace (Dovecot routed the name
 // there): served through the relay (Local: Dovecot's imapc storage handles
 // it) while the session relays; once the client opted in to referrals, the
 // same name is referred as it would be without the relay.  DELETE of the
-// entry itself is refused (NO [CANNOT]): the directory names it.
+// entry itself is refused (NO [CANNOT]): the directory names it; so is
+// every command on a name with a "." or ".." level below the entry.
 MailboxVerdict decideInRelayNamespace(const MailboxReferralSession& session,
                                       std::string_view vname, MailboxCommand command);
 

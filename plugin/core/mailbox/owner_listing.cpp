@@ -22,6 +22,11 @@ const char* refusal(std::string_view name, std::string_view prefix, char sep) {
     for (size_t i = 0; i <= rest.size(); ++i) {
         if (i == rest.size() || rest[i] == sep) {
             if (i == levelStart) return "empty hierarchy level";
+            // A "." or ".." level names no mailbox of its own (the same
+            // one, or its parent: "x/.." is the entry itself); the relay
+            // does not open such names either (decideInRelayNamespace).
+            const std::string_view level = rest.substr(levelStart, i - levelStart);
+            if (level == "." || level == "..") return "'.' or '..' hierarchy level";
             levelStart = i + 1;
             continue;
         }
@@ -95,8 +100,19 @@ OwnerListReply classifyOwnerListReply(std::string_view name, std::string_view pr
             return OwnerListReply::Refuse;
     if (prefix.empty() || name.size() < prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
         return OwnerListReply::Refuse;
-    return name.size() == prefix.size() || name[prefix.size()] == sep ? OwnerListReply::Accept
-                                                                      : OwnerListReply::Sibling;
+    if (name.size() == prefix.size()) return OwnerListReply::Accept;
+    if (name[prefix.size()] != sep) return OwnerListReply::Sibling;
+    // A "." or ".." level below the entry: no mailbox of its own, and
+    // imapc would put its parent levels into its tree ("x/.." makes "x").
+    size_t start = prefix.size() + 1;
+    while (start <= name.size()) {
+        size_t end = name.find(sep, start);
+        if (end == std::string_view::npos) end = name.size();
+        const std::string_view level = name.substr(start, end - start);
+        if (level == "." || level == "..") return OwnerListReply::Refuse;
+        start = end + 1;
+    }
+    return OwnerListReply::Accept;
 }
 
 bool listingMayAddRelayNamespaces(const RemoteMailboxTable& table,

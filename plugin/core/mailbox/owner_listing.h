@@ -49,7 +49,8 @@ constexpr bool ownerAnswerOverBound(size_t passed) noexcept {
 
 // The names of `raw` that may be shown below `entry` of `table`: strictly
 // below the entry (entry + separator + more), valid UTF-8 without control
-// characters or LIST wildcards, no empty level, at most 1024 octets, and
+// characters or LIST wildcards, no empty, "." or ".." level, at most 1024
+// octets, and
 // not inside a longer entry of the table (that subtree belongs to the other
 // entry, possibly on another server).  Duplicates are merged (\Noselect only
 // if every copy says so).  Sorted by vname, at most `maxNames`.  One warning
@@ -63,7 +64,8 @@ std::vector<OwnerMailbox> validateOwnerListing(const RemoteMailboxTable& table,
 // Dovecot's imapc list of a relay namespace whose imapc_list_prefix is
 // `prefix` (the owner's wire name of the entry, modified UTF-7): the name
 // must be the prefix itself, below it (`prefix` + the reply's separator
-// `sep` + more), or "" (the answer to imapc's LIST "" "" separator lookup),
+// `sep` + more, no "." or ".." level), or "" (the answer to imapc's
+// LIST "" "" separator lookup),
 // and printable ASCII as modified UTF-7 is (imapc would escape control
 // characters into the name instead of refusing it).  imapc asks
 // LIST "" "<prefix>*", which also matches siblings such as "<prefix>Old",
