@@ -27,10 +27,15 @@ For each login mode (sc1 = service_count 1, the default; sc0 = service_count
 0 + process_min_avail 2; on Dovecot 2.4 restart_request_count 1 / unlimited,
 and native is 2.4's own LDAP passdb) and round, every variant runs a cold pass (users it
 has never seen: fresh auth and directory caches) and a warm pass (the same
-users again).  Variants take turns within a round, in a rotating order.
+users again).  Variants take turns within a round, in a rotating order that
+is reversed every second round (round_order()), and the report compares each
+variant with native pass by pass within a round (paired ratios).
 Measured per pass: logins/s at fixed concurrency, p50/p99 latency, LDAP binds
 and searches per login (slapd's cn=Monitor counters), the front's CPU per
-login and the load generator's own CPU.
+login and the load generator's own CPU.  The front's CPU per login is no
+measure of the work alone: at a lower rate fewer logins share each ioloop
+wake-up, so a slowed pass also costs more CPU per login (login_costs.py,
+docs/benchmarks.md "Session 8").
 
     bench_login.py --env LAB_ENV --build-dir B --work DIR [--quick] [--json OUT]
                    [--modes sc1,sc0] [--variants ours,native,...] [--before-build B0]
@@ -93,6 +98,20 @@ def cpu_ms_by_comm(before, after, n):
     for key, ticks in after.items():
         by[key[1]] = by.get(key[1], 0) + ticks - before.get(key, 0)
     return {comm: 1000.0 * t / pc.CLK_TCK / n for comm, t in by.items()}
+
+
+def round_order(variants, r):
+    """The order of the variants in round r: a rotation, reversed in every
+    odd round (ABBA counterbalancing).  With a plain rotation and fewer
+    rounds than variants the positions do not even out (with 2 rounds and
+    4 variants one variant ran 2nd and 1st, another 4th and 3rd); a
+    position may matter (the first cold pass of a round meets slapd's
+    caches cold for that round's users, and the machine's load drifts
+    during a round).  Reversing every second round gives every variant the
+    same mean position after any even number of rounds."""
+    k = (r // 2) % len(variants)
+    order = variants[k:] + variants[:k]
+    return order[::-1] if r % 2 else order
 
 
 def measure(loadgen, counters, front, users_file, count, concurrency, expect):
@@ -177,7 +196,7 @@ def run(args):
             for r in range(rounds):
                 uf = pc.write_users(os.path.join(args.work, "users-%s-%d" % (mode, r)),
                                     [(u, "pw-" + u) for u in users[r * n:(r + 1) * n]])
-                order = variants[r % len(variants):] + variants[:r % len(variants)]
+                order = round_order(variants, r)
                 for v in order:
                     expect = "ok" if v == "local" else "referral"
                     cold = measure(loadgen, counters, fronts[v], uf, n, args.concurrency, expect)
@@ -199,6 +218,19 @@ def run(args):
     return pc.publish(args, results, report)
 
 
+def paired(passes, ref, key):
+    """A variant against the base in the same rounds: the median of the
+    per-round ratios (each pass against the base's pass of its round, which
+    ran next to it under the same machine load), with their range.  A ratio
+    of the two medians would compare passes of different rounds."""
+    ratios = [p[key] / r[key] for p, r in zip(passes, ref) if r[key]]
+    if not ratios:
+        return ""
+    if len(ratios) == 1:
+        return "%.2f×" % ratios[0]
+    return "%.2f× (%.2f–%.2f)" % (pc.med(ratios), min(ratios), max(ratios))
+
+
 def _col(passes, key, fmt="%.1f"):
     return pc.mmm([p[key] for p in passes], fmt)
 
@@ -212,17 +244,18 @@ def report(results):
                 passes = d[cache]
                 if not passes:
                     continue
-                ratio = ""
+                ratio, p99_ratio = "", ""
                 ref_name = "native" + ("-nac" if v.endswith("-nac") else "")
                 if v.startswith("ours") and ref_name in data:
                     ref = data[ref_name][cache]
                     if ref:
-                        ratio = "%.2f×" % (pc.med([p["rate"] for p in passes]) /
-                                           pc.med([p["rate"] for p in ref]))
+                        ratio = paired(passes, ref, "rate")
+                        p99_ratio = paired(passes, ref, "p99")
                 unexpected = sum(p["unexpected"] for p in passes)
                 rows.append([v, cache if v not in CACHELESS else "n/a",
                              _col(passes, "rate"), ratio, _col(passes, "p50", "%.2f"),
-                             _col(passes, "p99", "%.2f"), _col(passes, "binds", "%.3f"),
+                             _col(passes, "p99", "%.2f"), p99_ratio,
+                             _col(passes, "binds", "%.3f"),
                              _col(passes, "searches", "%.3f"),
                              _col(passes, "front_cpu_ms", "%.2f"),
                              _col(passes, "loadgen_cpu_pct", "%.0f"), unexpected])
@@ -231,7 +264,8 @@ def report(results):
         out.append("#### Login mode %s (%s), %d logins per pass, concurrency %d\n\n" % (
             mode, login_mode_label(mode, version), results["per_round"][mode],
             results["concurrency"]))
-        out.append(pc.table(["variant", "cache", "logins/s", "vs native", "p50 ms", "p99 ms",
+        out.append(pc.table(["variant", "cache", "logins/s", "vs native (paired)", "p50 ms",
+                             "p99 ms", "p99 vs native (paired)",
                              "binds/login", "searches/login", "front CPU ms/login",
                              "loadgen CPU %", "unexpected"], rows))
         out.append("\n")
