@@ -11,6 +11,16 @@ namespace {
 
 const char* const kReferFallbackText = "Try this server instead.";
 
+// The `reason` of a referral: referral_text as it goes on the wire.  The
+// settings file accepts only wire-safe texts (isWireSafeText), which
+// sanitizeResponseText() returns unchanged unless they end in a space; so
+// only such a text is sanitized here, not every referral login's.
+std::string referralReason(const LoginSettings& login) {
+    const std::string& text = login.referralText;
+    if (isWireSafeText(text) && text.back() != ' ') return text;
+    return sanitizeResponseText(text, kReferFallbackText);
+}
+
 std::string targetUser(const Decision& d, const ReplyContext& ctx) {
     return d.targetUser.empty() ? ctx.loginUser : d.targetUser;
 }
@@ -77,7 +87,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
             return r;
         }
         addTarget(&r, d, ctx);
-        r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
+        r.fields.emplace_back("reason", referralReason(login));
         r.logLine = "suggest (OK referral) to " + where(d);
         return r;
     case DecisionKind::Refer:
@@ -92,7 +102,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         }
         r.fields.emplace_back("nologin", "y");
         addTarget(&r, d, ctx);
-        r.fields.emplace_back("reason", sanitizeResponseText(login.referralText, kReferFallbackText));
+        r.fields.emplace_back("reason", referralReason(login));
         r.logLine = "refer to " + where(d);
         return r;
     case DecisionKind::Proxy:

@@ -117,6 +117,28 @@ TEST(ReferralFields, FieldSetWithoutANeededFieldIsPartial) {
     EXPECT_EQ(missing, "referral_url, referral_policy");
 }
 
+// Names are whole items of the list: not a prefix, suffix or part of a
+// longer name; empty items (doubled, leading, trailing separators) name
+// nothing.
+TEST(ReferralFields, FieldSetNamesAreWholeItems) {
+    ReferralFields f;
+    f.homeServer = "home1.example.test";
+    std::string missing;
+    for (const char* list : {"xreferral_url+referral_policyx", "referral_url_+_referral_policy",
+                             "referral_urlreferral_policy", "+ :"}) {
+        f.fieldSet = list;
+        EXPECT_EQ(classifyReferralFields(f, settings(), &missing), ReferralFieldSet::Partial)
+            << list;
+        EXPECT_EQ(missing, "referral_url, referral_policy") << list;
+    }
+    for (const char* list : {"+referral_url++referral_policy+", ":referral_policy referral_url ",
+                             "referral_policy:referral_url"}) {
+        f.fieldSet = list;
+        EXPECT_EQ(classifyReferralFields(f, settings(), nullptr), ReferralFieldSet::Complete)
+            << list;
+    }
+}
+
 TEST(ReferralFields, HostAndPolicy) {
     std::vector<std::string> w;
     UserRecord r = map(complete("Home1.Example.Test", "", "Refer"), &w);

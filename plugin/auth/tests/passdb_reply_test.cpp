@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "passdb_reply.h"
+#include "response_text.h"
 
 using namespace dref;
 
@@ -64,6 +65,23 @@ TEST(PassdbReply, ReferSetsNologinHostPortDestuserReason) {
     EXPECT_EQ(f["destuser"], "alice");
     EXPECT_EQ(f["reason"].find_first_of("\r\n"), std::string::npos);
     EXPECT_EQ(f.count("proxy"), 0u);
+}
+
+// The reason is what sanitizeResponseText() makes of referral_text,
+// whether or not the text was already clean (clean ones are not sanitized
+// again at every login).
+TEST(PassdbReply, ReasonIsTheSanitizedReferralText) {
+    for (const char* text : {"Your mailbox is on another server.", "Moved ", "  ", "",
+                             "[ALERT] x", "caf\xc3\xa9\tok", "Use home1\r\n]x",
+                             "a b  c", " leading"}) {
+        LoginSettings login;
+        login.referralText = text;
+        for (DecisionKind kind : {DecisionKind::Refer, DecisionKind::Suggest}) {
+            auto f = fields(buildPassdbReply(decision(kind), login, plain()));
+            EXPECT_EQ(f["reason"], sanitizeResponseText(text, "Try this server instead."))
+                << "text \"" << text << "\"";
+        }
+    }
 }
 
 TEST(PassdbReply, ReferUsesDirectoryIdentity_D18) {

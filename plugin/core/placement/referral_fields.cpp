@@ -21,17 +21,22 @@ std::array<FieldSlot, 4> slots(const ReferralFields& f, const DirectorySettings&
              {&f.user, kFieldUser, &s.referralUserAttribute}}};
 }
 
+bool isFieldSetSeparator(char c) { return c == '+' || c == ' ' || c == ':'; }
+
 // `name` is one of the names in the kFieldSet value (separated by '+', ' '
-// or ':').
+// or ':').  One pass over the list: std::string_view::find_first_of() looks
+// each octet up in the separator set with a memchr() call, a good part of a
+// warm login's field handling when a field is absent.
 bool namedInFieldSet(const std::optional<std::string_view>& fieldSet, std::string_view name) {
     if (!fieldSet) return false;
-    std::string_view list = *fieldSet;
-    for (;;) {
-        const size_t end = list.find_first_of("+ :");
-        if (list.substr(0, end) == name) return true;
-        if (end == std::string_view::npos) return false;
-        list.remove_prefix(end + 1);
+    const std::string_view list = *fieldSet;
+    size_t start = 0;
+    for (size_t i = 0; i <= list.size(); ++i) {
+        if (i < list.size() && !isFieldSetSeparator(list[i])) continue;
+        if (list.substr(start, i - start) == name) return true;
+        start = i + 1;
     }
+    return false;
 }
 
 }  // namespace
