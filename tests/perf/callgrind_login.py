@@ -30,15 +30,18 @@ BINARIES = {"auth": "/usr/lib/dovecot/auth", "imap-login": "/usr/lib/dovecot/ima
             "log": "/usr/lib/dovecot/log"}
 
 
-def valgrind_conf(out_dir):
+def valgrind_conf(out_dir, cache_sim=False):
     """Service blocks that run the measured processes under callgrind
-    (imap-login unchrooted: valgrind is not inside the chroot)."""
+    (imap-login unchrooted: valgrind is not inside the chroot).  cache_sim:
+    callgrind also simulates the caches (first-level and last-level misses
+    of instruction fetches, reads and writes), for work that the
+    instruction count does not show."""
     conf = lab_dovecot.conf_import_environment({"GDB": 1})
     for name in PROCESSES:
-        conf += ("service %s {\n  executable = /usr/bin/valgrind --tool=callgrind -q "
+        conf += ("service %s {\n  executable = /usr/bin/valgrind --tool=callgrind -q %s"
                  "--callgrind-out-file=%s/%s.%%p.out %s\n%s}\n"
-                 % (name, out_dir, name, BINARIES[name],
-                    "  chroot =\n" if name == "imap-login" else ""))
+                 % (name, "--cache-sim=yes " if cache_sim else "", out_dir, name,
+                    BINARIES[name], "  chroot =\n" if name == "imap-login" else ""))
     return conf
 
 
@@ -57,8 +60,10 @@ def hand_over_dumps(out_dir):
         os.chown(path, uid, gid)
 
 
-def totals(out_dir):
-    """{process: instructions} of the exit dumps in out_dir."""
+def totals(out_dir, events=None):
+    """{process: instructions} of the exit dumps in out_dir; with events (a
+    dict), events[process] gets every event of the dumps ({"Ir": ...,
+    "D1mr": ...} with the cache simulation)."""
     by = {}
     for path in glob.glob(os.path.join(out_dir, "*.out*")):
         name = os.path.basename(path).split(".")[0]
@@ -67,6 +72,12 @@ def totals(out_dir):
         m = re.search(r"(?m)^(?:summary|totals): (\d+)", text)
         if m:
             by[name] = by.get(name, 0) + int(m.group(1))
+        names = re.search(r"(?m)^events: (.+)$", text)
+        values = re.search(r"(?m)^(?:summary|totals): (.+)$", text)
+        if events is not None and names and values:
+            d = events.setdefault(name, {})
+            for k, v in zip(names.group(1).split(), values.group(1).split()):
+                d[k] = d.get(k, 0) + int(v)
     return by
 
 
@@ -99,7 +110,8 @@ def run(args):
                                front_addr(args, v, args.variants.split(",")), kind, "sc0",
                                env, [] if kind == "native" or v in LDAP_CHAIN else plain,
                                settings_overrides={"cache_ttl": "60s", "negative_cache_ttl": "10s"},
-                               extra_conf=valgrind_conf(out_dir), password_ldap=LDAP_CHAIN.get(v))
+                               extra_conf=valgrind_conf(out_dir, args.cache_sim),
+                               password_ldap=LDAP_CHAIN.get(v))
             passes = []
             try:
                 front.start()
@@ -112,11 +124,17 @@ def run(args):
             finally:
                 front.stop()
             pc.wait_for(lambda: len(totals(out_dir)) >= len(PROCESSES), 30)
-            lives.append((totals(out_dir), passes))
-        (t0, _), (t1, passes) = lives
+            events = {}
+            totals(out_dir, events)
+            lives.append((totals(out_dir), passes, events))
+        (t0, _, e0), (t1, passes, e1) = lives
         measured = passes[-1]
-        per = {k: (t1.get(k, 0) - t0.get(k, 0)) / max(measured["sessions"], 1) for k in t1}
+        n_measured = max(measured["sessions"], 1)
+        per = {k: (t1.get(k, 0) - t0.get(k, 0)) / n_measured for k in t1}
+        per_event = {p: {k: (x - e0.get(p, {}).get(k, 0)) / n_measured for k, x in d.items()}
+                     for p, d in e1.items()}
         results["variants"][v] = {"per_login": per, "sessions": measured["sessions"],
+                                  "events_per_login": per_event,
                                   "unexpected": sum(p["unexpected"] for p in passes),
                                   "dir": os.path.join(args.work, "callgrind-%s-1" % v)}
         pc.log("%-10s %s" % (v, "  ".join("%s %.0f" % kv for kv in sorted(per.items()))))
@@ -132,9 +150,24 @@ def report(results):
         rows.append([v] + ["%.0f" % per.get(p, 0) for p in PROCESSES] + ["%.0f" % total] +
                     ["%+.0f" % (total - sum(ref.get(p, 0) for p in PROCESSES)) if ref else ""]
                     + [d["unexpected"]])
-    return ("Instructions per warm login (callgrind, sc0, %d logins, Dovecot %s)\n\n"
-            % (results["logins"], results["dovecot"]) +
-            pc.table(["variant"] + list(PROCESSES) + ["total", "vs native", "unexpected"], rows))
+    out = ("Instructions per warm login (callgrind, sc0, %d logins, Dovecot %s)\n\n"
+           % (results["logins"], results["dovecot"]) +
+           pc.table(["variant"] + list(PROCESSES) + ["total", "vs native", "unexpected"], rows))
+    events = [e for e in ("I1mr", "ILmr", "D1mr", "DLmr", "D1mw", "DLmw")
+              if any(e in d.get(p, {}) for x in results["variants"].values()
+                     for d in [x.get("events_per_login", {})] for p in PROCESSES)]
+    if events:
+        rows = []
+        for v, d in results["variants"].items():
+            per = d.get("events_per_login", {})
+            rows.append([v] + ["%.0f" % sum(per.get(p, {}).get(e, 0) for p in PROCESSES)
+                               for e in events] +
+                        [" / ".join("%.0f" % sum(per.get(p, {}).get(e, 0) for e in events)
+                                    for p in PROCESSES)])
+        out += ("\n\nSimulated cache misses per warm login (callgrind --cache-sim=yes; "
+                "I1/D1 first level, IL/DL last level; r read, w write), all three processes:\n\n"
+                + pc.table(["variant"] + events + ["all misses: auth / imap-login / log"], rows))
+    return out
 
 
 def main(argv=None):
@@ -142,6 +175,8 @@ def main(argv=None):
     ap.add_argument("--logins", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--variants", default="native,ours,ours-ldapf")
+    ap.add_argument("--cache-sim", action="store_true",
+                    help="callgrind's cache simulation too: cache misses per warm login")
     add_front_base_argument(ap)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)

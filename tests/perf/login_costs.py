@@ -5,22 +5,24 @@ callgrind_login.py counts the instructions of user space.  A login also
 costs system calls (kernel time, not in those counts), context switches
 (each one a wake-up of a process that waited in epoll_wait) and threads.
 For each variant (the sc0 fronts of bench_login.py, all started at once) a
-cold and a warm pass fill the caches; then, round after round and in a
-rotating order (each variant measured under the same conditions as the
-others of its round), one warm pass of N logins runs while
-
-  perf stat --per-thread -e task-clock,context-switches,cpu-migrations,
-            raw_syscalls:sys_enter
-
-counts the front's auth, imap-login and log processes (every thread), and,
-in one more pass per variant, strace -c -f names the system calls of each
-process (strace slows the processes down: its counts, not its times).
-Printed per warm login, by process: CPU ms (task-clock), context switches,
-system calls, and the system calls by name; with the load generator's own
-CPU.  The medians of the rounds; every round's figures in --json.
+cold and a warm pass fill the caches; then, round after round, in the order
+of bench_login.round_order() (rotated, reversed every second round), one
+warm pass of N logins per variant, the passes of a round back to back so
+that each variant is compared with native under the same machine load.
+Counted per pass from /proc for the front's auth, imap-login and log
+processes (every thread): CPU time (schedstat, ns), context switches
+(voluntary + involuntary), read and write system calls (/proc/PID/io).
+Where perf and strace exist (the host; the Debian 13 root has neither):
+--perf-stat adds every system call (raw_syscalls:sys_enter) per thread,
+--record one pass per variant under perf record (cpu-clock samples by
+process and object), and one pass per variant under strace -c -f names the
+system calls (strace slows the processes: its counts, not its times).
+Printed per warm login: the medians of the rounds, CPU and logins/s paired
+against native's pass of the same round; every round's figures in --json.
 
     login_costs.py --env LAB_ENV --build-dir B --work DIR [--logins N]
                    [--rounds R] [--variants native,ours-ldapp,...] [--json OUT]
+                   [--perf-stat] [--record] [--no-strace] [--front-base N]
 """
 import os
 import re
@@ -32,7 +34,7 @@ import time
 
 import perf_common as pc
 import perf_data
-from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr
+from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr, round_order
 from perf_fronts import BenchFront
 
 PROCESSES = ("auth", "imap-login", "log")
@@ -253,7 +255,7 @@ def run(args):
             one_pass(v)  # cold: fills Dovecot's and the directory client's caches
             one_pass(v)  # warm-up
         for r in range(args.rounds):
-            order = variants[r % len(variants):] + variants[:r % len(variants)]
+            order = round_order(variants, r)
             row = {}
             for v in order:
                 pids = front_pids(fronts[v])
