@@ -11,6 +11,8 @@ extern "C" {
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <string_view>
+#include <utility>
 
 #include "client_id_name.h"
 #include "dovecot_compat.h"
@@ -60,19 +62,30 @@ ClientFacts clientFacts(const struct auth_request* request, bool needLocalIp) {
 // The referral_* fields an earlier passdb of the chain set (nullopt: not
 // set), as views of the request's strings: they stay in the request's pool
 // until the request is freed, and the views are used within start() only.
+// One pass over the request's fields (auth_fields_find() per name went
+// through them five times at every login); a key is in the list at most
+// once (auth_fields_add() replaces).
 ReferralFields passdbReferralFields(struct auth_request* request) {
     ReferralFields f;
     struct auth_fields* fields = request->fields.extra_fields;
-    if (fields == nullptr) return f;
-    auto get = [fields](const char* name) -> std::optional<std::string_view> {
-        const char* v = auth_fields_find(fields, name);
-        return v == nullptr ? std::nullopt : std::optional<std::string_view>(v);
-    };
-    f.homeServer = get(kFieldHomeServer);
-    f.url = get(kFieldUrl);
-    f.policy = get(kFieldPolicy);
-    f.user = get(kFieldUser);
-    f.fieldSet = get(kFieldSet);
+    if (fields == nullptr || auth_fields_is_empty(fields)) return f;
+    constexpr std::string_view kPrefix = "referral_";
+    const std::pair<std::string_view, std::optional<std::string_view>*> slots[] = {
+        {kFieldHomeServer, &f.homeServer}, {kFieldUrl, &f.url},     {kFieldPolicy, &f.policy},
+        {kFieldUser, &f.user},             {kFieldSet, &f.fieldSet}};
+    unsigned int count = 0;
+    const auto* list =
+        static_cast<const struct auth_field*>(array_get(auth_fields_export(fields), &count));
+    for (unsigned int i = 0; i < count; ++i) {
+        const std::string_view key = list[i].key;
+        if (key.compare(0, kPrefix.size(), kPrefix) != 0) continue;
+        for (const auto& slot : slots) {
+            if (key == slot.first) {
+                *slot.second = std::string_view(list[i].value);
+                break;
+            }
+        }
+    }
     return f;
 }
 
