@@ -44,20 +44,31 @@ bool namedInFieldSet(const std::optional<std::string_view>& fieldSet, std::strin
 ReferralFieldSet classifyReferralFields(const ReferralFields& fields, const DirectorySettings& s,
                                         std::string* missing) {
     size_t set = 0, wanted = 0;
-    std::string absent;
-    for (const FieldSlot& slot : slots(fields, s)) {
-        const bool has = slot.field->has_value() || namedInFieldSet(fields.fieldSet, slot.name);
-        if (has) ++set;
+    bool allWanted = true;
+    const std::array<FieldSlot, 4> all = slots(fields, s);
+    auto has = [&fields](const FieldSlot& slot) {
+        return slot.field->has_value() || namedInFieldSet(fields.fieldSet, slot.name);
+    };
+    for (const FieldSlot& slot : all) {
+        const bool present = has(slot);
+        if (present) ++set;
         if (slot.attribute->empty()) continue;
         ++wanted;
-        if (!has) {
-            if (!absent.empty()) absent += ", ";
-            absent += slot.name;
-        }
+        if (!present) allWanted = false;
     }
     if (set == 0 && !fields.fieldSet) return ReferralFieldSet::None;
-    if (absent.empty() && wanted > 0) return ReferralFieldSet::Complete;
-    if (missing != nullptr) *missing = absent;
+    if (allWanted && wanted > 0) return ReferralFieldSet::Complete;
+    // The names of the missing fields, for the debug line: built only for
+    // a partial set (a login without fields, the common case in chain and
+    // password mode, used to build this list for nothing).
+    if (missing != nullptr) {
+        missing->clear();
+        for (const FieldSlot& slot : all) {
+            if (slot.attribute->empty() || has(slot)) continue;
+            if (!missing->empty()) *missing += ", ";
+            *missing += slot.name;
+        }
+    }
     return ReferralFieldSet::Partial;
 }
 
