@@ -86,11 +86,7 @@ def run(args):
     loadgen = pc.find_loadgen(args.build_dir)
     slapd = pc.lab_slapd(env)
     n = args.logins
-    users = [perf_data.bench_user(i) for i in range(n)]
-    perf_data.raise_db_size(slapd)
-    pc.slapadd_bulk(env, perf_data.users_ldif(env, 0, n, env["HOME1_ADDR"]), "bench users")
-    plain = [perf_data.passwd_line(u) for u in users]
-    uf = pc.write_users(os.path.join(args.work, "users-cg"), [(u, "pw-" + u) for u in users])
+    plain, uf = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-cg"))
     results = {"logins": n, "dovecot": pc.dovecot_label(), "machine": pc.machine_note(),
                "variants": {}}
     for v in args.variants.split(","):

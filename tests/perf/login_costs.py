@@ -229,11 +229,7 @@ def run(args):
     slapd = pc.lab_slapd(env)
     variants = args.variants.split(",")
     n = args.logins
-    users = [perf_data.bench_user(i) for i in range(n)]
-    perf_data.raise_db_size(slapd)
-    pc.slapadd_bulk(env, perf_data.users_ldif(env, 0, n, env["HOME1_ADDR"]), "bench users")
-    plain = [perf_data.passwd_line(u) for u in users]
-    uf = pc.write_users(os.path.join(args.work, "users-costs"), [(u, "pw-" + u) for u in users])
+    plain, uf = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-costs"))
     results = {"logins": n, "concurrency": args.concurrency, "dovecot": pc.dovecot_label(),
                "machine": pc.machine_note(), "rounds": [], "strace": {}, "threads": {}}
     fronts = {}

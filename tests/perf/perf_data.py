@@ -9,6 +9,7 @@ their entry (Remote/gGGG/mNNNNNN on home2) and live on the "mailbox" front.
 """
 import os
 
+import perf_common
 from perf_common import PerfError
 
 MAIL_UID = MAIL_GID = 65534
@@ -65,6 +66,18 @@ def raise_db_size(slapd, size=2 * 1024 ** 3):
 
 def passwd_line(user, extra=""):
     return "%s:{PLAIN}pw-%s::::::%s" % (user, user, extra)
+
+
+def warm_login_users(env, slapd, n, users_path):
+    """The n bench users of a warm-login measurement (callgrind_login.py,
+    login_costs.py): in slapd (slapadd), as passwd-file lines and as the
+    load generator's users file at users_path.  Returns (passwd lines,
+    users file)."""
+    users = [bench_user(i) for i in range(n)]
+    raise_db_size(slapd)
+    perf_common.slapadd_bulk(env, users_ldif(env, 0, n, env["HOME1_ADDR"]), "bench users")
+    plain = [passwd_line(u) for u in users]
+    return plain, perf_common.write_users(users_path, [(u, "pw-" + u) for u in users])
 
 
 def _chown_tree(path):
