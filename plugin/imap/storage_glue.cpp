@@ -15,6 +15,7 @@
 // local parent of remote names \HasChildren where those are listed.
 #include "imap_glue.h"
 #include "mailbox_relay.h"
+#include "response_text.h"
 
 namespace dref {
 namespace {
@@ -69,6 +70,28 @@ const char* notFound(const char* vname) {
     return T_MAIL_ERR_MAILBOX_NOT_FOUND(str_sanitize(vname, kMaxNameInReply));
 }
 
+// Octets of a storage error sent to the client (str_sanitize() cuts there).
+constexpr size_t kMaxErrorInReply = 1000;
+
+// The result of a storage vfunc the plugin passed on to Dovecot: an error
+// whose text holds control octets gets them replaced with '?'.  Dovecot's
+// own storages repeat the client's mailbox name as it is in "Mailbox doesn't
+// exist: <name>" (2.3.19.1 maildir-storage.c:373, mail-storage.c:1464;
+// 2.4.1 the same), and a relayed mailbox's error is the owner's text as
+// imapc got it; a name decoded from modified UTF-7 may hold CR, LF or ESC
+// (only printable ASCII may not be encoded), and imap writes the text into
+// the tagged NO as it is: SELECT "Nope&AA0ACgAb-FAKE" ended the NO after
+// "Nope" and sent "<ESC>FAKE..." as a line of its own (lab test
+// mailbox_relay_owner).  Every mailbox of a session meets these overrides.
+int safeResult(struct mailbox* box, int ret) {
+    if (ret >= 0) return ret;
+    enum mail_error code;
+    const char* text = mailbox_get_last_error(box, &code);
+    if (text != nullptr && containsControlOctet(text))
+        mail_storage_set_error(box->storage, code, str_sanitize(text, kMaxErrorInReply));
+    return ret;
+}
+
 // Sets the storage error for a non-local verdict.  Returns -1 (the vfunc's
 // failure) so callers can `return fail(...)`.
 int fail(struct mailbox* box, const MailboxVerdict& v) {
@@ -92,7 +115,7 @@ int fail(struct mailbox* box, const MailboxVerdict& v) {
 int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* existence) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayResult(box, boxContext(box)->super.exists(box, autoBoxes, existence));
+        return safeResult(box, relayResult(box, boxContext(box)->super.exists(box, autoBoxes, existence)));
     if (v.kind == MailboxVerdict::Kind::Nonexistent) {
         *existence = MAILBOX_EXISTENCE_NONE;
         return 0;
@@ -103,21 +126,21 @@ int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* exist
 int boxOpen(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayResult(box, boxContext(box)->super.open(box));
+        return safeResult(box, relayResult(box, boxContext(box)->super.open(box)));
     return fail(box, v);
 }
 
 int boxCreate(struct mailbox* box, const struct mailbox_update* update, bool directory) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayResult(box, boxContext(box)->super.create_box(box, update, directory));
+        return safeResult(box, relayResult(box, boxContext(box)->super.create_box(box, update, directory)));
     return fail(box, v);
 }
 
 int boxDelete(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayResult(box, boxContext(box)->super.delete_box(box));
+        return safeResult(box, relayResult(box, boxContext(box)->super.delete_box(box)));
     return fail(box, v);
 }
 
@@ -125,7 +148,7 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
                  struct mailbox_status* status) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return relayResult(box, boxContext(box)->super.get_status(box, items, status));
+        return safeResult(box, relayResult(box, boxContext(box)->super.get_status(box, items, status)));
     return fail(box, v);
 }
 
@@ -133,7 +156,7 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
 // when its owner went away; relayResult() says so to the client.
 int boxSyncDeinit(struct mailbox_sync_context* ctx, struct mailbox_sync_status* status) {
     struct mailbox* box = ctx->box;
-    return relayResult(box, boxContext(box)->super.sync_deinit(ctx, status));
+    return safeResult(box, relayResult(box, boxContext(box)->super.sync_deinit(ctx, status)));
 }
 
 bool boxIsInconsistent(struct mailbox* box) {
@@ -160,7 +183,8 @@ int boxRename(struct mailbox* src, struct mailbox* dest) {
             v.error = "Internal error.";
         }
     }
-    if (v.kind == MailboxVerdict::Kind::Local) return boxContext(src)->super.rename_box(src, dest);
+    if (v.kind == MailboxVerdict::Kind::Local)
+        return safeResult(src, boxContext(src)->super.rename_box(src, dest));
     if (v.kind == MailboxVerdict::Kind::Refer)
         logReferral(boxUser(src), "RENAME", src->vname, v);
     if (v.kind == MailboxVerdict::Kind::Nonexistent) {

@@ -20,6 +20,20 @@ namespace {
 command_func_t* g_subscribe = nullptr;
 command_func_t* g_unsubscribe = nullptr;
 
+// Octets of a client's mailbox name repeated in a tagged reply.
+constexpr size_t kMaxNameInReply = 200;
+
+// False only when the name surely does not exist (an error: let Dovecot's
+// command answer it).
+bool mailboxExists(struct mail_namespace* ns, const char* vname) {
+    struct mailbox* box = mailbox_alloc(ns->list, vname, static_cast<enum mailbox_flags>(0));
+    enum mailbox_existence existence = MAILBOX_EXISTENCE_SELECT;
+    const bool none = mailbox_exists(box, TRUE, &existence) == 0 &&
+                      existence == MAILBOX_EXISTENCE_NONE;
+    mailbox_free(&box);
+    return !none;
+}
+
 bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
     command_func_t* original = subscribe ? g_subscribe : g_unsubscribe;
     MailboxReferralSession* session = sessionForClient(cmd->client);
@@ -48,7 +62,19 @@ bool subscribeRemote(struct client_command_context* cmd, bool subscribe) {
         client_send_tagline(cmd, "NO [SERVERBUG] Internal error.");
         return TRUE;
     }
-    if (!atHomeOnly && verdict.kind != MailboxVerdict::Kind::Refer) return original(cmd);
+    if (!atHomeOnly && verdict.kind != MailboxVerdict::Kind::Refer) {
+        // Dovecot's SUBSCRIBE repeats the name as it is in "Mailbox doesn't
+        // exist: <name>" (cmd-subscribe.c: subscribe_is_valid_name(),
+        // 2.3.19.1 and 2.4.1); a CR LF decoded from modified UTF-7 would end
+        // that line early (lab test mailbox_relay_owner).
+        if (subscribe && containsControlOctet(vname) && !mailboxExists(ns, vname)) {
+            client_send_tagline(cmd, t_strconcat("NO ", T_MAIL_ERR_MAILBOX_NOT_FOUND(str_sanitize(
+                                                            vname, kMaxNameInReply)),
+                                                 nullptr));
+            return TRUE;
+        }
+        return original(cmd);
+    }
 
     // The user's own subscriptions: the namespace that keeps subscriptions
     // for this name, never a relay namespace (subscriptions = no), which

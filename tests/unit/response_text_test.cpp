@@ -91,3 +91,12 @@ TEST(QuoteForLog, Cuts) {
 
 }  // namespace
 }  // namespace dref
+
+// A CR LF in a text written into a tagged reply ends the reply early.
+TEST(ResponseTextTest, ControlOctetsAreFound) {
+    EXPECT_FALSE(dref::containsControlOctet(""));
+    EXPECT_FALSE(dref::containsControlOctet("Mailbox doesn't exist: Shared/B\xC3\xBCro"));
+    for (const char* text : {"a\rb", "a\nb", "\x1b" "FAKE", "x\x7f", "tab\there"})
+        EXPECT_TRUE(dref::containsControlOctet(text)) << text;
+    EXPECT_TRUE(dref::containsControlOctet(std::string_view("a\0b", 3)));
+}

@@ -85,6 +85,12 @@ void appendLogItemValue(std::string* out, std::string_view untrusted, size_t max
     appendQuoted(out, untrusted, maxLen, "\\<>,");
 }
 
+bool containsControlOctet(std::string_view text) noexcept {
+    for (unsigned char c : text)
+        if (c < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
 bool isWireSafeText(std::string_view text, size_t maxLen) {
     if (text.empty() || text.size() > maxLen) return false;
     if (text.front() == '[' || text.front() == ' ') return false;

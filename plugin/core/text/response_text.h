@@ -27,6 +27,12 @@ std::string quoteForLog(std::string_view untrusted, size_t maxLen = 100);
 // stands for exactly one octet of the value.  May throw std::bad_alloc.
 void appendLogItemValue(std::string* out, std::string_view untrusted, size_t maxLen);
 
+// True when `text` holds an octet below %x20 or %x7F (CR, LF, NUL, ESC, ...):
+// written into a tagged reply, a CR LF would end it early and the rest would
+// reach the client as a line of its own.  8-bit octets (UTF-8 mailbox names
+// in Dovecot's texts) are not controls.
+bool containsControlOctet(std::string_view text) noexcept;
+
 // True when `text` may be written verbatim as resp-text: 1..maxLen octets,
 // every one in %x20-7E (no CR, LF, NUL, controls or 8-bit), and not
 // starting with "[" (a client would read it as a response code) or a space.

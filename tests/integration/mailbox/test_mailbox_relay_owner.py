@@ -16,7 +16,9 @@
 - an owner that answers a SELECT with untagged replies without end, and one
   that sends one line without end: the SELECT ends with NO [UNAVAILABLE],
   the owner's connection is dropped with a log line, the imap process stays
-  small, and the session goes on.
+  small, and the session goes on;
+- a client's mailbox name with CR, LF or ESC (decoded from modified UTF-7),
+  local or below a relayed entry: every tagged NO stays one line.
 
 Requirements: R2193-11 (commands that name a remote mailbox), R2193-17 (the
 home server is the directory of what is relayed), and the project rule that
@@ -244,6 +246,35 @@ class RelayOwnerInput(RelayTestCase):
     def test_owner_that_sends_one_endless_line_is_dropped(self):
         log = self.flood(EndlessLineOwner, "g1")
         self.assertRegex(log, r"imapc\(.*\): .*(too long|too large|buffer full)")
+
+    def test_client_names_with_control_octets_never_reach_the_wire_raw(self):
+        # Modified UTF-7 "&AA0ACgAb-" is CR LF ESC: Dovecot decodes it into
+        # the name and repeats the name in "Mailbox doesn't exist: <name>"
+        # (its storages, cmd-subscribe.c), and an owner's NO comes back
+        # through imapc with what the owner repeated.  Before the plugin
+        # cleaned these texts, the tagged NO ended after "Nope" and
+        # "<ESC>FAKE ..." arrived as a line of its own.
+        c = self.session("x0")
+        results = {}
+        n = 0
+        for name in ("Nope&AA0ACgAb-FAKE", "Shared/Projects/&AA0ACgAb-FAKE",
+                     "Shared/Projects/&ABs-FAKE"):
+            for cmd in ('SELECT "%s"', 'STATUS "%s" (MESSAGES)', 'DELETE "%s"',
+                        'RENAME "%s" "Elsewhere"', 'SUBSCRIBE "%s"', 'EXAMINE "%s"'):
+                n += 1
+                tag = b"x%d" % n
+                c.send_raw(tag + b" " + (cmd % name).encode() + b"\r\n")
+                first = c.read_line(timeout=30)
+                between, noop = c.command("y%d" % n, "NOOP", timeout=30)
+                results[cmd % name] = (first[:90], between, noop.split(b" ")[1])
+        print("\ncontrol octets: %r" % results, file=sys.stderr)
+        for text, (first, between, noop) in results.items():
+            # The first line after the command is its tagged reply, whole:
+            # nothing of the name arrives as a line of its own.
+            self.assertRegex(first, rb"^x\d+ (OK|NO|BAD) ", text)
+            self.assertNotIn(b"\x1b", first, text)
+            self.assertEqual([l for l in between if b"FAKE" in l], [], text)
+            self.assertEqual(noop, b"OK", text)
 
 
 if __name__ == "__main__":
