@@ -116,6 +116,7 @@ void MailboxEntryMapper::take(ldap::Entry&& entry) {
     RemoteMailbox mailbox;
     mailbox.personal = personal_;
     std::string urlProblems;
+    sourceUrls_.clear();
     if (const auto* urls = entry.values(urlAttribute_)) {
         mailbox.locations.reserve(urls->size());
         for (const auto& url : *urls) {
@@ -131,6 +132,7 @@ void MailboxEntryMapper::take(ldap::Entry&& entry) {
                 continue;
             }
             mailbox.locations.push_back(std::move(*parts));
+            sourceUrls_.emplace_back(url);
         }
     }
     if (mailbox.locations.empty()) {
@@ -148,12 +150,17 @@ void MailboxEntryMapper::take(ldap::Entry&& entry) {
 }
 
 // The mailbox just mapped, in its lines now, while the server sends the
-// next entries; its parsed form is not needed any more.
+// next entries; its parsed form is not needed any more.  The URLs' texts
+// (sourceUrls_, views into the entry take() still holds) spare the encoder
+// a second parse of each URL it writes back unchanged: the checks above are
+// the ones the decoder makes (parseImapUrl, then validMailboxName, which is
+// the cache file's check of a URL's mailbox part).
 void MailboxEntryMapper::encodeLast() {
     RemoteMailbox& m = mailboxes_.back();
     EncodedMailbox e;
     e.offset = lines_.size();
-    if (appendMailboxCacheEntry(m, &lines_, &e.error)) e.length = lines_.size() - e.offset;
+    if (appendMailboxCacheEntry(m, sourceUrls_, &lines_, &e.error))
+        e.length = lines_.size() - e.offset;
     e.dn = std::move(m.dn);
     encoded_.push_back(std::move(e));
     mailboxes_.pop_back();

@@ -10,6 +10,7 @@
 // mapPlacementValues (plugin/core/placement/user_record_mapping.h), which also
 // validates the same values when an earlier passdb returned them.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "home_server.h"
@@ -77,6 +78,8 @@ private:
     std::vector<EncodedMailbox> encoded_;
     std::string lines_;
     std::vector<std::string> warnings_;
+    // The texts of the entry being taken's kept URLs, one per location.
+    std::vector<std::string_view> sourceUrls_;
 };
 
 // A MailboxEntryMapper over a list the caller already has (tests, the fuzz

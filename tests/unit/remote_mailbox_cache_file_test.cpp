@@ -391,6 +391,49 @@ TEST(MailboxCacheFile, RefusedEntryAppendsNothingAndSaysWhatTheWholeEncoderSays)
     EXPECT_NE(error.find("exceeds the limit"), std::string::npos);
 }
 
+// The url lines appendMailboxCacheEntry writes for `m` (no source texts).
+std::vector<std::string> urlLines(const RemoteMailbox& m) {
+    std::string lines, error;
+    EXPECT_TRUE(appendMailboxCacheEntry(m, &lines, &error)) << error;
+    std::vector<std::string> urls;
+    for (size_t at = 0; (at = lines.find("\nurl ", at)) != std::string::npos; ++at)
+        urls.push_back(lines.substr(at + 5, lines.find('\n', at + 1) - at - 5));
+    return urls;
+}
+
+// With the locations' source texts (the directory mapping parsed each
+// location from one): the same bytes and the same refusals as without; a
+// location is not parsed again only when its line is its own source text.
+TEST(MailboxCacheFile, SourceUrlsChangeNoByteAndSpareOnlyTheParseOfTheirOwnText) {
+    for (const RemoteMailbox& m : sample().mailboxes) {
+        const std::vector<std::string> urls = urlLines(m);
+        ASSERT_EQ(urls.size(), m.locations.size());
+        const std::vector<std::string_view> sources(urls.begin(), urls.end());
+        std::string plain, withSources, error;
+        ASSERT_TRUE(appendMailboxCacheEntry(m, &plain, &error)) << error;
+        ASSERT_TRUE(appendMailboxCacheEntry(m, sources, &withSources, &error)) << error;
+        EXPECT_EQ(withSources, plain);
+    }
+    // A location that does not survive the round trip, with source texts
+    // other than its line ("imap://::1/..." is what locationUrl writes for
+    // it): parsed again, refused as without them, nothing appended.
+    RemoteMailbox bad = sample().mailboxes[1];
+    bad.locations[1].host = "::1";
+    const std::vector<std::string_view> others = {"imap://home2.lab.test:10143/B%C3%BCro",
+                                                  "imap://10.0.0.7/"};
+    std::string lines = "kept\n", error, plainError, ignored;
+    EXPECT_FALSE(appendMailboxCacheEntry(bad, others, &lines, &error));
+    EXPECT_EQ(lines, "kept\n");
+    EXPECT_FALSE(appendMailboxCacheEntry(bad, &ignored, &plainError));
+    EXPECT_EQ(error, plainError);
+    EXPECT_NE(error.find("round trip"), std::string::npos);
+    // Its own line as its source text: the caller says it parsed that
+    // location from this text, and the encoder does not parse it again.
+    const std::vector<std::string_view> ownText = {others[0], "imap://::1/"};
+    EXPECT_TRUE(appendMailboxCacheEntry(bad, ownText, &lines, &error)) << error;
+    EXPECT_NE(lines.find("\nurl imap://::1/\n"), std::string::npos);
+}
+
 TEST(MailboxCacheFile, ThousandEntriesRoundTrip) {
     MailboxCacheRecord r = sample();
     r.mailboxes.clear();

@@ -379,7 +379,12 @@ bool appendTrailer(const MailboxCacheLimits& limits, std::string* out, std::stri
 
 }  // namespace
 
-bool appendMailboxCacheEntry(const RemoteMailbox& m, std::string* out, std::string* error) {
+namespace {
+
+// appendMailboxCacheEntry with or without the locations' source texts
+// (nullptr: every location is parsed back).
+bool appendEntry(const RemoteMailbox& m, const std::vector<std::string_view>* sourceUrls,
+                 std::string* out, std::string* error) {
     const size_t start = out->size();
     auto refuse = [&](std::string why) {
         out->resize(start);  // nothing of a refused entry stays
@@ -396,19 +401,33 @@ bool appendMailboxCacheEntry(const RemoteMailbox& m, std::string* out, std::stri
         pctEncodeAppend(m.dn, out);
         out->push_back(' ');
         out->append(std::to_string(m.locations.size())).append("\n");
-        for (const ImapUrlParts& loc : m.locations) {
+        for (size_t i = 0; i < m.locations.size(); ++i) {
+            const ImapUrlParts& loc = m.locations[i];
             const std::string url = locationUrl(loc);
+            out->append("url ").append(url).append("\n");
+            if (sourceUrls != nullptr && i < sourceUrls->size() && (*sourceUrls)[i] == url)
+                continue;  // parsed from this very text: the round trip holds
             std::string why;
             auto back = parseLocation(url, &why);
             if (!back || !sameLocation(*back, loc))
                 return refuse("a location does not survive a round trip" +
                               (why.empty() ? std::string() : ": " + why));
-            out->append("url ").append(url).append("\n");
         }
         return true;
     } catch (...) {
         return refuse("out of memory");
     }
+}
+
+}  // namespace
+
+bool appendMailboxCacheEntry(const RemoteMailbox& m, std::string* out, std::string* error) {
+    return appendEntry(m, nullptr, out, error);
+}
+
+bool appendMailboxCacheEntry(const RemoteMailbox& m, const std::vector<std::string_view>& sourceUrls,
+                             std::string* out, std::string* error) {
+    return appendEntry(m, &sourceUrls, out, error);
 }
 
 std::optional<std::string> assembleMailboxCache(std::string_view user, std::string_view identity,

@@ -89,6 +89,17 @@ std::optional<std::string> encodeMailboxCache(const MailboxCacheRecord& record,
 // encodeMailboxCache's checks.  Same bytes as encodeMailboxCache of the
 // same record.
 bool appendMailboxCacheEntry(const RemoteMailbox& mailbox, std::string* out, std::string* error);
+// The same for a caller that made each location from a URL text with
+// parseLocation's checks (parseImapUrl, then the mailbox part: at most 1024
+// octets, UTF-8, no control character), e.g. the directory mapping:
+// sourceUrls[i] is the text of mailbox.locations[i].  A location whose line
+// would be that text again gives that location back when decoded (it was
+// parsed from it), so it is not parsed a second time; any other location is
+// (issue 13 item 4: one URL parse per remote mailbox less on the service's
+// LDAP thread).  Same bytes and same refusals as without sourceUrls.
+bool appendMailboxCacheEntry(const RemoteMailbox& mailbox,
+                             const std::vector<std::string_view>& sourceUrls, std::string* out,
+                             std::string* error);
 std::optional<std::string> assembleMailboxCache(std::string_view user, std::string_view identity,
                                                 CachedAnswer answer, size_t count,
                                                 std::string_view entryLines,
