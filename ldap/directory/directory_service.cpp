@@ -163,7 +163,7 @@ void DirectoryService::handle(Connection& c, ProtocolMessage&& m) {
     if (const CachedAnswer* hit = cache_.get(m.user, now)) {
         ++stats_.cacheHits;
         --c.outstanding;
-        send(c, encodeAnswer(m.id, hit->status, msSince(hit->fetchedAt, now), hit->payload));
+        sendAnswer(c, m.id, *hit, msSince(hit->fetchedAt, now));
         return;
     }
     auto [it, inserted] = inFlight_.try_emplace(m.user);
@@ -181,6 +181,7 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
     const Clock::time_point now = Clock::now();
     CachedAnswer a;
     a.fetchedAt = now;
+    int ttlMs = -1;  // kept in the cache for this long (found, not-found); -1: not kept
     size_t n = 0;
     for (const std::string& w : r.warnings) {
         if (++n > kMaxWarningLines) {
@@ -235,12 +236,8 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
             a.status = r.status == DirectoryStatus::Found ? ServiceAnswerStatus::Found
                                                           : ServiceAnswerStatus::NotFound;
             a.payload = std::move(*payload);
-            const int ttl = r.status == DirectoryStatus::Found ? settings_.directory.cacheTtlMs
-                                                               : settings_.directory.negativeCacheTtlMs;
-            // What the entry holds: the answer, the key (twice: list and
-            // index) and the bookkeeping around them.
-            const size_t bytes = a.payload.size() + 2 * user.size() + kCacheEntryOverheadBytes;
-            cache_.put(user, a, std::chrono::milliseconds(ttl), now, bytes);
+            ttlMs = r.status == DirectoryStatus::Found ? settings_.directory.cacheTtlMs
+                                                       : settings_.directory.negativeCacheTtlMs;
         } else {
             // Never a partial table: the session serves local mailboxes, as
             // for a directory failure, and the admin learns why.
@@ -253,8 +250,32 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
         Connection* c = bySerial(w.connSerial);
         if (c == nullptr) continue;  // that imap process went away
         if (c->outstanding > 0) --c->outstanding;
-        send(*c, encodeAnswer(w.requestId, a.status, 0, a.payload));
+        sendAnswer(*c, w.requestId, a, 0);
     }
+    // Kept after the waiters have it: the answer is moved into the cache,
+    // not copied while they wait.
+    if (ttlMs >= 0) {
+        // What the entry holds: the answer, the key (twice: list and
+        // index) and the bookkeeping around them.
+        const size_t bytes = a.payload.size() + 2 * user.size() + kCacheEntryOverheadBytes;
+        cache_.put(user, std::move(a), std::chrono::milliseconds(ttlMs), now, bytes);
+    }
+}
+
+void DirectoryService::sendAnswer(Connection& c, uint64_t id, const CachedAnswer& a,
+                                  int64_t ageMs) {
+    if (a.status == ServiceAnswerStatus::Unavailable) {
+        send(c, encodeAnswer(id, a.status, ageMs, a.payload));  // the reason is cleaned there
+        return;
+    }
+    if (!c.channel) return;
+    std::string error;
+    if (!c.channel->send(encodeAnswerLine(id, a.status, ageMs, a.payload.size()), a.payload,
+                         &error)) {
+        drop(c, error, LogLevel::Debug);
+        return;
+    }
+    updateWatch(c);
 }
 
 }  // namespace dref

@@ -91,6 +91,8 @@ private:
     void handle(Connection& c, ProtocolMessage&& m);
     void onAnswer(const std::string& user, MailboxLookupResult&& result);
     void send(Connection& c, const std::string& bytes);
+    // An answer's ANSWER line and payload, the payload written from `a`.
+    void sendAnswer(Connection& c, uint64_t id, const CachedAnswer& a, int64_t ageMs);
     void drop(Connection& c, const std::string& why, LogLevel level);
     void updateWatch(Connection& c);
     Connection* bySerial(uint64_t serial);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace dref {
@@ -18,12 +19,53 @@ SocketChannel::~SocketChannel() {
 }
 
 bool SocketChannel::send(std::string_view bytes, std::string* error) {
-    if (sent_ == out_.size()) {
-        out_.clear();
-        sent_ = 0;
+    return send(bytes, std::string_view(), error);
+}
+
+bool SocketChannel::send(std::string_view head, std::string_view body, std::string* error) {
+    if (sent_ < out_.size()) {
+        // Earlier bytes wait: these go behind them.
+        out_.append(head.data(), head.size());
+        out_.append(body.data(), body.size());
+        return flush(error);
     }
-    out_.append(bytes.data(), bytes.size());
-    return flush(error);
+    out_.clear();
+    sent_ = 0;
+    const size_t total = head.size() + body.size();
+    size_t done = 0;
+    while (done < total) {
+        iovec iov[2];
+        int count = 0;
+        if (done < head.size()) {
+            iov[count++] = {const_cast<char*>(head.data() + done), head.size() - done};
+            if (!body.empty()) iov[count++] = {const_cast<char*>(body.data()), body.size()};
+        } else {
+            const size_t at = done - head.size();
+            iov[count++] = {const_cast<char*>(body.data() + at), body.size() - at};
+        }
+        msghdr mh{};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = static_cast<size_t>(count);
+        // MSG_NOSIGNAL: a peer that went away is an error here, not SIGPIPE.
+        const ssize_t n = ::sendmsg(fd_, &mh, MSG_NOSIGNAL);
+        if (n > 0) {
+            done += static_cast<size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        *error = std::string("write failed: ") + (n < 0 ? strerror(errno) : "no progress");
+        return false;
+    }
+    // What the socket did not take waits for flush().
+    if (done < head.size()) {
+        out_.append(head.data() + done, head.size() - done);
+        out_.append(body.data(), body.size());
+    } else if (done < total) {
+        const size_t at = done - head.size();
+        out_.append(body.data() + at, body.size() - at);
+    }
+    return true;
 }
 
 bool SocketChannel::flush(std::string* error) {

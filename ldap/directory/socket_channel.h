@@ -24,6 +24,11 @@ public:
     // Queues bytes and writes what the socket takes now.  False on a write
     // error (*error: one line); the channel is then unusable.
     bool send(std::string_view bytes, std::string* error);
+    // The same for `head` followed by `body`, written from where they lie
+    // when nothing is queued: only what the socket does not take now is
+    // copied into the queue (a 160 kB answer is not copied once more
+    // before the kernel copies it).
+    bool send(std::string_view head, std::string_view body, std::string* error);
     // Writes queued bytes (the socket became writable).
     bool flush(std::string* error);
     bool wantsWrite() const { return sent_ < out_.size(); }

@@ -79,6 +79,19 @@ TEST(DirectoryProtocol, ServiceStreamCarriesPayloadsVerbatim) {
     }
 }
 
+// The service writes large payloads after their ANSWER line without
+// copying them into one message: the line and the payload are exactly
+// encodeAnswer's bytes for found and not-found answers.
+TEST(DirectoryProtocol, AnswerLineThenPayloadIsEncodeAnswer) {
+    const std::string payload(170000, 'x');
+    EXPECT_EQ(encodeAnswerLine(7, ServiceAnswerStatus::Found, 1500, payload.size()) + payload,
+              encodeAnswer(7, ServiceAnswerStatus::Found, 1500, payload));
+    EXPECT_EQ(encodeAnswerLine(2, ServiceAnswerStatus::NotFound, -5, 0),
+              encodeAnswer(2, ServiceAnswerStatus::NotFound, -5, ""));
+    EXPECT_EQ(encodeAnswerLine(2, ServiceAnswerStatus::Found, int64_t(1) << 50, 3) + "abc",
+              encodeAnswer(2, ServiceAnswerStatus::Found, int64_t(1) << 50, "abc"));
+}
+
 TEST(DirectoryProtocol, OverlongReasonIsCut) {
     ProtocolReader r(ProtocolReader::Peer::Service, 1 << 20);
     auto msgs = readAll(r, encodeVersionLine(kIdentity) +

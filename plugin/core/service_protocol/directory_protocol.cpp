@@ -74,13 +74,18 @@ std::string encodeAnswer(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
         }
         payload = reason;
     }
-    if (ageMs < 0) ageMs = 0;
-    if (ageMs > kDirectoryProtocolMaxAgeMs) ageMs = kDirectoryProtocolMaxAgeMs;
-    std::string out = std::string(kAnswerWord) + " " + std::to_string(id) + " " +
-                      serviceAnswerStatusName(status) + " " + std::to_string(ageMs) + " " +
-                      std::to_string(payload.size()) + "\n";
+    std::string out = encodeAnswerLine(id, status, ageMs, payload.size());
     out.append(payload);
     return out;
+}
+
+std::string encodeAnswerLine(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
+                             size_t payloadBytes) {
+    if (ageMs < 0) ageMs = 0;
+    if (ageMs > kDirectoryProtocolMaxAgeMs) ageMs = kDirectoryProtocolMaxAgeMs;
+    return std::string(kAnswerWord) + " " + std::to_string(id) + " " +
+           serviceAnswerStatusName(status) + " " + std::to_string(ageMs) + " " +
+           std::to_string(payloadBytes) + "\n";
 }
 
 ProtocolReader::ProtocolReader(Peer peer, size_t maxPayloadBytes)

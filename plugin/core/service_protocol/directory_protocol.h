@@ -59,6 +59,14 @@ std::string encodeLookupLine(uint64_t id, std::string_view user);
 // becomes '?', so the encoder never writes what the reader refuses.
 std::string encodeAnswer(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
                          std::string_view payload);
+// The ANSWER line alone, for a payload of payloadBytes octets sent right
+// after it as it is: encodeAnswer is this line followed by the payload for
+// found and not-found answers.  For a sender that writes a large payload
+// from where it lies (1,000 remote mailboxes are 160 kB) instead of copying
+// it into one message.  An unavailable reason goes through encodeAnswer,
+// which cuts and cleans it.
+std::string encodeAnswerLine(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
+                             size_t payloadBytes);
 
 class ProtocolReader {
 public:
