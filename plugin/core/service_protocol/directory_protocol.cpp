@@ -121,8 +121,17 @@ bool ProtocolReader::next(ProtocolMessage* out) {
             // yet: nothing to check until it is complete.
             return false;
         }
-        pending_.payload.assign(buffer_, pos_, payloadBytes_);
-        pos_ += payloadBytes_;
+        if (pos_ + payloadBytes_ == buffer_.size()) {
+            // The payload ends the buffer (one answer per read, the usual
+            // case): the buffer becomes the payload, not copied into it.
+            buffer_.erase(0, pos_);
+            pending_.payload = std::move(buffer_);
+            buffer_ = std::string();
+            pos_ = 0;
+        } else {
+            pending_.payload.assign(buffer_, pos_, payloadBytes_);
+            pos_ += payloadBytes_;
+        }
         inPayload_ = false;
         if (pending_.status == ServiceAnswerStatus::Unavailable &&
             !printableAscii(pending_.payload))
@@ -199,6 +208,10 @@ bool ProtocolReader::parseLine(std::string_view line, ProtocolMessage* out) {
     pending_ = std::move(m);
     payloadBytes_ = static_cast<size_t>(size);
     inPayload_ = true;
+    // Room for the whole payload (at most the limit checked above): a
+    // 160 kB answer read in 16 kB pieces would otherwise grow, and copy,
+    // the buffer again and again.
+    if (buffer_.capacity() < pos_ + payloadBytes_) buffer_.reserve(pos_ + payloadBytes_);
     return true;
 }
 
