@@ -31,7 +31,7 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
     bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
                      [--parts memory,select,rlist,start] [--compare-plugin SO]
                      [--plugin SO] [--service PROGRAM] [--compare-service PROGRAM]
-                     [--json OUT]
+                     [--compare-service-plugin SO] [--json OUT]
 
 DREF_BENCH_EXTRA (environment): Dovecot settings appended to the service and
 cache fronts' configuration, e.g. "mail_debug = yes" to have each session
@@ -47,7 +47,9 @@ from that file instead of the lab's plugins (a lab started with --plugins
 none then suffices: no passdb driver link, which is one per machine).
 --compare-service adds a front "service-before" (cache_size = 0) whose
 referral-directory is another build's program: start measures "directory
-asked" with both programs, interleaved, in one run.
+asked" with both programs, interleaved, in one run.  --compare-service-plugin
+gives that front another build's imap plugin as well (a change on both
+sides of the service's socket, compared in one run).
 """
 import os
 import re
@@ -404,10 +406,13 @@ def run(args):
             for name, n, extra, prog in services:
                 addr = "127.0.0.%d" % (base + n)
                 ov = dict(overrides, local_names=addr, mailbox_directory_service=None, **extra)
-                if args.plugin:
+                plugin_so = args.plugin
+                if name == "service-before" and args.compare_service_plugin:
+                    plugin_so = args.compare_service_plugin
+                if plugin_so:
                     f = ComparePluginFront("bench-" + name, args.work, addr, "mailbox", "sc1",
                                            env, passwd, settings_overrides=ov,
-                                           plugin_so=args.plugin)
+                                           plugin_so=plugin_so)
                 else:
                     f = BenchFront("bench-" + name, args.work, addr, "mailbox", "sc1", env,
                                    passwd, settings_overrides=ov)
@@ -536,6 +541,8 @@ def main(argv=None):
                                       "build tree)")
     ap.add_argument("--compare-service", help="another build's referral-directory program: "
                     "\"before: service, ... directory asked\" cases in the same run")
+    ap.add_argument("--compare-service-plugin", help="with --compare-service: that front's "
+                    "imap plugin (lib95_imap_referral_plugin.so of the same other build)")
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
