@@ -259,7 +259,7 @@ private:
             }
             return r;
         }
-        switch (mapUserEntries(sr.entries, s_, &r.record, &r.warnings)) {
+        switch (mapUserEntries(sr.entries, s_, &r.record, &r.warnings, sr.sizeLimitExceeded)) {
         case UserMappingStatus::NotFound: r.status = DirectoryStatus::NotFound; break;
         case UserMappingStatus::Found:
         case UserMappingStatus::Ambiguous: r.status = DirectoryStatus::Found; break;

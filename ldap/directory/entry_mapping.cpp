@@ -62,7 +62,7 @@ void mapStoredPassword(const ldap::Entry& entry, const std::string& attribute, U
 
 UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
                                  const DirectorySettings& settings, UserRecord* record,
-                                 std::vector<std::string>* warnings) {
+                                 std::vector<std::string>* warnings, bool moreLeft) {
     *record = UserRecord{};
     if (entries.empty()) return UserMappingStatus::NotFound;
     if (entries.size() > 1) {
@@ -71,7 +71,10 @@ UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
             dns += (i ? ", " : "") + quoteForLog(entries[i].dn);
         }
         if (entries.size() > 3) dns += ", ...";
-        record->homeError = std::to_string(entries.size()) + " directory entries match the user";
+        record->matchingEntries = static_cast<unsigned int>(entries.size());
+        record->moreEntriesMatch = moreLeft;
+        record->homeError = (moreLeft ? "more than " : "") + std::to_string(entries.size()) +
+                            " directory entries match the user";
         warnings->push_back(record->homeError + " (" + dns + "); none is used");
         return UserMappingStatus::Ambiguous;
     }

@@ -27,14 +27,15 @@ enum class UserMappingStatus { Found, NotFound, Ambiguous };
 
 // Maps the entries the user search returned.  Zero entries: NotFound.
 // Several entries: Ambiguous (the record keeps no home server and
-// homeError says why; which entry is meant cannot be known, so none is
-// trusted).  One entry: Found, with whatever of it is valid; with
-// settings.passwordAttribute set also its stored password (record->password,
-// or record->passwordError; never in *warnings, nothing of the value is
-// logged).
+// homeError says why, matchingEntries how many; which entry is meant cannot
+// be known, so none is trusted).  `moreLeft`: the search stopped at its
+// size limit, more entries match than `entries` holds.  One entry: Found,
+// with whatever of it is valid; with settings.passwordAttribute set also
+// its stored password (record->password, or record->passwordError; never
+// in *warnings, nothing of the value is logged).
 UserMappingStatus mapUserEntries(const std::vector<ldap::Entry>& entries,
                                  const DirectorySettings& settings, UserRecord* record,
-                                 std::vector<std::string>* warnings);
+                                 std::vector<std::string>* warnings, bool moreLeft = false);
 
 // One mapped mailbox in the mailbox cache file's line form
 // (appendMailboxCacheEntry), for MailboxEntryMapper's encoding mode.

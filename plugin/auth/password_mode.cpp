@@ -10,10 +10,31 @@ extern "C" {
 
 #include "dovecot_compat.h"
 #include "pending_lookup.h"
+#include "process_secrets.h"
 #include "referral_passdb.h"
 #include "response_text.h"
 
 namespace dref {
+
+namespace {
+
+// Several directory entries match the login name: which one's password is
+// meant cannot be known, and the directory needs repair.  Dovecot's own
+// ldap passdb answers this with an internal failure (passdb-ldap.c: "pass_filter
+// matched multiple objects, aborting"), and so does this one, with a line
+// naming the user and the count: never a referral, never a success.
+void answerSeveralEntries(PendingLookup& p, const UserLookupResult& result) {
+    logWarnings(p, result);  // names the entries
+    e_error(lookupEvent(p),
+            "directory: %s%u entries match the login name \"%s\", password mode needs exactly one: "
+            "login failed (internal failure)",
+            result.record.moreEntriesMatch ? "more than " : "", result.record.matchingEntries,
+            quoteForLog(p.facts.loginUser).c_str());
+    answer(p, failedLogin(PassdbOutcome::InternalFailure, "several directory entries match the user"));
+    dropEvent(p);
+}
+
+}  // namespace
 
 bool ReferralPassdb::passwordMode() const {
     return !settings_.directory.passwordAttribute.empty();
@@ -33,6 +54,9 @@ bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
     case PasswordLookupAction::UserUnknown:
         logWarnings(*p, result);
         answerUnknownUser(*p);
+        return false;
+    case PasswordLookupAction::SeveralEntries:
+        answerSeveralEntries(*p, result);
         return false;
     case PasswordLookupAction::Missing:
         if (mayAskAgain) break;
@@ -59,7 +83,9 @@ bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
             why = "unusable password value";
             break;
         }
-        const std::string crypted(parts.crypted);
+        // Dovecot's check takes a C string; the copy is wiped right after it.
+        std::string crypted(parts.crypted);
+        const WipeOnExit wipeCrypted(&crypted);
         const char* plain = request->mech_password != nullptr ? request->mech_password : "";
         switch (verifyPassword(request, plain, crypted.c_str(), parts.scheme.c_str(), !mayAskAgain)) {
         case PasswordCheck::Ok: return true;
@@ -98,24 +124,32 @@ bool ReferralPassdb::credentialsLookup(const std::shared_ptr<PendingLookup>& p,
                                        const UserLookupResult& result, StoredPasswordParts* stored,
                                        bool* haveStored) {
     *haveStored = false;
-    if (result.status == DirectoryStatus::NotFound) {
+    const UserRecord& record = result.record;
+    switch (passwordLookupAction(toLookupStatus(result.status), record)) {
+    case PasswordLookupAction::UserUnknown:
         answerUnknownUser(*p);
         return false;
-    }
-    if (result.status == DirectoryStatus::Found && result.record.password) {
+    case PasswordLookupAction::SeveralEntries:
+        answerSeveralEntries(*p, result);
+        return false;
+    case PasswordLookupAction::Verify: {
         // A value with a broken {SCHEME} prefix: no credentials, so the
         // mechanism is refused (SCHEME_NOT_AVAILABLE).
         std::string splitError;
-        *haveStored = splitStoredPassword(*result.record.password,
-                                          settings_.directory.passwordDefaultScheme, stored,
-                                          &splitError);
+        *haveStored = splitStoredPassword(*record.password, settings_.directory.passwordDefaultScheme,
+                                          stored, &splitError);
         if (!*haveStored)
-            e_warning(lookupEvent(*p), "directory: %s: %s %s",
-                      quoteForLog(result.record.dn, 200).c_str(),
+            e_warning(lookupEvent(*p), "directory: %s: %s %s", quoteForLog(record.dn, 200).c_str(),
                       settings_.directory.passwordAttribute.c_str(), splitError.c_str());
-    } else if (result.status == DirectoryStatus::Found && !result.record.passwordError.empty()) {
-        e_warning(lookupEvent(*p), "directory: %s: %s", quoteForLog(result.record.dn, 200).c_str(),
-                  result.record.passwordError.c_str());
+        break;
+    }
+    case PasswordLookupAction::Unusable:
+        e_warning(lookupEvent(*p), "directory: %s: %s", quoteForLog(record.dn, 200).c_str(),
+                  record.passwordError.c_str());
+        break;
+    case PasswordLookupAction::Unavailable:  // decide(): temporary failure
+    case PasswordLookupAction::Missing:      // Dovecot refuses the mechanism
+        break;
     }
     return true;
 }

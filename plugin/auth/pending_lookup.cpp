@@ -9,6 +9,7 @@ extern "C" {
 
 #include "dovecot_compat.h"
 #include "pending_lookup.h"
+#include "process_secrets.h"
 #include "referral_fields.h"
 #include "response_text.h"
 
@@ -97,7 +98,9 @@ void answer(PendingLookup& p, const PassdbReply& reply, const StoredPasswordPart
         // Dovecot converts the stored scheme into the one the mechanism
         // wants, or answers SCHEME_NOT_AVAILABLE (which also drops the
         // fields added above).
-        const std::string crypted = stored != nullptr ? std::string(stored->crypted) : std::string();
+        // A C string for Dovecot, which copies it; ours is wiped after.
+        std::string crypted = stored != nullptr ? std::string(stored->crypted) : std::string();
+        const WipeOnExit wipeCrypted(&crypted);
         passdb_handle_credentials(result, stored != nullptr ? crypted.c_str() : nullptr,
                                   stored != nullptr ? stored->scheme.c_str() : nullptr,
                                   p.credentialsCallback, request);

@@ -20,6 +20,7 @@ extern "C" {
 #include "ip_text.h"
 #include "passdb_reply.h"
 #include "pending_lookup.h"
+#include "process_secrets.h"
 #include "referral_decision.h"
 #include "referral_fields.h"
 #include "referral_passdb.h"
@@ -295,6 +296,10 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
 }  // namespace
 
 void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
+    // Password mode: this login's copy of the record holds the stored hash
+    // (the directory's cache keeps its own); overwritten once answered.
+    std::string noPassword;
+    const WipeOnExit wipeStored(result.record.password ? &*result.record.password : &noPassword);
     if (p->request == nullptr) return;  // already answered (shutdown)
     pending_.erase(p);
     PassdbReply reply;

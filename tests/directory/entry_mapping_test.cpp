@@ -212,6 +212,17 @@ TEST(EntryMapping, SeveralEntriesAreAmbiguous) {
     EXPECT_FALSE(r.home);
     EXPECT_TRUE(r.dn.empty());
     EXPECT_TRUE(mentions(w, "uid=a"));
+    EXPECT_EQ(r.matchingEntries, 2u);
+    EXPECT_FALSE(r.moreEntriesMatch);
+    EXPECT_EQ(r.homeError, "2 directory entries match the user");
+    // The search stopped at its size limit: more match than it returned.
+    mapUserEntries({entry("uid=a", {}), entry("uid=b", {})}, settings(), &r, &w, true);
+    EXPECT_EQ(r.matchingEntries, 2u);
+    EXPECT_TRUE(r.moreEntriesMatch);
+    EXPECT_EQ(r.homeError, "more than 2 directory entries match the user");
+    // One entry: no count.
+    mapUserEntries({entry("uid=a", {{"mailhost", {"h1.example.test"}}})}, settings(), &r, &w);
+    EXPECT_EQ(r.matchingEntries, 0u);
 }
 
 TEST(EntryMapping, RemoteMailboxValidation_R2193) {

@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include "directory_fixture.h"
+#include "stored_password.h"
 
 namespace dref::test {
 namespace {
@@ -36,13 +37,20 @@ protected:
             entryLdif("pwhuge", "userPassword: " + huge + "\n") + "\n" +
             // base64 of "ab\0cd" and "ab\r\ncd"
             entryLdif("pwctrl", "userPassword:: YWIAY2Q=\nuserPassword:: YWINCmNk\n") + "\n" +
-            entryLdif("pwnul", "userPassword:: YWIAY2Q=\n");
+            entryLdif("pwnul", "userPassword:: YWIAY2Q=\n") + "\n" +
+            // Entries that match one login name (user_filter: uid or mail).
+            entryLdif("pwtwice", "userPassword: {PLAIN}twice-1\n") + "\n" +
+            entryLdif("pwtwice-b", "mail: pwtwice\nuserPassword: {PLAIN}twice-2\n") + "\n" +
+            entryLdif("pwthrice", "userPassword: {PLAIN}thrice-1\n") + "\n" +
+            entryLdif("pwthrice-b", "mail: pwthrice\n") + "\n" +
+            entryLdif("pwthrice-c", "mail: pwthrice\n");
         auto r = sharedSlapd().ldapTool("ldapadd", ldif);
         ASSERT_EQ(r.exitCode, 0) << r.err;
     }
     static void TearDownTestSuite() {
         std::string ldif;
-        for (const char* uid : {"pwplain", "pwnone", "pwhuge", "pwctrl", "pwnul"})
+        for (const char* uid : {"pwplain", "pwnone", "pwhuge", "pwctrl", "pwnul", "pwtwice",
+                                "pwtwice-b", "pwthrice", "pwthrice-b", "pwthrice-c"})
             ldif += "dn: uid=" + std::string(uid) + "," + kBase + "\nchangetype: delete\n\n";
         sharedSlapd().ldapTool("ldapmodify", ldif);
     }
@@ -142,6 +150,32 @@ TEST_F(PasswordLookup, HostileValuesAreRefusedWithoutQuotingThem) {
         for (const std::string& w : r->warnings) EXPECT_EQ(w.find("hhhh"), std::string::npos) << w;
         ASSERT_TRUE(r->record.home);  // the placement itself is unaffected
     }
+}
+
+// Several entries for one login name: no password and no home server in
+// the record, the count for the passdb's internal failure (password mode
+// answers as Dovecot's ldap passdb does); the search stops at two entries,
+// so three are "more than 2".
+TEST_F(PasswordLookup, SeveralEntriesGiveNoPasswordAndTheirCount) {
+    auto d = passwordDirectory(passwordSettings());
+    auto twice = lookupUser(*d, "pwtwice");
+    ASSERT_TRUE(twice);
+    ASSERT_EQ(twice->status, DirectoryStatus::Found) << twice->error;
+    EXPECT_FALSE(twice->record.password);
+    EXPECT_FALSE(twice->record.home);
+    EXPECT_EQ(twice->record.matchingEntries, 2u);
+    EXPECT_FALSE(twice->record.moreEntriesMatch);
+    EXPECT_EQ(twice->record.homeError, "2 directory entries match the user");
+    EXPECT_EQ(passwordLookupAction(LookupStatus::Found, twice->record),
+              PasswordLookupAction::SeveralEntries);
+    auto thrice = lookupUser(*d, "pwthrice");
+    ASSERT_TRUE(thrice);
+    ASSERT_EQ(thrice->status, DirectoryStatus::Found) << thrice->error;
+    EXPECT_FALSE(thrice->record.password);
+    EXPECT_EQ(thrice->record.matchingEntries, 2u);
+    EXPECT_TRUE(thrice->record.moreEntriesMatch);
+    EXPECT_EQ(thrice->record.homeError, "more than 2 directory entries match the user");
+    for (const std::string& w : twice->warnings) EXPECT_EQ(w.find("{PLAIN}"), std::string::npos) << w;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "settings.h"
@@ -66,6 +67,22 @@ TEST(SettingsSecrets, OverwriteLeavesNoCharacterOfTheSecret) {
     std::string empty;
     wipeString(&empty);  // no buffer to touch
     EXPECT_TRUE(empty.empty());
+}
+
+// Password mode's copies of a stored hash for one check (plugin/auth):
+// overwritten when the scope ends, by an exception too.
+TEST(SettingsSecrets, WipeOnExitOverwritesTheCopyHoweverTheScopeEnds) {
+    std::string copy = "{SHA512-CRYPT}$6$salt$hash-long-enough-for-a-heap-buffer";
+    const size_t size = copy.size();
+    { const WipeOnExit wipe(&copy); }
+    EXPECT_EQ(copy, std::string(size, '\0'));
+    std::string small = "{PLAIN}pw";  // in the string object itself (no heap buffer)
+    try {
+        const WipeOnExit wipe(&small);
+        throw std::runtime_error("check failed");
+    } catch (const std::runtime_error&) {
+    }
+    EXPECT_EQ(small, std::string(9, '\0'));
 }
 
 }  // namespace

@@ -94,6 +94,20 @@ TEST(StoredPassword, LookupActions) {
     EXPECT_EQ(passwordLookupAction(LookupStatus::NotFound, r), PasswordLookupAction::UserUnknown);
 }
 
+// Several entries match the login name: an internal failure whatever the
+// record holds (Dovecot's ldap passdb answers so), never a check.
+TEST(StoredPassword, SeveralEntriesAreAnInternalFailureNotAMismatch) {
+    UserRecord r;
+    r.matchingEntries = 2;
+    r.homeError = "2 directory entries match the user";
+    EXPECT_EQ(passwordLookupAction(LookupStatus::Found, r), PasswordLookupAction::SeveralEntries);
+    r.password = "{PLAIN}x";
+    r.passwordError = "x";
+    EXPECT_EQ(passwordLookupAction(LookupStatus::Found, r), PasswordLookupAction::SeveralEntries);
+    EXPECT_EQ(passwordLookupAction(LookupStatus::Unavailable, r), PasswordLookupAction::Unavailable);
+    EXPECT_EQ(passwordLookupAction(LookupStatus::NotFound, r), PasswordLookupAction::UserUnknown);
+}
+
 TEST(StoredPassword, AskAgainOnlyOnceAndOnlyForALiveCachedAnswer) {
     EXPECT_TRUE(askDirectoryAgainAfterFailure(/*fromCache=*/true, /*stale=*/false, /*askedAgain=*/false));
     EXPECT_FALSE(askDirectoryAgainAfterFailure(false, false, false));  // the directory just answered

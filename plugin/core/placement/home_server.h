@@ -26,6 +26,11 @@ struct UserRecord {
     // value).  A secret: never logged, printed or put into an event.
     std::optional<std::string> password;
     std::string passwordError;
+    // Several directory entries match the login name (none is used;
+    // homeError says so): how many the search returned, and whether it
+    // stopped at its size limit with more left.  0 when one or none did.
+    unsigned int matchingEntries = 0;
+    bool moreEntriesMatch = false;
 };
 
 }  // namespace dref

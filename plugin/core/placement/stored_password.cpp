@@ -60,6 +60,7 @@ PasswordLookupAction passwordLookupAction(LookupStatus status, const UserRecord&
     case LookupStatus::Unavailable: return PasswordLookupAction::Unavailable;
     case LookupStatus::Found: break;
     }
+    if (record.matchingEntries > 1) return PasswordLookupAction::SeveralEntries;
     if (record.password) return PasswordLookupAction::Verify;
     return record.passwordError.empty() ? PasswordLookupAction::Missing : PasswordLookupAction::Unusable;
 }

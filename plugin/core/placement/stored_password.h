@@ -54,6 +54,10 @@ bool splitStoredPassword(std::string_view value, std::string_view defaultScheme,
 enum class PasswordLookupAction {
     UserUnknown,  // no entry: PASSDB_RESULT_USER_UNKNOWN (a later passdb may know the user)
     Unavailable,  // directory unavailable and no last answer: temporary failure
+    // several entries match the login name: internal failure, as Dovecot's
+    // ldap passdb answers when its filter matches several (which entry's
+    // password is meant cannot be known; the directory needs repair)
+    SeveralEntries,
     Missing,      // entry without a password value: mismatch ("no password")
     Unusable,     // entry whose value was refused (passwordError): mismatch, warning
     Verify,       // check the login password against the value

@@ -35,4 +35,19 @@ void overwriteString(std::string* s);
 // overwriteString(), then empties *s and releases its buffer.
 void wipeString(std::string* s);
 
+// Overwrites *s (overwriteString()) when the scope ends, however it ends:
+// for a copy of a secret made for one use, such as the auth process's
+// copies of a stored password hash for one password check.  The copy's
+// buffer is freed later, by its owner, without the secret in it.
+class WipeOnExit {
+public:
+    explicit WipeOnExit(std::string* s) noexcept : s_(s) {}
+    ~WipeOnExit() { overwriteString(s_); }
+    WipeOnExit(const WipeOnExit&) = delete;
+    WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+private:
+    std::string* s_;
+};
+
 }  // namespace dref

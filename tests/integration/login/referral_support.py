@@ -188,6 +188,58 @@ def private_dovecot(cleanups, name, addr, port, users, trusted, include="", list
     return inst
 
 
+def without_template_passdb(conf_path):
+    """Takes the lab template's passwd-file passdb out of a rendered
+    dovecot.conf: passdb referral (password mode) is the only passdb."""
+    with open(conf_path, "r", encoding="utf-8") as f:
+        text = f.read()
+    new, n = re.subn(r"passdb (passwd-file )?\{\n  driver = passwd-file\n.*?\n\}\n", "", text,
+                     count=1, flags=re.S)
+    assert n == 1, "template passdb not found in %s" % conf_path
+    with open(conf_path, "w", encoding="utf-8") as f:
+        f.write(new)
+
+
+def first_login_answer(addr, port, tag, user, password, timeout=15.0):
+    """The tagged answer to LOGIN on the first connection a Dovecot accepts
+    within `timeout` (b"" when the connection broke: its auth process is
+    gone), for a Dovecot that may refuse to work."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            sock = socket.create_connection((addr, port), timeout=15,
+                                            source_address=(fresh_source(), 0))
+            c = ImapClient(sock, 15)
+            c.greeting = c.read_line()
+        except (OSError, ImapError):
+            time.sleep(0.2)
+            continue
+        try:
+            return c.login(tag, user, password, timeout=20)[1]
+        except (OSError, ImapError):  # reset or EOF
+            return b""
+        finally:
+            c.close()
+    return b""
+
+
+def wait_log(path, pattern, timeout=15.0):
+    """The text of the log at `path` once `pattern` is in it (AssertionError
+    with its tail when it is not within `timeout`)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        try:
+            with open(path, "r", encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            text = ""
+        if re.search(pattern, text):
+            return text
+        time.sleep(0.1)
+    raise AssertionError("%r not in %s:\n%s" % (pattern, path, text[-3000:]))
+
+
 def private_front_settings(directory, slapd_uri, front_addr, allowed_hosts, extra=""):
     """Writes <directory>/dovecot-referral.conf.ext for a private front that
     proxies every user (default_policy proxy) found below

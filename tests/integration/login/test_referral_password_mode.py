@@ -17,6 +17,10 @@ schema.  Checked, on Dovecot 2.3 and 2.4:
   an unknown scheme) -> a failed login with a clear log line, never a crash;
 * CRAM-MD5 (a credentials mechanism, enabled for this front) logs a local
   user in with the stored {PLAIN} value, and refuses a wrong response;
+* two directory entries for one login name -> NO [UNAVAILABLE] (an internal
+  failure, as Dovecot's own ldap passdb answers), with the right password,
+  cold and cached, for LOGIN and CRAM-MD5, and an error line naming the
+  user and the count; never a referral;
 * no stored password, and no client password, ever reaches the log, with
   auth_debug on;
 * one search per cold login (slapd's own log);
@@ -43,7 +47,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
                               PrivateServersTest, build_dir, fresh_source, ldif_value,
-                              private_dovecot, private_slapd, work_dir)
+                              private_dovecot, private_slapd, without_template_passdb, work_dir)
 
 import dovecot_processes  # noqa: E402
 import lab_dovecot  # noqa: E402
@@ -83,12 +87,19 @@ def entries():
         "broken": (["{SHA512-CRYPT Broken-Secret-7"], HOME),
         "unknown": (["{NOSUCHSCHEME}Unknown-Secret-8"], HOME),
         "stale": (["{PLAIN}Stale-Secret-9"], HOME),
+        "twice": (["{PLAIN}Twice-Secret-11"], HOME),   # and the entry of TWICE_SECOND
     }
+
+
+# A second entry that user_filter finds for the login name "twice" (its mail).
+TWICE_SECOND = ("dn: uid=twice-b,%s\nobjectClass: inetOrgPerson\n"
+                "objectClass: inetLocalMailRecipient\nuid: twice-b\ncn: twice-b\nsn: Password\n"
+                "mail: twice\nmailHost: %s\nuserPassword: {PLAIN}Twice-Secret-11\n" % (BASE, HOME))
 
 
 SECRETS = ["Alice-Secret-1", "Bob-Secret-10", "Crypt-Secret-2", "Old-Secret-3", "New-Secret-3", "Lucy-Secret-4",
            "Huge-Secret-5", "Secret-6", "Broken-Secret-7", "Unknown-Secret-8", "Stale-Secret-9",
-           "Wrong-Secret-0"]
+           "Twice-Secret-11", "Wrong-Secret-0"]
 
 
 def ldif():
@@ -100,19 +111,8 @@ def ldif():
         for p in passwords or []:
             e += ldif_value("userPassword", p)
         out.append(e)
+    out.append(TWICE_SECOND)
     return "\n".join(out)
-
-
-def without_template_passdb(conf_path):
-    """Takes the lab template's passwd-file passdb out: passdb referral is
-    the front's only passdb."""
-    with open(conf_path, "r", encoding="utf-8") as f:
-        text = f.read()
-    new, n = re.subn(r"passdb (passwd-file )?\{\n  driver = passwd-file\n.*?\n\}\n", "", text,
-                     count=1, flags=re.S)
-    assert n == 1, "template passdb not found in %s" % conf_path
-    with open(conf_path, "w", encoding="utf-8") as f:
-        f.write(new)
 
 
 class PasswordModeTest(PrivateServersTest):
@@ -273,23 +273,44 @@ class PasswordModeTest(PrivateServersTest):
         _, tagged = self.login("h9", "alice", "Alice-Secret-1")
         self.assertEqual(tagged, self.referral("h9", "alice"))
 
+    def cram_md5(self, tag, user, password):
+        """AUTHENTICATE CRAM-MD5: (untagged, tagged)."""
+        c = self.connect()
+        try:
+            c.send_raw(tag.encode() + b" AUTHENTICATE CRAM-MD5\r\n")
+            line = c.read_response_line()
+            self.assertTrue(line.startswith(b"+ "), line)
+            challenge = base64.b64decode(line[2:])
+            digest = hmac.new(password.encode(), challenge, hashlib.md5).hexdigest()
+            c.send_raw(base64.b64encode(user.encode() + b" " + digest.encode()) + b"\r\n")
+            return c.read_until_tagged(tag.encode())
+        finally:
+            c.close()
+
     def test_cram_md5_uses_the_stored_password(self):
         for tag, password, ok in (("m1", "Lucy-Secret-4", True), ("m2", "Wrong-Secret-0", False)):
-            c = self.connect()
-            try:
-                c.send_raw(tag.encode() + b" AUTHENTICATE CRAM-MD5\r\n")
-                line = c.read_response_line()
-                self.assertTrue(line.startswith(b"+ "), line)
-                challenge = base64.b64decode(line[2:])
-                digest = hmac.new(password.encode(), challenge, hashlib.md5).hexdigest()
-                c.send_raw(base64.b64encode(b"lucy " + digest.encode()) + b"\r\n")
-                untagged, tagged = c.read_until_tagged(tag.encode())
-            finally:
-                c.close()
+            untagged, tagged = self.cram_md5(tag, "lucy", password)
             if ok:
                 self.assertTrue(tagged.startswith(tag.encode() + b" OK"), tagged)
             else:
                 self.assert_failed(untagged, tagged, tag)
+
+    def test_several_entries_for_one_user_are_an_internal_failure(self):
+        offset = os.path.getsize(self.front.log)
+        # The right password of both entries, cold and then cached.
+        answers = [self.login("t1", "twice", "Twice-Secret-11"),
+                   self.login("t2", "twice", "Twice-Secret-11"),
+                   self.cram_md5("t3", "twice", "Twice-Secret-11")]
+        for i, (untagged, tagged) in enumerate(answers):
+            tag = "t%d" % (i + 1)
+            self.assertTrue(tagged.startswith(tag.encode() + b" " + UNAVAILABLE), tagged)
+            self.assertNotIn(b"REFERRAL", tagged)
+            for line in untagged:
+                self.assertNotIn(b"REFERRAL", line)
+        text = self.wait_log(r"(?s)(Error: [^\n]*directory: 2 entries match the login name \"twice\", "
+                             r"password mode needs exactly one: login failed \(internal failure\)"
+                             r".*){3}", offset, "no several-entries error line per login")
+        self.assertRegex(text, r"2 directory entries match the user \(uid=twice,[^\n]*uid=twice-b,")
 
     def test_imap_plugin_refuses_the_password_mode_settings_file(self):
         offset = os.path.getsize(self.front.log)

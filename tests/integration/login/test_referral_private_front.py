@@ -14,8 +14,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from referral_support import (SOURCE_DIR, ImapClient, ImapError, assert_local_login,  # noqa: E402
-                              build_dir, fresh_source, login, send_id, work_dir)
+from referral_support import (SOURCE_DIR, ImapClient, assert_local_login,  # noqa: E402
+                              build_dir, first_login_answer, fresh_source, login, send_id,
+                              work_dir)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
@@ -290,25 +291,8 @@ class PrivateFrontTest(unittest.TestCase):
             try:
                 # Not inst.start(): it (rightly) refuses a Dovecot whose
                 # service logs a Fatal at start-up; here that is the point.
-                front.inst.validate()
-                front.inst.proc = lab_process.spawn(["dovecot", "-F", "-c", front.inst.conf],
-                                                    front.inst.stdout_log)
-                front.inst.pid = front.inst.proc.pid
-                tagged = b""
-                deadline = time.monotonic() + 15
-                while time.monotonic() < deadline:
-                    try:
-                        c = front.connect()
-                    except (OSError, ImapError):
-                        time.sleep(0.2)
-                        continue
-                    try:
-                        _, tagged = c.login("b1", "yan", "pw-yan", timeout=20)
-                    except (OSError, ImapError):  # the auth process is gone: reset or EOF
-                        tagged = b""
-                    finally:
-                        c.close()
-                    break
+                front.inst.start_unchecked()
+                tagged = first_login_answer(front.addr, front.port, "b1", "yan", "pw-yan")
                 self.assertFalse(tagged.startswith(b"b1 OK"), tagged)
                 m = front.wait_log(pattern)
                 if "f" in m.groupdict():
