@@ -181,5 +181,63 @@ TEST(DirectoryProtocol, IncompletePayloadWaits) {
     EXPECT_FALSE(r.failed());
 }
 
+// A large payload goes into its message as it arrives, in any split of the
+// stream, with the next messages of the same read behind it; buffered()
+// counts its octets until the message is returned.
+TEST(DirectoryProtocol, LargePayloadInPiecesThenMoreMessages) {
+    std::string payload(170001, 'p');
+    for (size_t i = 0; i < payload.size(); i += 997) payload[i] = static_cast<char>('a' + i % 26);
+    const std::string stream = V + encodeAnswer(4, ServiceAnswerStatus::Found, 0, payload) +
+                               encodeAnswer(5, ServiceAnswerStatus::NotFound, 7, "") +
+                               encodeAnswer(6, ServiceAnswerStatus::Found, 0, "tail");
+    for (size_t chunk : {size_t(7), size_t(16384), size_t(65536), stream.size()}) {
+        ProtocolReader r(ProtocolReader::Peer::Service, 1 << 20);
+        std::vector<ProtocolMessage> msgs;
+        ProtocolMessage m;
+        size_t fed = 0;
+        for (size_t i = 0; i < stream.size(); i += chunk) {
+            const std::string_view piece = std::string_view(stream).substr(i, chunk);
+            ASSERT_TRUE(r.feed(piece));
+            fed += piece.size();
+            while (r.next(&m)) msgs.push_back(std::move(m));
+            size_t returned = 0;
+            for (const ProtocolMessage& x : msgs)
+                returned += x.kind == ProtocolMessage::Kind::Version
+                                ? V.size()
+                                : encodeAnswer(x.id, x.status, x.ageMs, x.payload).size();
+            // At most what was not returned: an ANSWER line already read
+            // while its payload comes is not counted, its payload is.
+            EXPECT_LE(r.buffered(), fed - returned) << chunk << " at " << i;
+            EXPECT_GE(r.buffered() + 64, fed - returned) << chunk << " at " << i;
+        }
+        ASSERT_FALSE(r.failed()) << r.error();
+        ASSERT_EQ(msgs.size(), 4u) << chunk;
+        EXPECT_EQ(msgs[1].id, 4u);
+        EXPECT_TRUE(msgs[1].payload == payload) << chunk;
+        EXPECT_EQ(msgs[2].id, 5u);
+        EXPECT_EQ(msgs[2].ageMs, 7);
+        EXPECT_EQ(msgs[2].payload, "");
+        EXPECT_EQ(msgs[3].payload, "tail");
+        EXPECT_EQ(r.buffered(), 0u);
+    }
+}
+
+// A broken stream in the middle of a payload: the partial payload is
+// dropped with the rest, nothing of it is returned or counted.
+TEST(DirectoryProtocol, FailureInsidePayloadDropsIt) {
+    ProtocolReader r(ProtocolReader::Peer::Service, 100);
+    ProtocolMessage m;
+    ASSERT_TRUE(r.feed(V + "ANSWER 5 unavailable 0 4\na"));
+    ASSERT_TRUE(r.next(&m));  // VERSION
+    EXPECT_FALSE(r.next(&m));
+    EXPECT_EQ(r.buffered(), 1u);
+    ASSERT_TRUE(r.feed("\x01" "cd"));
+    EXPECT_FALSE(r.next(&m));
+    ASSERT_TRUE(r.failed());
+    EXPECT_NE(r.error().find("not printable"), std::string::npos) << r.error();
+    EXPECT_EQ(r.buffered(), 0u);
+    EXPECT_FALSE(r.feed("x"));
+}
+
 }  // namespace
 }  // namespace dref

@@ -95,11 +95,22 @@ bool ProtocolReader::fail(std::string why) {
     if (error_.empty()) error_ = std::move(why);
     buffer_.clear();
     pos_ = 0;
+    inPayload_ = false;
+    pending_ = ProtocolMessage();
     return false;
 }
 
 bool ProtocolReader::feed(std::string_view bytes) {
     if (failed()) return false;
+    if (inPayload_) {
+        // The announced payload's octets go to the payload itself (its room
+        // was reserved when the ANSWER line was read); only what follows it
+        // goes to the line buffer.
+        const size_t take = std::min(bytes.size(), payloadBytes_ - pending_.payload.size());
+        pending_.payload.append(bytes.data(), take);
+        bytes.remove_prefix(take);
+        if (bytes.empty()) return true;
+    }
     // Drop what was consumed before growing, so a long stream does not keep
     // every message it ever carried.
     if (pos_ > 0 && pos_ == buffer_.size()) {
@@ -116,22 +127,9 @@ bool ProtocolReader::feed(std::string_view bytes) {
 bool ProtocolReader::next(ProtocolMessage* out) {
     if (failed()) return false;
     if (inPayload_) {
-        if (buffer_.size() - pos_ < payloadBytes_) {
-            // Payload bytes beyond the announced size cannot be in the buffer
-            // yet: nothing to check until it is complete.
-            return false;
-        }
-        if (pos_ + payloadBytes_ == buffer_.size()) {
-            // The payload ends the buffer (one answer per read, the usual
-            // case): the buffer becomes the payload, not copied into it.
-            buffer_.erase(0, pos_);
-            pending_.payload = std::move(buffer_);
-            buffer_ = std::string();
-            pos_ = 0;
-        } else {
-            pending_.payload.assign(buffer_, pos_, payloadBytes_);
-            pos_ += payloadBytes_;
-        }
+        // Payload octets beyond the announced size never go into it: nothing
+        // to check until it is complete.
+        if (pending_.payload.size() < payloadBytes_) return false;
         inPayload_ = false;
         if (pending_.status == ServiceAnswerStatus::Unavailable &&
             !printableAscii(pending_.payload))
@@ -208,10 +206,14 @@ bool ProtocolReader::parseLine(std::string_view line, ProtocolMessage* out) {
     pending_ = std::move(m);
     payloadBytes_ = static_cast<size_t>(size);
     inPayload_ = true;
-    // Room for the whole payload (at most the limit checked above): a
-    // 160 kB answer read in 16 kB pieces would otherwise grow, and copy,
-    // the buffer again and again.
-    if (buffer_.capacity() < pos_ + payloadBytes_) buffer_.reserve(pos_ + payloadBytes_);
+    // Room for the whole payload at once (at most the limit checked above):
+    // a 160 kB answer read in 16 kB pieces would otherwise grow, and copy,
+    // its string again and again.  The payload octets already received
+    // behind this line move over; the rest arrive through feed().
+    pending_.payload.reserve(payloadBytes_);
+    const size_t take = std::min(buffer_.size() - pos_, payloadBytes_);
+    pending_.payload.append(buffer_, pos_, take);
+    pos_ += take;
     return true;
 }
 

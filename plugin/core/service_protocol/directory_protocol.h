@@ -86,8 +86,11 @@ public:
 
     bool failed() const { return !error_.empty(); }
     const std::string& error() const { return error_; }  // one log-safe line
-    // Bytes received and not yet returned as a message.
-    size_t buffered() const { return buffer_.size() - pos_; }
+    // Bytes received and not yet returned as a message (an ANSWER line
+    // already read while its payload arrives is not counted; the payload is).
+    size_t buffered() const {
+        return buffer_.size() - pos_ + (inPayload_ ? pending_.payload.size() : 0);
+    }
 
 private:
     bool fail(std::string why);
@@ -95,11 +98,15 @@ private:
 
     Peer peer_;
     size_t maxPayload_;
+    // Lines not yet parsed (from pos_).  A payload never stays here: from
+    // its ANSWER line on, its octets go straight into pending_.payload, so
+    // a 160 kB answer is copied once from the socket's read buffer and
+    // never moved again (no erase of a consumed prefix in front of it).
     std::string buffer_;
     size_t pos_ = 0;
     bool sawVersion_ = false;
     bool inPayload_ = false;   // an ANSWER line was read, its payload not yet complete
-    ProtocolMessage pending_;  // that ANSWER
+    ProtocolMessage pending_;  // that ANSWER; its payload fills up to payloadBytes_
     size_t payloadBytes_ = 0;
     std::string error_;
 };
