@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -370,4 +371,65 @@ TEST(RemoteMailboxTableTest, MemoryPerEntryIsCompact) {
     EXPECT_GE(withDns.memoryBytes(), t.memoryBytes() + 100000u * 60u);
     RemoteMailboxTable empty;
     EXPECT_EQ(empty.memoryBytes(), sizeof(RemoteMailboxTable));
+}
+
+// The build keeps input that is already in table order as it is and
+// reuses the previous location's server without a lookup: the table must
+// not depend on either (sorted, reversed and shuffled input, names with
+// several entries, servers that repeat, alternate and come back, and ones
+// that differ only in port, user or auth).
+TEST(RemoteMailboxTableTest, SameTableWhateverTheInputOrder) {
+    auto authed = [](ImapUrlParts p, const std::string& auth) {
+        p.auth = auth;
+        return p;
+    };
+    // Neighbours in table order differ in one field only: port (B, B2),
+    // user (B2, C is another host; D, D2), auth (D2, E).
+    std::vector<RemoteMailbox> sorted = {
+        mb("A", {loc("h1.example.test")}),
+        mb("A/B", {loc("h1.example.test"), loc("h2.example.test")}),
+        mb("B", {loc("h2.example.test", 10143)}),
+        mb("C", {loc("h1.example.test", 10143)}, "cn=c2,ou=shared"),
+        mb("C", {loc("h2.example.test")}, "cn=c1,ou=shared"),
+        mb("D", {loc("h2.example.test", 143, std::string("Elsewhere"), "u")}),
+        mb("D2", {loc("h2.example.test", 143, std::nullopt, "v")}),
+        mb("E", {authed(loc("h2.example.test", 143, std::nullopt, "v"), "")}),
+        mb("F", {loc("h2.example.test"), loc("h1.example.test")}),
+        mb("G", {loc("h1.example.test")}, "cn=g,uid=alice", true),
+        mb("G", {loc("h3.example.test")}, "cn=a,ou=shared"),
+    };
+    auto describe = [](const RemoteMailboxTable& t) {
+        std::string out;
+        for (const auto& e : t.entries()) {
+            out += std::string(e.vname()) + (e.personal() ? " p" : " s");
+            for (const ImapUrlParts& l : e.locations())
+                out += " " + l.host + ":" + std::to_string(l.port) + ":" + l.user + ":" + l.auth +
+                       ":" + l.mailbox.value_or("-");
+            out += "\n";
+        }
+        return out;
+    };
+    std::vector<std::string> w0;
+    const RemoteMailboxTable reference = build(sorted, '/', &w0);
+    ASSERT_EQ(reference.size(), 9u);
+    EXPECT_EQ(describe(reference),
+              "A s h1.example.test:143::*:-\n"
+              "A/B s h1.example.test:143::*:- h2.example.test:143::*:-\n"
+              "B s h2.example.test:10143::*:-\n"
+              "C s h2.example.test:143::*:-\n"
+              "D s h2.example.test:143:u:*:Elsewhere\n"
+              "D2 s h2.example.test:143:v:*:-\n"
+              "E s h2.example.test:143:v::-\n"
+              "F s h2.example.test:143::*:- h1.example.test:143::*:-\n"
+              "G p h1.example.test:143::*:-\n");
+    std::vector<std::vector<RemoteMailbox>> orders = {sorted, sorted, sorted};
+    std::reverse(orders[1].begin(), orders[1].end());
+    std::rotate(orders[2].begin(), orders[2].begin() + 4, orders[2].end());
+    std::swap(orders[2][1], orders[2][8]);
+    for (size_t i = 0; i < orders.size(); ++i) {
+        std::vector<std::string> w;
+        const RemoteMailboxTable t = build(orders[i], '/', &w);
+        EXPECT_EQ(describe(t), describe(reference)) << "order " << i;
+        EXPECT_EQ(w.size(), w0.size()) << "order " << i;
+    }
 }
