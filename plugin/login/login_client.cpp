@@ -38,7 +38,6 @@ ReferralLoginClient* contextOf(struct client* client) { return dref::referralLog
 
 using dref::commandOf;
 using dref::orEmpty;
-using dref::passdbField;
 using dref::replyEvent;
 using dref::viewOf;
 
@@ -95,7 +94,7 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     facts.reason = viewOf(reply->reason);
 
     dref::LoginReply& out = replyBuffer();
-    dref::composeLoginReferral(facts, g_config->settings.login, &out);
+    dref::composeLoginReferral(facts, g_config->reply, &out);
     enum imap_cmd_reply kind = IMAP_CMD_REPLY_NO;
     if (out.referral && result == CLIENT_AUTH_RESULT_REFERRAL_SUCCESS) kind = IMAP_CMD_REPLY_OK;
     if (out.referral)
@@ -164,13 +163,14 @@ void untagImapLoginReply(struct client* client) {
 // (client_auth_handle_reply()'s REFERRAL_SUCCESS branch, which 2.3.19.1
 // never reaches).
 void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
-    if (passdbField(client, "host") == nullptr) return;
+    const dref::PassdbReferralFields fields = dref::passdbReferralFields(client);
+    if (fields.host == nullptr) return;
     if (client->auth_anonymous && !login_binary->anonymous_login_acceptable) return;
     dref::LoginReferralFacts facts;
-    if (!dref::passdbReferralFacts(client, &facts)) return;
-    facts.reason = viewOf(passdbField(client, "reason"));
+    if (!dref::passdbReferralFacts(client, fields, &facts)) return;
+    facts.reason = viewOf(fields.reason);
     dref::LoginReply& out = replyBuffer();
-    dref::composeLoginReferral(facts, g_config->settings.login, &out);
+    dref::composeLoginReferral(facts, g_config->reply, &out);
     if (!out.referral) {
         // The login itself succeeded: serve it locally, without the hint.
         e_error(replyEvent(client, "local", facts.command, out),
@@ -304,20 +304,47 @@ const char* passdbField(struct client* client, const char* key) {
     return nullptr;
 }
 
-bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts) {
-    const char* host = passdbField(client, "host");
-    if (host == nullptr) return false;
+PassdbReferralFields passdbReferralFields(struct client* client) {
+    PassdbReferralFields fields;
+    if (client->auth_passdb_args == nullptr) return fields;
+    // One pass over the fields, each compared by its first octet first
+    // (issue 13 item 3: was a strlen() and strncmp() scan per name).
+    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
+        const char* a = *arg;
+        switch (a[0]) {
+            case 'h':
+                if (strncmp(a, "host=", 5) == 0 && fields.host == nullptr) fields.host = a + 5;
+                break;
+            case 'd':
+                if (strncmp(a, "destuser=", 9) == 0 && fields.destuser == nullptr)
+                    fields.destuser = a + 9;
+                break;
+            case 'p':
+                if (strncmp(a, "port=", 5) == 0 && fields.port == nullptr) fields.port = a + 5;
+                break;
+            case 'r':
+                if (strncmp(a, "reason=", 7) == 0 && fields.reason == nullptr) fields.reason = a + 7;
+                break;
+            default:
+                break;
+        }
+    }
+    return fields;
+}
+
+bool passdbReferralFacts(struct client* client, const PassdbReferralFields& fields,
+                         LoginReferralFacts* facts) {
+    if (fields.host == nullptr) return false;
     facts->command = commandOf(client);
     facts->mechanism = viewOf(client->auth_mech_name);
-    facts->user = viewOf(passdbField(client, "destuser"));
+    facts->user = viewOf(fields.destuser);
     if (facts->user.empty()) facts->user = viewOf(client->virtual_user);
-    facts->host = host;
-    const char* port = passdbField(client, "port");
+    facts->host = fields.host;
     unsigned int portNumber = 143;
-    if (port != nullptr && (str_to_uint(port, &portNumber) < 0 || portNumber == 0 ||
-                            portNumber > 65535)) {
+    if (fields.port != nullptr && (str_to_uint(fields.port, &portNumber) < 0 ||
+                                   portNumber == 0 || portNumber > 65535)) {
         e_error(client->event, "no OK referral: invalid passdb port \"%s\"",
-                quoteForLog(port).c_str());
+                quoteForLog(fields.port).c_str());
         return false;
     }
     facts->port = static_cast<uint16_t>(portNumber);

@@ -73,11 +73,22 @@ std::string orEmpty(const char* s);
 std::string_view viewOf(const char* s);
 // A passdb extra field of the successful authentication, or nullptr.
 const char* passdbField(struct client* client, const char* key);
+// The passdb extra fields a referral of a successful login reads (nullptr:
+// not set; the first of a name counts, as with passdbField()), found in one
+// pass.
+struct PassdbReferralFields {
+    const char* host = nullptr;
+    const char* destuser = nullptr;
+    const char* port = nullptr;
+    const char* reason = nullptr;
+};
+PassdbReferralFields passdbReferralFields(struct client* client);
 // The referral target of the passdb's host, port and destuser fields (the
 // login name when there is no destuser), with the command and mechanism;
 // false when there is no host or the port is invalid (logged).  `reason` is
 // left to the caller.
-bool passdbReferralFacts(struct client* client, LoginReferralFacts* facts);
+bool passdbReferralFacts(struct client* client, const PassdbReferralFields& fields,
+                         LoginReferralFacts* facts);
 // Event "referral_login_reply": reply = no | ok | unavailable | local |
 // proxy-ok (| drain, see login_drain.cpp), command, url; on top of the
 // client's own event (user, session, IPs), so metrics can count what

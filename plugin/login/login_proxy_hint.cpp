@@ -44,7 +44,7 @@ const char* hint(struct client* client, const char* line) {
         ok.hasCapability ? ok.capability : dref::orEmpty(imap->proxy_backend_capability);
 
     dref::LoginReferralFacts facts;
-    if (!dref::passdbReferralFacts(client, &facts)) {
+    if (!dref::passdbReferralFacts(client, dref::passdbReferralFields(client), &facts)) {
         e_error(client->event, "proxied login without the OK referral hint: no usable "
                                "home server in the passdb reply");
         return nullptr;
@@ -59,7 +59,7 @@ const char* hint(struct client* client, const char* line) {
     }
     facts.reason = ok.text;
     dref::LoginReply out;
-    dref::composeLoginReferral(facts, config->settings.login, &out);
+    dref::composeLoginReferral(facts, config->reply, &out);
     if (!out.referral) {
         // The session is proxied and logged in: keep it, without the hint.
         e_error(dref::replyEvent(client, "proxy", facts.command, out),

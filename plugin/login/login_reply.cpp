@@ -15,8 +15,8 @@ constexpr std::string_view kReferralCode = "REFERRAL ";
 // mechanism after AUTHENTICATE.  A LOGIN always gets "*": Dovecot runs LOGIN
 // as SASL PLAIN internally, and naming PLAIN would send clients to a
 // mechanism the user never chose.
-std::string_view authForUrl(const LoginReferralFacts& facts, const LoginSettings& settings) {
-    if (facts.command == LoginCommand::Authenticate && settings.authMechanismInUrl &&
+std::string_view authForUrl(const LoginReferralFacts& facts, const LoginReplyPresets& presets) {
+    if (facts.command == LoginCommand::Authenticate && presets.authMechanismInUrl &&
         isValidSaslMechanism(facts.mechanism))
         return facts.mechanism;
     return "*";
@@ -29,11 +29,18 @@ std::string_view LoginReply::url() const {
     return std::string_view(code).substr(kReferralCode.size());
 }
 
-void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings,
+LoginReplyPresets prepareLoginReply(const LoginSettings& settings) {
+    LoginReplyPresets presets;
+    presets.referralText = sanitizeResponseText(settings.referralText, settings.referralText);
+    presets.authMechanismInUrl = settings.authMechanismInUrl;
+    return presets;
+}
+
+void composeLoginReferral(const LoginReferralFacts& facts, const LoginReplyPresets& presets,
                           LoginReply* reply) {
     ImapServerUrlView parts;
     parts.user = facts.user;
-    parts.auth = authForUrl(facts, settings);
+    parts.auth = authForUrl(facts, presets);
     parts.host = facts.host;
     parts.port = facts.port;
 
@@ -51,10 +58,12 @@ void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& 
         return;
     }
     reply->referral = true;
-    assignSanitizedResponseText(&reply->text,
-                                facts.reason.empty() ? std::string_view(settings.referralText)
-                                                     : facts.reason,
-                                settings.referralText);
+    // The prepared text is wire-safe as it is; any other reason is not
+    // trusted (an earlier passdb, or Dovecot's own, may have set it).
+    if (facts.reason.empty() || facts.reason == presets.referralText)
+        reply->text.assign(presets.referralText);
+    else
+        assignSanitizedResponseText(&reply->text, facts.reason, presets.referralText);
 }
 
 void appendReferralNote(std::string* out, std::string_view before, std::string_view url,

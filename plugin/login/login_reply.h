@@ -40,11 +40,24 @@ struct LoginReply {
     std::string_view url() const;
 };
 
+// What every login referral of one settings file shares, prepared once when
+// the file is loaded instead of at every login (issue 13 item 3).
+struct LoginReplyPresets {
+    // referral_text as it goes on the wire (sanitized once: the settings
+    // accept only wire-safe texts, but one ending in a space is trimmed).
+    std::string referralText;
+    bool authMechanismInUrl = false;  // auth_in_url = mechanism
+};
+// May throw std::bad_alloc.
+LoginReplyPresets prepareLoginReply(const LoginSettings& settings);
+
 // The response code and text for a tagged login referral, written into
 // *reply.  Its strings are reused: the login plugin keeps one LoginReply per
 // process, so a warm referral login allocates nothing here once they are
-// large enough (issue 13).  May throw std::bad_alloc.
-void composeLoginReferral(const LoginReferralFacts& facts, const LoginSettings& settings,
+// large enough (issue 13).  The passdb's `reason` is sanitized unless it is
+// the prepared referral_text itself (what the referral passdb sends).  May
+// throw std::bad_alloc.
+void composeLoginReferral(const LoginReferralFacts& facts, const LoginReplyPresets& presets,
                           LoginReply* reply);
 
 // Appends "; <before>login referral to <url><after> (<COMMAND> as <user>)"

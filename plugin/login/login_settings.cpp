@@ -76,6 +76,7 @@ bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std:
     for (SettingLine& line : file.lines) wipeString(&line.value);
     forgetSettingsSecrets(&out->settings);
     if (!loaded) return false;
+    out->reply = prepareLoginReply(out->settings.login);
     out->drainGreeting.clear();
     if (!out->settings.login.drainHost.empty()) {
         std::string why;

@@ -3,12 +3,15 @@
 // from it.  No Dovecot include: the glue turns a false return into i_fatal.
 #include <string>
 
+#include "login_reply.h"
 #include "settings.h"
 
 namespace dref {
 
 struct LoginPluginConfig {
     Settings settings;
+    // The per-settings parts of every login referral (prepareLoginReply()).
+    LoginReplyPresets reply;
     // The complete drain-mode greeting line (CRLF included), or empty when
     // drain_host is not set.
     std::string drainGreeting;

@@ -345,6 +345,9 @@ TEST(ImapUrlEncode, UserinfoKeepsExactlyAchar) {
               "%3A%40%2F%3B%3F%23%5B%5D%25%20%22%3C%3E%5C%5E%60%7B%7C%7D");
     EXPECT_EQ(encodeUserinfo(std::string("\x00\x1f\x7f\xff", 4)), "%00%1F%7F%FF");
     EXPECT_EQ(encodeUserinfo(""), "");
+    // Runs of kept octets between, before and after encoded ones.
+    EXPECT_EQ(encodeUserinfo("@ab@@c d@"), "%40ab%40%40c%20d%40");
+    EXPECT_EQ(encodeUserinfo("ab@cd"), "ab%40cd");
 }
 
 TEST(ImapUrlEncode, MailboxKeepsBcharAndEncodesDotSegments_R5092_12) {
@@ -397,6 +400,24 @@ TEST(ImapUrlHost, Invalid) {
     }
     EXPECT_FALSE(isValidHostName(std::string(64, 'a') + ".example"));
     EXPECT_FALSE(isValidHostName(std::string("a\0b", 3)));
+}
+
+// The checks are made in one pass (issue 13 item 3): each rule must hold
+// for every label, not just the first or the last, and a dotted quad's
+// octets are judged on their digits, whatever their count.
+TEST(ImapUrlHost, EveryLabelCheckedInOnePass) {
+    for (const char* host : {"1.2.3.a", "1.2.3.4a", "1.2.3.4.example", "a", "a.b.c.d.e",
+                             "10.0.0.255", "9.99.199.249", "0.a", "0a.b1"}) {
+        EXPECT_TRUE(isValidHostName(host)) << host;
+    }
+    for (const char* host :
+         {"a-.b", "a.-b", "a.b-", "a.-.b", "a.b..c", ".a", "123", "a.1.2.3", "1a.2.3.4",
+          "1.2.3.1000", "1.2.3.0004", "1000.2.3.4", "1.02.3.4", "1.2.00.4", "1.2.3.256",
+          "999.1.1.1", "4294967297.1.1.1", "1.2.3.2555", "a.b.c.1", "a.0", "0a.1", "a.b.c.d!", "a.b/c"}) {
+        EXPECT_FALSE(isValidHostName(host)) << host;
+    }
+    EXPECT_FALSE(isValidHostName("a." + std::string(64, 'b') + ".c"));
+    EXPECT_TRUE(isValidHostName("a." + std::string(63, 'b') + ".c"));
 }
 
 TEST(ImapUrlSasl, MechanismNames) {

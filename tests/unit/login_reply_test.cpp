@@ -30,7 +30,7 @@ void composeInto(const Facts& o, const LoginSettings& s, LoginReply* r) {
     f.host = o.host;
     f.port = o.port;
     f.reason = o.reason;
-    composeLoginReferral(f, s, r);
+    composeLoginReferral(f, prepareLoginReply(s), r);
 }
 
 LoginReply compose(const Facts& o, const LoginSettings& s) {
@@ -128,6 +128,39 @@ TEST(LoginReferral, ReasonSanitised_R3501_2) {
     s.referralText = "Use your home server.";
     EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
               "Use your home server.");
+}
+
+// The referral passdb sends the prepared referral_text as `reason`: it is
+// written as it is.  Any other reason is sanitized, also one that differs
+// from it only by what sanitizing changes.
+TEST(LoginReferral, PreparedTextAsReasonAndOtherReasons_R3501_2) {
+    LoginSettings s;
+    s.referralText = "Use your home server. ";  // wire-safe, but trimmed on the wire
+    const LoginReplyPresets presets = prepareLoginReply(s);
+    EXPECT_EQ(presets.referralText, "Use your home server.");
+    for (const char* reason : {"", "Use your home server.", "Use your home server. ",
+                               " Use your home server."}) {
+        LoginReply r;
+        composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143, reason), s,
+                    &r);
+        EXPECT_EQ(r.text, "Use your home server.") << reason;
+    }
+    LoginReply r;
+    composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143,
+                      "Use your home server.\x1b[2J"), s, &r);
+    EXPECT_EQ(r.text, "Use your home server.?[2J");
+    composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143,
+                      "Use your home server.\r\n"), s, &r);
+    EXPECT_EQ(r.text, "Use your home server.??");
+    // A text sanitizing leaves nothing of gives what it gave before the
+    // text was prepared once: "Failed.", for the fallback and the reason.
+    s.referralText = "   ";
+    EXPECT_EQ(prepareLoginReply(s).referralText, "Failed.");
+    composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143, " "), s, &r);
+    EXPECT_EQ(r.text, "Failed.");
+    s.referralText = "Go\r\nthere";
+    EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
+              "Go??there");
 }
 
 // R2221-13, D-16: the drain greeting carries no user and ;AUTH=*.

@@ -68,6 +68,13 @@ TEST(AppendLogItemValue, EscapesItemDelimitersAndBackslash) {
     out.clear();
     appendLogItemValue(&out, "abcde", 4);
     EXPECT_EQ(out, "abcd...");
+    // Kept runs around escaped octets, and the cut inside a run.
+    out.clear();
+    appendLogItemValue(&out, ",ab<<cd>", 100);
+    EXPECT_EQ(out, "\\x2Cab\\x3C\\x3Ccd\\x3E");
+    out.clear();
+    appendLogItemValue(&out, "a,bcdef", 4);
+    EXPECT_EQ(out, "a\\x2Cbc...");
 }
 
 // The buffer form of sanitizeResponseText(): same result, whatever the

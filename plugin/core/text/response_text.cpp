@@ -8,15 +8,14 @@ bool isTextChar(unsigned char c) { return c >= 0x20 && c <= 0x7e; }
 // Writes the sanitized text to *out (cleared first); false when nothing
 // that says something is left.
 bool sanitizeOnce(std::string_view text, size_t maxLen, std::string* out) {
-    out->clear();
     const size_t n = text.size() < maxLen ? text.size() : maxLen;
     // resp-text follows "] " directly; leading or trailing blanks would only
     // make an empty-looking text (R3501-2 wants 1*TEXT-CHAR that says something).
     size_t i = 0;
     while (i < n && text[i] == ' ') ++i;
-    for (; i < n; ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        *out += isTextChar(c) ? static_cast<char>(c) : '?';
+    out->assign(text.data() + i, n - i);
+    for (char& c : *out) {
+        if (!isTextChar(static_cast<unsigned char>(c))) c = '?';
     }
     const size_t last = out->find_last_not_of(' ');
     if (last == std::string::npos) {
@@ -27,23 +26,40 @@ bool sanitizeOnce(std::string_view text, size_t maxLen, std::string* out) {
     return true;
 }
 
-// \xHH for every octet outside printable ASCII, and for the octets in
-// `alsoEscaped`.
+// Which octets a quoted value keeps as they are: printable ASCII, less
+// the octets in `alsoEscaped`.
+struct PlainOctets {
+    bool plain[256] = {};
+};
+
+constexpr PlainOctets makePlainOctets(std::string_view alsoEscaped) {
+    PlainOctets t;
+    for (int c = 0x20; c <= 0x7e; ++c) t.plain[c] = true;
+    for (char c : alsoEscaped) t.plain[static_cast<unsigned char>(c)] = false;
+    return t;
+}
+
+constexpr PlainOctets kLogText = makePlainOctets("");
+constexpr PlainOctets kLogItem = makePlainOctets("\\<>,");
+
+// \xHH for every octet that `keep` does not keep.  Runs of kept octets are
+// appended whole (a login referral's note quotes the user at every login:
+// issue 13 item 3).
 void appendQuoted(std::string* out, std::string_view untrusted, size_t maxLen,
-                  std::string_view alsoEscaped) {
+                  const PlainOctets& keep) {
     static const char hex[] = "0123456789ABCDEF";
     const bool cut = untrusted.size() > maxLen;
     const size_t n = cut ? maxLen : untrusted.size();
+    size_t start = 0;
     for (size_t i = 0; i < n; ++i) {
         const auto c = static_cast<unsigned char>(untrusted[i]);
-        if (isTextChar(c) && alsoEscaped.find(static_cast<char>(c)) == std::string_view::npos) {
-            *out += static_cast<char>(c);
-        } else {
-            *out += "\\x";
-            *out += hex[c >> 4];
-            *out += hex[c & 0x0f];
-        }
+        if (keep.plain[c]) continue;
+        out->append(untrusted.data() + start, i - start);
+        const char escape[4] = {'\\', 'x', hex[c >> 4], hex[c & 0x0f]};
+        out->append(escape, sizeof escape);
+        start = i + 1;
     }
+    out->append(untrusted.data() + start, n - start);
     if (cut) *out += "...";
 }
 }  // namespace
@@ -74,7 +90,7 @@ std::string quoteForLog(std::string_view untrusted, size_t maxLen) {
     try {
         std::string out;
         out.reserve((untrusted.size() > maxLen ? maxLen : untrusted.size()) + 8);
-        appendQuoted(&out, untrusted, maxLen, std::string_view());
+        appendQuoted(&out, untrusted, maxLen, kLogText);
         return out;
     } catch (...) {
         return "(out of memory)";
@@ -82,7 +98,7 @@ std::string quoteForLog(std::string_view untrusted, size_t maxLen) {
 }
 
 void appendLogItemValue(std::string* out, std::string_view untrusted, size_t maxLen) {
-    appendQuoted(out, untrusted, maxLen, "\\<>,");
+    appendQuoted(out, untrusted, maxLen, kLogItem);
 }
 
 bool containsControlOctet(std::string_view text) noexcept {

@@ -17,13 +17,18 @@ void appendPct(std::string& out, unsigned char c) {
     out += kHex[c & 0x0f];
 }
 
+// Runs of achar octets are appended whole: a user name is usually one run
+// (a login referral encodes one at every login, issue 13 item 3).
 void appendUserinfo(std::string& out, std::string_view utf8) {
-    for (unsigned char c : utf8) {
-        if (isAchar(c))
-            out += static_cast<char>(c);
-        else
-            appendPct(out, c);
+    size_t start = 0;
+    for (size_t i = 0; i < utf8.size(); ++i) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        if (isAchar(c)) continue;
+        out.append(utf8.data() + start, i - start);
+        appendPct(out, c);
+        start = i + 1;
     }
+    out.append(utf8.data() + start, utf8.size() - start);
 }
 
 std::string encodeUserinfoImpl(std::string_view utf8) {
