@@ -11,7 +11,13 @@ exit dumps divided by N is what one warm login costs.  The per-function
 profiles stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
 
     callgrind_login.py --env LAB_ENV --build-dir B --work DIR [--logins N]
-                       [--variants ours,native,...] [--json OUT]
+                       [--variants ours,native,...] [--before-build B0] [--json OUT]
+
+With --before-build B0, a variant named <variant>@before (e.g. ours@before,
+ours-ldapf@before) is that variant with the plugins of build tree B0 (the
+passdb driver through a private mount namespace, as bench_login.py's
+ours-before), and the ours* variants without the suffix take theirs from
+--build-dir: a change and its base measured in one lab session.
 """
 import glob
 import os
@@ -97,17 +103,24 @@ def run(args):
         # epoll_wait as other users.
         lives = []
         for extra in (0, 1):
-            out_dir = os.path.join(args.work, "callgrind-%s-%d" % (v, extra))
+            out_dir = os.path.join(args.work, "callgrind-%s-%d" % (v.replace("@", "-"), extra))
             shutil.rmtree(out_dir, ignore_errors=True)
             os.makedirs(out_dir)
             os.chmod(out_dir, 0o777)  # the processes write as their own users
-            kind = v.split("-")[0]
-            front = BenchFront("cg-%s" % v, args.work,
+            base, _, tag = v.partition("@")
+            kind = base.split("-")[0]
+            build = None
+            if args.before_build and kind == "ours":
+                # absolute: the front's service paths are made from it
+                build = os.path.abspath(args.before_build if tag == "before" else args.build_dir)
+            elif tag:
+                raise pc.PerfError("%s: only ours* variants take @before (with --before-build)" % v)
+            front = BenchFront("cg-%s" % v.replace("@", "-"), args.work,
                                front_addr(args, v, args.variants.split(",")), kind, "sc0",
-                               env, [] if kind == "native" or v in LDAP_CHAIN else plain,
+                               env, [] if kind == "native" or base in LDAP_CHAIN else plain,
                                settings_overrides={"cache_ttl": "60s", "negative_cache_ttl": "10s"},
                                extra_conf=valgrind_conf(out_dir, args.cache_sim),
-                               password_ldap=LDAP_CHAIN.get(v))
+                               password_ldap=LDAP_CHAIN.get(base), plugin_build=build)
             passes = []
             try:
                 front.start()
@@ -132,7 +145,8 @@ def run(args):
         results["variants"][v] = {"per_login": per, "sessions": measured["sessions"],
                                   "events_per_login": per_event,
                                   "unexpected": sum(p["unexpected"] for p in passes),
-                                  "dir": os.path.join(args.work, "callgrind-%s-1" % v)}
+                                  "dir": os.path.join(args.work,
+                                                      "callgrind-%s-1" % v.replace("@", "-"))}
         pc.log("%-10s %s" % (v, "  ".join("%s %.0f" % kv for kv in sorted(per.items()))))
     return pc.publish(args, results, report)
 
@@ -173,6 +187,8 @@ def main(argv=None):
     ap.add_argument("--variants", default="native,ours,ours-ldapf")
     ap.add_argument("--cache-sim", action="store_true",
                     help="callgrind's cache simulation too: cache misses per warm login")
+    ap.add_argument("--before-build",
+                    help="build tree of the variants <variant>@before (ours* only)")
     add_front_base_argument(ap)
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
