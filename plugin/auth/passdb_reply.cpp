@@ -11,16 +11,6 @@ namespace {
 
 const char* const kReferFallbackText = "Try this server instead.";
 
-// The `reason` of a referral: referral_text as it goes on the wire.  The
-// settings file accepts only wire-safe texts (isWireSafeText), which
-// sanitizeResponseText() returns unchanged unless they end in a space; so
-// only such a text is sanitized here, not every referral login's.
-std::string referralReason(const LoginSettings& login) {
-    const std::string& text = login.referralText;
-    if (isWireSafeText(text) && text.back() != ' ') return text;
-    return sanitizeResponseText(text, kReferFallbackText);
-}
-
 std::string targetUser(const Decision& d, const ReplyContext& ctx) {
     return d.targetUser.empty() ? ctx.loginUser : d.targetUser;
 }
@@ -64,8 +54,13 @@ bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
 
 }  // namespace
 
-PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
+ReplySettings::ReplySettings(const LoginSettings& loginSettings)
+    : login(loginSettings),
+      referralReason(sanitizeResponseText(login.referralText, kReferFallbackText)) {}
+
+PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
                              const ReplyContext& ctx) {
+    const LoginSettings& login = settings.login;
     PassdbReply r;
     // The most a reply has (proxy, host, port, destuser, ssl/starttls,
     // proxy_timeout, master, pass, referral_hint): no reallocation while
@@ -73,7 +68,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
     if (d.kind != DecisionKind::Local && d.kind != DecisionKind::TempFail) r.fields.reserve(9);
     switch (d.kind) {
     case DecisionKind::Local:
-        r.logLine = "local";
+        if (ctx.withLogLine) r.logLine = "local";
         return r;
     case DecisionKind::Suggest:
         // A bare `host` (no nologin, no proxy) is a local login; the login
@@ -82,13 +77,14 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         // to the login process, which makes it a NO referral: log in here
         // without the hint instead.
         if (ctx.credentialsLookup) {
-            r.logLine = "local (OK referral to " + where(d) +
-                        " left out: credentials mechanism)";
+            if (ctx.withLogLine)
+                r.logLine = "local (OK referral to " + where(d) +
+                            " left out: credentials mechanism)";
             return r;
         }
         addTarget(&r, d, ctx);
-        r.fields.emplace_back("reason", referralReason(login));
-        r.logLine = "suggest (OK referral) to " + where(d);
+        r.fields.emplace_back("reason", settings.referralReason);
+        if (ctx.withLogLine) r.logLine = "suggest (OK referral) to " + where(d);
         return r;
     case DecisionKind::Refer:
         if (ctx.credentialsLookup) {
@@ -96,20 +92,22 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
                 return refused("referral to " + where(d) +
                                " not possible before the mechanism verified the client, "
                                "and no proxy_master_user is set");
-            r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection) +
-                        " (referral replaced: credentials mechanism)";
+            if (ctx.withLogLine)
+                r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection) +
+                            " (referral replaced: credentials mechanism)";
             return r;
         }
         r.fields.emplace_back("nologin", "y");
         addTarget(&r, d, ctx);
-        r.fields.emplace_back("reason", referralReason(login));
-        r.logLine = "refer to " + where(d);
+        r.fields.emplace_back("reason", settings.referralReason);
+        if (ctx.withLogLine) r.logLine = "refer to " + where(d);
         return r;
     case DecisionKind::Proxy:
         if (!addProxy(&r, d, login, ctx))
             return refused("proxy to " + where(d) +
                            " needs proxy_master_user for a mechanism without a password");
-        r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection);
+        if (ctx.withLogLine)
+            r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection);
         return r;
     case DecisionKind::ProxySuggest:
         // Proxied exactly as Proxy; the marker makes the login plugin turn
@@ -120,7 +118,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
             return refused("proxy to " + where(d) +
                            " needs proxy_master_user for a mechanism without a password");
         r.fields.emplace_back(kProxyHintField, "y");
-        r.logLine = "proxy to " + where(d) + " with OK referral hint";
+        if (ctx.withLogLine) r.logLine = "proxy to " + where(d) + " with OK referral hint";
         return r;
     case DecisionKind::TempFail:
         r.outcome = PassdbOutcome::InternalFailure;
@@ -137,7 +135,7 @@ PassdbReply buildPassdbReply(const Decision& d, const LoginSettings& login,
         if (ctx.credentialsLookup) return refused("no usable home server");
         r.fields.emplace_back("nologin", "y");
         r.fields.emplace_back("reason", kRejectText);
-        r.logLine = "rejected: no usable home server";
+        if (ctx.withLogLine) r.logLine = "rejected: no usable home server";
         return r;
     }
     return refused("unknown decision");

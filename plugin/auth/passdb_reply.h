@@ -31,6 +31,21 @@ struct PassdbReply {
     std::string logLine;
 };
 
+// What buildPassdbReply() needs of the settings, prepared once when the
+// settings are loaded (ReferralPassdb keeps it): the `reason` of a referral
+// is referral_text as it goes on the wire, the same at every login.
+// `login` is referred to, not copied (it holds proxy_master_password): it
+// must outlive this.
+struct ReplySettings {
+    explicit ReplySettings(const LoginSettings& loginSettings);
+    const LoginSettings& login;
+    // sanitizeResponseText(referral_text, "Try this server instead."): the
+    // settings file accepts only wire-safe texts (isWireSafeText), which it
+    // returns unchanged unless they end in a space; computed here all the
+    // same, for settings that did not come from the file.
+    std::string referralReason;
+};
+
 struct ReplyContext {
     std::string loginUser;         // user the password was checked for
     bool plaintextMech = true;     // verify_plain (the mechanism sent a password)
@@ -39,6 +54,11 @@ struct ReplyContext {
     // The service of the request: LMTP's and doveadm's lookups (credentials
     // lookups without a client) proxy without a user login.
     Protocol protocol = Protocol::Imap;
+    // false: the log line of an answer with outcome Ok (including a
+    // reject's nologin) is left empty, for a login whose decision line is
+    // not written (the passdb driver builds it again with true when it
+    // is).  Other outcomes' lines are always built: they are always written.
+    bool withLogLine = true;
 };
 
 // Local -> Ok, no fields.
@@ -65,7 +85,7 @@ struct ReplyContext {
 //   into "user not in the passdb", and then LMTP delivers on this server and
 //   doveadm runs here, and 2.4's LMTP bounces a nologin (550); a temporary
 //   failure (LMTP 451) keeps the mail queued until the directory is fixed.
-PassdbReply buildPassdbReply(const Decision& decision, const LoginSettings& login,
+PassdbReply buildPassdbReply(const Decision& decision, const ReplySettings& settings,
                              const ReplyContext& ctx);
 
 // Text of a Reject answer (after "]" of NO [CONTACTADMIN]).

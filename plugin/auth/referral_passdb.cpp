@@ -314,14 +314,17 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         }
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();
+        // The decision's text (why) only for a login whose line is
+        // written (below): a warm referral login writes none.
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
-                            settings_.decision);
+                            settings_.decision, DecisionDetail::KindOnly);
         ReplyContext ctx;
         ctx.loginUser = p->facts.loginUser;
         ctx.plaintextMech = p->plainCallback != nullptr;
         ctx.credentialsLookup = p->credentialsCallback != nullptr;
         ctx.protocol = p->facts.protocol;
-        reply = buildPassdbReply(d, settings_.login, ctx);
+        ctx.withLogLine = false;  // as the decision's why: built below when written
+        reply = buildPassdbReply(d, replySettings_, ctx);
         // Password mode with the directory down and no last answer: the
         // password was never checked, so no exemption from
         // auth_failure_delay (buildPassdbReply assumes a checked one).
@@ -330,8 +333,13 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         // Nothing to write and no one to see the events (event_interest.h):
         // a warm referral login skips their fields altogether.
         if (p->eventsWanted || level != LOG_TYPE_DEBUG || !result.warnings.empty() ||
-            result.status == DirectoryStatus::Unavailable)
+            result.status == DirectoryStatus::Unavailable) {
+            d.why = decide(toLookupStatus(result.status), result.record, p->facts,
+                           settings_.decision, DecisionDetail::WithWhy).why;
+            ctx.withLogLine = true;
+            reply.logLine = buildPassdbReply(d, replySettings_, ctx).logLine;
             logOutcome(*p, result, static_cast<long long>(usecs), d, reply, level);
+        }
     } catch (const std::exception& e) {
         pending_.erase(p);  // a failed ask-again
         reply = internalFailure(e.what());

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "directory.h"
+#include "passdb_reply.h"
 #include "settings.h"
 
 struct auth_request;
@@ -22,7 +23,8 @@ struct StoredPasswordParts;
 
 class ReferralPassdb {
 public:
-    explicit ReferralPassdb(Settings settings) : settings_(std::move(settings)) {}
+    explicit ReferralPassdb(Settings settings)
+        : settings_(std::move(settings)), replySettings_(settings_.login) {}
     ~ReferralPassdb();
     ReferralPassdb(const ReferralPassdb&) = delete;
     ReferralPassdb& operator=(const ReferralPassdb&) = delete;
@@ -58,6 +60,7 @@ private:
     static void onDirectoryReadable(ReferralPassdb* self);
 
     Settings settings_;
+    const ReplySettings replySettings_;  // of settings_.login, prepared once
     std::unique_ptr<Directory> directory_;
     struct io* io_ = nullptr;
     std::unordered_set<std::shared_ptr<PendingLookup>> pending_;

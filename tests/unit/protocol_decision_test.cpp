@@ -89,6 +89,15 @@ TEST(ProtocolDecision, EveryAwayPolicyIsProxyOutsideImap) {
                     << d.why;
             }
 
+            // Without its log text: the same decision.
+            const Decision k = decide(in.status, in.record, in.client, in.settings,
+                                      DecisionDetail::KindOnly);
+            EXPECT_EQ(k.kind, d.kind);
+            EXPECT_EQ(k.source, d.source);
+            EXPECT_EQ(k.target.host, d.target.host);
+            EXPECT_EQ(k.target.port, d.target.port);
+            EXPECT_TRUE(k.why.empty()) << k.why;
+
             in = Case(p, policy);
             EXPECT_EQ(in.run().kind, DecisionKind::Proxy) << protocolName(p);
             EXPECT_EQ(in.run().source, "default");

@@ -24,6 +24,11 @@ std::map<std::string, std::string> fields(const PassdbReply& r) {
     return {r.fields.begin(), r.fields.end()};
 }
 
+// The settings prepared as ReferralPassdb prepares them once.
+PassdbReply build(const Decision& d, const LoginSettings& login, const ReplyContext& ctx) {
+    return buildPassdbReply(d, ReplySettings(login), ctx);
+}
+
 ReplyContext plain() {
     ReplyContext c;
     c.loginUser = "alice";
@@ -47,7 +52,7 @@ ReplyContext credentials() {
 }  // namespace
 
 TEST(PassdbReply, LocalSetsNothing) {
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Local), LoginSettings{}, plain());
+    PassdbReply r = build(decision(DecisionKind::Local), LoginSettings{}, plain());
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_TRUE(r.fields.empty());
 }
@@ -55,7 +60,7 @@ TEST(PassdbReply, LocalSetsNothing) {
 TEST(PassdbReply, ReferSetsNologinHostPortDestuserReason) {
     LoginSettings login;
     login.referralText = "Use home1\r\n]x";
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Refer), login, plain());
+    PassdbReply r = build(decision(DecisionKind::Refer), login, plain());
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     auto f = fields(r);
     EXPECT_EQ(f.size(), 5u);
@@ -77,21 +82,35 @@ TEST(PassdbReply, ReasonIsTheSanitizedReferralText) {
         LoginSettings login;
         login.referralText = text;
         for (DecisionKind kind : {DecisionKind::Refer, DecisionKind::Suggest}) {
-            auto f = fields(buildPassdbReply(decision(kind), login, plain()));
+            auto f = fields(build(decision(kind), login, plain()));
             EXPECT_EQ(f["reason"], sanitizeResponseText(text, "Try this server instead."))
                 << "text \"" << text << "\"";
         }
     }
 }
 
+// The reason is prepared with the settings, not at every login: the
+// prepared text is what every referral of those settings carries.
+TEST(PassdbReply, ReasonIsPreparedOnceWithTheSettings) {
+    LoginSettings login;
+    login.referralText = "Moved ";
+    const ReplySettings prepared(login);
+    EXPECT_EQ(prepared.referralReason, "Moved");
+    for (int i = 0; i < 2; ++i) {
+        auto f = fields(buildPassdbReply(decision(DecisionKind::Refer), prepared, plain()));
+        EXPECT_EQ(f["reason"], "Moved");
+    }
+    EXPECT_EQ(ReplySettings(LoginSettings{}).referralReason, LoginSettings{}.referralText);
+}
+
 TEST(PassdbReply, ReferUsesDirectoryIdentity_D18) {
     Decision d = decision(DecisionKind::Refer);
     d.targetUser = "alice@example.test";
-    EXPECT_EQ(fields(buildPassdbReply(d, LoginSettings{}, plain()))["destuser"], "alice@example.test");
+    EXPECT_EQ(fields(build(d, LoginSettings{}, plain()))["destuser"], "alice@example.test");
 }
 
 TEST(PassdbReply, ProxyPlaintextLetsDovecotAddThePassword) {
-    auto f = fields(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, plain()));
+    auto f = fields(build(decision(DecisionKind::Proxy), LoginSettings{}, plain()));
     EXPECT_EQ(f["proxy"], "y");
     EXPECT_EQ(f["host"], "home1.example.test");
     EXPECT_EQ(f.count("pass"), 0u);
@@ -99,9 +118,9 @@ TEST(PassdbReply, ProxyPlaintextLetsDovecotAddThePassword) {
 }
 
 TEST(PassdbReply, ProxyWithoutPasswordNeedsMasterUser) {
-    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, credentials()).outcome,
+    EXPECT_EQ(build(decision(DecisionKind::Proxy), LoginSettings{}, credentials()).outcome,
               PassdbOutcome::Refused);
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), withMasterUser(), credentials());
+    PassdbReply r = build(decision(DecisionKind::Proxy), withMasterUser(), credentials());
     auto f = fields(r);
     EXPECT_EQ(f["master"], "proxy-master");
     EXPECT_EQ(f["pass"], "s3cret");
@@ -115,7 +134,7 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
     LoginSettings login;
     login.proxyConnection.tls = ProxyTls::StartTls;
     login.proxyConnection.timeoutSeconds = 9;
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, plain());
+    PassdbReply r = build(decision(DecisionKind::Proxy), login, plain());
     auto f = fields(r);
     EXPECT_EQ(f["starttls"], "yes");
     EXPECT_EQ(f.count("ssl"), 0u);
@@ -128,7 +147,7 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
     login.proxyMasterUser = "proxy-master";
     login.proxyMasterPassword = "s3cret";
     // A referral replaced by the proxy (credentials mechanism) is a proxy too.
-    r = buildPassdbReply(decision(DecisionKind::Refer), login, credentials());
+    r = build(decision(DecisionKind::Refer), login, credentials());
     f = fields(r);
     EXPECT_EQ(f["proxy"], "y");
     EXPECT_EQ(f["ssl"], "any-cert");
@@ -138,7 +157,7 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
 
     for (DecisionKind k : {DecisionKind::Refer, DecisionKind::Suggest, DecisionKind::Local,
                            DecisionKind::Reject, DecisionKind::TempFail}) {
-        auto g = fields(buildPassdbReply(decision(k), login, plain()));
+        auto g = fields(build(decision(k), login, plain()));
         EXPECT_EQ(g.count("ssl") + g.count("starttls") + g.count("proxy_timeout"), 0u);
     }
 }
@@ -146,23 +165,23 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
 // R2221-15: during a credentials lookup the mechanism has not verified the
 // client yet; any `host` field would become a referral after a failure.
 TEST(PassdbReply, NoReferralFieldsDuringCredentialsLookup_R2221_15) {
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Refer), LoginSettings{}, credentials());
+    PassdbReply r = build(decision(DecisionKind::Refer), LoginSettings{}, credentials());
     EXPECT_EQ(r.outcome, PassdbOutcome::Refused);
     EXPECT_TRUE(r.fields.empty());
-    PassdbReply rej = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, credentials());
+    PassdbReply rej = build(decision(DecisionKind::Reject), LoginSettings{}, credentials());
     EXPECT_EQ(rej.outcome, PassdbOutcome::Refused);
     EXPECT_TRUE(rej.fields.empty());
 }
 
 TEST(PassdbReply, TempFailIsUndelayedInternalFailure_D14) {
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::TempFail), LoginSettings{}, plain());
+    PassdbReply r = build(decision(DecisionKind::TempFail), LoginSettings{}, plain());
     EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure);
     EXPECT_TRUE(r.noDelay);
     EXPECT_TRUE(r.fields.empty());
 }
 
 TEST(PassdbReply, RejectHasNoHost_D17) {
-    auto f = fields(buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, plain()));
+    auto f = fields(build(decision(DecisionKind::Reject), LoginSettings{}, plain()));
     EXPECT_EQ(f["nologin"], "y");
     EXPECT_EQ(f.count("host"), 0u);
     EXPECT_EQ(f["reason"], kRejectText);
@@ -171,13 +190,13 @@ TEST(PassdbReply, RejectHasNoHost_D17) {
 // R2221-10: Suggest is a local login carrying a bare host for the login
 // plugin's OK [REFERRAL]; never a host during a credentials lookup.
 TEST(PassdbReply, SuggestIsLocalLoginWithBareHost_R2221_10) {
-    auto f = fields(buildPassdbReply(decision(DecisionKind::Suggest), LoginSettings{}, plain()));
+    auto f = fields(build(decision(DecisionKind::Suggest), LoginSettings{}, plain()));
     EXPECT_EQ(f.count("nologin"), 0u);
     EXPECT_EQ(f.count("proxy"), 0u);
     EXPECT_EQ(f["host"], "home1.example.test");
     EXPECT_EQ(f["port"], "10143");
     EXPECT_EQ(f["destuser"], "alice");
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Suggest), LoginSettings{}, credentials());
+    PassdbReply r = build(decision(DecisionKind::Suggest), LoginSettings{}, credentials());
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_TRUE(r.fields.empty());
 }
@@ -198,7 +217,7 @@ TEST(PassdbReply, LmtpAndDoveadmProxyWithoutLogin) {
         for (const char* master : {"", "master"}) {
             login.proxyMasterUser = master;
             login.proxyMasterPassword = *master ? "pw" : "";
-            PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), login, lookupOf(p));
+            PassdbReply r = build(decision(DecisionKind::Proxy), login, lookupOf(p));
             EXPECT_EQ(r.outcome, PassdbOutcome::Ok) << protocolName(p);
             auto f = fields(r);
             EXPECT_EQ(f.count("proxy"), 1u);
@@ -215,7 +234,7 @@ TEST(PassdbReply, LmtpAndDoveadmProxyWithoutLogin) {
 TEST(PassdbReply, PortZeroLeavesThePortToTheClientSide) {
     Decision d = decision(DecisionKind::Proxy);
     d.target.port = 0;
-    PassdbReply r = buildPassdbReply(d, LoginSettings{}, lookupOf(Protocol::Doveadm));
+    PassdbReply r = build(d, LoginSettings{}, lookupOf(Protocol::Doveadm));
     auto f = fields(r);
     EXPECT_EQ(f.count("port"), 0u);
     EXPECT_EQ(f["host"], "home1.example.test");
@@ -226,11 +245,11 @@ TEST(PassdbReply, PortZeroLeavesThePortToTheClientSide) {
 // without a plaintext password needs the master user.
 TEST(PassdbReply, Pop3CredentialsMechanismNeedsMasterUser) {
     ReplyContext c = lookupOf(Protocol::Pop3);
-    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, c).outcome,
+    EXPECT_EQ(build(decision(DecisionKind::Proxy), LoginSettings{}, c).outcome,
               PassdbOutcome::Refused);
     c = plain();
     c.protocol = Protocol::Pop3;
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, c);
+    PassdbReply r = build(decision(DecisionKind::Proxy), LoginSettings{}, c);
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_EQ(fields(r).count("pass"), 0u);  // Dovecot adds the client's password
 }
@@ -239,16 +258,16 @@ TEST(PassdbReply, Pop3CredentialsMechanismNeedsMasterUser) {
 // usable, and never a bounce: a temporary failure.
 TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
     for (Protocol p : {Protocol::Lmtp, Protocol::Doveadm}) {
-        PassdbReply r = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, lookupOf(p));
+        PassdbReply r = build(decision(DecisionKind::Reject), LoginSettings{}, lookupOf(p));
         EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
         EXPECT_TRUE(r.fields.empty());
         EXPECT_NE(r.logLine.find("no usable home server"), std::string::npos);
-        r = buildPassdbReply(decision(DecisionKind::TempFail), LoginSettings{}, lookupOf(p));
+        r = build(decision(DecisionKind::TempFail), LoginSettings{}, lookupOf(p));
         EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
     }
     ReplyContext c = plain();
     c.protocol = Protocol::Pop3;
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::Reject), LoginSettings{}, c);
+    PassdbReply r = build(decision(DecisionKind::Reject), LoginSettings{}, c);
     EXPECT_EQ(r.outcome, PassdbOutcome::Ok);
     EXPECT_EQ(fields(r)["nologin"], "y");
     EXPECT_EQ(fields(r).count("host"), 0u);
@@ -257,8 +276,8 @@ TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
 // Issue 11: proxy-suggest is proxied exactly as proxy, plus the marker the
 // login plugin turns into OK [REFERRAL ...] on the home server's OK.
 TEST(PassdbReply, ProxySuggestIsProxyPlusHintMarker_R2221_10) {
-    PassdbReply proxy = buildPassdbReply(decision(DecisionKind::Proxy), LoginSettings{}, plain());
-    PassdbReply r = buildPassdbReply(decision(DecisionKind::ProxySuggest), LoginSettings{}, plain());
+    PassdbReply proxy = build(decision(DecisionKind::Proxy), LoginSettings{}, plain());
+    PassdbReply r = build(decision(DecisionKind::ProxySuggest), LoginSettings{}, plain());
     ASSERT_EQ(r.outcome, PassdbOutcome::Ok);
     ASSERT_EQ(r.fields.size(), proxy.fields.size() + 1);
     for (size_t i = 0; i < proxy.fields.size(); ++i) EXPECT_EQ(r.fields[i], proxy.fields[i]);
@@ -273,11 +292,11 @@ TEST(PassdbReply, ProxySuggestIsProxyPlusHintMarker_R2221_10) {
 // Without a plaintext password it needs the master user, as proxy does; the
 // hint is only given once the home server accepted that login (R2221-15).
 TEST(PassdbReply, ProxySuggestCredentialsLookupAsProxy_R2221_15) {
-    EXPECT_EQ(buildPassdbReply(decision(DecisionKind::ProxySuggest), LoginSettings{}, credentials())
+    EXPECT_EQ(build(decision(DecisionKind::ProxySuggest), LoginSettings{}, credentials())
                   .outcome,
               PassdbOutcome::Refused);
     PassdbReply r =
-        buildPassdbReply(decision(DecisionKind::ProxySuggest), withMasterUser(), credentials());
+        build(decision(DecisionKind::ProxySuggest), withMasterUser(), credentials());
     auto f = fields(r);
     EXPECT_EQ(f["proxy"], "y");
     EXPECT_EQ(f["master"], "proxy-master");
@@ -307,11 +326,49 @@ TEST(PassdbReply, FieldsArePlainExtraFields) {
                 for (DecisionKind k : {DecisionKind::Local, DecisionKind::Refer, DecisionKind::Suggest,
                                        DecisionKind::Proxy, DecisionKind::ProxySuggest,
                                        DecisionKind::TempFail, DecisionKind::Reject}) {
-                    for (const auto& f : buildPassdbReply(decision(k), login, ctx).fields) {
+                    for (const auto& f : build(decision(k), login, ctx).fields) {
                         EXPECT_FALSE(f.first.empty());
                         EXPECT_EQ(f.first.find(':'), std::string::npos) << f.first;
                         EXPECT_NE(f.first.rfind("userdb_", 0), 0u) << f.first;
                         for (const std::string& name : interpreted) EXPECT_NE(f.first, name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// withLogLine = false (the driver's warm login, whose decision line is not
+// written): the same answer, only a successful one's log line left empty;
+// a failure's line is there either way.  For every decision, protocol,
+// mechanism, TLS mode and master user setting.
+TEST(PassdbReply, WithoutLogLineTheSameAnswer) {
+    for (const LoginSettings& base : {LoginSettings{}, withMasterUser()}) {
+        LoginSettings login = base;
+        for (ProxyTls tls : {ProxyTls::None, ProxyTls::StartTls, ProxyTls::Tls}) {
+            login.proxyConnection.tls = tls;
+            const ReplySettings prepared(login);
+            for (Protocol proto : {Protocol::Imap, Protocol::Pop3, Protocol::Lmtp,
+                                   Protocol::ManageSieve, Protocol::Submission, Protocol::Doveadm,
+                                   Protocol::Other}) {
+                for (ReplyContext ctx : {plain(), credentials()}) {
+                    ctx.protocol = proto;
+                    for (DecisionKind k :
+                         {DecisionKind::Local, DecisionKind::Refer, DecisionKind::Suggest,
+                          DecisionKind::Proxy, DecisionKind::ProxySuggest, DecisionKind::TempFail,
+                          DecisionKind::Reject}) {
+                        ctx.withLogLine = true;
+                        const PassdbReply full = buildPassdbReply(decision(k), prepared, ctx);
+                        ctx.withLogLine = false;
+                        const PassdbReply bare = buildPassdbReply(decision(k), prepared, ctx);
+                        EXPECT_EQ(bare.outcome, full.outcome);
+                        EXPECT_EQ(bare.fields, full.fields);
+                        EXPECT_EQ(bare.noDelay, full.noDelay);
+                        EXPECT_FALSE(full.logLine.empty()) << decisionKindName(k);
+                        if (full.outcome == PassdbOutcome::Ok)
+                            EXPECT_TRUE(bare.logLine.empty()) << bare.logLine;
+                        else
+                            EXPECT_EQ(bare.logLine, full.logLine);
                     }
                 }
             }

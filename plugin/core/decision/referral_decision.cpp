@@ -85,7 +85,7 @@ std::string hostPort(const HomeServer& home) {
 }
 
 Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                    const DecisionSettings& settings) {
+                    const DecisionSettings& settings, bool explain) {
     Decision d;
     // D-18: the URL and the proxy carry the identity the home server knows.
     d.targetUser = record.referralUser.empty() ? client.loginUser : record.referralUser;
@@ -98,23 +98,23 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     if (client.protocol == Protocol::Other) {
         d.kind = DecisionKind::Local;
         d.source = "protocol";
-        d.why = "not a protocol with a home server session: authentication only";
+        if (explain) d.why = "not a protocol with a home server session: authentication only";
         return d;
     }
     if (status == LookupStatus::Unavailable) {
         d.kind = DecisionKind::TempFail;
         d.source = "directory";
-        d.why = "directory unavailable";
+        if (explain) d.why = "directory unavailable";
         return d;
     }
     if (status == LookupStatus::NotFound) {
         d.source = "not-found";
         if (settings.notFoundIsLocal) {
             d.kind = DecisionKind::Local;
-            d.why = "user not in the directory: local login";
+            if (explain) d.why = "user not in the directory: local login";
         } else {
             d.kind = DecisionKind::Reject;
-            d.why = "user not in the directory";
+            if (explain) d.why = "user not in the directory";
         }
         return d;
     }
@@ -124,7 +124,7 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     if (record.home && isThisServer(*record.home, settings.localNames)) {
         d.kind = DecisionKind::Local;
         d.source = "self";
-        d.why = "home server " + hostPort(*record.home) + " is this server";
+        if (explain) d.why = "home server " + hostPort(*record.home) + " is this server";
         return d;
     }
 
@@ -154,7 +154,7 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
 
     if (policy == ReferralPolicy::Local) {
         d.kind = DecisionKind::Local;
-        d.why = std::string("policy local (") + d.source + ")";
+        if (explain) d.why = std::string("policy local (") + d.source + ")";
         return d;
     }
     // Only IMAP has a login referral (RFC 2221): any other policy sends a
@@ -162,23 +162,25 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     // server through Dovecot's proxy (docs/protocols.md).
     std::string protocolNote;
     if (client.protocol != Protocol::Imap && policy != ReferralPolicy::Proxy) {
-        protocolNote = std::string("; ") + referralPolicyName(policy) + " is proxy for " +
-                       protocolName(client.protocol);
+        if (explain)
+            protocolNote = std::string("; ") + referralPolicyName(policy) + " is proxy for " +
+                           protocolName(client.protocol);
         policy = ReferralPolicy::Proxy;
     }
     // D-17: without a valid home server there is nothing to refer or proxy
     // to; never build "imap://user@/".
     if (!record.home) {
         d.kind = DecisionKind::Reject;
-        d.why = record.homeError.empty() ? "no home server in the directory"
-                                         : "unusable home server: " + quoteForLog(record.homeError);
+        if (explain)
+            d.why = record.homeError.empty() ? "no home server in the directory"
+                                             : "unusable home server: " + quoteForLog(record.homeError);
         d.source = "no-home";
         return d;
     }
     if (!isAllowedTarget(record.home->host, settings.allowedHosts)) {
         d.kind = DecisionKind::Reject;
         d.source = "not-allowed";
-        d.why = "home server " + hostPort(d.target) + " is not in allowed_hosts";
+        if (explain) d.why = "home server " + hostPort(d.target) + " is not in allowed_hosts";
         return d;
     }
     // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
@@ -189,12 +191,12 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         d.source = "insecure";
         if (carriesReferral(policy)) {
             d.kind = DecisionKind::Reject;
-            d.why = "no referral over an insecure connection";
+            if (explain) d.why = "no referral over an insecure connection";
             return d;
         }
         if (policy == ReferralPolicy::Local) {
             d.kind = DecisionKind::Local;
-            d.why = "insecure connection: local login instead of a referral";
+            if (explain) d.why = "insecure connection: local login instead of a referral";
             return d;
         }
     }
@@ -206,8 +208,9 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         case ReferralPolicy::ProxySuggest: d.kind = DecisionKind::ProxySuggest; break;
         case ReferralPolicy::Local: d.kind = DecisionKind::Local; break;
     }
-    d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(d.target) + " (" +
-            d.source + protocolNote + ")";
+    if (explain)
+        d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(d.target) + " (" +
+                d.source + protocolNote + ")";
     return d;
 }
 
@@ -235,9 +238,9 @@ bool isAllowedTarget(std::string_view host, const std::vector<std::string>& allo
 }
 
 Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                const DecisionSettings& settings) {
+                const DecisionSettings& settings, DecisionDetail detail) {
     try {
-        return decideImpl(status, record, client, settings);
+        return decideImpl(status, record, client, settings, detail == DecisionDetail::WithWhy);
     } catch (...) {
         // Out of memory: the one answer that is safe whatever the inputs.
         Decision d;

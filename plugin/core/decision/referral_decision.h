@@ -122,8 +122,14 @@ struct Decision {
 // exchange succeeded.  D-11's "resolved addresses" are the caller's job too:
 // put every name and address of this server into localNames (DNS is not
 // consulted here).  Never throws; out of memory gives TempFail.
+//
+// detail KindOnly leaves Decision::why empty and is otherwise the same
+// decision (kind, target, targetUser, source): for a caller that logs the
+// decision only now and then (the passdb driver at a warm login) and asks
+// again WithWhy when it does write the line.
+enum class DecisionDetail { WithWhy, KindOnly };
 Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                const DecisionSettings& settings);
+                const DecisionSettings& settings, DecisionDetail detail = DecisionDetail::WithWhy);
 
 // True when host[:port] names this server per settings.localNames: entries
 // "host" (any port), "host:port", "[v6]", "[v6]:port" or a bare IPv6 address;
