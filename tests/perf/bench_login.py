@@ -17,6 +17,9 @@ native-b is native with auth_bind = yes.  ours-ldapp is password mode
 (docs/login-referrals.md 1.6): passdb referral alone, checking the password
 against the userPassword its own search reads (one passdb, one search per
 cold login).
+native-aa (only when named in --variants) is a second native front, identical
+to native: the A/A control, whose ratio against native shows the method's
+own spread and any bias of position.
 With --before-build B a variant ours-before runs too: ours with the plugins
 (login, imap and passdb driver) of build tree B, e.g. the previous commit,
 interleaved with ours of --build-dir, which then also uses its own passdb
@@ -32,25 +35,36 @@ is reversed every second round (round_order()), and the report compares each
 variant with native pass by pass within a round (paired ratios).
 Measured per pass: logins/s at fixed concurrency, p50/p99 latency, LDAP binds
 and searches per login (slapd's cn=Monitor counters), the front's CPU per
-login and the load generator's own CPU.  The front's CPU per login is no
+login (/proc ticks; in sc0 also schedstat's exact run time of the live
+threads and the share of the pass the front ran on a CPU) and the
+load generator's own CPU.  With --pin (cpu_placement.py) the fronts run on
+the last CPU and the load generator, slapd and this driver on the others,
+with --nice N all of them at that nice value: the same for every variant,
+so that the front's own cost decides its rate.  With 6 rounds or more the
+paired ratios carry a 95 % confidence interval of their median
+(paired_stats.py).  The front's CPU per login is no
 measure of the work alone: at a lower rate fewer logins share each ioloop
 wake-up, so a slowed pass also costs more CPU per login (login_costs.py,
 docs/benchmarks.md "Session 8").
 
     bench_login.py --env LAB_ENV --build-dir B --work DIR [--quick] [--json OUT]
                    [--modes sc1,sc0] [--variants ours,native,...] [--before-build B0]
-                   [--auth-verbose yes|no]
+                   [--auth-verbose yes|no] [--pin [--nice N]]
 """
 import os
 import sys
+import time
 
 import perf_common as pc
 import perf_data
+from cpu_placement import Placement, group_sched_ns
+from interleaved_passes import interleaved_round
+from paired_stats import paired
 from perf_fronts import BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
                 "native-nac": 69, "ours-before": 70, "ours-ldap": 71, "ours-ldapb": 72,
-                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75, "ours-ldapp": 76}
+                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75, "ours-ldapp": 76, "native-aa": 77}
 # ours-ldap*: the password passdb is passdb ldap (perf_fronts.password_ldap_conf)
 LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
               "ours-ldapb": {"bind": True, "fields": False},
@@ -59,6 +73,10 @@ LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
               # password mode: no passdb ldap, passdb referral checks the password
               "ours-ldapp": {"password_mode": True}}
 SC0_ONLY = ("ours-nac", "native-nac")
+# The A/A control: a second front identical to native.  Against native it
+# must come out at 1.00x; its interval is the method's own resolution, its
+# median any bias of position or address.
+AA_CONTROL = "native-aa"
 
 
 def front_addr(args, variant, variants):
@@ -114,26 +132,42 @@ def round_order(variants, r):
     return order[::-1] if r % 2 else order
 
 
-def measure(loadgen, counters, front, users_file, count, concurrency, expect):
+def measure(loadgen, counters, front, users_file, count, concurrency, expect, placement=None,
+            events=None):
+    if placement is not None:
+        placement.place_front(front.pid)  # also any process the master started since
     before_ops = counters.read()
     before_cpu = pc.group_cpu_seconds(front.pid)
     before_by = cpu_ticks_by_process(front.pid)
+    before_sched = group_sched_ns(front.pid)
     r = pc.run_loadgen(loadgen, front.addr, front.port, users=users_file, count=count,
-                       concurrency=concurrency, expect=expect, timeout=15)
+                       concurrency=concurrency, expect=expect, timeout=15, events=events)
+    after_sched = group_sched_ns(front.pid)
     cpu = pc.group_cpu_seconds(front.pid) - before_cpu
     after_by = cpu_ticks_by_process(front.pid)
     ops = counters.diff(before_ops, counters.read())
     n = max(r["sessions"], 1)
+    run_ns = after_sched[0] - before_sched[0]
+    elapsed = max(r.get("elapsed_s", 0.0), 1e-9)
     return {
         "rate": r["rate"], "p50": r["p50_ms"], "p99": r["p99_ms"], "sessions": r["sessions"],
         "unexpected": r["unexpected"], "classes": r["classes"], "examples": r["examples"],
         "binds": ops.get("Bind", 0) / n, "searches": ops.get("Search", 0) / n,
         "front_cpu_ms": 1000.0 * cpu / n, "loadgen_cpu_pct": r["cpu_pct"],
         "front_cpu_ms_by": cpu_ms_by_comm(before_by, after_by, n),
+        # schedstat of the live threads (exact; sc1's reaped logins are not in it)
+        "front_run_ms": run_ns / 1e6 / n, "front_busy_pct": 100.0 * run_ns / 1e9 / elapsed,
+        "elapsed_s": r.get("elapsed_s"),
     }
 
 
 def run(args):
+    placement = None
+    if args.pin:
+        placement = Placement.split(nice=args.nice)
+        if placement is None:
+            raise pc.PerfError("--pin: this machine has one CPU")
+        placement.place_self()
     env = pc.read_lab_env(args.env)
     loadgen = pc.find_loadgen(args.build_dir)
     slapd = pc.lab_slapd(env)
@@ -148,24 +182,32 @@ def run(args):
     secs = pc.slapadd_bulk(env, perf_data.users_ldif(env, 0, n_users, env["HOME1_ADDR"]),
                                    "bench users")
     pc.log("slapadd of %d users: %.1f s" % (n_users, secs))
+    if placement is not None:
+        placement.place_rest(int(env["SLAPD_PID"]))  # slapd runs anew after slapadd
+        pc.log("placement: " + placement.describe())
     users = [perf_data.bench_user(i) for i in range(n_users)]
     plain = [perf_data.passwd_line(u) for u in users]
     static = [perf_data.passwd_line(u, "host=%s port=%s nologin=y reason=Your mailbox is on "
                                        "another server." % (env["HOME1_ADDR"], env["HOME_PORT"]))
               for u in users]
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
-              "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": []}
+              "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": [],
+              AA_CONTROL: []}
     passwd.update({v: [] for v in LDAP_CHAIN})
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
                "dovecot": pc.dovecot_label(),
                "auth_module": os.path.realpath("/usr/lib/dovecot/modules/auth/libauthdb_referral.so"),
                "concurrency": args.concurrency, "per_round": per_round,
-               "before_build": args.before_build, "auth_verbose": args.auth_verbose}
+               "before_build": args.before_build, "auth_verbose": args.auth_verbose,
+               "placement": placement.describe() if placement else None,
+               "chunk": args.chunk}
     extra_conf = "" if args.auth_verbose is None else "auth_verbose = %s\n" % args.auth_verbose
     for mode in modes:
         variants = ["ours", "native", "static", "local"] + list(LDAP_CHAIN) + ["native-b"]
         if mode == "sc0":
             variants += ["ours-nac", "native-nac"]
+        if args.variants and AA_CONTROL in args.variants.split(","):
+            variants.insert(variants.index("native") + 1, AA_CONTROL)
         if args.before_build:
             variants.insert(1, "ours-before")
         if args.variants:
@@ -193,82 +235,135 @@ def run(args):
                                                            for v, f in fronts.items())))
             out = {v: {"cold": [], "warm": []} for v in variants}
             n = per_round[mode]
-            for r in range(rounds):
-                uf = pc.write_users(os.path.join(args.work, "users-%s-%d" % (mode, r)),
-                                    [(u, "pw-" + u) for u in users[r * n:(r + 1) * n]])
-                order = round_order(variants, r)
-                for v in order:
-                    expect = "ok" if v == "local" else "referral"
-                    cold = measure(loadgen, counters, fronts[v], uf, n, args.concurrency, expect)
-                    out[v]["cold"].append(cold)
-                    line = "%s round %d %-10s cold %7.1f/s p50 %6.2f p99 %6.2f ms binds %.3f " \
-                           "searches %.3f" % (mode, r, v, cold["rate"], cold["p50"], cold["p99"],
-                                              cold["binds"], cold["searches"])
-                    if v not in CACHELESS:
-                        warm = measure(loadgen, counters, fronts[v], uf, n, args.concurrency,
-                                       expect)
-                        out[v]["warm"].append(warm)
-                        line += " | warm %7.1f/s p50 %6.2f p99 %6.2f searches %.3f" % (
-                            warm["rate"], warm["p50"], warm["p99"], warm["searches"])
-                    pc.log(line)
+            started = time.monotonic()
+            try:
+                for r in range(rounds):
+                    # --budget: whole pairs of rounds (ABBA) while the next pair
+                    # is expected to end within the budget
+                    if args.budget and r and r % 2 == 0 and \
+                            (time.monotonic() - started) * (r + 2) / r > args.budget:
+                        pc.log("%s: %d rounds within the budget of %d s" % (mode, r, args.budget))
+                        break
+                    if args.chunk:
+                        rows = [(u, "pw-" + u) for u in users[r * n:(r + 1) * n]]
+                        passes = interleaved_round(
+                            variants, rows, args.chunk, args.work, round_order,
+                            lambda v, f, count, ev: measure(
+                                loadgen, counters, fronts[v], f, count, args.concurrency,
+                                "ok" if v == "local" else "referral", placement, ev),
+                            CACHELESS, r * len(range(0, n, args.chunk)))
+                        for v in variants:
+                            for cache, p in passes[v].items():
+                                out[v][cache].append(p)
+                            log_round(mode, r, v, passes[v])
+                        continue
+                    uf = pc.write_users(os.path.join(args.work, "users-%s-%d" % (mode, r)),
+                                        [(u, "pw-" + u) for u in users[r * n:(r + 1) * n]])
+                    order = round_order(variants, r)
+                    for v in order:
+                        expect = "ok" if v == "local" else "referral"
+                        passes = {"cold": measure(loadgen, counters, fronts[v], uf, n,
+                                                  args.concurrency, expect, placement)}
+                        if v not in CACHELESS:
+                            passes["warm"] = measure(loadgen, counters, fronts[v], uf, n,
+                                                     args.concurrency, expect, placement)
+                        for cache, p in passes.items():
+                            out[v][cache].append(p)
+                        log_round(mode, r, v, passes)
+            except KeyboardInterrupt:
+                # timeout -s INT: the rounds that ended are still reported
+                pc.log("%s: interrupted in round %d" % (mode, len(out[variants[0]]["cold"])))
+                results["interrupted"] = mode
             results["modes"][mode] = out
+            if results.get("interrupted"):
+                break
         finally:
             for f in fronts.values():
                 f.stop()
     return pc.publish(args, results, report)
 
 
-def paired(passes, ref, key):
-    """A variant against the base in the same rounds: the median of the
-    per-round ratios (each pass against the base's pass of its round, which
-    ran next to it under the same machine load), with their range.  A ratio
-    of the two medians would compare passes of different rounds."""
-    ratios = [p[key] / r[key] for p, r in zip(passes, ref) if r[key]]
-    if not ratios:
-        return ""
-    if len(ratios) == 1:
-        return "%.2f×" % ratios[0]
-    return "%.2f× (%.2f–%.2f)" % (pc.med(ratios), min(ratios), max(ratios))
+def log_round(mode, r, v, passes):
+    cold = passes["cold"]
+    line = "%s round %d %-10s cold %7.1f/s p50 %6.2f p99 %6.2f ms binds %.3f searches %.3f" % (
+        mode, r, v, cold["rate"], cold["p50"], cold["p99"], cold["binds"], cold["searches"])
+    if "warm" in passes:
+        warm = passes["warm"]
+        line += " | warm %7.1f/s p50 %6.2f p99 %6.2f searches %.3f" % (
+            warm["rate"], warm["p50"], warm["p99"], warm["searches"])
+    pc.log(line)
 
 
 def _col(passes, key, fmt="%.1f"):
     return pc.mmm([p[key] for p in passes], fmt)
 
 
+def reference(v, data):
+    """The variant v is compared with (native, or native-nac for -nac), or
+    None: ours* and the A/A control native-aa have one."""
+    ref_name = "native" + ("-nac" if v.endswith("-nac") else "")
+    if (v.startswith("ours") or v == AA_CONTROL) and ref_name in data:
+        return ref_name
+    return None
+
+
 def report(results):
     out = []
     for mode, data in results["modes"].items():
+        n_rounds = max(len(d["cold"]) for d in data.values())
+        with_ci = n_rounds >= 6
+        # schedstat columns: runs since session 9, and sc0 only (sc1's
+        # login processes end within the pass and take their schedstat along)
+        sched = mode == "sc0" and all("front_run_ms" in p for d in data.values()
+                                      for passes in d.values() for p in passes)
         rows = []
         for v, d in data.items():
             for cache in ("cold", "warm"):
                 passes = d[cache]
                 if not passes:
                     continue
-                ratio, p99_ratio = "", ""
-                ref_name = "native" + ("-nac" if v.endswith("-nac") else "")
-                if v.startswith("ours") and ref_name in data:
+                ratio = p99_ratio = cpu_ratio = ""
+                ref_name = reference(v, data)
+                if ref_name and data[ref_name][cache]:
                     ref = data[ref_name][cache]
-                    if ref:
-                        ratio = paired(passes, ref, "rate")
-                        p99_ratio = paired(passes, ref, "p99")
+                    ratio = paired(passes, ref, "rate", with_ci)
+                    p99_ratio = paired(passes, ref, "p99", with_ci)
+                    if sched:
+                        cpu_ratio = paired(passes, ref, "front_run_ms", with_ci)
                 unexpected = sum(p["unexpected"] for p in passes)
-                rows.append([v, cache if v not in CACHELESS else "n/a",
-                             _col(passes, "rate"), ratio, _col(passes, "p50", "%.2f"),
-                             _col(passes, "p99", "%.2f"), p99_ratio,
-                             _col(passes, "binds", "%.3f"),
-                             _col(passes, "searches", "%.3f"),
-                             _col(passes, "front_cpu_ms", "%.2f"),
-                             _col(passes, "loadgen_cpu_pct", "%.0f"), unexpected])
+                row = [v, cache if v not in CACHELESS else "n/a",
+                       _col(passes, "rate"), ratio, _col(passes, "p50", "%.2f"),
+                       _col(passes, "p99", "%.2f"), p99_ratio,
+                       _col(passes, "binds", "%.3f"), _col(passes, "searches", "%.3f"),
+                       _col(passes, "front_cpu_ms", "%.2f")]
+                if sched:
+                    row += ["%.3f" % pc.med([p["front_run_ms"] for p in passes]), cpu_ratio,
+                            "%.0f" % pc.med([p["front_busy_pct"] for p in passes])]
+                rows.append(row + [_col(passes, "loadgen_cpu_pct", "%.0f"), unexpected])
         # Runs before the 2.4 port recorded no version: they were 2.3.
         version = results.get("dovecot", "2.3")[:3]
-        out.append("#### Login mode %s (%s), %d logins per pass, concurrency %d\n\n" % (
+        out.append("#### Login mode %s (%s), %d logins per pass, concurrency %d, %d rounds\n\n" % (
             mode, login_mode_label(mode, version), results["per_round"][mode],
-            results["concurrency"]))
-        out.append(pc.table(["variant", "cache", "logins/s", "vs native (paired)", "p50 ms",
-                             "p99 ms", "p99 vs native (paired)",
-                             "binds/login", "searches/login", "front CPU ms/login",
-                             "loadgen CPU %", "unexpected"], rows))
+            results["concurrency"], n_rounds))
+        if results.get("placement"):
+            out.append("Placement: %s.\n" % results["placement"])
+        if results.get("chunk"):
+            out.append("Passes interleaved in chunks of %d logins, a round's cold passes "
+                       "first.\n" % results["chunk"])
+        headers = ["variant", "cache", "logins/s", "vs native (paired)", "p50 ms", "p99 ms",
+                   "p99 vs native (paired)", "binds/login", "searches/login",
+                   "front CPU ms/login"]
+        if sched:
+            headers += ["front run ms/login (schedstat)", "run vs native (paired)",
+                        "front busy %"]
+        out.append(pc.table(headers + ["loadgen CPU %", "unexpected"], rows))
         out.append("\n")
+        if with_ci:
+            out.append("Paired: median of the per-round ratios against native's pass of the "
+                       "same round, [95 %% confidence interval of that median: sign test, "
+                       "order statistics] (range).  %s against native is the A/A control: "
+                       "two identical fronts; its interval is what the method can resolve.\n"
+                       % AA_CONTROL)
         out.append(breakdown(data))
     return "\n".join(out)
 
@@ -306,7 +401,21 @@ def main(argv=None):
                          "ours-before (repeatable; default: allowed_hosts)")
     ap.add_argument("--auth-verbose", choices=("yes", "no"),
                     help="auth_verbose for every front (default: the lab template's, yes)")
+    ap.add_argument("--pin", action="store_true",
+                    help="fronts on the last CPU, load generator, slapd and this driver on the "
+                         "others (cpu_placement.py; the same for every variant)")
+    ap.add_argument("--chunk", type=int,
+                    help="cut every pass into chunks of this many logins that the variants run "
+                         "in turn, all cold passes of a round first (interleaved_passes.py)")
+    ap.add_argument("--budget", type=int,
+                    help="seconds: run rounds in pairs, up to --rounds, while the next pair "
+                         "is expected to end within this time of the mode's first round")
+    ap.add_argument("--nice", type=int,
+                    help="with --pin: nice value of every placed thread (e.g. -19: other work "
+                         "on the machine gets little of a CPU the benchmark wants)")
     args = ap.parse_args(argv)
+    if args.nice is not None and not args.pin:
+        ap.error("--nice needs --pin")
     os.makedirs(args.work, exist_ok=True)
     run(args)
     return 0

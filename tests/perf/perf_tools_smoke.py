@@ -4,8 +4,9 @@ rotting.  Runs dref-imap-load for a few logins of each kind against the lab
 fixture's front and checks that every reply lands in the class the user's
 directory entry calls for (R2221-15: a wrong password is never a referral;
 R2221-3: a user whose home is the front is served locally), that the JSON
-summary is complete, and that the /proc and cn=Monitor readers of the
-benchmark drivers work.  Not a timed test: it asserts on nothing but
+summary is complete, that the /proc, schedstat and cn=Monitor readers of the
+benchmark drivers work, and that the confidence interval of a paired median
+is the sign test's.  Not a timed test: it asserts on nothing but
 classes and counts.
 
     perf_tools_smoke.py --loadgen PATH --env LAB_ENV
@@ -16,6 +17,8 @@ import sys
 import tempfile
 
 import perf_common as pc
+from cpu_placement import group_sched_ns
+from paired_stats import median_ci
 
 # Source addresses of the wrong-password logins, one per failure: Dovecot's
 # auth penalty is per client IP, so the failures must neither slow down the
@@ -67,8 +70,16 @@ def main(argv=None):
             failures.append("cn=Monitor counted no LDAP search for %s" % ops)
         if pc.group_cpu_seconds(int(env["FRONT_PID"])) < cpu0:
             failures.append("front CPU seconds went backwards")
+        # Positive, not "grown": an idle auth process Dovecot ended and
+        # started anew takes its schedstat along (the reaped CPU above stays).
+        if group_sched_ns(int(env["FRONT_PID"]))[0] <= 0:
+            failures.append("schedstat: no run time found for the front's threads")
         if not pc.rss_by_comm(int(env["FRONT_PID"]), ("auth",))["auth"]:
             failures.append("no auth process found in the front's process group")
+    # 10 values: the 2nd and 9th smallest, coverage 1 - 2 * 11/1024
+    ci = median_ci([float(x) for x in range(10, 0, -1)])
+    if ci != (5.5, 2.0, 9.0, 1.0 - 22.0 / 1024):
+        failures.append("median_ci of 1..10 gave %r" % (ci,))
     for f in failures:
         print("FAIL: %s" % f)
     if not failures:
