@@ -12,8 +12,10 @@
 #           LDAP password chains (ours-ldap/ldapb/ldapf/ldapfb) and password
 #           mode (ours-ldapp: passdb referral alone) against native
 #           and native-b, both login modes, cold/warm, searches and binds per
-#           login from slapd; then session start (plugin absent, the
-#           referral-directory service cached and asked, 0 and 1k entries)
+#           login from slapd; high-performance mode for ours, ours-ldapp and
+#           ours-ldapf pinned, interleaved and with the A/A control native-aa
+#           (issue13-login-sc0, ~10 min); then session start (plugin absent,
+#           the referral-directory service cached and asked, 0 and 1k entries)
 #   suggest policy proxy-suggest vs proxy: front CPU per login, logins/s, p99
 #           in both login modes, front CPU saved per 100 MB by a client that
 #           follows the hint (tests/perf/bench_proxy_suggest.py)
@@ -31,7 +33,7 @@
 #
 # Runs as root on a machine with Dovecot, slapd and ldap-utils (the lab's
 # needs, docs/lab.md).  Starts its own lab in DIR/perf-lab on 127.0.0.N..N+3
-# (N = --addr-base, default 60; bench fronts use N+4..N+15, wrong-password
+# (N = --addr-base, default 60; bench fronts use N+4..N+17, wrong-password
 # logins come from 127.0.0.76-79), stops it at the end, also on failure.
 # Results: DIR/perf-results/<part>.{json,md}; method and figures:
 # docs/benchmarks.md.  Nothing here runs in ctest (perf_tools_smoke only
@@ -45,6 +47,9 @@ QUICK=""
 BUILD_DIR="$REPO/build"
 BASE=60
 DOVECOT=2.3
+# Seconds of rounds of issue13's timed sc0 part (about 10 minutes per
+# Dovecot with the set-up; --quick: one round).
+SC0_BUDGET=480
 ARGS=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,7 +68,7 @@ while [ $# -gt 0 ]; do
 done
 case "$PART" in
   bench|issue13|suggest|relay|load|faults|all) ;;
-  *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
 if [ "$(id -u)" != 0 ]; then
   echo "perf.sh: run as root (the lab's Dovecots chroot their login processes)" >&2
@@ -137,8 +142,19 @@ case "$PART" in
 esac
 case "$PART" in
   issue13)
-    run issue13-login bench_login.py --build-dir "$BUILD_DIR" --modes sc1,sc0 \
+    run issue13-login bench_login.py --build-dir "$BUILD_DIR" --modes sc1 \
       --variants native,ours,ours-ldap,ours-ldapb,ours-ldapf,ours-ldapfb,ours-ldapp,native-b
+    # sc0, the chains item 3 does not time (searches and binds per login)
+    run issue13-login-sc0-chains bench_login.py --build-dir "$BUILD_DIR" --modes sc0 \
+      --variants native,ours-ldap,ours-ldapb,ours-ldapfb,native-b
+    # sc0, item 3's chains with the method of docs/benchmarks.md "Session 9":
+    # fronts on one CPU, the rest on the other, nice -19, passes of 5,000
+    # logins interleaved in chunks of 500, rounds in pairs while the budget
+    # lasts (up to 24), the A/A control native-aa, confidence intervals of
+    # the paired medians.
+    run issue13-login-sc0 bench_login.py --build-dir "$BUILD_DIR" --modes sc0 \
+      --pin --nice -19 --chunk 500 --sc0-logins 5000 --rounds 24 --budget "$SC0_BUDGET" \
+      --variants native,native-aa,ours,ours-ldapp,ours-ldapf
     run issue13-session-start bench_mailbox.py --parts start
     ;;
 esac
