@@ -100,7 +100,7 @@ void sendLoginReferral(struct client* client, enum client_auth_result result,
     if (out.referral)
         dref::noteReferral(client,
                            kind == IMAP_CMD_REPLY_NO ? dref::ReferralKind::No : dref::ReferralKind::Ok,
-                           facts.command, out);
+                           facts.command, facts.user, out);
     else
         e_error(replyEvent(client, "unavailable", facts.command, out), "%s", out.error.c_str());
     client_send_reply_code(client, kind, out.code.c_str(), out.text.c_str());
@@ -177,7 +177,7 @@ void sendOkReferral(struct client* client, ReferralLoginClient* ctx) {
                 "%s; logging in locally without OK referral", out.error.c_str());
         return;
     }
-    dref::noteReferral(client, dref::ReferralKind::Ok, facts.command, out);
+    dref::noteReferral(client, dref::ReferralKind::Ok, facts.command, facts.user, out);
     client_send_reply_code(client, IMAP_CMD_REPLY_OK, out.code.c_str(), out.text.c_str());
     untagImapLoginReply(client);
     ctx->ok_referral_sent = true;
@@ -275,13 +275,14 @@ ReferralNoteText noteText(ReferralKind kind) {
 }  // namespace
 
 void noteReferral(struct client* client, ReferralKind kind, LoginCommand cmd,
-                  const LoginReply& out) {
+                  std::string_view urlUser, const LoginReply& out) {
     ReferralLoginClient* ctx = referralLoginContext(client);
     const ReferralNoteText text = noteText(kind);
     // The note's buffer, reused from login to login (one per process).
     static std::string note;
     note.clear();
-    appendReferralNote(&note, text.before, out.url(), text.after, cmd, viewOf(client->virtual_user));
+    appendReferralNote(&note, text.before, out.url(), text.after, cmd, viewOf(client->virtual_user),
+                       urlUser);
     if (ctx->referral_notes == nullptr && ctx->ok_referral_notes == nullptr)
         ctx->log_message_super = compat::chainClientLogMessage(client, referralLogMessage, client);
     string_t** notes = kind == ReferralKind::No ? &ctx->referral_notes : &ctx->ok_referral_notes;

@@ -100,9 +100,10 @@ struct event* replyEvent(struct client* client, const char* reply, LoginCommand 
 // the passdb's bare host), or the OK referral hint on a proxied login
 // (policy proxy-suggest).
 enum class ReferralKind { No, Ok, ProxyHint };
-// Logs a referral the client was given (R2221-16: target, command, user)
-// as a note on the connection's one info line, Dovecot's own
-// (appendReferralNote()).  A NO referral: the line written once the client
+// Logs a referral the client was given (R2221-16: target, command, user;
+// `urlUser` is the user the URL names, facts.user) as a note on the
+// connection's one info line, Dovecot's own (appendReferralNote()).  A NO
+// referral: the line written once the client
 // is disconnected (2.3 "Disconnected: ...", 2.4 "Login aborted: ...", or
 // the "Login:" line of a later successful login), the note before the
 // login_log_format_elements Dovecot adds.  An OK referral: the next info
@@ -113,6 +114,6 @@ enum class ReferralKind { No, Ok, ProxyHint };
 // built only when a log_debug, log_core_filter or metric filter can select
 // it.  May throw std::bad_alloc.
 void noteReferral(struct client* client, ReferralKind kind, LoginCommand cmd,
-                  const LoginReply& out);
+                  std::string_view urlUser, const LoginReply& out);
 
 }  // namespace dref

@@ -67,7 +67,7 @@ const char* hint(struct client* client, const char* line) {
         return nullptr;
     }
     const std::string replaced = dref::hintedBackendLoginOk("L ", out.code, out.text);
-    dref::noteReferral(client, dref::ReferralKind::ProxyHint, facts.command, out);
+    dref::noteReferral(client, dref::ReferralKind::ProxyHint, facts.command, facts.user, out);
 
     // Nothing below throws: imap-login's state changes only together with
     // the line it gets.

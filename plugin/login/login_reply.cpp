@@ -67,14 +67,22 @@ void composeLoginReferral(const LoginReferralFacts& facts, const LoginReplyPrese
 }
 
 void appendReferralNote(std::string* out, std::string_view before, std::string_view url,
-                        std::string_view after, LoginCommand command, std::string_view user) {
+                        std::string_view after, LoginCommand command, std::string_view loginUser,
+                        std::string_view urlUser) {
+    const bool authenticate = command == LoginCommand::Authenticate;
     *out += "; ";
     *out += before;
-    *out += "login referral to ";
+    *out += "referral ";
     *out += url;
     *out += after;
-    *out += command == LoginCommand::Authenticate ? " (AUTHENTICATE as <" : " (LOGIN as <";
-    appendLogItemValue(out, user, 256);
+    // The URL already shows the login name as it is: naming it again would
+    // only lengthen the line, and every octet of it costs (issue 13 item 3).
+    if (!loginUser.empty() && loginUser == urlUser && isVerbatimUserinfo(loginUser)) {
+        *out += authenticate ? " (AUTHENTICATE)" : " (LOGIN)";
+        return;
+    }
+    *out += authenticate ? " (AUTHENTICATE as <" : " (LOGIN as <";
+    appendLogItemValue(out, loginUser, 256);
     *out += ">)";
 }
 

@@ -60,17 +60,24 @@ LoginReplyPresets prepareLoginReply(const LoginSettings& settings);
 void composeLoginReferral(const LoginReferralFacts& facts, const LoginReplyPresets& presets,
                           LoginReply* reply);
 
-// Appends "; <before>login referral to <url><after> (<COMMAND> as <user>)"
-// to *out: what the line Dovecot writes for the connection says about each
+// Appends "; <before>referral <url><after> (<COMMAND> as <login user>)" to
+// *out: what the line Dovecot writes for the connection says about each
 // referral it was given (R2221-16: user, command, target; the login plugin
 // adds it to that line instead of writing a line of its own,
 // docs/login-referrals.md §4).  `before` is "" for a NO referral and "OK "
 // for an OK one, `after` " (hint on a proxied session)" for the
-// proxy-suggest hint.  The user goes through appendLogItemValue(): control
-// and 8-bit octets, `\`, `<`, `>` and `,` as \xHH, so that a user name can
-// neither forge a line nor end its note.  May throw std::bad_alloc.
+// proxy-suggest hint.  When the URL's user (`urlUser`) is the login name and
+// the URL shows it as it is (no percent-encoding), the note is
+// "(<COMMAND>)" alone: the user is the URL's.  Otherwise the login name goes
+// through appendLogItemValue(): control and 8-bit octets, `\`, `<`, `>` and
+// `,` as \xHH, so that a user name can neither forge a line nor end its
+// note.  The line's cost grows with its length (Dovecot formats it with a
+// first guess of its size that glibc fills octet by octet beyond it: ~75
+// instructions per octet in imap-login and the log process together).  May
+// throw std::bad_alloc.
 void appendReferralNote(std::string* out, std::string_view before, std::string_view url,
-                        std::string_view after, LoginCommand command, std::string_view user);
+                        std::string_view after, LoginCommand command, std::string_view loginUser,
+                        std::string_view urlUser);
 
 // "* BYE [REFERRAL imap://;AUTH=*@<drain_host>[:port]/] <drain_text>\r\n"
 // (R2221-13: no user is known before login, so the URL carries ";AUTH=*"

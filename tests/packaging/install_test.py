@@ -503,10 +503,10 @@ def lab_and_integration(run, args, system, lab_dir, version):
     # The login plugin's load line is debug (one imap-login process per
     # connection: docs/login-plugin.md); its referral line, which only the
     # installed plugin writes (the lab has no other), shows that it ran.
-    line = re.search(r"(^|\s)imap-login(\(|:).*login referral to imap://\S*;AUTH=\*@", text, re.M)
+    line = re.search(r"(^|\s)imap-login(\(|:).*; referral imap://\S*;AUTH=\*@", text, re.M)
     print("  %-10s %s" % ("imap-login", line.group(0).strip() if line else "(no referral line)"))
     if not line:
-        run.add(["no 'login referral to imap://...;AUTH=*@' line from the imap-login process in %s"
+        run.add(["no '; referral imap://...;AUTH=*@' line from the imap-login process in %s"
                  % log])
 
     run.step("a front configured only with the installed snippet, enabled as documented")

@@ -213,19 +213,47 @@ TEST(LoginReferral, ReusedReplyKeepsNothingOfTheLastLogin) {
 TEST(ReferralNote, NamesTargetCommandAndUser_R2221_16) {
     std::string notes;
     appendReferralNote(&notes, "", "imap://bob;AUTH=*@h.example.test/", "", LoginCommand::Login,
-                       "bob");
+                       "bob", "bob");
     appendReferralNote(&notes, "", "imap://x;AUTH=*@h/", "", LoginCommand::Authenticate,
-                       "e>v)\r\n,e");
-    EXPECT_EQ(notes, "; login referral to imap://bob;AUTH=*@h.example.test/ (LOGIN as <bob>)"
-                     "; login referral to imap://x;AUTH=*@h/ (AUTHENTICATE as "
+                       "e>v)\r\n,e", "x");
+    EXPECT_EQ(notes, "; referral imap://bob;AUTH=*@h.example.test/ (LOGIN)"
+                     "; referral imap://x;AUTH=*@h/ (AUTHENTICATE as "
                      "<e\\x3Ev)\\x0D\\x0A\\x2Ce>)");
     notes.clear();
-    appendReferralNote(&notes, "OK ", "imap://sue;AUTH=*@h/", "", LoginCommand::Login, "sue");
+    appendReferralNote(&notes, "OK ", "imap://sue;AUTH=*@h/", "", LoginCommand::Login, "sue", "sue");
     appendReferralNote(&notes, "OK ", "imap://pat;AUTH=*@h/", " (hint on a proxied session)",
-                       LoginCommand::Authenticate, "pat");
-    EXPECT_EQ(notes, "; OK login referral to imap://sue;AUTH=*@h/ (LOGIN as <sue>)"
-                     "; OK login referral to imap://pat;AUTH=*@h/ (hint on a proxied session) "
-                     "(AUTHENTICATE as <pat>)");
+                       LoginCommand::Authenticate, "pat", "pat");
+    EXPECT_EQ(notes, "; OK referral imap://sue;AUTH=*@h/ (LOGIN)"
+                     "; OK referral imap://pat;AUTH=*@h/ (hint on a proxied session) "
+                     "(AUTHENTICATE)");
+}
+
+// The login name is left out only when the URL shows exactly it: another
+// user in the URL (a passdb destuser), a name the URL percent-encodes, or
+// no name at all keep "as <name>".
+TEST(ReferralNote, LoginNameNamedUnlessTheUrlShowsIt_R2221_16) {
+    const struct {
+        const char* login;
+        const char* urlUser;
+        const char* url;
+        const char* expected;
+    } cases[] = {
+        {"alice", "alice", "imap://alice;AUTH=*@h/", "; referral imap://alice;AUTH=*@h/ (LOGIN)"},
+        {"alice", "a.smith", "imap://a.smith;AUTH=*@h/",
+         "; referral imap://a.smith;AUTH=*@h/ (LOGIN as <alice>)"},
+        {"al@ex", "al@ex", "imap://al%40ex;AUTH=*@h/",
+         "; referral imap://al%40ex;AUTH=*@h/ (LOGIN as <al@ex>)"},
+        {"al ice", "al ice", "imap://al%20ice;AUTH=*@h/",
+         "; referral imap://al%20ice;AUTH=*@h/ (LOGIN as <al ice>)"},
+        {"", "", "imap://;AUTH=*@h/", "; referral imap://;AUTH=*@h/ (LOGIN as <>)"},
+        {"Alice", "alice", "imap://alice;AUTH=*@h/",
+         "; referral imap://alice;AUTH=*@h/ (LOGIN as <Alice>)"},
+    };
+    for (const auto& c : cases) {
+        std::string note;
+        appendReferralNote(&note, "", c.url, "", LoginCommand::Login, c.login, c.urlUser);
+        EXPECT_EQ(note, c.expected) << c.login;
+    }
 }
 
 // A hostile login name can neither start a new log line nor pass for
@@ -235,15 +263,15 @@ TEST(ReferralNote, NamesTargetCommandAndUser_R2221_16) {
 TEST(ReferralNote, UserNameCannotForgeLinesOrItems) {
     std::string note;
     appendReferralNote(&note, "", "imap://x/", "", LoginCommand::Login,
-                       "eve\r\nimap-login: Info: forged");
+                       "eve\r\nimap-login: Info: forged", "eve\r\nimap-login: Info: forged");
     EXPECT_EQ(note.find('\r'), std::string::npos);
     EXPECT_EQ(note.find('\n'), std::string::npos);
     EXPECT_NE(note.find("(LOGIN as <eve\\x0D\\x0Aimap-login: Info: forged>)"), std::string::npos)
         << note;
     note.clear();
     appendReferralNote(&note, "", "imap://x/", "", LoginCommand::Login,
-                       "a>, rip=10.0.0.1, x=<\\x3E");
-    EXPECT_EQ(note, "; login referral to imap://x/ (LOGIN as "
+                       "a>, rip=10.0.0.1, x=<\\x3E", "a>, rip=10.0.0.1, x=<\\x3E");
+    EXPECT_EQ(note, "; referral imap://x/ (LOGIN as "
                     "<a\\x3E\\x2C rip=10.0.0.1\\x2C x=\\x3C\\x5Cx3E>)");
 }
 

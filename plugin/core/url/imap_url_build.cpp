@@ -114,6 +114,13 @@ void appendServerPart(std::string& out, const ImapServerUrlView& parts) {
 
 }  // namespace
 
+bool isVerbatimUserinfo(std::string_view utf8) {
+    for (unsigned char c : utf8) {
+        if (!isAchar(c)) return false;
+    }
+    return true;
+}
+
 // Out of memory is the only failure; the empty result then makes any URL
 // built from it fail its checks rather than carry a partial name.
 std::string encodeUserinfo(std::string_view utf8) {

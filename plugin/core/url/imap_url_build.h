@@ -35,6 +35,10 @@ struct ImapServerUrlView {
 // false and *error set (*out unchanged) when buildImapUrl() would refuse.
 bool appendImapServerUrl(std::string* out, const ImapServerUrlView& parts, std::string* error);
 
+// True when encodeUserinfo(utf8) == utf8: every octet is an achar, so the
+// URL shows the name as it is.
+bool isVerbatimUserinfo(std::string_view utf8);
+
 // Percent-encodes per RFC 5092: `achar` set for user/auth, `bchar` set plus the
 // R5092-12 dot-segment and leading-slash rules for mailboxes. Uppercase hex.
 std::string encodeUserinfo(std::string_view utf8);

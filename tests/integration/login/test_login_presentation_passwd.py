@@ -90,7 +90,7 @@ class StarFront(unittest.TestCase):
             _, tagged = c.login("a1", "bob", "pw-bob")
             self.assertEqual(tagged, self.referral("a1", "bob"))
             check_referral_line(tagged)
-        self.front.wait_log("login referral to imap://bob;AUTH=*@home.example.test:10143/")
+        self.front.wait_log("; referral imap://bob;AUTH=*@home.example.test:10143/ (LOGIN)")
 
     def test_authenticate_plain_sasl_ir_gets_star_D3(self):
         with self.front.connect() as c:
@@ -228,7 +228,7 @@ class StarFront(unittest.TestCase):
             self.assertFalse([u for u in untagged if u.startswith(b"a1 ")], untagged)
             _, tagged = c.command("s1", "SELECT INBOX")
             self.assertTrue(tagged.startswith(b"s1 OK [READ-WRITE]"), tagged)
-        self.front.wait_log("OK login referral to imap://hostonly;AUTH=*@home.example.test:10143/")
+        self.front.wait_log("; OK referral imap://hostonly;AUTH=*@home.example.test:10143/ (LOGIN)")
 
     def test_ok_referral_with_untagged_capability_client_D13(self):
         # A client that asked CAPABILITY first gets Dovecot's capabilities
@@ -352,6 +352,7 @@ class ProxyMaybeToSelf(unittest.TestCase):
         self.assertNotIn(b"[REFERRAL", tagged)
         log = self.front.wait_log(login_ok_text("selfie"))
         self.assertNotIn("login referral", log)
+        self.assertNotRegex(log, r"; (OK )?referral imap://")
 
 
 class ReplyEvents(unittest.TestCase):

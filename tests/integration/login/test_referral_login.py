@@ -200,8 +200,8 @@ class LoginReferralTest(unittest.TestCase):
         finally:
             c.close()
         text = self.lab.wait_log(offset, login_end_log(bob))
-        note = (r"; login referral to imap://%s;AUTH=\*@%s:%s/ \(LOGIN as <%s>\)"
-                % (bob, re.escape(self.lab.home2), self.lab.home_port, bob))
+        note = (r"; referral imap://%s;AUTH=\*@%s:%s/ \(LOGIN\)"
+                % (bob, re.escape(self.lab.home2), self.lab.home_port))
         session = re.search(r"(^|\s)imap-login(\(|:)[^\n]*%s[^\n]*(%s){2}: [^\n]*user=<%s>[^\n]*"
                             r"session=<([^>]+)>" % (re.escape(login_end_prefix()), note, bob), text)
         self.assertIsNotNone(session, text[-3000:])
@@ -320,8 +320,8 @@ class LoginReferralTest(unittest.TestCase):
                 self.assertEqual(tagged, self.referral(tag, "HOME1"))
             finally:
                 c.close()
-        text = self.lab.wait_log(offset, r"(?s)(login referral to imap://%s;.*){2}" % alice)
-        sessions = re.findall(r"login referral to imap://%s;[^\n]*session=<([^>]+)>" % alice, text)
+        text = self.lab.wait_log(offset, r"(?s)(; referral imap://%s;.*){2}" % alice)
+        sessions = re.findall(r"; referral imap://%s;[^\n]*session=<([^>]+)>" % alice, text)
         self.assertEqual(len(sessions), 2, text[-3000:])
         self.assertNotRegex(text, auth_log_prefix("referral", alice) +
                             r"Cached NULL password access")

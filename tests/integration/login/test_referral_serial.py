@@ -131,7 +131,7 @@ class SerialReferralTest(unittest.TestCase):
         self.assertIn("Warning: ", m.group(0))
         self.assertGreaterEqual(int(m.group(1)), 1, m.group(0))
         # (on the connection's end line since issue 13: wait for it)
-        text = self.lab.wait_log(offset, re.escape("login referral to imap://%s;AUTH=*@%s:%d/"
+        text = self.lab.wait_log(offset, re.escape("; referral imap://%s;AUTH=*@%s:%d/"
                                                    % (alice, self.lab.home1, self.lab.home_port)))
         self.assertNotRegex(text, r"(auth|imap-login): (Fatal|Panic)")
 
