@@ -89,6 +89,21 @@ def front_addr(args, variant, variants):
     return "127.0.0.%d" % (args.addr_base + VARIANT_ADDR[variant] - 60)
 
 
+def variant_plugins(args, variant):
+    """(variant without its tag, its kind, its plugin build tree) for the
+    fronts of callgrind_login.py and login_costs.py: with --before-build,
+    <variant>@before takes the plugins of that tree and the ours* variants
+    without the tag those of --build-dir (absolute: the front's service
+    paths are made from it); None: the lab's."""
+    base, _, tag = variant.partition("@")
+    kind = base.split("-")[0]
+    if args.before_build and kind == "ours":
+        return base, kind, os.path.abspath(args.before_build if tag == "before" else args.build_dir)
+    if tag:
+        raise pc.PerfError("%s: only ours* variants take @before (with --before-build)" % variant)
+    return base, kind, None
+
+
 def add_front_base_argument(ap):
     ap.add_argument("--front-base", type=int,
                     help="put the fronts on 127.0.0.N, N+1, ... in the order of --variants "

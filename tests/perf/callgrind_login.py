@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Instruction counts per warm login, by process (issue 13, item 3).
+"""Instruction counts per warm (or, with --cold, cold) login, by process
+(issue 13, item 3).
 
 The timing figures of bench_login.py move with the machine's load; exact
 instruction counts do not.  This VM exposes no hardware counters to
@@ -7,10 +8,13 @@ instruction counts do not.  This VM exposes no hardware counters to
 valgrind's callgrind: for each variant (sc0 front of bench_login.py) a cold
 pass fills the caches and one warm pass warms up; the same front is run
 twice, once with N more warm logins, and the difference of the processes'
-exit dumps divided by N is what one warm login costs.  The per-function
-profiles stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
+exit dumps divided by N is what one warm login costs.  With --cold the N
+more logins are those of N other users, whom no pass of that front has seen
+(no cache of the front knows them; the directory is searched for each), so
+the difference is what one cold login costs.  The per-function profiles
+stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
 
-    callgrind_login.py --env LAB_ENV --build-dir B --work DIR [--logins N]
+    callgrind_login.py --env LAB_ENV --build-dir B --work DIR [--logins N] [--cold]
                        [--variants ours,native,...] [--before-build B0] [--json OUT]
 
 With --before-build B0, a variant named <variant>@before (e.g. ours@before,
@@ -27,7 +31,7 @@ import sys
 
 import perf_common as pc
 import perf_data
-from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr
+from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr, variant_plugins
 from perf_fronts import BenchFront
 import lab_dovecot
 
@@ -92,13 +96,16 @@ def run(args):
     loadgen = pc.find_loadgen(args.build_dir)
     slapd = pc.lab_slapd(env)
     n = args.logins
-    plain, uf = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-cg"))
+    plain, files = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-cg"),
+                                              sets=2)
+    uf, fresh = files
     results = {"logins": n, "dovecot": pc.dovecot_label(), "machine": pc.machine_note(),
-               "variants": {}}
+               "cold": args.cold, "variants": {}}
     for v in args.variants.split(","):
         # Two lives of the same front: cold + warm, and cold + warm + N warm
-        # logins more; the difference of their exit dumps is N warm logins
-        # (start-up, shutdown and warm-up cancel out).  callgrind_control
+        # logins more (--cold: N logins of the other users, cold); the
+        # difference of their exit dumps is N such logins (start-up,
+        # shutdown and warm-up cancel out).  callgrind_control
         # cannot be used: it gets no answer from processes that wait in
         # epoll_wait as other users.
         lives = []
@@ -107,14 +114,7 @@ def run(args):
             shutil.rmtree(out_dir, ignore_errors=True)
             os.makedirs(out_dir)
             os.chmod(out_dir, 0o777)  # the processes write as their own users
-            base, _, tag = v.partition("@")
-            kind = base.split("-")[0]
-            build = None
-            if args.before_build and kind == "ours":
-                # absolute: the front's service paths are made from it
-                build = os.path.abspath(args.before_build if tag == "before" else args.build_dir)
-            elif tag:
-                raise pc.PerfError("%s: only ours* variants take @before (with --before-build)" % v)
+            base, kind, build = variant_plugins(args, v)
             front = BenchFront("cg-%s" % v.replace("@", "-"), args.work,
                                front_addr(args, v, args.variants.split(",")), kind, "sc0",
                                env, [] if kind == "native" or base in LDAP_CHAIN else plain,
@@ -124,10 +124,11 @@ def run(args):
             passes = []
             try:
                 front.start()
-                for i in range(2 + extra):  # cold, warm (, the measured warm pass)
+                for i in range(2 + extra):  # cold, warm (, the measured pass)
                     if i == 1:
                         hand_over_dumps(out_dir)
-                    passes.append(pc.run_loadgen(loadgen, front.addr, front.port, users=uf,
+                    users = fresh if i == 2 and args.cold else uf
+                    passes.append(pc.run_loadgen(loadgen, front.addr, front.port, users=users,
                                                  count=n, concurrency=args.concurrency,
                                                  expect="referral", timeout=120))
             finally:
@@ -160,8 +161,8 @@ def report(results):
         rows.append([v] + ["%.0f" % per.get(p, 0) for p in PROCESSES] + ["%.0f" % total] +
                     ["%+.0f" % (total - sum(ref.get(p, 0) for p in PROCESSES)) if ref else ""]
                     + [d["unexpected"]])
-    out = ("Instructions per warm login (callgrind, sc0, %d logins, Dovecot %s)\n\n"
-           % (results["logins"], results["dovecot"]) +
+    out = ("Instructions per %s login (callgrind, sc0, %d logins, Dovecot %s)\n\n"
+           % ("cold" if results.get("cold") else "warm", results["logins"], results["dovecot"]) +
            pc.table(["variant"] + list(PROCESSES) + ["total", "vs native", "unexpected"], rows))
     events = [e for e in ("I1mr", "ILmr", "D1mr", "DLmr", "D1mw", "DLmw")
               if any(e in d.get(p, {}) for x in results["variants"].values()
@@ -174,7 +175,7 @@ def report(results):
                                for e in events] +
                         [" / ".join("%.0f" % sum(per.get(p, {}).get(e, 0) for e in events)
                                     for p in PROCESSES)])
-        out += ("\n\nSimulated cache misses per warm login (callgrind --cache-sim=yes; "
+        out += ("\n\nSimulated cache misses per login (callgrind --cache-sim=yes; "
                 "I1/D1 first level, IL/DL last level; r read, w write), all three processes:\n\n"
                 + pc.table(["variant"] + events + ["all misses: auth / imap-login / log"], rows))
     return out
@@ -185,6 +186,9 @@ def main(argv=None):
     ap.add_argument("--logins", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--variants", default="native,ours,ours-ldapf")
+    ap.add_argument("--cold", action="store_true",
+                    help="measure cold logins: the measured pass logs in N users no pass "
+                         "of the front has seen")
     ap.add_argument("--cache-sim", action="store_true",
                     help="callgrind's cache simulation too: cache misses per warm login")
     ap.add_argument("--before-build",

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""What a warm login costs the front besides its instructions (issue 13, item 3).
+"""What a warm (--cold: cold) login costs the front besides its instructions
+(issue 13, item 3).
 
 callgrind_login.py counts the instructions of user space.  A login also
 costs system calls (kernel time, not in those counts), context switches
@@ -17,12 +18,16 @@ Where perf and strace exist (the host; the Debian 13 root has neither):
 --record one pass per variant under perf record (cpu-clock samples by
 process and object), and one pass per variant under strace -c -f names the
 system calls (strace slows the processes: its counts, not its times).
+With --cold every measured pass logs in N users that no pass of any front
+has seen yet (a new set of bench users for each round), so that each login
+is a cold one: the directory is searched for it.
 Printed per warm login: the medians of the rounds, CPU and logins/s paired
 against native's pass of the same round; every round's figures in --json.
 
     login_costs.py --env LAB_ENV --build-dir B --work DIR [--logins N]
                    [--rounds R] [--variants native,ours-ldapp,...] [--json OUT]
-                   [--perf-stat] [--record] [--no-strace] [--front-base N]
+                   [--perf-stat] [--record] [--no-strace] [--front-base N] [--cold]
+                   [--before-build B0]
 """
 import os
 import re
@@ -34,7 +39,8 @@ import time
 
 import perf_common as pc
 import perf_data
-from bench_login import LDAP_CHAIN, add_front_base_argument, front_addr, round_order
+from bench_login import (LDAP_CHAIN, add_front_base_argument, front_addr, round_order,
+                         variant_plugins)
 from perf_fronts import BenchFront
 
 PROCESSES = ("auth", "imap-login", "log")
@@ -229,28 +235,45 @@ def run(args):
     slapd = pc.lab_slapd(env)
     variants = args.variants.split(",")
     n = args.logins
-    plain, uf = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-costs"))
+    # --cold: one set of users to warm the fronts up, one per round, and
+    # one for each of the record and strace passes.
+    sets = 1 + (args.rounds + 2 if args.cold else 0)
+    plain, files = perf_data.warm_login_users(env, slapd, n, os.path.join(args.work, "users-costs"),
+                                              sets=sets)
+    uf = files if sets == 1 else files[0]
+    fresh = iter(files[1:] if sets > 1 else [])
     results = {"logins": n, "concurrency": args.concurrency, "dovecot": pc.dovecot_label(),
-               "machine": pc.machine_note(), "rounds": [], "strace": {}, "threads": {}}
+               "machine": pc.machine_note(), "rounds": [], "strace": {}, "threads": {},
+               "cold": args.cold}
     fronts = {}
+    measured_users = [uf]
 
-    def one_pass(v):
-        return pc.run_loadgen(loadgen, fronts[v].addr, fronts[v].port, users=uf, count=n,
+    def one_pass(v, users=None):
+        return pc.run_loadgen(loadgen, fronts[v].addr, fronts[v].port, users=users or uf, count=n,
                               concurrency=args.concurrency, expect="referral", timeout=60)
+
+    def measured_pass(v):
+        return one_pass(v, measured_users[0])
+
+    def next_users():
+        # Every front sees a set once: each has caches of its own.
+        if args.cold:
+            measured_users[0] = next(fresh)
 
     try:
         for v in variants:
-            kind = v.split("-")[0]
-            fronts[v] = BenchFront("costs-%s" % v, args.work, front_addr(args, v, variants),
-                                   kind, "sc0", env,
-                                   [] if kind == "native" or v in LDAP_CHAIN else plain,
+            base, kind, build = variant_plugins(args, v)
+            fronts[v] = BenchFront("costs-%s" % v.replace("@", "-"), args.work,
+                                   front_addr(args, v, variants), kind, "sc0", env,
+                                   [] if kind == "native" or base in LDAP_CHAIN else plain,
                                    settings_overrides={"cache_ttl": "60s",
                                                        "negative_cache_ttl": "10s"},
-                                   password_ldap=LDAP_CHAIN.get(v)).start()
+                                   password_ldap=LDAP_CHAIN.get(base), plugin_build=build).start()
         for v in variants:
             one_pass(v)  # cold: fills Dovecot's and the directory client's caches
             one_pass(v)  # warm-up
         for r in range(args.rounds):
+            next_users()
             order = round_order(variants, r)
             row = {}
             for v in order:
@@ -258,11 +281,11 @@ def run(args):
                 per_thread = {}
                 if args.perf_stat:
                     (lg, counts), perf_counts, threads, per_thread = under_perf_stat(
-                        pids, args.work, lambda: under_proc_counters(pids, lambda: one_pass(v)))
+                        pids, args.work, lambda: under_proc_counters(pids, lambda: measured_pass(v)))
                     for p, d in perf_counts.items():
                         counts.setdefault(p, {}).update(d)
                 else:
-                    lg, counts = under_proc_counters(pids, lambda: one_pass(v))
+                    lg, counts = under_proc_counters(pids, lambda: measured_pass(v))
                     threads = {}
                     for tid_owner in thread_owner(pids).values():
                         threads[tid_owner] = threads.get(tid_owner, 0) + 1
@@ -284,14 +307,17 @@ def run(args):
             results["rounds"].append(row)
         if args.record and shutil.which("perf"):
             results["record"] = {}
+            next_users()
             for v in variants:
                 path = os.path.join(args.work, "perf-%s.data" % v)
-                lg = under_perf_record(front_pids(fronts[v]), path, lambda: one_pass(v))
+                lg = under_perf_record(front_pids(fronts[v]), path, lambda: measured_pass(v))
                 results["record"][v] = {"file": path, "sessions": lg["sessions"],
                                         "shares": dso_shares(path)}
         if args.strace and shutil.which("strace"):
+            next_users()
             for v in variants:
-                lg, calls = under_strace(front_pids(fronts[v]), args.work, lambda: one_pass(v))
+                lg, calls = under_strace(front_pids(fronts[v]), args.work,
+                                         lambda: measured_pass(v))
                 sessions = max(lg["sessions"], 1)
                 results["strace"][v] = {p: {s: c / sessions for s, c in d.items()}
                                         for p, d in calls.items()}
@@ -304,8 +330,9 @@ def run(args):
 def report(results):
     variants = list(results["rounds"][0]) if results["rounds"] else []
     ref = "native" if "native" in variants else None
-    out = ["Per warm login (sc0, %d logins per pass, concurrency %d, median of %d rounds; "
-           "Dovecot %s; %s)\n" % (results["logins"], results["concurrency"],
+    out = ["Per %s login (sc0, %d logins per pass, concurrency %d, median of %d rounds; "
+           "Dovecot %s; %s)\n" % ("cold" if results.get("cold") else "warm",
+                                  results["logins"], results["concurrency"],
                                   len(results["rounds"]), results["dovecot"],
                                   results["machine"])]
     rows = []
@@ -367,6 +394,12 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--variants", default="native,ours,ours-ldapp,ours-ldapf")
+    ap.add_argument("--before-build",
+                    help="build tree of the variants <variant>@before (ours* only; "
+                         "with --front-base), as in callgrind_login.py")
+    ap.add_argument("--cold", action="store_true",
+                    help="measure cold logins: each measured pass logs in users no pass "
+                         "has seen yet")
     ap.add_argument("--record", action="store_true",
                     help="one more pass per variant under perf record (WORK/perf-<variant>.data)")
     ap.add_argument("--perf-stat", action="store_true",

@@ -68,16 +68,22 @@ def passwd_line(user, extra=""):
     return "%s:{PLAIN}pw-%s::::::%s" % (user, user, extra)
 
 
-def warm_login_users(env, slapd, n, users_path):
+def warm_login_users(env, slapd, n, users_path, sets=1):
     """The n bench users of a warm-login measurement (callgrind_login.py,
     login_costs.py): in slapd (slapadd), as passwd-file lines and as the
     load generator's users file at users_path.  Returns (passwd lines,
-    users file)."""
-    users = [bench_user(i) for i in range(n)]
+    users file).  sets > 1: that many disjoint sets of n users (a cold
+    measurement needs users no pass has logged in yet), the passwd lines of
+    all of them, and users files users_path, users_path.1, ... one a set:
+    then the second element is the list of those files."""
+    users = [bench_user(i) for i in range(n * sets)]
     raise_db_size(slapd)
-    perf_common.slapadd_bulk(env, users_ldif(env, 0, n, env["HOME1_ADDR"]), "bench users")
+    perf_common.slapadd_bulk(env, users_ldif(env, 0, n * sets, env["HOME1_ADDR"]), "bench users")
     plain = [passwd_line(u) for u in users]
-    return plain, perf_common.write_users(users_path, [(u, "pw-" + u) for u in users])
+    files = [perf_common.write_users(users_path + ("" if k == 0 else ".%d" % k),
+                                     [(u, "pw-" + u) for u in users[k * n:(k + 1) * n]])
+             for k in range(sets)]
+    return plain, (files[0] if sets == 1 else files)
 
 
 def _chown_tree(path):
