@@ -10,6 +10,16 @@
 // with io_add(); tests use poll().  The worker never calls back into the
 // caller and never touches caller memory.
 //
+// With ClientSettings::searchOnCallerThread the worker only connects (the
+// blocking part): it lends each established connection, made non-blocking,
+// to the caller's thread, which then sends its searches from search() and
+// reads and times them out from process(), as an event loop's own LDAP
+// client does, with no thread hand-off per search.  eventFd() is then an
+// epoll descriptor that is readable when the connection, a search's
+// deadline or the worker wants process().  A lost connection goes back to
+// the worker with the searches still pending (sent again after the
+// reconnect, as in the worker's own case).
+//
 // Failover: URIs are tried in order; a connection failure moves to the next
 // URI, and after all have failed the client waits with exponential backoff
 // (capped) before the next round.  Searches queued meanwhile fail with
@@ -43,6 +53,12 @@ struct ClientSettings {
     int backoffMinMs = 100;
     int backoffMaxMs = 30000;
     bool chaseReferrals = false;
+    // Searches sent and read on the caller's thread while connected (see
+    // above): for a caller whose searches are small and many (the auth
+    // process, one per cold login), where the two thread hand-offs cost
+    // more than the search.  Off: the worker does everything, and an
+    // EntryConsumer's work on a large answer overlaps with its arrival.
+    bool searchOnCallerThread = false;
 };
 
 enum class Scope { Base, OneLevel, Subtree };
@@ -127,14 +143,16 @@ public:
     static std::unique_ptr<Client> create(const ClientSettings& settings, std::string* error);
     virtual ~Client() = default;  // joins the worker; pending callbacks are not run
 
-    // Readable whenever process() has callbacks to run.  Stays the same for
-    // the client's life.
+    // Readable whenever process() has work: callbacks to run (and, with
+    // searchOnCallerThread, answers to read or a deadline passed).  Stays
+    // the same for the client's life.
     virtual int eventFd() const = 0;
     // Runs the callbacks of finished searches on the calling thread.  Never blocks.
     virtual void process() = 0;
 
-    // Queues a search.  The callback runs from a later process() call, never
-    // from inside search().  Returns an id for cancel().
+    // Queues a search (with searchOnCallerThread and a connection: sends
+    // it, never waiting).  The callback runs from a later process() call,
+    // never from inside search().  Returns an id for cancel().
     virtual uint64_t search(SearchRequest request, SearchCallback callback) = 0;
     // The callback will not run.  Safe to call from within a callback.
     virtual void cancel(uint64_t id) = 0;

@@ -193,7 +193,11 @@ int Connection::sendSearch(const SearchRequest& r, int timeoutMs, std::string* e
                              &limit, r.sizeLimit, &msgid);
     if (rc != LDAP_SUCCESS) {
         *error = ldapErrorText(api, ld_, rc);
-        *lost = (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_UNAVAILABLE);
+        // LDAP_BUSY: a non-blocking connection (searchOnCallerThread) whose
+        // socket does not take a search request: the server has stopped
+        // reading, as good as gone.
+        *lost = (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR || rc == LDAP_UNAVAILABLE ||
+                 rc == LDAP_BUSY);
         return -1;
     }
     return msgid;

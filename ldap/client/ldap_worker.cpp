@@ -1,5 +1,6 @@
 #include "ldap_worker.h"
 
+#include <fcntl.h>
 #include <ldap.h>
 #include <poll.h>
 
@@ -53,26 +54,73 @@ bool Worker::pullShared() {
     {
         std::lock_guard<std::mutex> lock(shared_->mutex);
         if (shared_->stop) return false;
+        lent_ = shared_->driver == Driver::Caller;
+        if (lent_) return true;  // nothing here is ours until it comes back
         submitted.swap(shared_->submitted);
         cancelled.swap(shared_->cancelled);
     }
-    for (auto& s : submitted) {
-        Pending p;
-        p.request = std::move(s.request);
-        p.submitted = s.submitted;
-        p.deadline = s.submitted + std::chrono::milliseconds(settings_.timeoutMs);
-        pending_.emplace(s.id, std::move(p));
-    }
-    for (uint64_t id : cancelled) {
-        auto it = pending_.find(id);
-        if (it == pending_.end()) continue;
-        if (it->second.msgid >= 0) {
-            if (conn_) conn_->abandon(it->second.msgid);
-            byMsgid_.erase(it->second.msgid);
-        }
-        pending_.erase(it);
-    }
+    merge(std::move(submitted), std::move(cancelled));
     return true;
+}
+
+void Worker::merge(std::vector<SubmittedSearch>&& submitted, std::vector<uint64_t>&& cancelled) {
+    for (auto& s : submitted) addSearch(std::move(s));
+    for (uint64_t id : cancelled) cancelSearch(id);
+}
+
+void Worker::addSearch(SubmittedSearch&& s) {
+    Pending p;
+    p.request = std::move(s.request);
+    p.submitted = s.submitted;
+    p.deadline = s.submitted + std::chrono::milliseconds(settings_.timeoutMs);
+    pending_.emplace(s.id, std::move(p));
+}
+
+void Worker::cancelSearch(uint64_t id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    if (it->second.msgid >= 0) {
+        if (conn_) conn_->abandon(it->second.msgid);
+        byMsgid_.erase(it->second.msgid);
+    }
+    pending_.erase(it);
+}
+
+void Worker::beginCallerTurn(std::vector<SubmittedSearch>&& submitted,
+                             std::vector<uint64_t>&& cancelled) {
+    callerTurn_ = true;
+    merge(std::move(submitted), std::move(cancelled));
+}
+
+// The caller's event loop must never wait on the connection: made
+// non-blocking, as an event loop's own LDAP connection is (libldap then
+// keeps a partly read message until the rest arrives, and reports a request
+// that the socket does not take as LDAP_BUSY, a lost connection to
+// sendSearch).  The connection is dropped, never given back, so it stays so.
+void Worker::lendToCaller() {
+    const int fd = conn_->fd();
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        dropConnection(conn_->uri() + ": cannot make the connection non-blocking", false);
+        return;
+    }
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->driver = Driver::Caller;
+    lent_ = true;
+    // The caller must start watching the connection: answers to what was
+    // just sent arrive there.
+    shared_->wakeCaller();
+}
+
+void Worker::waitForReturn() {
+    pollfd wake{shared_->workerWake.fd(), POLLIN, 0};
+    if (poll(&wake, 1, kMaxPollMs) > 0) shared_->workerWake.drain();
+}
+
+Clock::time_point Worker::earliestDeadline() const {
+    Clock::time_point earliest = Clock::time_point::max();
+    for (const auto& [id, p] : pending_) earliest = std::min(earliest, p.deadline);
+    return earliest;
 }
 
 void Worker::complete(uint64_t id, Pending& p, ResultStatus status, std::string error,
@@ -85,11 +133,13 @@ void Worker::complete(uint64_t id, Pending& p, ResultStatus status, std::string 
     r.server = conn_ ? conn_->uri() : std::string();
     r.elapsedUs = usBetween(p.submitted, Clock::now());
     if (p.msgid >= 0) byMsgid_.erase(p.msgid);
-    {
-        std::lock_guard<std::mutex> lock(shared_->mutex);
-        shared_->completions.push_back(Completion{id, std::move(r)});
+    if (callerTurn_) {
+        finished_.push_back(Completion{id, std::move(r)});
+        return;
     }
-    shared_->callerReady.signal();
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    shared_->completions.push_back(Completion{id, std::move(r)});
+    shared_->wakeCaller();
 }
 
 void Worker::expire(Clock::time_point now) {
@@ -280,9 +330,17 @@ int Worker::pollTimeoutMs(Clock::time_point now) const {
 void Worker::run() noexcept {
     try {
         while (pullShared()) {
+            if (lent_) {
+                waitForReturn();
+                continue;
+            }
             expire(Clock::now());
             if (!conn_ && hasUnsent() && Clock::now() >= nextAttempt_) connectRound();
             if (conn_) sendUnsent();
+            if (conn_ && settings_.searchOnCallerThread) {
+                lendToCaller();
+                continue;
+            }
 
             pollfd fds[2];
             fds[0] = {shared_->workerWake.fd(), POLLIN, 0};
@@ -296,7 +354,8 @@ void Worker::run() noexcept {
             if (conn_ && (moreBuffered_ || (nfds > 1 && fds[1].revents != 0))) readConnection();
         }
     } catch (...) {
-        // Only allocation failures can get here.  Fail everything still
+        // Only allocation failures can get here (never while the connection
+        // is lent: then the worker only waits).  Fail everything still
         // queued rather than leave callers waiting forever; later searches
         // are failed by the caller's side (workerFailed).
         {

@@ -459,7 +459,9 @@ std::unique_ptr<Directory> Directory::create(const Settings& settings, std::stri
         return nullptr;
     }
     std::string clientError;
-    auto client = ldap::Client::create(clientSettings(d), &clientError);
+    ldap::ClientSettings cs = clientSettings(d);
+    cs.searchOnCallerThread = options.searchOnCallerThread;
+    auto client = ldap::Client::create(cs, &clientError);
     if (!client) {
         *error = clientError;
         return nullptr;

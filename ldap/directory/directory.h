@@ -85,6 +85,13 @@ struct DirectoryOptions {
     // (MailboxLookupResult::encoded): for the referral-directory service,
     // which passes answers on in that form and needs nothing else of them.
     bool encodeMailboxes = false;
+    // ldap::ClientSettings::searchOnCallerThread: the searches are sent and
+    // read on the caller's thread (its event loop) while the connection
+    // stands, with no hand-off to the LDAP worker per search.  The auth
+    // process's passdb sets it (one small search per cold login); the
+    // referral-directory service does not (its mailbox answers are mapped on
+    // the worker as they arrive).
+    bool searchOnCallerThread = false;
 };
 
 class Directory {

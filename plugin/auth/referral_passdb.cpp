@@ -110,6 +110,11 @@ bool ReferralPassdb::ensureDirectory(std::string* error) {
     if (directory_) return true;
     DirectoryOptions options;
     options.readPasswords = passwordMode();
+    // A cold login's search from the auth process's own ioloop, as Dovecot's
+    // passdb ldap does it: a hand-off to the LDAP worker thread and back
+    // cost two wake-ups and context switches per cold login (issue 13
+    // item 3).  The worker still connects and binds (blocking calls).
+    options.searchOnCallerThread = true;
     directory_ = Directory::create(settings_, error, options);
     if (!directory_) return false;
     io_ = io_add(directory_->eventFd(), IO_READ, onDirectoryReadable, this);

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <cstdlib>
 #include <thread>
 
 #ifndef DREF_DIRECTORY_TESTDATA
@@ -72,9 +73,20 @@ Settings testSettings(const std::vector<std::string>& uris) {
     return s;
 }
 
+bool searchOnCallerThread() {
+    const char* v = std::getenv("DREF_DIRECTORY_SEARCH_ON_CALLER_THREAD");
+    return v != nullptr && std::string(v) == "1";
+}
+
+DirectoryOptions testOptions() {
+    DirectoryOptions o;
+    o.searchOnCallerThread = searchOnCallerThread();
+    return o;
+}
+
 std::unique_ptr<Directory> makeDirectory(const Settings& s) {
     std::string error;
-    auto d = Directory::create(s, &error);
+    auto d = Directory::create(s, &error, testOptions());
     EXPECT_TRUE(d) << error;
     return d;
 }

@@ -27,6 +27,14 @@ std::string runDir(const std::string& name);  // a fresh directory under the bui
 // Settings for `uris` (default: the shared server) with short timeouts.
 Settings testSettings(const std::vector<std::string>& uris = {});
 
+// The directory tests run twice (CMakeLists.txt): once as the directory
+// service and the imap plugin use the client (searches on its worker
+// thread), once as the auth process does (DREF_DIRECTORY_SEARCH_ON_CALLER_THREAD=1 in
+// the environment: DirectoryOptions::searchOnCallerThread).
+bool searchOnCallerThread();
+// DirectoryOptions with that choice made.
+DirectoryOptions testOptions();
+
 std::unique_ptr<Directory> makeDirectory(const Settings& s);
 
 struct Timed {

@@ -114,7 +114,7 @@ TEST(MailboxLookup, SecondLookupIsCached) {
 // the process; the user record is still cached (one search less per refresh).
 TEST(MailboxLookup, MailboxCacheCanBeTurnedOff) {
     std::string error;
-    DirectoryOptions options;
+    DirectoryOptions options = testOptions();
     options.cacheMailboxes = false;
     auto d = Directory::create(testSettings(), &error, options);
     ASSERT_TRUE(d) << error;
@@ -145,7 +145,7 @@ TEST(MailboxLookup, EncodedAnswerIsTheMappedAnswerEncoded) {
             SCOPED_TRACE(std::string(user) + " under " + s.directory.mailboxSharedBase + ", max " +
                          std::to_string(s.directory.mailboxMaxEntries));
             std::string error;
-            DirectoryOptions plain;
+            DirectoryOptions plain = testOptions();
             plain.cacheMailboxes = false;
             DirectoryOptions encoding = plain;
             encoding.encodeMailboxes = true;

@@ -61,7 +61,7 @@ protected:
         return s;
     }
     static std::unique_ptr<Directory> passwordDirectory(const Settings& s) {
-        DirectoryOptions o;
+        DirectoryOptions o = testOptions();
         o.readPasswords = true;
         std::string error;
         auto d = Directory::create(s, &error, o);
