@@ -25,7 +25,8 @@ DirectoryService::DirectoryService(Directory& directory, const Settings& setting
                                    WatchFn watch)
     : directory_(directory), settings_(settings), log_(std::move(log)), watch_(std::move(watch)),
       identity_(mailboxCacheIdentity(settings.directory)),
-      cache_(settings.directory.cacheSize, settings.directory.cacheMaxBytes) {
+      cache_(settings.directory.cacheSize, settings.directory.cacheMaxBytes),
+      held_(kPrefetchHoldMax, settings.directory.cacheMaxBytes) {
     limits_.maxEntries = settings.directory.mailboxMaxEntries;
 }
 
@@ -152,6 +153,10 @@ void DirectoryService::handle(Connection& c, ProtocolMessage&& m) {
                                       m.identity + "); it will not use the answers");
         return;
     }
+    if (m.kind == ProtocolMessage::Kind::Prefetch) {
+        prefetch(m.user);
+        return;
+    }
     ++stats_.requests;
     if (++c.outstanding > kDirectoryServiceMaxOutstanding) {
         ++stats_.protocolErrors;
@@ -166,18 +171,58 @@ void DirectoryService::handle(Connection& c, ProtocolMessage&& m) {
         sendAnswer(c, m.id, *hit, msSince(hit->fetchedAt, now));
         return;
     }
+    CachedAnswer held;
+    if (held_.size() != 0 && held_.take(m.user, now, &held)) {
+        // A prefetched answer the cache does not keep: for this one session.
+        ++stats_.prefetchHeldHits;
+        --c.outstanding;
+        log_(LogLevel::Debug, "lookup of " + quoteForLog(m.user) + " answered by its prefetch");
+        sendAnswer(c, m.id, held, msSince(held.fetchedAt, now));
+        return;
+    }
     auto [it, inserted] = inFlight_.try_emplace(m.user);
     it->second.waiters.push_back(Waiter{c.serial, m.id});
-    if (!inserted) return;  // the lookup for this user is under way
+    if (!inserted) {  // the lookup for this user is under way
+        if (it->second.prefetched && it->second.waiters.size() == 1) {
+            ++stats_.prefetchJoins;
+            log_(LogLevel::Debug, "lookup of " + quoteForLog(m.user) + " joined its prefetch");
+        }
+        return;
+    }
     ++stats_.directoryLookups;
     const std::string user = m.user;
     it->second.lookupId = directory_.lookupRemoteMailboxes(
         user, [this, user](MailboxLookupResult&& r) { onAnswer(user, std::move(r)); });
 }
 
+void DirectoryService::prefetch(const std::string& user) {
+    ++stats_.prefetches;
+    const Clock::time_point now = Clock::now();
+    // Cached, held or under way: the LOOKUP will find it; nothing to ask.
+    if (inFlight_.count(user) != 0 || cache_.get(user, now) != nullptr ||
+        held_.get(user, now) != nullptr)
+        return;
+    if (prefetchLookups_ >= kMaxPrefetchLookups) {
+        ++stats_.prefetchesDropped;
+        log_(LogLevel::Debug, "prefetch of " + quoteForLog(user) + " dropped: " +
+                                  std::to_string(kMaxPrefetchLookups) +
+                                  " prefetched lookups under way");
+        return;
+    }
+    ++stats_.prefetchLookups;
+    ++stats_.directoryLookups;
+    ++prefetchLookups_;
+    log_(LogLevel::Debug, "prefetch of " + quoteForLog(user) + ": asking the directory");
+    InFlight& f = inFlight_[user];
+    f.prefetched = true;
+    f.lookupId = directory_.lookupRemoteMailboxes(
+        user, [this, user](MailboxLookupResult&& r) { onAnswer(user, std::move(r)); });
+}
+
 void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r) {
     auto node = inFlight_.extract(user);
     if (node.empty()) return;
+    if (node.mapped().prefetched && prefetchLookups_ > 0) --prefetchLookups_;
     const Clock::time_point now = Clock::now();
     CachedAnswer a;
     a.fetchedAt = now;
@@ -258,7 +303,16 @@ void DirectoryService::onAnswer(const std::string& user, MailboxLookupResult&& r
         // What the entry holds: the answer, the key (twice: list and
         // index) and the bookkeeping around them.
         const size_t bytes = a.payload.size() + 2 * user.size() + kCacheEntryOverheadBytes;
-        cache_.put(user, std::move(a), std::chrono::milliseconds(ttlMs), now, bytes);
+        const bool cacheKeepsIt = ttlMs > 0 && settings_.directory.cacheSize > 0 &&
+                                  bytes <= settings_.directory.cacheMaxBytes;
+        if (cacheKeepsIt || !node.mapped().prefetched || !node.mapped().waiters.empty()) {
+            cache_.put(user, std::move(a), std::chrono::milliseconds(ttlMs), now, bytes);
+        } else {
+            // Prefetched and not yet asked for: held for the session's LOOKUP.
+            log_(LogLevel::Debug, "prefetched answer of " + quoteForLog(user) +
+                                      " held for its session");
+            held_.put(user, std::move(a), std::chrono::milliseconds(kPrefetchHoldMs), now, bytes);
+        }
     }
 }
 

@@ -14,6 +14,13 @@
 //   The cache keeps each answer already encoded, so a hit costs one copy of
 //   bytes.
 // - Concurrent requests for one user share one LDAP lookup.
+// - PREFETCH (from the auth process at a successful local login) starts the
+//   user's lookup early, unless the answer is cached or under way; the imap
+//   process's LOOKUP joins it.  An answer that nobody waited for and that
+//   the cache does not keep (cache_size = 0, larger than cache_max_bytes)
+//   is held for that one LOOKUP, at most kPrefetchHoldMs: the session still
+//   gets what the directory said at its login.  At most
+//   kMaxPrefetchLookups prefetched lookups run at once; more are dropped.
 //
 // No Dovecot include and no blocking call: the glue watches each
 // connection's descriptor (the watch callback says what to watch) and
@@ -39,6 +46,11 @@ struct DirectoryServiceStats {
     uint64_t cacheHits = 0;
     uint64_t directoryLookups = 0;  // LDAP lookups started (shared by coalesced requests)
     uint64_t protocolErrors = 0;
+    uint64_t prefetches = 0;          // PREFETCH requests received
+    uint64_t prefetchLookups = 0;     // of those, LDAP lookups started
+    uint64_t prefetchesDropped = 0;   // over kMaxPrefetchLookups
+    uint64_t prefetchJoins = 0;       // LOOKUPs that joined a prefetched lookup
+    uint64_t prefetchHeldHits = 0;    // LOOKUPs answered from a held prefetched answer
     size_t connections = 0;
     size_t cacheEntries = 0;
     size_t cacheBytes = 0;  // counted as cache_max_bytes counts them
@@ -80,6 +92,7 @@ private:
     };
     struct InFlight {
         uint64_t lookupId = 0;
+        bool prefetched = false;  // started by a PREFETCH
         std::vector<Waiter> waiters;
     };
     struct CachedAnswer {
@@ -89,6 +102,7 @@ private:
     };
 
     void handle(Connection& c, ProtocolMessage&& m);
+    void prefetch(const std::string& user);
     void onAnswer(const std::string& user, MailboxLookupResult&& result);
     void send(Connection& c, const std::string& bytes);
     // An answer's ANSWER line and payload, the payload written from `a`.
@@ -108,11 +122,21 @@ private:
     uint64_t nextSerial_ = 1;
     std::unordered_map<std::string, InFlight> inFlight_;
     TtlCache<CachedAnswer> cache_;
+    // Prefetched answers nobody has asked for yet that cache_ does not keep.
+    TtlCache<CachedAnswer> held_;
+    size_t prefetchLookups_ = 0;  // prefetched lookups under way
     DirectoryServiceStats stats_;
 };
 
 // Most requests one connection may have outstanding; one imap process has
 // one per session, so more is a broken or hostile peer.
 constexpr size_t kDirectoryServiceMaxOutstanding = 256;
+// Prefetched lookups under way at once (a burst of logins larger than this
+// is served by the imap processes' LOOKUPs as without prefetching).
+constexpr size_t kMaxPrefetchLookups = 64;
+// How long, and how many, prefetched answers wait for their LOOKUP when the
+// cache does not keep them: a session starts milliseconds after its login.
+constexpr int kPrefetchHoldMs = 5000;
+constexpr size_t kPrefetchHoldMax = 64;
 
 }  // namespace dref

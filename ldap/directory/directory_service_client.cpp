@@ -19,32 +19,10 @@ DirectoryServiceClient::~DirectoryServiceClient() {
 }
 
 bool DirectoryServiceClient::connect(ServiceReply* failure) {
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (path_.empty() || path_.size() >= sizeof sa.sun_path) {
-        failure->kind = ServiceReply::Kind::Failed;
-        failure->error = "socket path '" + path_ + "' is empty or too long";
-        return false;
-    }
-    memcpy(sa.sun_path, path_.data(), path_.size());
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int err = 0;
+    const int fd = connectUnixStream(path_, &failure->error, &err);
     if (fd < 0) {
-        failure->kind = ServiceReply::Kind::Failed;
-        failure->error = std::string("socket() failed: ") + strerror(errno);
-        return false;
-    }
-    // A UNIX stream connect completes or fails at once; EAGAIN means the
-    // listener's backlog is full, which is a failure to reach it now.
-    int rc;
-    do {
-        rc = ::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa);
-    } while (rc < 0 && errno == EINTR);
-    if (rc < 0) {
-        const int e = errno;
-        close(fd);
-        failure->kind = e == ENOENT ? ServiceReply::Kind::NoService : ServiceReply::Kind::Failed;
-        failure->error = "connect(" + path_ + ") failed: " + strerror(e);
+        failure->kind = err == ENOENT ? ServiceReply::Kind::NoService : ServiceReply::Kind::Failed;
         return false;
     }
     channel_ = std::make_unique<SocketChannel>(fd);

@@ -5,9 +5,39 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace dref {
+
+int connectUnixStream(const std::string& path, std::string* error, int* errnoOut) {
+    *errnoOut = 0;
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof sa.sun_path) {
+        *error = "socket path '" + path + "' is empty or too long";
+        return -1;
+    }
+    memcpy(sa.sun_path, path.data(), path.size());
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *errnoOut = errno;
+        *error = std::string("socket() failed: ") + strerror(errno);
+        return -1;
+    }
+    int rc;
+    do {
+        rc = ::connect(fd, reinterpret_cast<struct sockaddr*>(&sa), sizeof sa);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        *errnoOut = errno;
+        close(fd);
+        *error = "connect(" + path + ") failed: " + strerror(*errnoOut);
+        return -1;
+    }
+    return fd;
+}
 
 SocketChannel::SocketChannel(int fd) : fd_(fd) {
     const int flags = fcntl(fd_, F_GETFL);

@@ -12,6 +12,13 @@
 
 namespace dref {
 
+// Connects a non-blocking stream socket to the UNIX socket at `path` (a
+// UNIX stream connect completes or fails at once; EAGAIN means the
+// listener's backlog is full, a failure to reach it now).  The descriptor,
+// or -1 with *error (one line) and *errnoOut (0 when the path itself is
+// unusable).
+int connectUnixStream(const std::string& path, std::string* error, int* errnoOut);
+
 class SocketChannel {
 public:
     explicit SocketChannel(int fd);  // takes the descriptor, makes it non-blocking
@@ -32,6 +39,8 @@ public:
     // Writes queued bytes (the socket became writable).
     bool flush(std::string* error);
     bool wantsWrite() const { return sent_ < out_.size(); }
+    // Bytes queued and not yet taken by the socket.
+    size_t queuedBytes() const { return out_.size() - sent_; }
 
     enum class ReadStatus { Ok, Closed, Error };
     // Reads everything available now into the reader (at most maxBytes per

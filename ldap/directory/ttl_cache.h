@@ -45,6 +45,17 @@ public:
         return &it->second->value;
     }
 
+    // Moves the live value for `key` out into *out and removes the entry
+    // (one-shot values); false when there is none (an expired one is dropped).
+    bool take(const std::string& key, Clock::time_point now, Value* out) {
+        auto it = index_.find(key);
+        if (it == index_.end()) return false;
+        const bool live = it->second->expires > now;
+        if (live) *out = std::move(it->second->value);
+        erase(it);
+        return live;
+    }
+
     // The last value stored for `key` whatever its age (Expired::Keep: the
     // answer to fall back on when its source fails, as Dovecot's auth cache
     // falls back to expired data), with how long ago it expired (zero when

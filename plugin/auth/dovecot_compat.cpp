@@ -60,6 +60,11 @@ const char* requestService(const struct auth_request* request) {
     return request->fields.protocol != nullptr ? request->fields.protocol : "";
 }
 
+std::string baseDir(const struct auth_request* request) {
+    return request->set != nullptr && request->set->base_dir != nullptr ? request->set->base_dir
+                                                                        : "";
+}
+
 PasswordCheck verifyPassword(struct auth_request* request, const char* plain, const char* crypted,
                              const char* scheme, bool logMismatch) {
     switch (auth_request_password_verify_log(request, authdb_event(request), plain, crypted, scheme,
@@ -103,6 +108,11 @@ bool connectionSecured(const struct auth_request* request) {
 
 const char* requestService(const struct auth_request* request) {
     return request->fields.service != nullptr ? request->fields.service : "";
+}
+
+std::string baseDir(const struct auth_request* request) {
+    return request->set != nullptr && request->set->base_dir != nullptr ? request->set->base_dir
+                                                                        : "";
 }
 
 PasswordCheck verifyPassword(struct auth_request* request, const char* plain, const char* crypted,

@@ -39,6 +39,10 @@ bool connectionSecured(const struct auth_request* request);
 // fields.protocol): "imap", "pop3", "lmtp", "sieve", ...; "" when unset.
 const char* requestService(const struct auth_request* request);
 
+// Dovecot's base_dir as the auth process knows it ("" when unset): where
+// the sockets of the machine's Dovecot services live.
+std::string baseDir(const struct auth_request* request);
+
 // Dovecot's own check of the client's `plain` password against a stored
 // (scheme, crypted) pair (auth_request_password_verify_log; 2.4.1 adds the
 // event argument and returns a passdb_result, 2.3 an int).  Dovecot logs

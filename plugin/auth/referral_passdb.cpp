@@ -310,6 +310,7 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
     PassdbReply reply;
     StoredPasswordParts stored;
     bool haveStored = false;
+    bool servedHere = false;  // the decision: this server serves the session
     try {
         if (p->checkPassword) {
             const bool goOn = p->plainCallback != nullptr
@@ -323,6 +324,7 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         // written (below): a warm referral login writes none.
         Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
                             settings_.decision, DecisionDetail::KindOnly);
+        servedHere = d.kind == DecisionKind::Local;
         ReplyContext ctx;
         ctx.loginUser = p->facts.loginUser;
         ctx.plaintextMech = p->plainCallback != nullptr;
@@ -349,14 +351,39 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         pending_.erase(p);  // a failed ask-again
         reply = internalFailure(e.what());
         haveStored = false;
+        servedHere = false;
     } catch (...) {
         pending_.erase(p);
         reply = internalFailure("unexpected error");
         haveStored = false;
     }
     if (p->request == nullptr) return;  // answered inside (passwordAccepted threw after answering)
+    // Only a login that goes on here, whose password was checked (by this
+    // passdb, or by the earlier one: skip = unauthenticated lets nothing
+    // else through), for IMAP with a password (verify_plain: never a
+    // credentials lookup, whose mechanism checks later), and not while the
+    // directory is failing.
+    if (reply.outcome == PassdbOutcome::Ok && servedHere &&
+        p->facts.protocol == Protocol::Imap && p->plainCallback != nullptr &&
+        result.status != DirectoryStatus::Unavailable &&
+        (p->checkPassword || p->request->fields.skip_password_check))
+        prefetchMailboxes(*p);
     answer(*p, reply, haveStored ? &stored : nullptr);
     dropEvent(*p);
+}
+
+void ReferralPassdb::prefetchMailboxes(const PendingLookup& p) noexcept {
+    try {
+        if (!prefetchSetUp_) {
+            prefetchSetUp_ = true;
+            prefetch_ = LoginPrefetch::create(settings_, baseDir(p.request));
+        }
+        if (prefetch_) prefetch_->send(p.facts.loginUser);
+    } catch (const std::exception& e) {  // std::bad_alloc: no hint, the login goes on
+        i_error("passdb referral: directory prefetch: %s", e.what());
+    } catch (...) {
+        i_error("passdb referral: directory prefetch failed");
+    }
 }
 
 void ReferralPassdb::shutdown() {
@@ -369,6 +396,7 @@ void ReferralPassdb::shutdown() {
     }
     if (io_ != nullptr) io_remove(&io_);
     directory_.reset();
+    prefetch_.reset();
 }
 
 }  // namespace dref

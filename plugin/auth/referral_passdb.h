@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "directory.h"
+#include "login_prefetch.h"
 #include "passdb_reply.h"
 #include "settings.h"
 
@@ -57,6 +58,9 @@ private:
     bool credentialsLookup(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result,
                            StoredPasswordParts* stored, bool* haveStored);
     void finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
+    // The service's prefetch of the user's remote mailboxes (login_prefetch.h)
+    // for a login served here whose password was checked.
+    void prefetchMailboxes(const PendingLookup& p) noexcept;
     static void onDirectoryReadable(ReferralPassdb* self);
 
     Settings settings_;
@@ -64,6 +68,8 @@ private:
     std::unique_ptr<Directory> directory_;
     struct io* io_ = nullptr;
     std::unordered_set<std::shared_ptr<PendingLookup>> pending_;
+    std::unique_ptr<LoginPrefetch> prefetch_;  // made at the first prefetch
+    bool prefetchSetUp_ = false;
 };
 
 }  // namespace dref

@@ -19,6 +19,12 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
              the user's answer: no LDAP) and, on "service-nocache" (the same
              with cache_size = 0), directory asked (the service's LDAP
              connection searches for every session);
+             Both have the home server's referral passdb after passwd-file
+             (block 1 of conf.d/95-referral.conf: it decides "served here"
+             and tells the service to prefetch the user's remote mailboxes,
+             docs/directory-service.md section 6); "service-noprefetch" is
+             service-nocache with mailbox_prefetch_at_login = no.
+             --no-home-passdb: passwd-file only, no prefetch (as before);
            - "mailbox" (mailbox_directory_service empty: each imap process
              connects, binds and searches itself);
            - "cache" (mailbox's settings plus mailbox_cache_dir): cold (the
@@ -60,8 +66,8 @@ import time
 import perf_common as pc
 import perf_data
 from imap_client import ImapClient
-from lab_dovecot import is_24
-from perf_fronts import BenchFront
+from lab_dovecot import conf_passdb_referral, is_24
+from perf_fronts import BenchFront, ensure_auth_module
 
 
 def rss_kb(pid):
@@ -201,15 +207,25 @@ def bench_rlist(fronts, rounds, reps, n_remote):
     return out
 
 
-def service_conf(program, settings_file):
+def service_conf(program, settings_file, home_passdb=False):
     """The referral-directory service block of conf.d/95-referral.conf
-    (block 4), with this build's program."""
+    (block 4), with this build's program.  home_passdb: also block 1's
+    referral passdb after the lab's passwd-file one (a home server of the
+    shipped configuration decides "served here" at every login, and tells
+    the service to prefetch), and the auth process in the socket's group."""
     user = "$SET:default_internal_user" if is_24() else "$default_internal_user"
     # The bench fronts' imap processes run with gid 65534 (nogroup), as the lab's.
-    return ("service referral-directory {\n  executable = %s %s\n  user = %s\n"
+    text = ("service referral-directory {\n  executable = %s %s\n  user = %s\n"
             "  process_limit = 1\n  unix_listener referral-directory {\n    mode = 0660\n"
-            "    group = nogroup\n  }\n}\n" % (program, settings_file, user)) \
-        + os.environ.get("DREF_BENCH_EXTRA", "")
+            "    group = nogroup\n  }\n}\n" % (program, settings_file, user))
+    if home_passdb:
+        text += conf_passdb_referral(settings_file, "  skip = unauthenticated\n"
+                                                    "  result_internalfail = return-fail")
+        # The shipped listener's group is $default_internal_group, the auth
+        # process's own; the bench keeps the lab's nogroup for the imap
+        # processes and gives it to the auth process too.
+        text += "service auth {\n  extra_groups = nogroup\n}\n"
+    return text + os.environ.get("DREF_BENCH_EXTRA", "")
 
 
 def bench_start(fronts, samples):
@@ -223,8 +239,11 @@ def bench_start(fronts, samples):
              ("service, 0 entries, cached", "service", "mb0", None),
              ("service, 1k entries, directory asked", "service-nocache", "mb1k", None),
              ("service, 0 entries, directory asked", "service-nocache", "mb0", None),
+             ("service, 1k entries, asked, no prefetch", "service-noprefetch", "mb1k", None),
+             ("service, 0 entries, asked, no prefetch", "service-noprefetch", "mb0", None),
              ("no service, 1k entries", "mailbox", "mb1k", None),
              ("no service, 0 entries", "mailbox", "mb0", None)]
+    cases = [c for c in cases if c[1] in fronts]
     if "service-before" in fronts:
         # --compare-service: the same "directory asked" case with another
         # build's program, interleaved with this build's (same run, same load).
@@ -257,7 +276,8 @@ def bench_start(fronts, samples):
         pc.log("session start %-28s p50 %.2f ms p90 %.2f ms" % (name, p(v, 0.5), p(v, 0.9)))
     # A service sample that fell back to LDAP of its own would measure the
     # wrong thing: the plugin logs every fallback.
-    for fr in [x for x in ("service", "service-nocache", "service-before") if x in fronts]:
+    for fr in [x for x in ("service", "service-nocache", "service-noprefetch", "service-before")
+               if x in fronts]:
         with open(fronts[fr].log, "r", encoding="utf-8", errors="replace") as lf:
             bad = [ln for ln in lf if "asking the directory from this process" in ln
                    or "referral-directory: Error" in ln or "referral-directory: Fatal" in ln]
@@ -397,15 +417,29 @@ def run(args):
             # cache dir; and the same with a service that caches nothing.
             if not os.path.exists(service_prog):
                 raise pc.PerfError("%s: not built (--service)" % service_prog)
-            services = [("service", 14, {}, service_prog),
-                        ("service-nocache", 15, {"cache_size": "0"}, service_prog)]
+            # With the home server's referral passdb (block 1) unless
+            # --no-home-passdb: "service-noprefetch" is "service-nocache"
+            # with mailbox_prefetch_at_login = no (the prefetch's share).
+            home = not args.no_home_passdb
+            services = [("service", 14, {}, service_prog, home),
+                        ("service-nocache", 15, {"cache_size": "0"}, service_prog, home)]
+            if home:
+                services.append(("service-noprefetch", 16,
+                                 {"cache_size": "0", "mailbox_prefetch_at_login": "no"},
+                                 service_prog, True))
+                ensure_auth_module(env)
             if args.compare_service:
                 if "before" in fronts:
                     raise pc.PerfError("--compare-service and --compare-plugin share an address")
-                services.append(("service-before", 12, {"cache_size": "0"}, args.compare_service))
-            for name, n, extra, prog in services:
+                # Another build's service (and imap plugin): no referral
+                # passdb, whose driver is the lab's build (one per machine).
+                services.append(("service-before", 12, {"cache_size": "0"}, args.compare_service,
+                                 False))
+            for name, n, extra, prog, home_passdb in services:
                 addr = "127.0.0.%d" % (base + n)
-                ov = dict(overrides, local_names=addr, mailbox_directory_service=None, **extra)
+                # The bench users' mailHost is the "mailbox" front: served here too.
+                local = "%s %s" % (addr, mb_addr) if home_passdb else addr
+                ov = dict(overrides, local_names=local, mailbox_directory_service=None, **extra)
                 plugin_so = args.plugin
                 if name == "service-before" and args.compare_service_plugin:
                     plugin_so = args.compare_service_plugin
@@ -416,7 +450,7 @@ def run(args):
                 else:
                     f = BenchFront("bench-" + name, args.work, addr, "mailbox", "sc1", env,
                                    passwd, settings_overrides=ov)
-                f.extra_conf = service_conf(prog, f.settings_file)
+                f.extra_conf = service_conf(prog, f.settings_file, home_passdb)
                 fronts[name] = f
         for f in fronts.values():
             os.makedirs(f.dir, exist_ok=True)
@@ -505,6 +539,7 @@ def report_start(res):
              "with 1k; directory asked ≤ +10 ms):"]
     for name in ("service, 0 entries, cached", "service, 1k entries, cached",
                  "service, 0 entries, directory asked", "service, 1k entries, directory asked",
+                 "service, 0 entries, asked, no prefetch", "service, 1k entries, asked, no prefetch",
                  "no service, 0 entries", "no service, 1k entries",
                  "cache dir, 1k entries, cold", "cache dir, 1k entries, warm",
                  "cache dir, 0 entries, warm", "before: service, 1k entries, directory asked",
@@ -544,6 +579,9 @@ def main(argv=None):
     ap.add_argument("--compare-service-plugin", help="with --compare-service: that front's "
                     "imap plugin (lib95_imap_referral_plugin.so of the same other build)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--no-home-passdb", action="store_true",
+                    help="service fronts without the referral passdb (passwd-file only, as "
+                         "before session 10): no prefetch at login")
     args = ap.parse_args(argv)
     os.makedirs(args.work, exist_ok=True)
     run(args)

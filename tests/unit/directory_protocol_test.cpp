@@ -45,6 +45,23 @@ TEST(DirectoryProtocol, ClientStreamRoundTripsInEverySplit) {
     }
 }
 
+TEST(DirectoryProtocol, PrefetchRoundTripsBetweenLookups) {
+    const std::string user = "j\xc3\xb6rg with space%and\x01control";
+    const std::string stream = encodeVersionLine(kIdentity) + encodePrefetchLine(user) +
+                               encodeLookupLine(3, user);
+    EXPECT_EQ(encodePrefetchLine("a b\n"), "PREFETCH a%20b%0A\n");
+    for (size_t chunk : {size_t(1), size_t(3), stream.size()}) {
+        ProtocolReader r(ProtocolReader::Peer::Client, 0);
+        auto msgs = readAll(r, stream, chunk);
+        ASSERT_FALSE(r.failed()) << r.error();
+        ASSERT_EQ(msgs.size(), 3u) << chunk;
+        EXPECT_EQ(msgs[1].kind, ProtocolMessage::Kind::Prefetch);
+        EXPECT_EQ(msgs[1].user, user);
+        EXPECT_EQ(msgs[1].id, 0u);
+        EXPECT_EQ(msgs[2].kind, ProtocolMessage::Kind::Lookup);
+    }
+}
+
 TEST(DirectoryProtocol, LookupLineIsOnePrintableLine) {
     const std::string line = encodeLookupLine(1, "a\nb\rc d\x80");
     ASSERT_EQ(line.back(), '\n');
@@ -148,6 +165,13 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"8-bit byte", P::Client, V + "LOOKUP 1 ca\xc3\xb6rol\n", "printable"},
         Hostile{"CR in line", P::Client, V + "LOOKUP 1 carol\r\n", "printable"},
         Hostile{"answer to the service", P::Client, V + "ANSWER 1 found 0 0\n", "expected LOOKUP"},
+        Hostile{"prefetch before version", P::Client, "PREFETCH carol\n", "VERSION first"},
+        Hostile{"prefetch with an id", P::Client, V + "PREFETCH 1 carol\n", "malformed PREFETCH"},
+        Hostile{"prefetch without user", P::Client, V + "PREFETCH\n", "malformed PREFETCH"},
+        Hostile{"prefetch NUL in user", P::Client, V + "PREFETCH a%00b\n", "PREFETCH user"},
+        Hostile{"prefetch user too long", P::Client,
+                V + "PREFETCH " + std::string(1025, 'u') + "\n", "PREFETCH user"},
+        Hostile{"prefetch to the client", P::Service, V + "PREFETCH carol\n", "expected ANSWER"},
         Hostile{"endless line", P::Client, V + std::string(5000, 'L'), "line longer"},
         Hostile{"lookup to the client", P::Service, V + "LOOKUP 1 carol\n", "expected ANSWER"},
         Hostile{"unknown status", P::Service, V + "ANSWER 1 maybe 0 0\n", "status"},

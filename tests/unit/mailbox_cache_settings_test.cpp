@@ -17,6 +17,19 @@ TEST(MailboxCacheSettings, OffByDefault) {
     EXPECT_EQ(s.mailbox.cacheDir, "");
 }
 
+TEST(MailboxCacheSettings, PrefetchAtLoginOnByDefaultAndCanBeTurnedOff) {
+    Settings s;
+    std::string error;
+    ASSERT_TRUE(load("", &s, &error)) << error;
+    EXPECT_TRUE(s.mailbox.prefetchAtLogin);
+    Settings off;
+    ASSERT_TRUE(load("mailbox_prefetch_at_login = no\n", &off, &error)) << error;
+    EXPECT_FALSE(off.mailbox.prefetchAtLogin);
+    Settings bad;
+    EXPECT_FALSE(load("mailbox_prefetch_at_login = maybe\n", &bad, &error));
+    EXPECT_NE(error.find("mailbox_prefetch_at_login"), std::string::npos) << error;
+}
+
 TEST(MailboxCacheSettings, AbsolutePathAccepted) {
     Settings s;
     std::string error;

@@ -30,6 +30,23 @@ TEST(TtlCache, ByteBoundEvictsLeastRecentlyUsedUntilTheNewEntryFits) {
     EXPECT_EQ(c.bytes(), 1000u);
 }
 
+TEST(TtlCache, TakeMovesALiveValueOutOnceAndDropsAnExpiredOne) {
+    Cache c(100, 1000);
+    const auto now = Cache::Clock::now();
+    c.put("a", "A", kTtl, now, 400);
+    c.put("b", "B", std::chrono::milliseconds(10), now, 100);
+    std::string out;
+    ASSERT_TRUE(c.take("a", now, &out));
+    EXPECT_EQ(out, "A");
+    EXPECT_EQ(c.bytes(), 100u);
+    EXPECT_FALSE(c.take("a", now, &out)) << "a one-shot value was handed out twice";
+    out = "untouched";
+    EXPECT_FALSE(c.take("b", now + std::chrono::milliseconds(10), &out));
+    EXPECT_EQ(out, "untouched");
+    EXPECT_EQ(c.size(), 0u) << "the expired entry stayed";
+    EXPECT_EQ(c.bytes(), 0u);
+}
+
 TEST(TtlCache, EntryLargerThanTheBoundIsNotKeptAndDropsTheOlderValue) {
     Cache c(100, 1000);
     const auto now = Cache::Clock::now();

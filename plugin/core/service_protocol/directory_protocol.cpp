@@ -10,6 +10,7 @@ namespace {
 
 constexpr std::string_view kVersionWord = "VERSION";
 constexpr std::string_view kLookupWord = "LOOKUP";
+constexpr std::string_view kPrefetchWord = "PREFETCH";
 constexpr std::string_view kAnswerWord = "ANSWER";
 
 bool printableAscii(std::string_view s) {
@@ -61,6 +62,10 @@ std::string encodeVersionLine(std::string_view identity) {
 
 std::string encodeLookupLine(uint64_t id, std::string_view user) {
     return std::string(kLookupWord) + " " + std::to_string(id) + " " + pctEncode(user) + "\n";
+}
+
+std::string encodePrefetchLine(std::string_view user) {
+    return std::string(kPrefetchWord) + " " + pctEncode(user) + "\n";
 }
 
 std::string encodeAnswer(uint64_t id, ServiceAnswerStatus status, int64_t ageMs,
@@ -174,8 +179,18 @@ bool ProtocolReader::parseLine(std::string_view line, ProtocolMessage* out) {
         out->identity.assign(f[2]);
         return true;
     }
+    if (peer_ == Peer::Client && word == kPrefetchWord) {
+        if (!split(line, 2, &f)) return fail("malformed PREFETCH line");
+        ProtocolMessage m;
+        m.kind = ProtocolMessage::Kind::Prefetch;
+        if (!pctDecode(f[1], kDirectoryProtocolMaxUserBytes, &m.user) || m.user.empty() ||
+            m.user.find('\0') != std::string::npos)
+            return fail("malformed PREFETCH user");
+        *out = std::move(m);
+        return true;
+    }
     if (peer_ == Peer::Client) {
-        if (word != kLookupWord) return fail("expected LOOKUP");
+        if (word != kLookupWord) return fail("expected LOOKUP or PREFETCH");
         if (!split(line, 3, &f)) return fail("malformed LOOKUP line");
         ProtocolMessage m;
         m.kind = ProtocolMessage::Kind::Lookup;

@@ -15,6 +15,7 @@
 //
 //   both sides, first:  VERSION 1 <identity>
 //   client -> service:  LOOKUP <id> <pct user>
+//   client -> service:  PREFETCH <pct user>          (no answer; see below)
 //   service -> client:  ANSWER <id> found|not-found|unavailable <age ms> <n>
 //                       followed by exactly n payload octets
 //
@@ -26,6 +27,12 @@
 // (remote_mailbox_cache_file.h: checked again by the client), of
 // unavailable the reason (printable ASCII, at most kMaxReasonBytes).  <age
 // ms> is how old the answer is (0 when the service just asked LDAP).
+//
+// PREFETCH (the auth process, right after it decided that a user who gave
+// the right password is served here, docs/directory-service.md §6): the
+// service starts the user's lookup unless it is cached or under way, and
+// answers nothing; the imap process's LOOKUP that follows joins the lookup
+// or finds its answer.  A peer that only prefetches never reads an answer.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,11 +49,11 @@ constexpr int64_t kDirectoryProtocolMaxAgeMs = int64_t(1) << 40;
 enum class ServiceAnswerStatus { Found, NotFound, Unavailable };
 
 struct ProtocolMessage {
-    enum class Kind { Version, Lookup, Answer };
+    enum class Kind { Version, Lookup, Prefetch, Answer };
     Kind kind = Kind::Version;
     std::string identity;     // Version
     uint64_t id = 0;          // Lookup, Answer
-    std::string user;         // Lookup (decoded)
+    std::string user;         // Lookup, Prefetch (decoded)
     ServiceAnswerStatus status = ServiceAnswerStatus::Unavailable;  // Answer
     int64_t ageMs = 0;        // Answer
     std::string payload;      // Answer
@@ -54,6 +61,7 @@ struct ProtocolMessage {
 
 std::string encodeVersionLine(std::string_view identity);
 std::string encodeLookupLine(uint64_t id, std::string_view user);
+std::string encodePrefetchLine(std::string_view user);
 // The ANSWER line followed by the payload.  An unavailable reason is cut to
 // kDirectoryProtocolMaxReasonBytes and every octet outside printable ASCII
 // becomes '?', so the encoder never writes what the reader refuses.
@@ -71,7 +79,7 @@ std::string encodeAnswerLine(uint64_t id, ServiceAnswerStatus status, int64_t ag
 class ProtocolReader {
 public:
     enum class Peer {
-        Client,   // the service reads a client: VERSION, then LOOKUP
+        Client,   // the service reads a client: VERSION, then LOOKUP and PREFETCH
         Service,  // the client reads the service: VERSION, then ANSWER
     };
     // maxPayloadBytes bounds one ANSWER payload (the mailbox cache file

@@ -288,6 +288,8 @@ const KeyDef kKeys[] = {
         // sockaddr_un holds 107 octets; base_dir (about 20) comes before a relative name.
         if (v.size() > 80) return failWith(w, "longer than 80 characters");
         return setString(s.mailbox.directoryService, v, w); }},
+    {"mailbox_prefetch_at_login", false, [](Settings& s, std::string_view v, std::string* w) {
+        return setBool(s.mailbox.prefetchAtLogin, v, w); }},
     {"mailbox_relay", false, [](Settings& s, std::string_view v, std::string* w) {
         return setBool(s.mailbox.relay, v, w); }},
     {"mailbox_relay_master_user", false, [](Settings& s, std::string_view v, std::string* w) {

@@ -106,6 +106,12 @@ struct MailboxSettings {
     // socket (relative: below Dovecot's base_dir).  Empty: every imap
     // process asks LDAP itself.
     std::string directoryService = "referral-directory";
+    // mailbox_prefetch_at_login: the referral passdb (auth process) tells
+    // the service to start a user's remote mailbox lookup as soon as it has
+    // decided that the user, whose password was checked, is served here
+    // (docs/directory-service.md §6).  Only with the service and without
+    // mailbox_cache_dir; no: the imap process asks alone, as before.
+    bool prefetchAtLogin = true;
     // mailbox_relay (issue 12, docs/mailbox-relay.md): a session that is not
     // sent mailbox referrals (opt-in mode, the client did not opt in) reaches
     // its remote mailboxes through this server, which logs in to the owning
