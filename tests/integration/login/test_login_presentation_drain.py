@@ -19,6 +19,7 @@ from test_login_presentation_front import (  # noqa: E402
     DRAIN_ADDR, REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server,
     metric_counts)
 from dovecot_version import login_end_prefix, login_ok_prefix  # noqa: E402  (tests/support, on sys.path through the module above)
+from lab_logs import wait_settled  # noqa: E402
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]
 TEXT = "Maintenance: this server is closed, use other.example.test."
@@ -95,7 +96,7 @@ class DrainWithPort(unittest.TestCase):
                 time.sleep(0.2)  # the server has read nothing and must not close on unread input
                 data = read_all(s)
             self.assertEqual(data, self.GREETING + b"\r\n")
-        time.sleep(0.2)
+        wait_settled(self.front.log)
         log = self.front.read_log()
         self.assertNotIn("user=<alice>", log)
         self.assertNotIn(login_ok_prefix(), log)

@@ -22,6 +22,7 @@ import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
 from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, is_24, passdb_log  # noqa: E402
+from lab_logs import wait_settled  # noqa: E402
 
 FRONT_ADDR = "127.0.0.20"
 SLAPD_ADDR = "127.0.0.21"
@@ -236,6 +237,7 @@ class PrivateFrontTest(unittest.TestCase):
         self.assertGreaterEqual(counts.get("dref_referral_lookup_found", 0), 5, dump)
         self.assertGreaterEqual(counts.get("dref_referral_lookup_unavailable", 0), 1, dump)
         # Events and logs never carry the password.
+        wait_settled(front.inst.log)
         self.assertNotIn("pw-zoe", front.log())
 
     # The driver builds its events' fields only when a filter or auth_debug
@@ -256,6 +258,7 @@ class PrivateFrontTest(unittest.TestCase):
         assert_local_login(tagged, "l1")
         # log_debug on a field: the refer decisions' debug lines, not the local one.
         front.wait_log(r"(?s)(decision refer \(source .*){3}")
+        wait_settled(front.inst.log)  # the local login's line would come last
         self.assertEqual(len(re.findall(r"decision refer \(source ", front.log())), 3, front.log())
         self.assertNotIn("decision local", front.log())
         # The events reach the stats process asynchronously: wait for them.

@@ -40,6 +40,7 @@ import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
 from dovecot_version import auth_log_prefix, login_ok_log  # noqa: E402
+from lab_logs import wait_settled  # noqa: E402
 
 FRONT_ADDR = "127.0.0.60"
 SLAPD_ADDR = "127.0.0.61"
@@ -233,6 +234,7 @@ class ProxySuggestTest(PrivateServersTest):
         sid = [("i0", 'ID ("name" "%s")' % probe)]
         self.hinted_login("login", "k1", "pia", before=sid)
         self.hinted_login("login", "k2", "pia", before=sid)
+        wait_settled(self.front.log)
         text = self.log(self.front, offset)
         self.assertNotRegex(text, auth_log_prefix("referral", "pia") +
                             r"Cached NULL password access")

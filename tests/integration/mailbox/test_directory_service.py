@@ -226,7 +226,7 @@ class DirectoryService(unittest.TestCase):
         self.assertNotEqual(new, old)
         # The session got its table from the new service, not by falling
         # back to LDAP of its own.
-        log = self.lab.log_since(offset)
+        log = self.lab.settled_log_since(offset)
         self.assertNotIn("asking the directory from this process", log)
 
     def test_3_slapd_down_outage_answer_then_recovery_in_session(self):
@@ -269,7 +269,7 @@ class DirectoryService(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the session never recovered: %r" % tagged)
             time.sleep(0.3)
         assert_referral(self, tagged, "p%d" % n, self.projects)
-        log = self.lab.log_since(offset)
+        log = self.lab.settled_log_since(offset)
         self.assertNotIn("asking the directory from this process", log)
 
     def test_4_changed_entry_seen_within_cache_ttl(self):

@@ -161,7 +161,7 @@ class RelayOwnerInput(RelayTestCase):
                 except (ImapError, OSError) as e:
                     results[(verb, args, name)] = ("closed", str(e)[:80])
                     c = self.session("o%d" % n)
-        log = self.lab.log_since(mark)
+        log = self.lab.settled_log_since(mark)
         print("\nodd names: %r" % sorted(results.items()), file=sys.stderr)
         for bad in CRASH:
             self.assertNotIn(bad, log)
@@ -191,7 +191,7 @@ class RelayOwnerInput(RelayTestCase):
                 results[entry] = ("closed", str(e)[:80])
                 c = self.session("d%s" % tag)
         print("\ndot owner: %r" % results, file=sys.stderr)
-        log = self.lab.log_since(mark)
+        log = self.lab.settled_log_since(mark)
         for bad in CRASH:
             self.assertNotIn(bad, log)
         self.assertEqual(results[bad_entry], (b"OK", [bad_entry.encode()]))
@@ -221,7 +221,7 @@ class RelayOwnerInput(RelayTestCase):
         took = time.monotonic() - started
         rss = imap_rss_kib(front_pid)
         owner.stop()
-        log = self.lab.log_since(mark)
+        log = self.lab.settled_log_since(mark)
         print("\n".join(l[:200] for l in log.splitlines()
                         if re.search(r"imapc\(|relay|Fatal|Panic", l))[-1500:], file=sys.stderr)
         print("\n%s: SELECT answered %r after %.1f s, %d octets sent, imap RSS %d -> %d KiB"

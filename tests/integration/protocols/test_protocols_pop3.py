@@ -107,8 +107,9 @@ class Pop3Test(unittest.TestCase):
             self.assertIn("-ERR [AUTH] Authentication failed.", str(cm.exception))
         finally:
             p.close()
-        self.assertNotIn("referral(%s" % user, self.lab.log_since(offset))
-        self.assertNotIn("proxy(%s" % user, self.lab.log_since(offset))
+        log = self.lab.settled_log_since(offset)
+        self.assertNotIn("referral(%s" % user, log)
+        self.assertNotIn("proxy(%s" % user, log)
 
 
 if __name__ == "__main__":
