@@ -8,7 +8,8 @@ service, moves its socket away, adds a directory entry).
 
 - A login served on the front makes the auth process send PREFETCH; the
   service starts the lookup at once and the imap process's LOOKUP joins it
-  (or takes its answer): one directory lookup, no second search.
+  (or takes its answer, held or cached): one directory lookup, no second
+  search.
 - The service unreachable (socket gone) or frozen (SIGSTOP): the login is
   answered as before, in well under a second; the auth process only logs
   the dropped hint at debug level, never a warning or an error.
@@ -118,14 +119,17 @@ class DirectoryPrefetch(unittest.TestCase):
         self.lab.wait_log(offset, r"directory prefetch of %s sent to " % self.user_rx())
         self.lab.wait_log(offset, r"referral-directory: Debug: prefetch of %s: asking the "
                                   r"directory" % self.user_rx())
-        # The imap process's LOOKUP found the prefetched lookup under way or
-        # its answer: no second lookup of this user.
-        self.lab.wait_log(offset, r"referral-directory: Debug: lookup of %s (joined|answered "
-                                  r"by) its prefetch" % self.user_rx())
+        # The imap process's LOOKUP joined the prefetched lookup, or found
+        # its answer (held, or in the cache when the search ended first):
+        # one directory lookup of this user for the login and its session.
+        self.lab.wait_log(offset, r"imap\(%s\).*remote mailboxes: \d+ entries loaded"
+                                  % re.escape(self.user))
         log = self.lab.settled_log_since(offset)
         self.assertNotIn("asking the directory from this process", log)
         self.assertEqual(len(re.findall(r"prefetch of %s: asking the directory" % self.user_rx(),
                                         log)), 1, log)
+        self.assertEqual(len(re.findall(r"remote mailboxes of %s: \d+ entries from the directory"
+                                        % self.user_rx(), log)), 1, log)
         # Within cache_ttl the next login's prefetch finds the cached answer:
         # it asks nothing.
         offset = self.lab.log_size()
