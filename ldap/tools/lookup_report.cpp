@@ -95,7 +95,7 @@ void printLookupReport(FILE* out, const LookupReport& r, const Settings& setting
     const Decision d = decide(toLookupStatus(u.status), u.record, r.facts, settings.decision);
     line(out, "decision", decisionKindName(d.kind));
     line(out, "decision source", d.source);
-    line(out, "decision why", q(d.why));
+    line(out, "decision why", q(decisionWhy(d, u.record, r.facts)));
     if (d.kind == DecisionKind::Refer || d.kind == DecisionKind::Suggest ||
         d.kind == DecisionKind::Proxy || d.kind == DecisionKind::ProxySuggest) {
         line(out, "target", d.target.host + ":" + std::to_string(d.target.port));

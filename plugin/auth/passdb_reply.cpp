@@ -26,10 +26,9 @@ std::string where(const Decision& d) {
     return d.target.host + ":" + std::to_string(d.target.port);
 }
 
-PassdbReply refused(const std::string& why) {
+PassdbReply refused() {
     PassdbReply r;
     r.outcome = PassdbOutcome::Refused;
-    r.logLine = "refused: " + why;
     return r;
 }
 
@@ -68,7 +67,6 @@ PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
     if (d.kind != DecisionKind::Local && d.kind != DecisionKind::TempFail) r.fields.reserve(9);
     switch (d.kind) {
     case DecisionKind::Local:
-        if (ctx.withLogLine) r.logLine = "local";
         return r;
     case DecisionKind::Suggest:
         // A bare `host` (no nologin, no proxy) is a local login; the login
@@ -76,69 +74,85 @@ PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
         // credentials lookup a failed mechanism would still carry `host`
         // to the login process, which makes it a NO referral: log in here
         // without the hint instead.
-        if (ctx.credentialsLookup) {
-            if (ctx.withLogLine)
-                r.logLine = "local (OK referral to " + where(d) +
-                            " left out: credentials mechanism)";
-            return r;
-        }
+        if (ctx.credentialsLookup) return r;
         addTarget(&r, d, ctx);
         r.fields.emplace_back("reason", settings.referralReason);
-        if (ctx.withLogLine) r.logLine = "suggest (OK referral) to " + where(d);
         return r;
     case DecisionKind::Refer:
         if (ctx.credentialsLookup) {
-            if (!addProxy(&r, d, login, ctx))
-                return refused("referral to " + where(d) +
-                               " not possible before the mechanism verified the client, "
-                               "and no proxy_master_user is set");
-            if (ctx.withLogLine)
-                r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection) +
-                            " (referral replaced: credentials mechanism)";
+            if (!addProxy(&r, d, login, ctx)) return refused();
             return r;
         }
         r.fields.emplace_back("nologin", "y");
         addTarget(&r, d, ctx);
         r.fields.emplace_back("reason", settings.referralReason);
-        if (ctx.withLogLine) r.logLine = "refer to " + where(d);
         return r;
     case DecisionKind::Proxy:
-        if (!addProxy(&r, d, login, ctx))
-            return refused("proxy to " + where(d) +
-                           " needs proxy_master_user for a mechanism without a password");
-        if (ctx.withLogLine)
-            r.logLine = "proxy to " + where(d) + proxyConnectionNote(login.proxyConnection);
+        if (!addProxy(&r, d, login, ctx)) return refused();
         return r;
     case DecisionKind::ProxySuggest:
         // Proxied exactly as Proxy; the marker makes the login plugin turn
         // the home server's OK into OK [REFERRAL ...] (issue 11).  Only a
         // login the home server accepted gets it, so also for a credentials
         // mechanism no referral follows a failed login (R2221-15).
-        if (!addProxy(&r, d, login, ctx))
-            return refused("proxy to " + where(d) +
-                           " needs proxy_master_user for a mechanism without a password");
+        if (!addProxy(&r, d, login, ctx)) return refused();
         r.fields.emplace_back(kProxyHintField, "y");
-        if (ctx.withLogLine) r.logLine = "proxy to " + where(d) + " with OK referral hint";
         return r;
     case DecisionKind::TempFail:
         r.outcome = PassdbOutcome::InternalFailure;
         r.noDelay = !ctx.credentialsLookup;
-        r.logLine = "temporary failure";
         return r;
     case DecisionKind::Reject:
         if (!proxyLogsIn(ctx.protocol)) {
             r.outcome = PassdbOutcome::InternalFailure;
-            r.logLine = std::string("temporary failure: no usable home server (") +
-                        protocolName(ctx.protocol) + " is neither served here nor refused)";
             return r;
         }
-        if (ctx.credentialsLookup) return refused("no usable home server");
+        if (ctx.credentialsLookup) return refused();
         r.fields.emplace_back("nologin", "y");
         r.fields.emplace_back("reason", kRejectText);
-        if (ctx.withLogLine) r.logLine = "rejected: no usable home server";
         return r;
     }
-    return refused("unknown decision");
+    return refused();
+}
+
+// Follows buildPassdbReply() branch by branch; reply.outcome tells a
+// refusal (no proxy_master_user) from the answer it replaced.
+std::string passdbReplyLogLine(const Decision& d, const PassdbReply& reply,
+                               const ReplySettings& settings, const ReplyContext& ctx) {
+    const bool isRefused = reply.outcome == PassdbOutcome::Refused;
+    const ProxyConnectionSettings& connection = settings.login.proxyConnection;
+    switch (d.kind) {
+    case DecisionKind::Local:
+        return "local";
+    case DecisionKind::Suggest:
+        if (ctx.credentialsLookup)
+            return "local (OK referral to " + where(d) + " left out: credentials mechanism)";
+        return "suggest (OK referral) to " + where(d);
+    case DecisionKind::Refer:
+        if (!ctx.credentialsLookup) return "refer to " + where(d);
+        if (isRefused)
+            return "refused: referral to " + where(d) +
+                   " not possible before the mechanism verified the client, "
+                   "and no proxy_master_user is set";
+        return "proxy to " + where(d) + proxyConnectionNote(connection) +
+               " (referral replaced: credentials mechanism)";
+    case DecisionKind::Proxy:
+    case DecisionKind::ProxySuggest:
+        if (isRefused)
+            return "refused: proxy to " + where(d) +
+                   " needs proxy_master_user for a mechanism without a password";
+        if (d.kind == DecisionKind::ProxySuggest) return "proxy to " + where(d) + " with OK referral hint";
+        return "proxy to " + where(d) + proxyConnectionNote(connection);
+    case DecisionKind::TempFail:
+        return "temporary failure";
+    case DecisionKind::Reject:
+        if (!proxyLogsIn(ctx.protocol))
+            return std::string("temporary failure: no usable home server (") +
+                   protocolName(ctx.protocol) + " is neither served here nor refused)";
+        if (ctx.credentialsLookup) return "refused: no usable home server";
+        return "rejected: no usable home server";
+    }
+    return "refused: unknown decision";
 }
 
 }  // namespace dref

@@ -27,7 +27,9 @@ struct PassdbReply {
     // Answer a failure without auth_failure_delay and penalty (the password
     // was correct; the directory is the problem).
     bool noDelay = false;
-    // One line for the log, never a password.
+    // One line for the log, never a password: set by the answers that are
+    // not built from a decision (pending_lookup.h); for buildPassdbReply()'s
+    // see passdbReplyLogLine().
     std::string logLine;
 };
 
@@ -54,11 +56,6 @@ struct ReplyContext {
     // The service of the request: LMTP's and doveadm's lookups (credentials
     // lookups without a client) proxy without a user login.
     Protocol protocol = Protocol::Imap;
-    // false: the log line of an answer with outcome Ok (including a
-    // reject's nologin) is left empty, for a login whose decision line is
-    // not written (the passdb driver builds it again with true when it
-    // is).  Other outcomes' lines are always built: they are always written.
-    bool withLogLine = true;
 };
 
 // Local -> Ok, no fields.
@@ -85,8 +82,15 @@ struct ReplyContext {
 //   into "user not in the passdb", and then LMTP delivers on this server and
 //   doveadm runs here, and 2.4's LMTP bounces a nologin (550); a temporary
 //   failure (LMTP 451) keeps the mail queued until the directory is fixed.
+// Builds no text (a warm login writes no decision line): logLine is empty.
 PassdbReply buildPassdbReply(const Decision& decision, const ReplySettings& settings,
                              const ReplyContext& ctx);
+
+// The log line of `reply`, which buildPassdbReply(decision, settings, ctx)
+// returned: what the login gets and why (a refusal names the missing
+// setting), never a password.  Built only for a line that is written.
+std::string passdbReplyLogLine(const Decision& decision, const PassdbReply& reply,
+                               const ReplySettings& settings, const ReplyContext& ctx);
 
 // Text of a Reject answer (after "]" of NO [CONTACTADMIN]).
 extern const char* const kRejectText;

@@ -236,7 +236,8 @@ enum log_type decisionLogLevel(const Decision& d, const PassdbReply& reply) {
 // Dovecot keeps an event's first log_debug verdict, so a filter on the
 // second name would never match the renamed event (event_interest.h).
 void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usecs,
-                const Decision& d, const PassdbReply& reply, enum log_type level) {
+                const Decision& d, const PassdbReply& reply, const ReplySettings& replySettings,
+                const ReplyContext& ctx, enum log_type level) {
     struct event* e = lookupEvent(p);
     const bool eventPerLine = debugLogFilterSet();
     auto named = [e, eventPerLine](const char* name) -> struct event* {
@@ -249,7 +250,7 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
     // Field warnings already start with "passdb fields: ".  Written before
     // the event gets its name, so that they are not counted as
     // referral_lookup_finished events.  Why an entry has no usable home
-    // server is in the decision line (d.why) and in these warnings.
+    // server is in the decision line (decisionWhy) and in these warnings.
     for (const std::string& w : result.warnings)
         e_warning(e, "%s%s", p.fromFields ? "" : "directory: ", quoteForLog(w, 300).c_str());
 
@@ -282,13 +283,15 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
         event_add_int(e, "target_port", d.target.port);
     }
     struct event* de = named("referral_decision");
-    // e_debug/e_info/e_warning build the quoted arguments only when the line
-    // is wanted (2.4's e_log would build them always).
+    // e_debug/e_info/e_warning build the arguments, and so the decision's
+    // and the answer's text, only when the line is wanted (2.4's e_log
+    // would build them always).
 #define DREF_DECISION_LINE(log)                                                               \
     log(de, "decision %s (source %s, %s, client id \"%s\"): %s; %s", decisionKindName(d.kind), \
         d.source.c_str(), protocolName(p.facts.protocol),                                     \
-        quoteForLog(p.facts.clientIdName).c_str(), reply.logLine.c_str(),                     \
-        quoteForLog(d.why, 300).c_str())
+        quoteForLog(p.facts.clientIdName).c_str(),                                            \
+        passdbReplyLogLine(d, reply, replySettings, ctx).c_str(),                             \
+        quoteForLog(decisionWhy(d, result.record, p.facts), 300).c_str())
     if (level == LOG_TYPE_DEBUG)
         DREF_DECISION_LINE(e_debug);
     else if (level == LOG_TYPE_WARNING)
@@ -320,17 +323,15 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         }
         auto usecs = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - p->started).count();
-        // The decision's text (why) only for a login whose line is
-        // written (below): a warm referral login writes none.
-        Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
-                            settings_.decision, DecisionDetail::KindOnly);
+        // No text yet: a warm referral login writes no line (logOutcome).
+        const Decision d = decide(toLookupStatus(result.status), result.record, p->facts,
+                                  settings_.decision);
         servedHere = d.kind == DecisionKind::Local;
         ReplyContext ctx;
         ctx.loginUser = p->facts.loginUser;
         ctx.plaintextMech = p->plainCallback != nullptr;
         ctx.credentialsLookup = p->credentialsCallback != nullptr;
         ctx.protocol = p->facts.protocol;
-        ctx.withLogLine = false;  // as the decision's why: built below when written
         reply = buildPassdbReply(d, replySettings_, ctx);
         // Password mode with the directory down and no last answer: the
         // password was never checked, so no exemption from
@@ -340,13 +341,8 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
         // Nothing to write and no one to see the events (event_interest.h):
         // a warm referral login skips their fields altogether.
         if (p->eventsWanted || level != LOG_TYPE_DEBUG || !result.warnings.empty() ||
-            result.status == DirectoryStatus::Unavailable) {
-            d.why = decide(toLookupStatus(result.status), result.record, p->facts,
-                           settings_.decision, DecisionDetail::WithWhy).why;
-            ctx.withLogLine = true;
-            reply.logLine = buildPassdbReply(d, replySettings_, ctx).logLine;
-            logOutcome(*p, result, static_cast<long long>(usecs), d, reply, level);
-        }
+            result.status == DirectoryStatus::Unavailable)
+            logOutcome(*p, result, static_cast<long long>(usecs), d, reply, replySettings_, ctx, level);
     } catch (const std::exception& e) {
         pending_.erase(p);  // a failed ask-again
         reply = internalFailure(e.what());

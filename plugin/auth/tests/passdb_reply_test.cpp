@@ -29,6 +29,12 @@ PassdbReply build(const Decision& d, const LoginSettings& login, const ReplyCont
     return buildPassdbReply(d, ReplySettings(login), ctx);
 }
 
+// The decision line's part for the answer build() gives.
+std::string logLine(const Decision& d, const LoginSettings& login, const ReplyContext& ctx) {
+    const ReplySettings prepared(login);
+    return passdbReplyLogLine(d, buildPassdbReply(d, prepared, ctx), prepared, ctx);
+}
+
 ReplyContext plain() {
     ReplyContext c;
     c.loginUser = "alice";
@@ -124,7 +130,8 @@ TEST(PassdbReply, ProxyWithoutPasswordNeedsMasterUser) {
     auto f = fields(r);
     EXPECT_EQ(f["master"], "proxy-master");
     EXPECT_EQ(f["pass"], "s3cret");
-    EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
+    EXPECT_EQ(logLine(decision(DecisionKind::Proxy), withMasterUser(), credentials()).find("s3cret"),
+              std::string::npos);
 }
 
 // Issue 14 item 6: every proxied session carries the TLS and timeout fields
@@ -140,7 +147,8 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
     EXPECT_EQ(f.count("ssl"), 0u);
     EXPECT_EQ(f["proxy_timeout"], "9");
     EXPECT_EQ(f["host"], "home1.example.test");
-    EXPECT_EQ(r.logLine, "proxy to home1.example.test:10143 over STARTTLS");
+    EXPECT_EQ(logLine(decision(DecisionKind::Proxy), login, plain()),
+              "proxy to home1.example.test:10143 over STARTTLS");
 
     login.proxyConnection.tls = ProxyTls::Tls;
     login.proxyConnection.verifyCertificate = false;
@@ -152,7 +160,8 @@ TEST(PassdbReply, ProxyCarriesTlsAndTimeoutFields) {
     EXPECT_EQ(f["proxy"], "y");
     EXPECT_EQ(f["ssl"], "any-cert");
     EXPECT_EQ(f.count("starttls"), 0u);
-    EXPECT_EQ(r.logLine.rfind("proxy to home1.example.test:10143 over TLS without certificate check", 0),
+    EXPECT_EQ(logLine(decision(DecisionKind::Refer), login, credentials())
+                  .rfind("proxy to home1.example.test:10143 over TLS without certificate check", 0),
               0u);
 
     for (DecisionKind k : {DecisionKind::Refer, DecisionKind::Suggest, DecisionKind::Local,
@@ -238,7 +247,7 @@ TEST(PassdbReply, PortZeroLeavesThePortToTheClientSide) {
     auto f = fields(r);
     EXPECT_EQ(f.count("port"), 0u);
     EXPECT_EQ(f["host"], "home1.example.test");
-    EXPECT_EQ(r.logLine, "proxy to home1.example.test");
+    EXPECT_EQ(logLine(d, LoginSettings{}, lookupOf(Protocol::Doveadm)), "proxy to home1.example.test");
 }
 
 // POP3/ManageSieve/submission log in as the user: like IMAP, a mechanism
@@ -261,7 +270,9 @@ TEST(PassdbReply, LmtpAndDoveadmRejectIsTemporary) {
         PassdbReply r = build(decision(DecisionKind::Reject), LoginSettings{}, lookupOf(p));
         EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
         EXPECT_TRUE(r.fields.empty());
-        EXPECT_NE(r.logLine.find("no usable home server"), std::string::npos);
+        EXPECT_NE(logLine(decision(DecisionKind::Reject), LoginSettings{}, lookupOf(p))
+                      .find("no usable home server"),
+                  std::string::npos);
         r = build(decision(DecisionKind::TempFail), LoginSettings{}, lookupOf(p));
         EXPECT_EQ(r.outcome, PassdbOutcome::InternalFailure) << protocolName(p);
     }
@@ -286,7 +297,9 @@ TEST(PassdbReply, ProxySuggestIsProxyPlusHintMarker_R2221_10) {
     auto f = fields(r);
     EXPECT_EQ(f.count("nologin"), 0u);
     EXPECT_EQ(f.count("reason"), 0u);
-    EXPECT_NE(r.logLine.find("OK referral hint"), std::string::npos);
+    EXPECT_NE(logLine(decision(DecisionKind::ProxySuggest), LoginSettings{}, plain())
+                  .find("OK referral hint"),
+              std::string::npos);
 }
 
 // Without a plaintext password it needs the master user, as proxy does; the
@@ -302,7 +315,9 @@ TEST(PassdbReply, ProxySuggestCredentialsLookupAsProxy_R2221_15) {
     EXPECT_EQ(f["master"], "proxy-master");
     EXPECT_EQ(f["pass"], "s3cret");
     EXPECT_EQ(f["referral_hint"], "y");
-    EXPECT_EQ(r.logLine.find("s3cret"), std::string::npos);
+    EXPECT_EQ(logLine(decision(DecisionKind::ProxySuggest), withMasterUser(), credentials())
+                  .find("s3cret"),
+              std::string::npos);
 }
 
 // The driver adds the reply's fields with auth_fields_add(), without
@@ -338,11 +353,11 @@ TEST(PassdbReply, FieldsArePlainExtraFields) {
     }
 }
 
-// withLogLine = false (the driver's warm login, whose decision line is not
-// written): the same answer, only a successful one's log line left empty;
-// a failure's line is there either way.  For every decision, protocol,
-// mechanism, TLS mode and master user setting.
-TEST(PassdbReply, WithoutLogLineTheSameAnswer) {
+// buildPassdbReply() builds no text (the driver's warm login writes no
+// decision line): passdbReplyLogLine() builds the line, for every decision,
+// protocol, mechanism, TLS mode and master user setting, and never with a
+// password in it.
+TEST(PassdbReply, AnswerWithoutTextLineApart) {
     for (const LoginSettings& base : {LoginSettings{}, withMasterUser()}) {
         LoginSettings login = base;
         for (ProxyTls tls : {ProxyTls::None, ProxyTls::StartTls, ProxyTls::Tls}) {
@@ -357,18 +372,15 @@ TEST(PassdbReply, WithoutLogLineTheSameAnswer) {
                          {DecisionKind::Local, DecisionKind::Refer, DecisionKind::Suggest,
                           DecisionKind::Proxy, DecisionKind::ProxySuggest, DecisionKind::TempFail,
                           DecisionKind::Reject}) {
-                        ctx.withLogLine = true;
-                        const PassdbReply full = buildPassdbReply(decision(k), prepared, ctx);
-                        ctx.withLogLine = false;
-                        const PassdbReply bare = buildPassdbReply(decision(k), prepared, ctx);
-                        EXPECT_EQ(bare.outcome, full.outcome);
-                        EXPECT_EQ(bare.fields, full.fields);
-                        EXPECT_EQ(bare.noDelay, full.noDelay);
-                        EXPECT_FALSE(full.logLine.empty()) << decisionKindName(k);
-                        if (full.outcome == PassdbOutcome::Ok)
-                            EXPECT_TRUE(bare.logLine.empty()) << bare.logLine;
-                        else
-                            EXPECT_EQ(bare.logLine, full.logLine);
+                        const PassdbReply r = buildPassdbReply(decision(k), prepared, ctx);
+                        EXPECT_TRUE(r.logLine.empty()) << r.logLine;
+                        const std::string line = passdbReplyLogLine(decision(k), r, prepared, ctx);
+                        EXPECT_FALSE(line.empty()) << decisionKindName(k);
+                        EXPECT_EQ(line.find("s3cret"), std::string::npos) << line;
+                        // A refusal says so, and only a refusal.
+                        EXPECT_EQ(line.rfind("refused: ", 0) == 0,
+                                  r.outcome == PassdbOutcome::Refused)
+                            << line;
                     }
                 }
             }

@@ -85,7 +85,7 @@ std::string hostPort(const HomeServer& home) {
 }
 
 Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                    const DecisionSettings& settings, bool explain) {
+                    const DecisionSettings& settings) {
     Decision d;
     // D-18: the URL and the proxy carry the identity the home server knows.
     d.targetUser = record.referralUser.empty() ? client.loginUser : record.referralUser;
@@ -98,24 +98,16 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     if (client.protocol == Protocol::Other) {
         d.kind = DecisionKind::Local;
         d.source = "protocol";
-        if (explain) d.why = "not a protocol with a home server session: authentication only";
         return d;
     }
     if (status == LookupStatus::Unavailable) {
         d.kind = DecisionKind::TempFail;
         d.source = "directory";
-        if (explain) d.why = "directory unavailable";
         return d;
     }
     if (status == LookupStatus::NotFound) {
         d.source = "not-found";
-        if (settings.notFoundIsLocal) {
-            d.kind = DecisionKind::Local;
-            if (explain) d.why = "user not in the directory: local login";
-        } else {
-            d.kind = DecisionKind::Reject;
-            if (explain) d.why = "user not in the directory";
-        }
+        d.kind = settings.notFoundIsLocal ? DecisionKind::Local : DecisionKind::Reject;
         return d;
     }
 
@@ -124,7 +116,6 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
     if (record.home && isThisServer(*record.home, settings.localNames)) {
         d.kind = DecisionKind::Local;
         d.source = "self";
-        if (explain) d.why = "home server " + hostPort(*record.home) + " is this server";
         return d;
     }
 
@@ -151,36 +142,26 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
             }
         }
     }
+    d.chosenPolicy = policy;
 
     if (policy == ReferralPolicy::Local) {
         d.kind = DecisionKind::Local;
-        if (explain) d.why = std::string("policy local (") + d.source + ")";
         return d;
     }
     // Only IMAP has a login referral (RFC 2221): any other policy sends a
     // POP3, LMTP, ManageSieve, submission or doveadm session to the home
     // server through Dovecot's proxy (docs/protocols.md).
-    std::string protocolNote;
-    if (client.protocol != Protocol::Imap && policy != ReferralPolicy::Proxy) {
-        if (explain)
-            protocolNote = std::string("; ") + referralPolicyName(policy) + " is proxy for " +
-                           protocolName(client.protocol);
-        policy = ReferralPolicy::Proxy;
-    }
+    if (client.protocol != Protocol::Imap) policy = ReferralPolicy::Proxy;
     // D-17: without a valid home server there is nothing to refer or proxy
     // to; never build "imap://user@/".
     if (!record.home) {
         d.kind = DecisionKind::Reject;
-        if (explain)
-            d.why = record.homeError.empty() ? "no home server in the directory"
-                                             : "unusable home server: " + quoteForLog(record.homeError);
         d.source = "no-home";
         return d;
     }
     if (!isAllowedTarget(record.home->host, settings.allowedHosts)) {
         d.kind = DecisionKind::Reject;
         d.source = "not-allowed";
-        if (explain) d.why = "home server " + hostPort(d.target) + " is not in allowed_hosts";
         return d;
     }
     // RFC 5092 §10 / REQUIREMENTS §2.6 item 5: no referral in clear text
@@ -191,12 +172,6 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         d.source = "insecure";
         if (carriesReferral(policy)) {
             d.kind = DecisionKind::Reject;
-            if (explain) d.why = "no referral over an insecure connection";
-            return d;
-        }
-        if (policy == ReferralPolicy::Local) {
-            d.kind = DecisionKind::Local;
-            if (explain) d.why = "insecure connection: local login instead of a referral";
             return d;
         }
     }
@@ -208,9 +183,6 @@ Decision decideImpl(LookupStatus status, const UserRecord& record, const ClientF
         case ReferralPolicy::ProxySuggest: d.kind = DecisionKind::ProxySuggest; break;
         case ReferralPolicy::Local: d.kind = DecisionKind::Local; break;
     }
-    if (explain)
-        d.why = std::string(referralPolicyName(policy)) + " to " + hostPort(d.target) + " (" +
-                d.source + protocolNote + ")";
     return d;
 }
 
@@ -238,9 +210,9 @@ bool isAllowedTarget(std::string_view host, const std::vector<std::string>& allo
 }
 
 Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                const DecisionSettings& settings, DecisionDetail detail) {
+                const DecisionSettings& settings) {
     try {
-        return decideImpl(status, record, client, settings, detail == DecisionDetail::WithWhy);
+        return decideImpl(status, record, client, settings);
     } catch (...) {
         // Out of memory: the one answer that is safe whatever the inputs.
         Decision d;
@@ -248,6 +220,34 @@ Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts
         d.source = "directory";
         return d;
     }
+}
+
+// Each branch names the step of decide() (referral_decision.h) that ended
+// with `d`: the source tells the step, the kind its outcome.
+std::string decisionWhy(const Decision& d, const UserRecord& record, const ClientFacts& client) {
+    const std::string& source = d.source;
+    if (source == "protocol") return "not a protocol with a home server session: authentication only";
+    if (source == "directory") return "directory unavailable";
+    if (source == "not-found")
+        return d.kind == DecisionKind::Local ? "user not in the directory: local login"
+                                             : "user not in the directory";
+    // Step 3 compares the directory's home (its IMAP port), not the target.
+    if (source == "self") return "home server " + hostPort(record.home ? *record.home : d.target) + " is this server";
+    if (source == "no-home")
+        return record.homeError.empty() ? "no home server in the directory"
+                                        : "unusable home server: " + quoteForLog(record.homeError);
+    if (source == "not-allowed") return "home server " + hostPort(d.target) + " is not in allowed_hosts";
+    if (source == "insecure" && d.kind == DecisionKind::Reject) return "no referral over an insecure connection";
+    if (source == "insecure" && d.kind == DecisionKind::Local)
+        return "insecure connection: local login instead of a referral";
+    if (d.kind == DecisionKind::Local) return "policy local (" + source + ")";
+    // Refer, Suggest, Proxy or ProxySuggest to the target (the kinds' names
+    // are the policies' names).
+    std::string why = std::string(decisionKindName(d.kind)) + " to " + hostPort(d.target) + " (" + source;
+    if (client.protocol != Protocol::Imap && d.chosenPolicy != ReferralPolicy::Proxy)
+        why += std::string("; ") + referralPolicyName(d.chosenPolicy) + " is proxy for " +
+               protocolName(client.protocol);
+    return why + ")";
 }
 
 const char* decisionKindName(DecisionKind k) {

@@ -68,10 +68,13 @@ struct Decision {
     DecisionKind kind = DecisionKind::Local;
     HomeServer target;       // Refer/Suggest/Proxy/ProxySuggest
     std::string targetUser;  // user for the URL / proxy destuser
-    std::string why;         // one line for the log; never contains a password
     // Which input chose the policy: "user", "client-id", "listener", "default",
-    // "insecure", "self", "not-found", "no-home", "directory".
+    // "insecure", "self", "not-found", "no-home", "not-allowed", "directory",
+    // "protocol".
     std::string source;
+    // The policy step 4 chose, before step 4a or 7 changed it (decisionWhy()
+    // names it when the protocol made it proxy); Local before step 4.
+    ReferralPolicy chosenPolicy = ReferralPolicy::Local;
 };
 
 // Precedence: a home that is this server -> Local; then the user's directory
@@ -123,13 +126,15 @@ struct Decision {
 // put every name and address of this server into localNames (DNS is not
 // consulted here).  Never throws; out of memory gives TempFail.
 //
-// detail KindOnly leaves Decision::why empty and is otherwise the same
-// decision (kind, target, targetUser, source): for a caller that logs the
-// decision only now and then (the passdb driver at a warm login) and asks
-// again WithWhy when it does write the line.
-enum class DecisionDetail { WithWhy, KindOnly };
+// The decision has no text: a warm login writes no decision line, and its
+// text is built by decisionWhy() only for a line that is written.
 Decision decide(LookupStatus status, const UserRecord& record, const ClientFacts& client,
-                const DecisionSettings& settings, DecisionDetail detail = DecisionDetail::WithWhy);
+                const DecisionSettings& settings);
+
+// Why decide() decided `d` for these inputs (the same record and client),
+// in one line for the log: printable ASCII, directory values quoted
+// (quoteForLog), never a password.
+std::string decisionWhy(const Decision& d, const UserRecord& record, const ClientFacts& client);
 
 // True when host[:port] names this server per settings.localNames: entries
 // "host" (any port), "host:port", "[v6]", "[v6]:port" or a bare IPv6 address;
