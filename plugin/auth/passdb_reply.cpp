@@ -1,5 +1,6 @@
 #include "passdb_reply.h"
 
+#include "process_secrets.h"
 #include "proxied_login_hint.h"
 #include "response_text.h"
 
@@ -33,7 +34,7 @@ PassdbReply refused() {
 }
 
 // Proxy fields; false when the backend cannot be logged in to.
-bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
+bool addProxy(PassdbReply* r, const Decision& d, const ReplySettings& login,
               const ReplyContext& ctx) {
     r->fields.emplace_back("proxy", "y");
     addTarget(r, d, ctx);
@@ -53,13 +54,16 @@ bool addProxy(PassdbReply* r, const Decision& d, const LoginSettings& login,
 
 }  // namespace
 
-ReplySettings::ReplySettings(const LoginSettings& loginSettings)
-    : login(loginSettings),
+ReplySettings::ReplySettings(const LoginSettings& login)
+    : proxyConnection(login.proxyConnection),
+      proxyMasterUser(login.proxyMasterUser),
+      proxyMasterPassword(login.proxyMasterPassword),
       referralReason(sanitizeResponseText(login.referralText, kReferFallbackText)) {}
+
+ReplySettings::~ReplySettings() { overwriteString(&proxyMasterPassword); }
 
 PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
                              const ReplyContext& ctx) {
-    const LoginSettings& login = settings.login;
     PassdbReply r;
     // The most a reply has (proxy, host, port, destuser, ssl/starttls,
     // proxy_timeout, master, pass, referral_hint): no reallocation while
@@ -80,7 +84,7 @@ PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
         return r;
     case DecisionKind::Refer:
         if (ctx.credentialsLookup) {
-            if (!addProxy(&r, d, login, ctx)) return refused();
+            if (!addProxy(&r, d, settings, ctx)) return refused();
             return r;
         }
         r.fields.emplace_back("nologin", "y");
@@ -88,14 +92,14 @@ PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
         r.fields.emplace_back("reason", settings.referralReason);
         return r;
     case DecisionKind::Proxy:
-        if (!addProxy(&r, d, login, ctx)) return refused();
+        if (!addProxy(&r, d, settings, ctx)) return refused();
         return r;
     case DecisionKind::ProxySuggest:
         // Proxied exactly as Proxy; the marker makes the login plugin turn
         // the home server's OK into OK [REFERRAL ...] (issue 11).  Only a
         // login the home server accepted gets it, so also for a credentials
         // mechanism no referral follows a failed login (R2221-15).
-        if (!addProxy(&r, d, login, ctx)) return refused();
+        if (!addProxy(&r, d, settings, ctx)) return refused();
         r.fields.emplace_back(kProxyHintField, "y");
         return r;
     case DecisionKind::TempFail:
@@ -120,7 +124,7 @@ PassdbReply buildPassdbReply(const Decision& d, const ReplySettings& settings,
 std::string passdbReplyLogLine(const Decision& d, const PassdbReply& reply,
                                const ReplySettings& settings, const ReplyContext& ctx) {
     const bool isRefused = reply.outcome == PassdbOutcome::Refused;
-    const ProxyConnectionSettings& connection = settings.login.proxyConnection;
+    const ProxyConnectionSettings& connection = settings.proxyConnection;
     switch (d.kind) {
     case DecisionKind::Local:
         return "local";

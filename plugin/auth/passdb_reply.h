@@ -33,14 +33,19 @@ struct PassdbReply {
     std::string logLine;
 };
 
-// What buildPassdbReply() needs of the settings, prepared once when the
-// settings are loaded (ReferralPassdb keeps it): the `reason` of a referral
-// is referral_text as it goes on the wire, the same at every login.
-// `login` is referred to, not copied (it holds proxy_master_password): it
-// must outlive this.
+// What buildPassdbReply() needs of the login settings, copied and prepared
+// once when the settings are loaded (ReferralPassdb keeps it): the `reason`
+// of a referral is referral_text as it goes on the wire, the same at every
+// login.  Holds no reference: it may outlive the LoginSettings it was made
+// of.
 struct ReplySettings {
-    explicit ReplySettings(const LoginSettings& loginSettings);
-    const LoginSettings& login;
+    explicit ReplySettings(const LoginSettings& login);
+    ReplySettings(const ReplySettings&) = default;
+    ReplySettings& operator=(const ReplySettings&) = default;
+    ~ReplySettings();  // overwrites proxyMasterPassword
+    ProxyConnectionSettings proxyConnection;
+    std::string proxyMasterUser;
+    std::string proxyMasterPassword;  // never logged
     // sanitizeResponseText(referral_text, "Try this server instead."): the
     // settings file accepts only wire-safe texts (isWireSafeText), which it
     // returns unchanged unless they end in a space; computed here all the

@@ -92,6 +92,11 @@ ReferralFields passdbReferralFields(struct auth_request* request) {
 
 }  // namespace
 
+ReferralPassdb::ReferralPassdb(Settings settings)
+    : settings_(std::move(settings)), replySettings_(settings_.login) {
+    wipeString(&settings_.login.proxyMasterPassword);
+}
+
 ReferralPassdb::~ReferralPassdb() {
     shutdown();
 }

@@ -24,8 +24,7 @@ struct StoredPasswordParts;
 
 class ReferralPassdb {
 public:
-    explicit ReferralPassdb(Settings settings)
-        : settings_(std::move(settings)), replySettings_(settings_.login) {}
+    explicit ReferralPassdb(Settings settings);
     ~ReferralPassdb();
     ReferralPassdb(const ReferralPassdb&) = delete;
     ReferralPassdb& operator=(const ReferralPassdb&) = delete;
@@ -64,7 +63,9 @@ private:
     static void onDirectoryReadable(ReferralPassdb* self);
 
     Settings settings_;
-    const ReplySettings replySettings_;  // of settings_.login, prepared once
+    // Of settings_.login, prepared once; holds the process's one copy of
+    // proxy_master_password (settings_'s is wiped).
+    const ReplySettings replySettings_;
     std::unique_ptr<Directory> directory_;
     struct io* io_ = nullptr;
     std::unordered_set<std::shared_ptr<PendingLookup>> pending_;

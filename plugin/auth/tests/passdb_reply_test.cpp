@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,25 @@ TEST(PassdbReply, ReasonIsPreparedOnceWithTheSettings) {
         EXPECT_EQ(f["reason"], "Moved");
     }
     EXPECT_EQ(ReplySettings(LoginSettings{}).referralReason, LoginSettings{}.referralText);
+}
+
+// The prepared settings are a copy: what happens to the LoginSettings they
+// were made of later (changed, or gone) does not reach a login's answer.
+TEST(PassdbReply, PreparedSettingsAreACopy) {
+    std::optional<ReplySettings> prepared;
+    {
+        LoginSettings login = withMasterUser();
+        login.proxyConnection.tls = ProxyTls::Tls;
+        login.referralText = "Moved";
+        prepared.emplace(login);
+        login = LoginSettings{};
+    }
+    auto f = fields(buildPassdbReply(decision(DecisionKind::Proxy), *prepared, credentials()));
+    EXPECT_EQ(f["master"], "proxy-master");
+    EXPECT_EQ(f["pass"], "s3cret");
+    EXPECT_EQ(f["ssl"], "yes");
+    f = fields(buildPassdbReply(decision(DecisionKind::Refer), *prepared, plain()));
+    EXPECT_EQ(f["reason"], "Moved");
 }
 
 TEST(PassdbReply, ReferUsesDirectoryIdentity_D18) {
