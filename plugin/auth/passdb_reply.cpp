@@ -10,8 +10,6 @@ const char* const kRejectText = "Your mailbox cannot be reached from this server
 
 namespace {
 
-const char* const kReferFallbackText = "Try this server instead.";
-
 std::string targetUser(const Decision& d, const ReplyContext& ctx) {
     return d.targetUser.empty() ? ctx.loginUser : d.targetUser;
 }
@@ -58,7 +56,7 @@ ReplySettings::ReplySettings(const LoginSettings& login)
     : proxyConnection(login.proxyConnection),
       proxyMasterUser(login.proxyMasterUser),
       proxyMasterPassword(login.proxyMasterPassword),
-      referralReason(sanitizeResponseText(login.referralText, kReferFallbackText)) {}
+      referralReason(wireReferralText(login.referralText)) {}
 
 ReplySettings::~ReplySettings() { overwriteString(&proxyMasterPassword); }
 

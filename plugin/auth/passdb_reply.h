@@ -46,10 +46,7 @@ struct ReplySettings {
     ProxyConnectionSettings proxyConnection;
     std::string proxyMasterUser;
     std::string proxyMasterPassword;  // never logged
-    // sanitizeResponseText(referral_text, "Try this server instead."): the
-    // settings file accepts only wire-safe texts (isWireSafeText), which it
-    // returns unchanged unless they end in a space; computed here all the
-    // same, for settings that did not come from the file.
+    // wireReferralText(referral_text): the same text as the login plugin's.
     std::string referralReason;
 };
 

@@ -31,7 +31,7 @@ std::string_view LoginReply::url() const {
 
 LoginReplyPresets prepareLoginReply(const LoginSettings& settings) {
     LoginReplyPresets presets;
-    presets.referralText = sanitizeResponseText(settings.referralText, settings.referralText);
+    presets.referralText = wireReferralText(settings.referralText);
     presets.authMechanismInUrl = settings.authMechanismInUrl;
     return presets;
 }

@@ -43,8 +43,7 @@ struct LoginReply {
 // What every login referral of one settings file shares, prepared once when
 // the file is loaded instead of at every login (issue 13 item 3).
 struct LoginReplyPresets {
-    // referral_text as it goes on the wire (sanitized once: the settings
-    // accept only wire-safe texts, but one ending in a space is trimmed).
+    // wireReferralText(referral_text), as the referral passdb's `reason`.
     std::string referralText;
     bool authMechanismInUrl = false;  // auth_in_url = mechanism
 };

@@ -152,12 +152,12 @@ TEST(LoginReferral, PreparedTextAsReasonAndOtherReasons_R3501_2) {
     composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143,
                       "Use your home server.\r\n"), s, &r);
     EXPECT_EQ(r.text, "Use your home server.??");
-    // A text sanitizing leaves nothing of gives what it gave before the
-    // text was prepared once: "Failed.", for the fallback and the reason.
+    // A text sanitizing leaves nothing of gives the referral passdb's
+    // fallback (wireReferralText), for the text and for a blank reason.
     s.referralText = "   ";
-    EXPECT_EQ(prepareLoginReply(s).referralText, "Failed.");
+    EXPECT_EQ(prepareLoginReply(s).referralText, "Try this server instead.");
     composeInto(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test", 143, " "), s, &r);
-    EXPECT_EQ(r.text, "Failed.");
+    EXPECT_EQ(r.text, "Try this server instead.");
     s.referralText = "Go\r\nthere";
     EXPECT_EQ(compose(facts(LoginCommand::Login, "PLAIN", "bob", "h.example.test"), s).text,
               "Go??there");

@@ -18,6 +18,20 @@ TEST(ResponseText, ReplacesCrLfAndControls_R3501_4) {
     EXPECT_EQ(sanitizeResponseText("\t\x1b[31m", "x"), "??[31m");
 }
 
+// referral_text on the wire, the same for the referral passdb and the login
+// plugin: a text the settings file accepts as it is (less trailing
+// spaces), anything else made wire-safe, never empty.
+TEST(ResponseText, WireReferralText_R3501_2) {
+    EXPECT_EQ(wireReferralText("Your mailbox is on another server."),
+              "Your mailbox is on another server.");
+    EXPECT_EQ(wireReferralText("Moved  "), "Moved");
+    EXPECT_EQ(wireReferralText("Use home1\r\n]x"), "Use home1??]x");
+    EXPECT_EQ(wireReferralText(" caf\xc3\xa9"), "caf??");
+    EXPECT_EQ(wireReferralText(""), "Try this server instead.");
+    EXPECT_EQ(wireReferralText("   "), "Try this server instead.");
+    EXPECT_EQ(wireReferralText(std::string(300, 'a')), std::string(200, 'a'));
+}
+
 TEST(ResponseText, Replaces8BitOctets_R3501_4) {
     EXPECT_EQ(sanitizeResponseText("Entw\xC3\xBCrfe", "x"), "Entw??rfe");
 }

@@ -86,6 +86,10 @@ std::string sanitizeResponseText(std::string_view text, std::string_view fallbac
     }
 }
 
+std::string wireReferralText(std::string_view referralText) {
+    return sanitizeResponseText(referralText, "Try this server instead.");
+}
+
 std::string quoteForLog(std::string_view untrusted, size_t maxLen) {
     try {
         std::string out;

@@ -16,6 +16,14 @@ std::string sanitizeResponseText(std::string_view text, std::string_view fallbac
 void assignSanitizedResponseText(std::string* out, std::string_view text,
                                  std::string_view fallback, size_t maxLen = 200);
 
+// referral_text (settings.h) as it goes on the wire after "] " of a login
+// referral: the referral passdb's `reason` and the login plugin's own text,
+// prepared once per settings file by both.  sanitizeResponseText() with
+// "Try this server instead." for a text of which nothing printable is left:
+// a text the settings file accepted (isWireSafeText) comes back as it is,
+// less trailing spaces.  Never throws.
+std::string wireReferralText(std::string_view referralText);
+
 // For log lines: printable ASCII kept, everything else as \xHH, cut at
 // maxLen with "..." (Postfix's %.100s habit, made safe for control bytes).
 std::string quoteForLog(std::string_view untrusted, size_t maxLen = 100);
