@@ -18,6 +18,7 @@
 
 #include "dovecot_compat.h"
 #include "../auth/event_interest.h"
+#include "key_value_args.h"
 #include "login_client_context.h"
 #include "login_reply.h"
 #include "response_text.h"
@@ -297,39 +298,21 @@ void noteReferral(struct client* client, ReferralKind kind, LoginCommand cmd,
 }
 
 const char* passdbField(struct client* client, const char* key) {
-    if (client->auth_passdb_args == nullptr) return nullptr;
-    const size_t len = strlen(key);
-    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
-        if (strncmp(*arg, key, len) == 0 && (*arg)[len] == '=') return *arg + len + 1;
-    }
-    return nullptr;
+    const char* value = nullptr;
+    const KeyValueSlot slot = {key, &value};
+    findKeyValueArgs(client->auth_passdb_args, &slot, 1);
+    return value;
 }
 
 PassdbReferralFields passdbReferralFields(struct client* client) {
     PassdbReferralFields fields;
-    if (client->auth_passdb_args == nullptr) return fields;
-    // One pass over the fields, each compared by its first octet first
-    // (issue 13 item 3: was a strlen() and strncmp() scan per name).
-    for (const char* const* arg = client->auth_passdb_args; *arg != nullptr; ++arg) {
-        const char* a = *arg;
-        switch (a[0]) {
-            case 'h':
-                if (strncmp(a, "host=", 5) == 0 && fields.host == nullptr) fields.host = a + 5;
-                break;
-            case 'd':
-                if (strncmp(a, "destuser=", 9) == 0 && fields.destuser == nullptr)
-                    fields.destuser = a + 9;
-                break;
-            case 'p':
-                if (strncmp(a, "port=", 5) == 0 && fields.port == nullptr) fields.port = a + 5;
-                break;
-            case 'r':
-                if (strncmp(a, "reason=", 7) == 0 && fields.reason == nullptr) fields.reason = a + 7;
-                break;
-            default:
-                break;
-        }
-    }
+    // One pass over the fields (issue 13 item 3: was a strlen() and
+    // strncmp() scan per name).
+    const KeyValueSlot slots[] = {{"host", &fields.host},
+                                  {"destuser", &fields.destuser},
+                                  {"port", &fields.port},
+                                  {"reason", &fields.reason}};
+    findKeyValueArgs(client->auth_passdb_args, slots, sizeof slots / sizeof slots[0]);
     return fields;
 }
 
