@@ -92,6 +92,14 @@ int safeResult(struct mailbox* box, int ret) {
     return ret;
 }
 
+// The result of a storage vfunc of a mailbox the session may relay (open,
+// exists, get_status, create, delete, sync_deinit): an unreachable owner
+// becomes MAIL_ERROR_UNAVAILABLE (relayResult), and then the error text is
+// made safe for the tagged reply.
+int passedOnResult(struct mailbox* box, int ret) {
+    return safeResult(box, relayResult(box, ret));
+}
+
 // Sets the storage error for a non-local verdict.  Returns -1 (the vfunc's
 // failure) so callers can `return fail(...)`.
 int fail(struct mailbox* box, const MailboxVerdict& v) {
@@ -115,7 +123,7 @@ int fail(struct mailbox* box, const MailboxVerdict& v) {
 int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* existence) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return safeResult(box, relayResult(box, boxContext(box)->super.exists(box, autoBoxes, existence)));
+        return passedOnResult(box, boxContext(box)->super.exists(box, autoBoxes, existence));
     if (v.kind == MailboxVerdict::Kind::Nonexistent) {
         *existence = MAILBOX_EXISTENCE_NONE;
         return 0;
@@ -126,21 +134,21 @@ int boxExists(struct mailbox* box, bool autoBoxes, enum mailbox_existence* exist
 int boxOpen(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return safeResult(box, relayResult(box, boxContext(box)->super.open(box)));
+        return passedOnResult(box, boxContext(box)->super.open(box));
     return fail(box, v);
 }
 
 int boxCreate(struct mailbox* box, const struct mailbox_update* update, bool directory) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return safeResult(box, relayResult(box, boxContext(box)->super.create_box(box, update, directory)));
+        return passedOnResult(box, boxContext(box)->super.create_box(box, update, directory));
     return fail(box, v);
 }
 
 int boxDelete(struct mailbox* box) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return safeResult(box, relayResult(box, boxContext(box)->super.delete_box(box)));
+        return passedOnResult(box, boxContext(box)->super.delete_box(box));
     return fail(box, v);
 }
 
@@ -148,7 +156,7 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
                  struct mailbox_status* status) {
     MailboxVerdict v = verdictFor(box);
     if (v.kind == MailboxVerdict::Kind::Local)
-        return safeResult(box, relayResult(box, boxContext(box)->super.get_status(box, items, status)));
+        return passedOnResult(box, boxContext(box)->super.get_status(box, items, status));
     return fail(box, v);
 }
 
@@ -156,7 +164,7 @@ int boxGetStatus(struct mailbox* box, enum mailbox_status_items items,
 // when its owner went away; relayResult() says so to the client.
 int boxSyncDeinit(struct mailbox_sync_context* ctx, struct mailbox_sync_status* status) {
     struct mailbox* box = ctx->box;
-    return safeResult(box, relayResult(box, boxContext(box)->super.sync_deinit(ctx, status)));
+    return passedOnResult(box, boxContext(box)->super.sync_deinit(ctx, status));
 }
 
 bool boxIsInconsistent(struct mailbox* box) {
