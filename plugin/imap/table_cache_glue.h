@@ -2,7 +2,7 @@
 // The imap side of mailbox_cache_dir (remote_mailbox_cache_store.h): a new
 // session of a user takes its remote mailbox table from the file the last
 // directory answer left there, and every fresh directory answer replaces
-// that file.  session_glue.cpp calls these two functions; nothing else here
+// that file.  session_table_lookup.cpp calls these two functions; nothing else here
 // knows about sessions.
 #include <cstdint>
 
