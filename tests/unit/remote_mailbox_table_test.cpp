@@ -167,6 +167,42 @@ TEST(RemoteMailboxTableTest, LocationsOutsideAllowListAreDropped) {
     EXPECT_NE(w[0].find("not in allowed_hosts"), std::string::npos) << w[0];
 }
 
+// The build asks where a location may go once per run of locations on one
+// server: a location right after another on the same host but another
+// port, or after a refused one, is judged on its own.
+TEST(RemoteMailboxTableTest, EachLocationJudgedByItsOwnHostAndPort) {
+    std::vector<std::string> w;
+    auto t = RemoteMailboxTable::build(
+        {mb("A", {loc("home1.example.test", 10143), loc("home1.example.test", 143)}),
+         mb("B", {loc("home1.example.test", 143)}),
+         mb("C", {loc("home1.example.test", 10143)}),
+         mb("D", {loc("evil.example.org"), loc("home2.example.test")}),
+         mb("E", {loc("home2.example.test"), loc("evil.example.org"), loc("evil.example.org")}),
+         mb("F", {loc("home2.example.test."), loc("home2.example.test", 10143)})},
+        '/', {"127.0.0.40", "home1.example.test:10143"}, {"home?.example.test"}, &w);
+    ASSERT_TRUE(t.find("A"));
+    ASSERT_EQ(t.find("A")->entry.locationCount(), 1u);
+    EXPECT_EQ(t.find("A")->entry.location(0).port, 143);
+    ASSERT_TRUE(t.find("B"));
+    EXPECT_EQ(t.find("B")->entry.location(0).port, 143);
+    EXPECT_FALSE(t.find("C"));  // its only location is this server
+    ASSERT_TRUE(t.find("D"));
+    ASSERT_EQ(t.find("D")->entry.locationCount(), 1u);
+    EXPECT_EQ(t.find("D")->entry.location(0).host, "home2.example.test");
+    ASSERT_TRUE(t.find("E"));
+    ASSERT_EQ(t.find("E")->entry.locationCount(), 1u);
+    ASSERT_TRUE(t.find("F"));
+    EXPECT_EQ(t.find("F")->entry.locationCount(), 2u);
+    // A's and C's self locations, C skipped, D's and E's two refused ones.
+    ASSERT_EQ(w.size(), 6u);
+    EXPECT_NE(w[0].find("is this server"), std::string::npos) << w[0];
+    EXPECT_NE(w[1].find("is this server"), std::string::npos) << w[1];
+    EXPECT_NE(w[2].find("no usable location"), std::string::npos) << w[2];
+    EXPECT_NE(w[3].find("not in allowed_hosts"), std::string::npos) << w[3];
+    EXPECT_NE(w[4].find("not in allowed_hosts"), std::string::npos) << w[4];
+    EXPECT_NE(w[5].find("not in allowed_hosts"), std::string::npos) << w[5];
+}
+
 // R2193-5/-8/-9, R2193-12, D-19: URLs per location, preferred first,
 // the remote name, the inferior appended, ;AUTH=*, UTF-8 percent-encoded.
 TEST(RemoteMailboxTableTest, ReferralUrls_R2193_8_9_D19) {
