@@ -27,10 +27,9 @@ struct PassdbReply {
     // Answer a failure without auth_failure_delay and penalty (the password
     // was correct; the directory is the problem).
     bool noDelay = false;
-    // One line for the log, never a password: set by the answers that are
-    // not built from a decision (pending_lookup.h); for buildPassdbReply()'s
-    // see passdbReplyLogLine().
-    std::string logLine;
+    // No text: buildPassdbReply()'s line is passdbReplyLogLine(), built
+    // only when written; the other answers' callers write their own
+    // (pending_lookup.h).
 };
 
 // What buildPassdbReply() needs of the login settings, copied and prepared
@@ -84,7 +83,7 @@ struct ReplyContext {
 //   into "user not in the passdb", and then LMTP delivers on this server and
 //   doveadm runs here, and 2.4's LMTP bounces a nologin (550); a temporary
 //   failure (LMTP 451) keeps the mail queued until the directory is fixed.
-// Builds no text (a warm login writes no decision line): logLine is empty.
+// Builds no text (a warm login writes no decision line).
 PassdbReply buildPassdbReply(const Decision& decision, const ReplySettings& settings,
                              const ReplyContext& ctx);
 

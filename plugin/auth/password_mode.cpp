@@ -30,7 +30,7 @@ void answerSeveralEntries(PendingLookup& p, const UserLookupResult& result) {
             "login failed (internal failure)",
             result.record.moreEntriesMatch ? "more than " : "", result.record.matchingEntries,
             quoteForLog(p.facts.loginUser).c_str());
-    answer(p, failedLogin(PassdbOutcome::InternalFailure, "several directory entries match the user"));
+    answer(p, failedLogin(PassdbOutcome::InternalFailure));
     dropEvent(p);
 }
 
@@ -115,7 +115,7 @@ bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
     logWarnings(*p, result);
     if (p->eventsWanted) e_debug(lookupEvent(*p), "login refused: %s", why);
     // No referral field of any kind on a failed login (R2221-15).
-    answer(*p, failedLogin(failure, why));
+    answer(*p, failedLogin(failure));
     dropEvent(*p);
     return false;
 }

@@ -110,24 +110,43 @@ void answer(PendingLookup& p, const PassdbReply& reply, const StoredPasswordPart
     auth_request_unref(&request);
 }
 
-PassdbReply failedLogin(PassdbOutcome outcome, const char* why) {
+PassdbReply failedLogin(PassdbOutcome outcome) {
     PassdbReply r;
     r.outcome = outcome;
-    r.logLine = why;
     return r;
 }
 
-PassdbReply internalFailure(const std::string& why) {
+PassdbReply internalFailure() {
     PassdbReply r;
     r.outcome = PassdbOutcome::InternalFailure;
     r.noDelay = true;
-    r.logLine = "temporary failure: " + why;
     return r;
+}
+
+void answerInternalError(PendingLookup& p, PassdbStep step, const char* what) noexcept {
+    // Once answered (p.request cleared) the event may be gone too: then the
+    // process's own log, which names no user.
+    struct event* e = p.request != nullptr || p.event != nullptr ? lookupEvent(p) : nullptr;
+    try {
+        const std::string line = internalErrorLogLine(step, what);
+        if (e != nullptr)
+            e_error(e, "%s", line.c_str());
+        else
+            i_error("passdb referral: %s", line.c_str());
+    } catch (...) {  // std::bad_alloc: the same line without the exception's text
+        if (e != nullptr)
+            e_error(e, "internal error during the %s; login answered NO [UNAVAILABLE]",
+                    passdbStepName(step));
+        else
+            i_error("passdb referral: internal error during the %s", passdbStepName(step));
+    }
+    if (p.request != nullptr) answer(p, internalFailure());
+    dropEvent(p);
 }
 
 void answerUnknownUser(PendingLookup& p) {
     logUnknownUser(p.request);
-    answer(p, failedLogin(PassdbOutcome::UserUnknown, "unknown user"));
+    answer(p, failedLogin(PassdbOutcome::UserUnknown));
     dropEvent(p);
 }
 

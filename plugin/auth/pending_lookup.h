@@ -9,6 +9,7 @@
 #include <string>
 
 #include "directory.h"
+#include "internal_error_line.h"
 #include "passdb_reply.h"
 #include "referral_decision.h"
 #include "stored_password.h"
@@ -56,13 +57,21 @@ void dropEvent(PendingLookup& p);
 // on without credentials).
 void answer(PendingLookup& p, const PassdbReply& reply, const StoredPasswordParts* stored = nullptr);
 
-// A failed login: `outcome` with no field at all (R2221-15), `why` for the
-// decision line.
-PassdbReply failedLogin(PassdbOutcome outcome, const char* why);
+// A failed login: `outcome` with no field at all (R2221-15).  Its caller
+// writes the line that says why (or Dovecot does: unknown user, password
+// mismatch).
+PassdbReply failedLogin(PassdbOutcome outcome);
 
 // NO [UNAVAILABLE] without auth_failure_delay: the directory or this
-// process is the problem, not the client.
-PassdbReply internalFailure(const std::string& why);
+// process is the problem, not the client.  Its caller writes the line.
+PassdbReply internalFailure();
+
+// An internal error (an exception) ended the work on `p` at `step`: the
+// error line (internal_error_line.h; `what`: the exception's text, nullptr
+// for catch (...)), on the login's event, then NO [UNAVAILABLE] when the
+// login is not answered yet, and the event dropped.  Throws nothing: it
+// runs in a catch handler inside a Dovecot call.
+void answerInternalError(PendingLookup& p, PassdbStep step, const char* what) noexcept;
 
 // Password mode, no directory entry for the login name: Dovecot's "unknown
 // user" line and USER_UNKNOWN (a later passdb of the chain may know the

@@ -182,9 +182,8 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         }
         std::string error;
         if (!ensureDirectory(&error)) {
-            PassdbReply reply = internalFailure("directory unusable: " + error);
-            e_error(lookupEvent(*p), "%s", reply.logLine.c_str());
-            answer(*p, reply);
+            e_error(lookupEvent(*p), "temporary failure: directory unusable: %s", error.c_str());
+            answer(*p, internalFailure());
             dropEvent(*p);
             return;
         }
@@ -207,12 +206,10 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         });
     } catch (const std::exception& e) {
         pending_.erase(p);
-        if (p->request != nullptr) answer(*p, internalFailure(e.what()));
-        dropEvent(*p);
+        answerInternalError(*p, PassdbStep::Lookup, e.what());
     } catch (...) {
         pending_.erase(p);
-        if (p->request != nullptr) answer(*p, internalFailure("unexpected error"));
-        dropEvent(*p);
+        answerInternalError(*p, PassdbStep::Lookup, nullptr);
     }
 }
 
@@ -350,15 +347,14 @@ void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupR
             logOutcome(*p, result, static_cast<long long>(usecs), d, reply, replySettings_, ctx, level);
     } catch (const std::exception& e) {
         pending_.erase(p);  // a failed ask-again
-        reply = internalFailure(e.what());
-        haveStored = false;
-        servedHere = false;
+        answerInternalError(*p, PassdbStep::Decision, e.what());
+        return;
     } catch (...) {
         pending_.erase(p);
-        reply = internalFailure("unexpected error");
-        haveStored = false;
+        answerInternalError(*p, PassdbStep::Decision, nullptr);
+        return;
     }
-    if (p->request == nullptr) return;  // answered inside (passwordAccepted threw after answering)
+    if (p->request == nullptr) return;  // answered already: never twice
     // Only a login that goes on here, whose password was checked (by this
     // passdb, or by the earlier one: skip = unauthenticated lets nothing
     // else through), for IMAP with a password (verify_plain: never a
@@ -390,11 +386,19 @@ void ReferralPassdb::prefetchMailboxes(const PendingLookup& p) noexcept {
 void ReferralPassdb::shutdown() {
     auto pending = std::move(pending_);
     pending_.clear();
+    size_t unanswered = 0;
     for (const auto& p : pending) {
         if (directory_) directory_->cancel(p->id);
-        if (p->request != nullptr) answer(*p, internalFailure("auth process shutting down"));
+        if (p->request != nullptr) {
+            answer(*p, internalFailure());
+            ++unanswered;
+        }
         if (p->event != nullptr) event_unref(&p->event);
     }
+    // One line, not one per login: a shutdown can cut many lookups short.
+    if (unanswered > 0)
+        i_warning("passdb referral: auth process shutting down: NO [UNAVAILABLE] to %zu logins "
+                  "still waiting for the directory", unanswered);
     if (io_ != nullptr) io_remove(&io_);
     directory_.reset();
     prefetch_.reset();
