@@ -6,8 +6,8 @@ namespace dref {
 
 DirectoryPrefetcher::DirectoryPrefetcher(std::string socketPath, std::string identity,
                                          WatchFn watch, LogFn debug, Clock::duration retryAfter)
-    : path_(std::move(socketPath)), identity_(std::move(identity)), watch_(std::move(watch)),
-      debug_(std::move(debug)), retryAfter_(retryAfter) {}
+    : path_(std::move(socketPath)), identity_(std::move(identity)), debug_(std::move(debug)),
+      retryAfter_(retryAfter), connection_(std::move(watch)) {}
 
 DirectoryPrefetcher::~DirectoryPrefetcher() { disconnect(""); }
 
@@ -20,13 +20,11 @@ bool DirectoryPrefetcher::connect(Clock::time_point now) {
         if (debug_) debug_("directory prefetch: " + why + "; no prefetching for a while");
         return false;
     }
-    channel_ = std::make_unique<SocketChannel>(fd);
-    // The service sends its VERSION line and nothing else to a peer that
-    // only prefetches; anything more is a broken peer (payload limit 0).
-    reader_ = std::make_unique<ProtocolReader>(ProtocolReader::Peer::Service, 0);
     ++stats_.connects;
     std::string error;
-    if (!channel_->send(encodeVersionLine(identity_), &error)) {
+    // The service sends its VERSION line and nothing else to a peer that
+    // only prefetches; anything more is a broken peer (payload limit 0).
+    if (!connection_.open(fd, 0, identity_, &error)) {
         disconnect(path_ + ": " + error);
         noConnectBefore_ = now + retryAfter_;
         return false;
@@ -35,24 +33,8 @@ bool DirectoryPrefetcher::connect(Clock::time_point now) {
 }
 
 void DirectoryPrefetcher::disconnect(const std::string& why) {
-    // The watch goes before the descriptor is closed.
-    if (watchedFd_ >= 0) {
-        watchedFd_ = -1;
-        watchedWrite_ = false;
-        if (watch_) watch_(-1, false);
-    }
-    channel_.reset();
-    reader_.reset();
+    connection_.close();
     if (!why.empty() && debug_) debug_("directory prefetch: connection closed: " + why);
-}
-
-void DirectoryPrefetcher::updateWatch() {
-    const int fd = channel_ ? channel_->fd() : -1;
-    const bool write = channel_ && channel_->wantsWrite();
-    if (fd == watchedFd_ && write == watchedWrite_) return;
-    watchedFd_ = fd;
-    watchedWrite_ = write;
-    if (watch_) watch_(fd, write);
 }
 
 bool DirectoryPrefetcher::prefetch(const std::string& user, Clock::time_point now) {
@@ -60,54 +42,56 @@ bool DirectoryPrefetcher::prefetch(const std::string& user, Clock::time_point no
         ++stats_.dropped;
         return false;
     }
-    if (!channel_ && now < noConnectBefore_) {
+    if (!connection_.isOpen() && now < noConnectBefore_) {
         ++stats_.dropped;
         if (debug_)
             debug_("directory prefetch of " + quoteForLog(user) + " dropped: " + path_ +
                    " was not reachable a moment ago");
         return false;
     }
-    if (!channel_ && !connect(now)) {
+    if (!connection_.isOpen() && !connect(now)) {
         ++stats_.dropped;
         return false;
     }
     const std::string line = encodePrefetchLine(user);
-    if (channel_->queuedBytes() + line.size() > kPrefetchMaxQueuedBytes) {
+    SocketChannel* channel = connection_.channel();
+    if (channel->queuedBytes() + line.size() > kPrefetchMaxQueuedBytes) {
         ++stats_.dropped;
         if (debug_)
             debug_("directory prefetch of " + quoteForLog(user) + " dropped: " +
-                   std::to_string(channel_->queuedBytes()) + " bytes not yet taken by " + path_);
+                   std::to_string(channel->queuedBytes()) + " bytes not yet taken by " + path_);
         return false;
     }
     std::string error;
-    if (!channel_->send(line, &error)) {
+    if (!channel->send(line, &error)) {
         ++stats_.dropped;
         disconnect(path_ + ": " + error);
         return false;
     }
     ++stats_.sent;
     if (debug_) debug_("directory prefetch of " + quoteForLog(user) + " sent to " + path_);
-    updateWatch();
+    connection_.updateWatch();
     return true;
 }
 
 void DirectoryPrefetcher::onWritable() {
-    if (!channel_) return;
+    if (!connection_.isOpen()) return;
     std::string error;
-    if (!channel_->flush(&error)) {
+    if (!connection_.channel()->flush(&error)) {
         disconnect(path_ + ": " + error);
         noConnectBefore_ = Clock::now() + retryAfter_;
         return;
     }
-    updateWatch();
+    connection_.updateWatch();
 }
 
 void DirectoryPrefetcher::onReadable() {
-    if (!channel_) return;
+    if (!connection_.isOpen()) return;
     std::string error;
-    const SocketChannel::ReadStatus st = channel_->readInto(reader_.get(), &error, 4096);
+    ProtocolReader* reader = connection_.reader();
+    const SocketChannel::ReadStatus st = connection_.channel()->readInto(reader, &error, 4096);
     ProtocolMessage m;
-    while (reader_->next(&m)) {
+    while (reader->next(&m)) {
         if (m.kind != ProtocolMessage::Kind::Version) {
             error = "unexpected message from the service";
             break;
@@ -120,7 +104,7 @@ void DirectoryPrefetcher::onReadable() {
             break;
         }
     }
-    if (error.empty() && reader_->failed()) error = reader_->error();
+    if (error.empty() && reader->failed()) error = reader->error();
     if (error.empty() && st == SocketChannel::ReadStatus::Closed)
         error = "the service closed the connection";
     if (!error.empty()) {
@@ -129,7 +113,7 @@ void DirectoryPrefetcher::onReadable() {
         noConnectBefore_ = Clock::now() + retryAfter_;
         return;
     }
-    updateWatch();
+    connection_.updateWatch();
 }
 
 }  // namespace dref

@@ -19,11 +19,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 
 #include "directory_protocol.h"
-#include "socket_channel.h"
+#include "watched_service_connection.h"
 
 namespace dref {
 
@@ -40,9 +39,7 @@ struct PrefetcherStats {
 class DirectoryPrefetcher {
 public:
     using Clock = std::chrono::steady_clock;
-    // fd < 0: stop watching; otherwise watch fd for reading, and for
-    // writing when wantWrite.
-    using WatchFn = std::function<void(int fd, bool wantWrite)>;
+    using WatchFn = WatchedServiceConnection::WatchFn;
     // One line for the debug log (the glue decides whether it is written).
     using LogFn = std::function<void(const std::string&)>;
 
@@ -65,18 +62,13 @@ public:
 private:
     bool connect(Clock::time_point now);
     void disconnect(const std::string& why);
-    void updateWatch();
 
     std::string path_;
     std::string identity_;
-    WatchFn watch_;
     LogFn debug_;
     Clock::duration retryAfter_;
     Clock::time_point noConnectBefore_{};
-    std::unique_ptr<SocketChannel> channel_;
-    std::unique_ptr<ProtocolReader> reader_;
-    int watchedFd_ = -1;
-    bool watchedWrite_ = false;
+    WatchedServiceConnection connection_;
     PrefetcherStats stats_;
 };
 

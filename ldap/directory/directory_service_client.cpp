@@ -11,11 +11,11 @@ namespace dref {
 DirectoryServiceClient::DirectoryServiceClient(std::string socketPath, std::string identity,
                                                MailboxCacheLimits limits, WatchFn watch)
     : path_(std::move(socketPath)), identity_(std::move(identity)), limits_(limits),
-      watch_(std::move(watch)) {}
+      connection_(std::move(watch)) {}
 
 DirectoryServiceClient::~DirectoryServiceClient() {
     pending_.clear();
-    disconnect();
+    connection_.close();
 }
 
 bool DirectoryServiceClient::connect(ServiceReply* failure) {
@@ -25,12 +25,9 @@ bool DirectoryServiceClient::connect(ServiceReply* failure) {
         failure->kind = err == ENOENT ? ServiceReply::Kind::NoService : ServiceReply::Kind::Failed;
         return false;
     }
-    channel_ = std::make_unique<SocketChannel>(fd);
-    reader_ = std::make_unique<ProtocolReader>(ProtocolReader::Peer::Service, limits_.maxBytes);
     versionSeen_ = false;
     std::string error;
-    if (!channel_->send(encodeVersionLine(identity_), &error)) {
-        disconnect();
+    if (!connection_.open(fd, limits_.maxBytes, identity_, &error)) {
         failure->kind = ServiceReply::Kind::Failed;
         failure->error = path_ + ": " + error;
         return false;
@@ -38,54 +35,33 @@ bool DirectoryServiceClient::connect(ServiceReply* failure) {
     return true;
 }
 
-void DirectoryServiceClient::disconnect() {
-    // The watch goes before the descriptor is closed: an event loop must
-    // not be left watching a closed (or reused) descriptor.
-    if (watchedFd_ >= 0) {
-        watchedFd_ = -1;
-        watchedWrite_ = false;
-        if (watch_) watch_(-1, false);
-    }
-    channel_.reset();
-    reader_.reset();
-}
-
-void DirectoryServiceClient::updateWatch() {
-    const int fd = channel_ ? channel_->fd() : -1;
-    const bool write = channel_ && channel_->wantsWrite();
-    if (fd == watchedFd_ && write == watchedWrite_) return;
-    watchedFd_ = fd;
-    watchedWrite_ = write;
-    if (watch_) watch_(fd, write);
-}
-
 uint64_t DirectoryServiceClient::lookup(const std::string& user, Callback callback,
                                         ServiceReply* failure) {
-    if (!channel_ && !connect(failure)) return 0;
+    if (!connection_.isOpen() && !connect(failure)) return 0;
     const uint64_t id = nextId_++;
     std::string error;
-    if (!channel_->send(encodeLookupLine(id, user), &error)) {
+    if (!connection_.channel()->send(encodeLookupLine(id, user), &error)) {
         failure->kind = ServiceReply::Kind::Failed;
         failure->error = path_ + ": " + error;
         // Requests already sent fail from the event loop: the broken socket
         // reports itself readable (reset or end of file) at the next turn.
-        if (pending_.empty()) disconnect();
+        if (pending_.empty()) connection_.close();
         return 0;
     }
     pending_.emplace(id, Pending{user, std::move(callback)});
-    updateWatch();
+    connection_.updateWatch();
     return id;
 }
 
 void DirectoryServiceClient::cancel(uint64_t id) {
     pending_.erase(id);
-    if (pending_.empty()) disconnect();  // an idle connection is not kept
+    if (pending_.empty()) connection_.close();  // an idle connection is not kept
 }
 
 void DirectoryServiceClient::takeFailed(const std::string& why, Ready* ready) {
     std::map<uint64_t, Pending> pending;
     pending.swap(pending_);
-    disconnect();
+    connection_.close();
     for (auto& [id, p] : pending) {
         ServiceReply r;
         r.kind = ServiceReply::Kind::Failed;
@@ -101,15 +77,15 @@ void DirectoryServiceClient::deliver(Ready* ready) {
 }
 
 void DirectoryServiceClient::onWritable() {
-    if (!channel_) return;
+    if (!connection_.isOpen()) return;
     std::string error;
-    if (!channel_->flush(&error)) {
+    if (!connection_.channel()->flush(&error)) {
         Ready ready;
         takeFailed(path_ + ": " + error, &ready);
         deliver(&ready);
         return;
     }
-    updateWatch();
+    connection_.updateWatch();
 }
 
 ServiceReply DirectoryServiceClient::toReply(const Pending& p, ProtocolMessage&& m) const {
@@ -143,13 +119,14 @@ ServiceReply DirectoryServiceClient::toReply(const Pending& p, ProtocolMessage&&
 }
 
 void DirectoryServiceClient::onReadable() {
-    if (!channel_) return;
+    if (!connection_.isOpen()) return;
     std::string error;
-    const SocketChannel::ReadStatus st = channel_->readInto(reader_.get(), &error);
+    ProtocolReader* reader = connection_.reader();
+    const SocketChannel::ReadStatus st = connection_.channel()->readInto(reader, &error);
     // Answers complete before the close or the error are delivered first.
     Ready ready;
     ProtocolMessage m;
-    while (reader_ && reader_->next(&m)) {
+    while (reader->next(&m)) {
         if (m.kind == ProtocolMessage::Kind::Version) {
             if (m.identity != identity_) {
                 error = path_ + ": the service uses other directory settings (identity " +
@@ -166,16 +143,16 @@ void DirectoryServiceClient::onReadable() {
         ready.emplace_back(std::move(it->second.callback), std::move(reply));
         pending_.erase(it);
     }
-    if (error.empty() && reader_ && reader_->failed()) error = path_ + ": " + reader_->error();
+    if (error.empty() && reader->failed()) error = path_ + ": " + reader->error();
     if (error.empty() && st == SocketChannel::ReadStatus::Closed && !pending_.empty())
         error = path_ + ": the service closed the connection";
     if (!error.empty() && st == SocketChannel::ReadStatus::Error) error = path_ + ": " + error;
     if (!error.empty() || st != SocketChannel::ReadStatus::Ok)
         takeFailed(error, &ready);
     else if (pending_.empty())
-        disconnect();
+        connection_.close();
     else
-        updateWatch();
+        connection_.updateWatch();
     deliver(&ready);
 }
 

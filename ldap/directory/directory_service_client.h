@@ -17,14 +17,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "directory.h"
 #include "remote_mailbox_cache_file.h"
-#include "socket_channel.h"
+#include "watched_service_connection.h"
 
 namespace dref {
 
@@ -41,9 +40,7 @@ struct ServiceReply {
 
 class DirectoryServiceClient {
 public:
-    // fd < 0: stop watching; otherwise watch fd for reading, and for writing
-    // when wantWrite.
-    using WatchFn = std::function<void(int fd, bool wantWrite)>;
+    using WatchFn = WatchedServiceConnection::WatchFn;
     using Callback = std::function<void(ServiceReply&&)>;
 
     // socketPath: the service's UNIX socket; identity: mailboxCacheIdentity()
@@ -70,25 +67,19 @@ private:
     };
     using Ready = std::vector<std::pair<Callback, ServiceReply>>;
     bool connect(ServiceReply* failure);
-    void disconnect();
     // Every outstanding request as failed with `why` (into *ready), and the
     // connection closed.
     void takeFailed(const std::string& why, Ready* ready);
     static void deliver(Ready* ready);
-    void updateWatch();
     ServiceReply toReply(const Pending& p, ProtocolMessage&& m) const;
 
     std::string path_;
     std::string identity_;
     MailboxCacheLimits limits_;
-    WatchFn watch_;
-    std::unique_ptr<SocketChannel> channel_;
-    std::unique_ptr<ProtocolReader> reader_;
+    WatchedServiceConnection connection_;
     bool versionSeen_ = false;
     std::map<uint64_t, Pending> pending_;
     uint64_t nextId_ = 1;
-    int watchedFd_ = -1;
-    bool watchedWrite_ = false;
 };
 
 }  // namespace dref
