@@ -10,6 +10,7 @@ carol only), plus hostile entries that must never reach the wire.
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from lab_logs import LabLogs  # noqa: E402
 from lab_dovecot import mutf7_encode  # noqa: E402,F401
 # "NO Mailbox doesn't exist: " (2.3) / "NO [NONEXISTENT] Mailbox doesn't exist: " (2.4)
 from dovecot_version import NO_SUCH_MAILBOX  # noqa: E402,F401
+from dovecot_processes import children  # noqa: E402
 
 # conf.d/dovecot-referral.conf.ext default mailbox_referral_text.  Dovecot
 # puts its command timing before the final '.' of every tagged line.
@@ -99,6 +101,40 @@ def referral_rx(tag, *urls):
 
 def assert_referral(testcase, tagged, tag, *urls):
     testcase.assertRegex(tagged, referral_rx(tag, *urls))
+
+
+def referring_session(testcase, lab, tag, url):
+    """A front session of the LOCAL user whose SELECT Shared/Projects must
+    be referred to `url` (the directory answered: the service, where it is
+    on, has started); closed after."""
+    c, _ = lab.session()
+    try:
+        _, tagged = c.command(tag, "SELECT Shared/Projects")
+        assert_referral(testcase, tagged, tag, url)
+    finally:
+        c.close()
+
+
+def service_pids(lab):
+    """Pids of the front's referral-directory service processes (the
+    program name as /proc shows it: cut to 15 bytes)."""
+    return children(int(lab.env["FRONT_PID"]), "referral-direc")
+
+
+def kill_service(testcase, lab):
+    """SIGKILL to the front's running referral-directory service (if any),
+    back once those processes are gone: the next connection to its socket
+    makes master start a fresh one, with an empty cache.  Only the killed
+    pids must go: master may already have started a new service for a
+    session that asked meanwhile."""
+    killed = service_pids(lab)
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while set(killed) & set(service_pids(lab)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    testcase.assertEqual(set(killed) & set(service_pids(lab)), set(),
+                         "the killed service is still there")
 
 
 def assert_clean_wire(testcase, lines):

@@ -22,9 +22,9 @@ import signal
 import time
 import unittest
 
-from mailbox_support import Lab, assert_referral, ldap_tool, remote_names, replace_file
-from dovecot_processes import children, restart_auth
-from lab_dovecot import is_24
+from mailbox_support import (Lab, kill_service, ldap_tool, referring_session, remote_names,
+                             replace_file, service_pids)
+from dovecot_processes import restart_auth
 
 CACHE_TTL = 2.0  # tests/lab/conf/dovecot-referral.conf.ext.in
 FRESH = "Shared/PrefetchFresh"
@@ -78,28 +78,12 @@ class DirectoryPrefetch(unittest.TestCase):
         self.projects = self.lab.url(self.user, self.lab.home2, "Shared/Projects")
         self.socket = os.path.join(self.lab.env["LAB_DIR"], "front", "run", "referral-directory")
 
-    def service_pids(self):
-        return children(self.front_pid, "referral-direc")
-
     def fresh_service(self):
         """A new service with an empty cache at the next connection, and an
         auth process past its reconnect pause (1 s after it saw the old
         service's connection close)."""
-        for pid in self.service_pids():
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while self.service_pids() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual(self.service_pids(), [], "the killed service is still there")
+        kill_service(self, self.lab)
         time.sleep(1.3)
-
-    def referring_session(self, tag):
-        c, _ = self.lab.session()
-        try:
-            _, tagged = c.command(tag, "SELECT Shared/Projects")
-            assert_referral(self, tagged, tag, self.projects)
-        finally:
-            c.close()
 
     def timed_login(self):
         t0 = time.monotonic()
@@ -112,10 +96,11 @@ class DirectoryPrefetch(unittest.TestCase):
 
     # ------------------------------------------------------------ tests
     def test_0_login_prefetches_and_the_session_joins_it(self):
-        self.referring_session("w0")  # the service runs (master starts it)
+        # The service runs (master starts it).
+        referring_session(self, self.lab, "w0", self.projects)
         self.fresh_service()
         offset = self.lab.log_size()
-        self.referring_session("p0")
+        referring_session(self, self.lab, "p0", self.projects)
         self.lab.wait_log(offset, r"directory prefetch of %s sent to " % self.user_rx())
         self.lab.wait_log(offset, r"referral-directory: Debug: prefetch of %s: asking the "
                                   r"directory" % self.user_rx())
@@ -133,13 +118,13 @@ class DirectoryPrefetch(unittest.TestCase):
         # Within cache_ttl the next login's prefetch finds the cached answer:
         # it asks nothing.
         offset = self.lab.log_size()
-        self.referring_session("p1")
+        referring_session(self, self.lab, "p1", self.projects)
         self.lab.wait_log(offset, r"directory prefetch of %s sent to " % self.user_rx())
         self.assertNotRegex(self.lab.settled_log_since(offset),
                             r"prefetch of %s: asking" % self.user_rx())
 
     def test_1_service_gone_does_not_touch_the_login(self):
-        self.referring_session("g0")
+        referring_session(self, self.lab, "g0", self.projects)
         self.fresh_service()  # the auth process's connection is closed
         away = self.socket + ".away"
         os.rename(self.socket, away)
@@ -166,9 +151,9 @@ class DirectoryPrefetch(unittest.TestCase):
         # whose hint went out: the auth process is connected to the service.
         time.sleep(1.3)
         offset = self.lab.log_size()
-        self.referring_session("f0")
+        referring_session(self, self.lab, "f0", self.projects)
         self.lab.wait_log(offset, r"directory prefetch of %s sent to " % self.user_rx())
-        pids = self.service_pids()
+        pids = service_pids(self.lab)
         self.assertEqual(len(pids), 1, pids)
         offset = self.lab.log_size()
         os.kill(pids[0], signal.SIGSTOP)
@@ -183,7 +168,7 @@ class DirectoryPrefetch(unittest.TestCase):
             os.kill(pids[0], signal.SIGCONT)
         self.assertNotRegex(self.lab.settled_log_since(offset),
                             r"auth: (Warning|Error|Fatal|Panic)")
-        self.referring_session("f1")
+        referring_session(self, self.lab, "f1", self.projects)
 
     def test_3_changed_entry_seen_within_cache_ttl(self):
         c, _ = self.lab.session()

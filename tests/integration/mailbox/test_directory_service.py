@@ -27,9 +27,9 @@ import subprocess
 import time
 import unittest
 
-from mailbox_support import (Lab, NO_SUCH_MAILBOX, TIMING, assert_referral, ldap_tool,
-                             remote_names, replace_file)
-from dovecot_processes import children
+from mailbox_support import (Lab, NO_SUCH_MAILBOX, TIMING, assert_referral, kill_service,
+                             ldap_tool, referring_session, remote_names, replace_file,
+                             service_pids)
 from dovecot_version import passdb_log
 
 CONFIG_ADMIN_DN = "cn=admin,cn=config"  # tests/support/slapd_server.py
@@ -110,7 +110,6 @@ class DirectoryService(unittest.TestCase):
         with open(cls.path, "r", encoding="utf-8") as f:
             cls.original = f.read()
         replace_file(cls.path, with_service(cls.original))
-        cls.front_pid = int(cls.lab.env["FRONT_PID"])
         cls.slapd_pgid = int(cls.lab.env["SLAPD_PID"])
         cls.monitor = Monitor(cls.lab)
 
@@ -123,36 +122,13 @@ class DirectoryService(unittest.TestCase):
         self.projects = self.lab.url(self.user, self.lab.home2, "Shared/Projects")
 
     # ------------------------------------------------------------ helpers
-    def service_pids(self):
-        """Pids of the front's referral-directory processes (the program
-        name as /proc shows it: cut to 15 bytes)."""
-        return children(self.front_pid, "referral-direc")
-
     def restart_service(self):
-        """SIGKILL to the running service (if any): the next session makes
-        master start a fresh one, with an empty cache.  Call it only after a
-        session got its answer from the service (it has started)."""
-        killed = self.service_pids()
-        for pid in killed:
-            os.kill(pid, signal.SIGKILL)
-        # Only the killed pids must go: master may already have started a
-        # fresh service for a session that asked meanwhile.
-        deadline = time.monotonic() + 5
-        while set(killed) & set(self.service_pids()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        self.assertEqual(set(killed) & set(self.service_pids()), set(),
-                         "the killed service is still there")
+        """A fresh service (empty cache) at the next session.  Call it only
+        after a session got its answer from the service (it has started)."""
+        kill_service(self, self.lab)
         # master notices the child's death and must not throttle the service:
         # it had clients before it died.
         time.sleep(0.2)
-
-    def referring_session(self, tag):
-        c, _ = self.lab.session()
-        try:
-            _, tagged = c.command(tag, "SELECT Shared/Projects")
-            assert_referral(self, tagged, tag, self.projects)
-        finally:
-            c.close()
 
     # ------------------------------------------------------------ tests
     def connect_as(self, path, uid, gid):
@@ -186,7 +162,8 @@ class DirectoryService(unittest.TestCase):
     def test_0_socket_is_for_the_mail_processes_only(self):
         # As Dovecot's dict socket: 0660 and the group of the imap processes
         # (the lab's run with gid 65534), not a socket every local user can ask.
-        self.referring_session("s0")  # the service runs: its socket exists
+        # The service runs: its socket exists.
+        referring_session(self, self.lab, "s0", self.projects)
         path = os.path.join(self.lab.env["LAB_DIR"], "front", "run", "referral-directory")
         st = os.stat(path)
         self.assertEqual(st.st_mode & 0o777, 0o660, oct(st.st_mode))
@@ -198,30 +175,30 @@ class DirectoryService(unittest.TestCase):
         # The auth cache (logins below need no LDAP), and a service that has
         # finished starting: one killed during its start makes master
         # throttle the service (2.4: "command startup failed").
-        self.referring_session("w0")
+        referring_session(self, self.lab, "w0", self.projects)
         self.restart_service()
         before = self.monitor.read()
         for i in range(5):
-            self.referring_session("a%d" % i)
+            referring_session(self, self.lab, "a%d" % i, self.projects)
         (conns, binds), before = self.monitor.diff(before)
         self.assertEqual((conns, binds), (1, 1),
                          "five sessions: new LDAP connections and binds at slapd (only the "
                          "service's one connection expected)")
-        self.assertEqual(len(self.service_pids()), 1)
+        self.assertEqual(len(service_pids(self.lab)), 1)
         # Within cache_ttl the answer is the service's: no LDAP at all.
         for i in range(3):
-            self.referring_session("b%d" % i)
+            referring_session(self, self.lab, "b%d" % i, self.projects)
         (conns, binds), _ = self.monitor.diff(before)
         self.assertEqual((conns, binds), (0, 0), "sessions with a cached answer reached slapd")
 
     def test_2_killed_service_is_restarted_by_dovecot(self):
-        self.referring_session("r0")
-        old = self.service_pids()
+        referring_session(self, self.lab, "r0", self.projects)
+        old = service_pids(self.lab)
         self.assertEqual(len(old), 1, old)
         offset = self.lab.log_size()
         self.restart_service()
-        self.referring_session("r1")
-        new = self.service_pids()
+        referring_session(self, self.lab, "r1", self.projects)
+        new = service_pids(self.lab)
         self.assertEqual(len(new), 1, new)
         self.assertNotEqual(new, old)
         # The session got its table from the new service, not by falling
