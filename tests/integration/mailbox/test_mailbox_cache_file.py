@@ -74,8 +74,26 @@ class MailboxCacheFile(unittest.TestCase):
     def test_second_session_needs_no_directory_R2193_4(self):
         """(a) slapd is stopped (SIGSTOP: connections hang): a session within
         cache_ttl still starts at once and refers correctly, so no LDAP
-        request was made for it.  The login itself comes from the auth
-        cache of the first session."""
+        request was made for it.
+
+        Its login needs the placement from the passdb driver's directory
+        cache, which the first session's login filled.  On a loaded machine
+        that entry can expire (cache_ttl) before the second login, which
+        then waits ldap_timeout (2 s) for the paused slapd and takes the
+        user's last answer: the file, made fresh just before the login, is
+        then past cache_ttl when the session starts.  Such an attempt tests
+        nothing here and is made again (at most three); any other slow or
+        wrong session fails."""
+        for _ in range(3):
+            if self.second_session_without_directory():
+                return
+            clear_mailbox_cache(self.lab)
+        self.fail("the login needed the directory in three attempts: the passdb's cache "
+                  "entry of the first login expired each time (cache_ttl %.0f s)" % CACHE_TTL)
+
+    def second_session_without_directory(self):
+        """One attempt of (a); False when its login did not come from the
+        passdb's cache (the log says it used the last answer)."""
         self.fill_cache()
         offset = self.lab.log_size()
         os.killpg(self.slapd_pgid, signal.SIGSTOP)
@@ -83,18 +101,25 @@ class MailboxCacheFile(unittest.TestCase):
             os.utime(self.path)  # fresh, however slow the machine was so far
             t0 = time.monotonic()
             c, _ = self.lab.session(tag="a0")
-            self.addCleanup(c.close)
-            self.assert_table_is_right(c, "a1")
-            untagged, tagged = c.command("a2", 'RLIST "" "Shared/*"')
-            self.assertTrue(tagged.startswith(b"a2 OK"), tagged)
-            self.assertEqual(sorted(n for n, f in list_names(untagged) if f == b""),
-                             [b"Shared/B&APw-ro", b"Shared/Projects"])
-            self.assertLess(time.monotonic() - t0, 1.5, "the session waited for the directory")
-            c.logout()
+            try:
+                if time.monotonic() - t0 >= 1.5 and re.search(
+                        r"auth.*using the last answer", self.lab.settled_log_since(offset)):
+                    return False
+                self.assert_table_is_right(c, "a1")
+                untagged, tagged = c.command("a2", 'RLIST "" "Shared/*"')
+                self.assertTrue(tagged.startswith(b"a2 OK"), tagged)
+                self.assertEqual(sorted(n for n, f in list_names(untagged) if f == b""),
+                                 [b"Shared/B&APw-ro", b"Shared/Projects"])
+                self.assertLess(time.monotonic() - t0, 1.5,
+                                "the session waited for the directory")
+                c.logout()
+            finally:
+                c.close()
         finally:
             os.killpg(self.slapd_pgid, signal.SIGCONT)
         text = self.lab.log_since(offset)
         self.assertNotRegex(text, r"remote mailboxes: (directory|cache file)")
+        return True
 
     def test_damaged_file_is_refused_and_directory_asked(self):
         """(b) a damaged file (one byte changed): one warning naming the file,
