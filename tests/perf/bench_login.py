@@ -57,9 +57,9 @@ import time
 
 import perf_common as pc
 import perf_data
-from cpu_placement import Placement, group_sched_ns
+from cpu_placement import Placement, group_sched_ns, group_sched_ns_by_process, sched_ns_by_name
 from interleaved_passes import interleaved_round
-from paired_stats import paired
+from paired_stats import median_ci, paired
 from perf_fronts import BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
@@ -155,9 +155,11 @@ def measure(loadgen, counters, front, users_file, count, concurrency, expect, pl
     before_cpu = pc.group_cpu_seconds(front.pid)
     before_by = cpu_ticks_by_process(front.pid)
     before_sched = group_sched_ns(front.pid)
+    before_sched_by = group_sched_ns_by_process(front.pid)
     r = pc.run_loadgen(loadgen, front.addr, front.port, users=users_file, count=count,
                        concurrency=concurrency, expect=expect, timeout=15, events=events)
     after_sched = group_sched_ns(front.pid)
+    after_sched_by = group_sched_ns_by_process(front.pid)
     cpu = pc.group_cpu_seconds(front.pid) - before_cpu
     after_by = cpu_ticks_by_process(front.pid)
     ops = counters.diff(before_ops, counters.read())
@@ -172,6 +174,13 @@ def measure(loadgen, counters, front, users_file, count, concurrency, expect, pl
         "front_cpu_ms_by": cpu_ms_by_comm(before_by, after_by, n),
         # schedstat of the live threads (exact; sc1's reaped logins are not in it)
         "front_run_ms": run_ns / 1e6 / n, "front_busy_pct": 100.0 * run_ns / 1e9 / elapsed,
+        # the same by process name: which process carries a difference
+        "front_run_ms_by": {comm: ns / 1e6 / n for comm, ns
+                            in sched_ns_by_name(before_sched_by, after_sched_by).items()},
+        # processes of the front that were not there before the pass (in
+        # sc0 a login that started one, e.g. an imap process, would show)
+        "new_processes": len({pid for pid, _ in after_sched_by}
+                             - {pid for pid, _ in before_sched_by}),
         "elapsed_s": r.get("elapsed_s"),
     }
 
@@ -380,6 +389,8 @@ def report(results):
                        "two identical fronts; its interval is what the method can resolve.\n"
                        % AA_CONTROL)
         out.append(breakdown(data))
+        if sched:
+            out.append(run_breakdown(data, with_ci))
     return "\n".join(out)
 
 
@@ -399,6 +410,45 @@ def breakdown(data):
                                               for p in passes]) for c in comms])
     return ("Front CPU ms per login by process (median of the rounds; /proc ticks of "
             "10 ms over the pass):\n\n" + pc.table(["variant", "cache"] + comms, rows) + "\n")
+
+
+def run_breakdown(data, with_ci):
+    """Front run time (schedstat, exact) per login by process: the median
+    of the rounds in µs and, for the variants compared with native, the
+    median of the per-round differences from native's pass of the same
+    round [95 % interval]: which process carries a difference in the
+    front's run time."""
+    comms = sorted({c for d in data.values() for passes in d.values() for p in passes
+                    for c in p.get("front_run_ms_by", {})})
+    if not comms:
+        return ""
+
+    def us(p, comm):
+        return 1000.0 * p.get("front_run_ms_by", {}).get(comm, 0.0)
+
+    rows = []
+    for v, d in data.items():
+        ref_name = reference(v, data)
+        for cache in ("cold", "warm"):
+            passes = d[cache]
+            if not passes:
+                continue
+            row = [v, cache if v not in CACHELESS else "n/a"]
+            for comm in comms:
+                cell = "%.1f" % pc.med([us(p, comm) for p in passes])
+                if ref_name and data[ref_name][cache]:
+                    diffs = [us(p, comm) - us(r, comm)
+                             for p, r in zip(passes, data[ref_name][cache])]
+                    med, lo, hi, _ = median_ci(diffs)
+                    cell += " (%+.1f" % med
+                    cell += " [%+.1f…%+.1f])" % (lo, hi) if with_ci and lo is not None else ")"
+                row.append(cell)
+            row.append("%d" % sum(p.get("new_processes", 0) for p in passes))
+            rows.append(row)
+    return ("Front run time per login by process, µs (schedstat; median of the rounds, "
+            "(paired difference from native [95 % interval])), and processes of the front "
+            "started during the passes:\n\n"
+            + pc.table(["variant", "cache"] + comms + ["new processes"], rows) + "\n")
 
 
 def main(argv=None):

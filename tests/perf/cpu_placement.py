@@ -41,15 +41,11 @@ def group_tids(pgid):
     return [tid for pid, _, _ in pc.group_processes(pgid) for tid in _tids(pid)]
 
 
-def group_sched_ns(pgid):
-    """(run ns, run-queue wait ns) summed over every thread of the live
-    processes of a process group (/proc/PID/task/TID/schedstat: exact
-    nanoseconds, not /proc/PID/stat's 10 ms ticks).  The wait sums the
-    threads: the front's own processes wait for each other on one CPU.  Threads that end
-    between two readings take their share with them: in login mode sc0 no
-    process of a referral front ends during a pass."""
-    run = wait = 0
-    for pid, _, _ in pc.group_processes(pgid):
+def _thread_schedstats(pgid):
+    """(pid, process name, run ns, run-queue wait ns) of every thread of
+    the live processes of a process group (/proc/PID/task/TID/schedstat:
+    exact nanoseconds, not /proc/PID/stat's 10 ms ticks)."""
+    for pid, comm, _ in pc.group_processes(pgid):
         for tid in _tids(pid):
             try:
                 with open("/proc/%d/task/%d/schedstat" % (pid, tid), encoding="ascii") as f:
@@ -57,9 +53,39 @@ def group_sched_ns(pgid):
             except OSError:
                 continue
             if len(fields) >= 2:
-                run += int(fields[0])
-                wait += int(fields[1])
+                yield pid, comm, int(fields[0]), int(fields[1])
+
+
+def group_sched_ns(pgid):
+    """(run ns, run-queue wait ns) summed over every thread of the live
+    processes of a process group.  The wait sums the threads: the front's
+    own processes wait for each other on one CPU.  Threads that end
+    between two readings take their share with them: in login mode sc0 no
+    process of a referral front ends during a pass."""
+    run = wait = 0
+    for _, _, r, w in _thread_schedstats(pgid):
+        run += r
+        wait += w
     return run, wait
+
+
+def group_sched_ns_by_process(pgid):
+    """{(pid, process name): run ns} of each live process of a process
+    group, all its threads: which of the front's processes (auth,
+    imap-login, log, anvil, stats, the master, ...) ran how long."""
+    out = {}
+    for pid, comm, run, _ in _thread_schedstats(pgid):
+        out[(pid, comm)] = out.get((pid, comm), 0) + run
+    return out
+
+
+def sched_ns_by_name(before, after):
+    """{process name: run ns} between two group_sched_ns_by_process()
+    readings; a process that started in between counts whole."""
+    out = {}
+    for key, ns in after.items():
+        out[key[1]] = out.get(key[1], 0) + ns - before.get(key, 0)
+    return out
 
 
 class Placement:

@@ -23,6 +23,8 @@ import perf_common as pc
 
 # measure() keys summed over the chunks (weighted by logins) per login
 PER_LOGIN = ("binds", "searches", "front_cpu_ms", "front_run_ms")
+# measure() keys of {process name: ms per login}, combined the same way
+PER_LOGIN_BY_PROCESS = ("front_cpu_ms_by", "front_run_ms_by")
 
 
 def chunks_of(rows, size):
@@ -59,7 +61,8 @@ def combine(parts):
     out = {"sessions": sessions, "rate": sessions / elapsed if elapsed else 0.0,
            "p50": percentile(lat, 0.50), "p99": percentile(lat, 0.99),
            "unexpected": sum(p["unexpected"] for p in parts), "elapsed_s": elapsed,
-           "chunks": len(parts), "classes": {}, "examples": {}, "front_cpu_ms_by": {}}
+           "chunks": len(parts), "classes": {}, "examples": {},
+           "new_processes": sum(p.get("new_processes", 0) for p in parts)}
     for key in PER_LOGIN:
         out[key] = sum(p[key] * p["sessions"] for p in parts) / n
     run_s = sum(p["front_run_ms"] * p["sessions"] for p in parts) / 1e3
@@ -70,9 +73,11 @@ def combine(parts):
         for cls, count in p["classes"].items():
             out["classes"][cls] = out["classes"].get(cls, 0) + count
         out["examples"].update(p["examples"])
-        for comm, ms in p["front_cpu_ms_by"].items():
-            out["front_cpu_ms_by"][comm] = (out["front_cpu_ms_by"].get(comm, 0.0)
-                                            + ms * p["sessions"] / n)
+    for key in PER_LOGIN_BY_PROCESS:
+        out[key] = {}
+        for p in parts:
+            for comm, ms in p.get(key, {}).items():
+                out[key][comm] = out[key].get(comm, 0.0) + ms * p["sessions"] / n
     return out
 
 

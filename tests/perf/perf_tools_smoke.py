@@ -4,9 +4,9 @@ rotting.  Runs dref-imap-load for a few logins of each kind against the lab
 fixture's front and checks that every reply lands in the class the user's
 directory entry calls for (R2221-15: a wrong password is never a referral;
 R2221-3: a user whose home is the front is served locally), that the JSON
-summary is complete, that the /proc, schedstat and cn=Monitor readers of the
-benchmark drivers work, and that the confidence interval of a paired median
-is the sign test's.  Not a timed test: it asserts on nothing but
+summary is complete, that the /proc, schedstat (whole and by process) and
+cn=Monitor readers of the benchmark drivers work, and that the confidence
+interval of a paired median is the sign test's.  Not a timed test: it asserts on nothing but
 classes and counts.
 
     perf_tools_smoke.py --loadgen PATH --env LAB_ENV
@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 import perf_common as pc
-from cpu_placement import group_sched_ns
+from cpu_placement import group_sched_ns, group_sched_ns_by_process, sched_ns_by_name
 from paired_stats import median_ci
 
 # Source addresses of the wrong-password logins, one per failure: Dovecot's
@@ -74,6 +74,15 @@ def main(argv=None):
         # started anew takes its schedstat along (the reaped CPU above stays).
         if group_sched_ns(int(env["FRONT_PID"]))[0] <= 0:
             failures.append("schedstat: no run time found for the front's threads")
+        # bench_login.py's run time by process: the front's auth process by
+        # name, and a difference of two readings never negative
+        by_process = group_sched_ns_by_process(int(env["FRONT_PID"]))
+        by_name = sched_ns_by_name({}, by_process)
+        if by_name.get("auth", 0) <= 0:
+            failures.append("schedstat by process: no run time of auth in %r" % by_name)
+        if min(sched_ns_by_name(by_process, group_sched_ns_by_process(
+                int(env["FRONT_PID"]))).values(), default=0) < 0:
+            failures.append("schedstat by process went backwards")
         if not pc.rss_by_comm(int(env["FRONT_PID"]), ("auth",))["auth"]:
             failures.append("no auth process found in the front's process group")
     # 10 values: the 2nd and 9th smallest, coverage 1 - 2 * 11/1024
