@@ -98,13 +98,8 @@ public:
         return userOperation(loginName, std::move(callback), false);
     }
 
-    std::optional<UserLookupResult> cachedUser(const std::string& loginName) override {
-        const UserLookupResult* hit = cachedHit(loginName);
-        if (hit == nullptr) return std::nullopt;
-        UserLookupResult copy = *hit;
-        copy.fromCache = true;
-        copy.elapsedUs = 0;
-        return copy;
+    const UserLookupResult* cachedUser(const std::string& loginName) override {
+        return cachedHit(loginName);
     }
 
     uint64_t lookupRemoteMailboxes(const std::string& loginName,
@@ -265,7 +260,12 @@ private:
         case UserMappingStatus::Ambiguous: r.status = DirectoryStatus::Found; break;
         }
         const int ttlMs = r.status == DirectoryStatus::NotFound ? s_.negativeCacheTtlMs : s_.cacheTtlMs;
-        users_.put(loginName, r, std::chrono::milliseconds(ttlMs), Clock::now());
+        // Stored as every reader of the cache sees it (cachedUser() hands
+        // out the entry itself).
+        UserLookupResult cached = r;
+        cached.fromCache = true;
+        cached.elapsedUs = 0;
+        users_.put(loginName, std::move(cached), std::chrono::milliseconds(ttlMs), Clock::now());
         return r;
     }
 

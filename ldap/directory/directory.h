@@ -119,11 +119,13 @@ public:
     virtual uint64_t lookupUser(const std::string& loginName,
                                 std::function<void(UserLookupResult&&)> callback) = 0;
     // The cached answer for `loginName` while it is live (fromCache set,
-    // counted as a cache hit), else nullopt: no callback, no search.  For a
+    // counted as a cache hit), else nullptr: no callback, no search.  For a
     // caller that can answer on the spot (the passdb driver answers a warm
     // login inside Dovecot's call, as passwd-file does) and uses
-    // lookupUser() only on nullopt.
-    virtual std::optional<UserLookupResult> cachedUser(const std::string& loginName) = 0;
+    // lookupUser() only on nullptr.  The cache's own entry, not a copy (a
+    // warm login read and freed a copy of the whole record, password
+    // included): valid until the next call of this directory.
+    virtual const UserLookupResult* cachedUser(const std::string& loginName) = 0;
     // lookupUser() without the cache: always searches, and the answer
     // replaces the cached one (the outage fallback to the last answer
     // applies as in lookupUser()).  Password mode asks again with it when

@@ -108,7 +108,7 @@ bool ReferralPassdb::passwordAccepted(const std::shared_ptr<PendingLookup>& p,
                                      "asking the directory again");
         pending_.insert(p);
         p->id = directory_->refreshUser(p->facts.loginUser, [this, p](UserLookupResult&& again) {
-            finish(p, std::move(again));
+            finishAndWipe(p, std::move(again));
         });
         return false;
     }

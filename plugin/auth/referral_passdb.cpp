@@ -153,7 +153,7 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             // no search, and no wait for a directory that is down.
             UserLookupResult none;
             none.status = DirectoryStatus::NotFound;
-            finish(p, std::move(none));
+            finish(p, none);
             return;
         }
         // The earlier passdb may already have read the placement (issue 13):
@@ -170,7 +170,7 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
             result.status = DirectoryStatus::Found;
             recordFromReferralFields(fields, settings_.directory, &result.record, &result.warnings);
             p->fromFields = true;
-            finish(p, std::move(result));
+            finish(p, result);
             return;
         }
         case ReferralFieldSet::Partial:
@@ -191,8 +191,8 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
         // Dovecot's call, without a round through the directory's event fd
         // and the ioloop (Dovecot's own auth cache is not used for this
         // passdb, see passdb_module.cpp).
-        if (std::optional<UserLookupResult> cached = directory_->cachedUser(p->facts.loginUser)) {
-            finish(p, std::move(*cached));
+        if (const UserLookupResult* cached = directory_->cachedUser(p->facts.loginUser)) {
+            finish(p, *cached);
             return;
         }
         if (p->eventsWanted)
@@ -202,7 +202,7 @@ void ReferralPassdb::start(struct auth_request* request, void* plainCallback,
                     static_cast<unsigned>(p->facts.localPort));
         pending_.insert(p);
         p->id = directory_->lookupUser(p->facts.loginUser, [this, p](UserLookupResult&& result) {
-            finish(p, std::move(result));
+            finishAndWipe(p, std::move(result));
         });
     } catch (const std::exception& e) {
         pending_.erase(p);
@@ -305,11 +305,16 @@ void logOutcome(PendingLookup& p, const UserLookupResult& result, long long usec
 
 }  // namespace
 
-void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result) {
-    // Password mode: this login's copy of the record holds the stored hash
-    // (the directory's cache keeps its own); overwritten once answered.
+void ReferralPassdb::finishAndWipe(const std::shared_ptr<PendingLookup>& p,
+                                   UserLookupResult&& result) {
+    // Password mode: this login's own answer holds the stored hash (the
+    // directory's cache keeps its own); overwritten once answered.
     std::string noPassword;
     const WipeOnExit wipeStored(result.record.password ? &*result.record.password : &noPassword);
+    finish(p, result);
+}
+
+void ReferralPassdb::finish(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result) {
     if (p->request == nullptr) return;  // already answered (shutdown)
     pending_.erase(p);
     PassdbReply reply;

@@ -56,7 +56,13 @@ private:
     // answered (unknown user).
     bool credentialsLookup(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result,
                            StoredPasswordParts* stored, bool* haveStored);
-    void finish(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
+    // The decision and the answer for `result`, which may be the
+    // directory cache's own entry (cachedUser()): read only, and not after
+    // the answer, whose callback may call into the directory again.
+    void finish(const std::shared_ptr<PendingLookup>& p, const UserLookupResult& result);
+    // finish() for an answer this login owns (the directory's callback),
+    // whose copy of a stored password is overwritten afterwards.
+    void finishAndWipe(const std::shared_ptr<PendingLookup>& p, UserLookupResult&& result);
     // The service's prefetch of the user's remote mailboxes (login_prefetch.h)
     // for a login served here whose password was checked.
     void prefetchMailboxes(const PendingLookup& p) noexcept;

@@ -223,31 +223,33 @@ TEST(UserLookup, CacheHitIsNotDeliveredInsideTheCall) {
     EXPECT_FALSE(inside);
 }
 
-// cachedUser(): the live cache entry on the spot (the passdb driver's warm
-// login), nothing before the first answer and nothing after the TTL; never
-// a search of its own.
+// cachedUser(): the live cache entry itself on the spot (the passdb
+// driver's warm login; no copy of the record), nothing before the first
+// answer and nothing after the TTL; never a search of its own.
 TEST(UserLookup, CachedUserAnswersOnlyFromTheLiveCache) {
     Settings s = testSettings();
     s.directory.cacheTtlMs = 300;
     auto d = makeDirectory(s);
-    EXPECT_FALSE(d->cachedUser("alice").has_value());
+    EXPECT_EQ(d->cachedUser("alice"), nullptr);
     EXPECT_EQ(d->ldapStats().searches, 0u);
     ASSERT_EQ(mustLookup(*d, "alice").status, DirectoryStatus::Found);
     const auto searches = d->ldapStats().searches;
     const auto hits = d->stats().cacheHits;
-    auto cached = d->cachedUser("alice");
-    ASSERT_TRUE(cached.has_value());
+    const UserLookupResult* cached = d->cachedUser("alice");
+    ASSERT_NE(cached, nullptr);
+    EXPECT_EQ(d->cachedUser("alice"), cached);  // the entry, not a copy
     EXPECT_TRUE(cached->fromCache);
+    EXPECT_EQ(cached->elapsedUs, 0);
     EXPECT_EQ(cached->status, DirectoryStatus::Found);
     ASSERT_TRUE(cached->record.home);
     EXPECT_EQ(cached->record.home->host, "home1.example.test");
-    EXPECT_EQ(d->stats().cacheHits, hits + 1);
+    EXPECT_EQ(d->stats().cacheHits, hits + 2);
     EXPECT_EQ(mustLookup(*d, "nobody").status, DirectoryStatus::NotFound);
-    auto negative = d->cachedUser("nobody");
-    ASSERT_TRUE(negative.has_value());
+    const UserLookupResult* negative = d->cachedUser("nobody");
+    ASSERT_NE(negative, nullptr);
     EXPECT_EQ(negative->status, DirectoryStatus::NotFound);
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    EXPECT_FALSE(d->cachedUser("alice").has_value());
+    EXPECT_EQ(d->cachedUser("alice"), nullptr);
     EXPECT_EQ(d->ldapStats().searches, searches + 1);  // only nobody's
 }
 

@@ -34,9 +34,9 @@ public:
         ADD_FAILURE() << "the service never asks for user records";
         return 0;
     }
-    std::optional<UserLookupResult> cachedUser(const std::string&) override {
+    const UserLookupResult* cachedUser(const std::string&) override {
         ADD_FAILURE() << "the service never asks for user records";
-        return std::nullopt;
+        return nullptr;
     }
     uint64_t refreshUser(const std::string&, std::function<void(UserLookupResult&&)>) override {
         ADD_FAILURE() << "the service never asks for user records";
