@@ -420,6 +420,64 @@ TEST(ImapUrlHost, EveryLabelCheckedInOnePass) {
     EXPECT_TRUE(isValidHostName("a." + std::string(63, 'b') + ".c"));
 }
 
+// ImapUrlParser (many URLs in a row, the server part of the previous one
+// reused when its text repeats) gives every URL exactly parseImapUrl's
+// answer: parts, error and notes, whatever came before it.  The sequence
+// repeats server parts after good and bad URLs, after a server part that
+// failed, with another port, user, ;AUTH= or case only.
+TEST(ImapUrlParser, EveryUrlGetsParseImapUrlsAnswer) {
+    const std::vector<std::string> urls = {
+        "imap://h1.example.test:10143/Remote/a",
+        "imap://h1.example.test:10143/Remote/b;UIDVALIDITY=7",
+        "imap://h1.example.test:10143/Remote/%00",
+        "imap://h1.example.test:10143/../x",
+        "imap://h1.example.test:10143/Remote/c",
+        "imap://h1.example.test:10144/Remote/c",
+        "imap://h1.example.test/Remote/c",
+        "imap://H1.example.test/Remote/c",
+        "imap://h1.example.test",
+        "imap://h1.example.test/",
+        "imap://bad_host/x",
+        "imap://bad_host/x",
+        "imap://h1.example.test:99999/x",
+        "imap://h1.example.test:99999/x",
+        "imap://fred@h1.example.test/INBOX",
+        "imap://fred@h1.example.test/INBOX?x",
+        "imap://fred;AUTH=*@h1.example.test/INBOX",
+        "imap://fred;AUTH=%2A@h1.example.test/INBOX",
+        "imap://fred;AUTH=%2A@h1.example.test/INBOX",
+        "imap://;AUTH=PLAIN@h1.example.test/INBOX",
+        "imap://@h1.example.test/INBOX",
+        "imap://h1.example.test?x/INBOX",
+        "imap://[::1]/INBOX",
+        "imap://h1.example.test/&AOQ-",
+        "imap://h1.example.test/a#b",
+        "IMAP://h1.example.test/a b",
+        "imap://h1.example.test/Remote/a",
+    };
+    ImapUrlParser parser;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const std::string& url : urls) {
+            std::string expectedError, error;
+            ImapUrlParseNotes expectedNotes, notes;
+            const auto expected = parseImapUrl(url, &expectedError, &expectedNotes);
+            const auto got = parser.parse(url, &error, &notes);
+            ASSERT_EQ(got.has_value(), expected.has_value()) << url << ": " << error;
+            EXPECT_EQ(error, expectedError) << url;
+            EXPECT_EQ(notes.anonymous, expectedNotes.anonymous) << url;
+            EXPECT_EQ(notes.missingSlash, expectedNotes.missingSlash) << url;
+            EXPECT_EQ(notes.mailboxLooksLikeMutf7, expectedNotes.mailboxLooksLikeMutf7) << url;
+            if (!expected) continue;
+            EXPECT_EQ(got->user, expected->user) << url;
+            EXPECT_EQ(got->auth, expected->auth) << url;
+            EXPECT_EQ(got->host, expected->host) << url;
+            EXPECT_EQ(got->port, expected->port) << url;
+            EXPECT_EQ(got->mailbox, expected->mailbox) << url;
+            EXPECT_EQ(got->uidValidity, expected->uidValidity) << url;
+        }
+    }
+}
+
 TEST(ImapUrlSasl, MechanismNames) {
     EXPECT_TRUE(isValidSaslMechanism("PLAIN"));
     EXPECT_TRUE(isValidSaslMechanism("SCRAM-SHA-256"));

@@ -98,13 +98,15 @@ bool sameLocation(const ImapUrlParts& a, const ImapUrlParts& b) {
     return !a.mailbox || a.uidValidity == b.uidValidity;  // ignored without a mailbox
 }
 
-// Validates one location the way entry_mapping does for imapMailboxURL.
-std::optional<ImapUrlParts> parseLocation(std::string_view url, std::string* why) {
+// Validates one location the way entry_mapping does for imapMailboxURL
+// (`parser`: a decoder's URLs in a row, parsed with parseImapUrl's checks).
+std::optional<ImapUrlParts> parseLocation(ImapUrlParser& parser, std::string_view url,
+                                          std::string* why) {
     // parseImapUrl checks the host with isValidHostName and the mailbox part
     // (non-empty, UTF-8, no C0 controls); entry_mapping also refuses C1
     // controls (U+0080..U+009F) and names over 1024 octets in it, and so
     // does this (found by fuzz_mailbox_cache_file: regress-c1-in-url-mailbox).
-    auto parts = parseImapUrl(url, why);
+    auto parts = parser.parse(url, why);
     if (!parts) return std::nullopt;
     if (parts->mailbox && !validText(*parts->mailbox, kMaxNameBytes)) {
         *why = "mailbox part too long or has control characters";
@@ -277,12 +279,13 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
     }
     rec.mailboxes.reserve(count);
     std::vector<std::string_view> f;
+    ImapUrlParser urls;
     for (size_t i = 0; i < count; ++i) {
         if (!r.next("mailbox", &v, error)) return std::nullopt;
         RemoteMailbox m;
-        size_t urls = 0;
+        size_t urlCount = 0;
         if (!splitFields(v, 4, &f) || (f[0] != "personal" && f[0] != "shared") ||
-            !parseCount(f[3], kMailboxCacheMaxUrlsPerMailbox, &urls) || urls == 0) {
+            !parseCount(f[3], kMailboxCacheMaxUrlsPerMailbox, &urlCount) || urlCount == 0) {
             fail(error, r.where() + "malformed mailbox line");
             return std::nullopt;
         }
@@ -299,11 +302,11 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
             fail(error, r.where() + "DN is empty, too long, not UTF-8 or has controls");
             return std::nullopt;
         }
-        m.locations.reserve(urls);
-        for (size_t u = 0; u < urls; ++u) {
+        m.locations.reserve(urlCount);
+        for (size_t u = 0; u < urlCount; ++u) {
             if (!r.next("url", &v, error)) return std::nullopt;
             std::string why;
-            auto parts = parseLocation(v, &why);
+            auto parts = parseLocation(urls, v, &why);
             if (!parts) {
                 fail(error, r.where() + "URL rejected: " + why);
                 return std::nullopt;
@@ -408,7 +411,8 @@ bool appendEntry(const RemoteMailbox& m, const std::vector<std::string_view>* so
             if (sourceUrls != nullptr && i < sourceUrls->size() && (*sourceUrls)[i] == url)
                 continue;  // parsed from this very text: the round trip holds
             std::string why;
-            auto back = parseLocation(url, &why);
+            ImapUrlParser parser;
+            auto back = parseLocation(parser, url, &why);
             if (!back || !sameLocation(*back, loc))
                 return refuse("a location does not survive a round trip" +
                               (why.empty() ? std::string() : ": " + why));

@@ -76,8 +76,66 @@ bool looksLikeMutf7(std::string_view mailbox) {
     return false;
 }
 
+// The server part of an IMAP URL (between "imap://" and the first '/'):
+// its user, ;AUTH= mechanism, host and port into *out (nothing else of it
+// is touched).
+bool parseServerPart(std::string_view authority, ImapUrlParts* out, std::string* error) {
+    ImapUrlParts& parts = *out;
+    parts.auth.clear();
+    const size_t at = authority.find('@');
+    std::string_view hostport = authority;
+    if (at != std::string_view::npos) {
+        const std::string_view userinfo = authority.substr(0, at);
+        hostport = authority.substr(at + 1);
+        if (hostport.find('@') != std::string_view::npos)
+            return fail(error, "unencoded '@' in the user name");
+        if (userinfo.empty()) return fail(error, "empty user information before '@'");
+        const size_t semi = userinfo.find(';');
+        const std::string_view encUser = userinfo.substr(0, semi);
+        if (!percentDecode(encUser, kCharSets.achar, "the user name", &parts.user, error))
+            return false;
+        if (!checkImapUrlName(parts.user, "the user name", error)) return false;
+        if (semi != std::string_view::npos) {
+            const std::string_view iauth = userinfo.substr(semi);
+            if (!startsWithIgnoreCase(iauth, ";AUTH="))
+                return fail(error, "unknown parameter in the user information");
+            const std::string_view encAuth = iauth.substr(6);
+            if (encAuth == "*") {
+                parts.auth = "*";
+            } else {
+                if (!percentDecode(encAuth, kCharSets.achar, "the ;AUTH= mechanism", &parts.auth, error))
+                    return false;
+                if (parts.auth == "*")
+                    return fail(error, "';AUTH=%2A' is not ';AUTH=*' (R5092-6)");
+                if (!isValidSaslMechanism(parts.auth))
+                    return fail(error, "invalid ;AUTH= mechanism name");
+            }
+        } else if (parts.user.empty()) {
+            return fail(error, "empty user name");
+        }
+    }
+    if (!hostport.empty() && hostport.front() == '[')
+        return fail(error, "IPv6 literal hosts cannot be sent in a REFERRAL (R3501-1, D-4)");
+    const size_t colon = hostport.find(':');
+    const std::string_view host = hostport.substr(0, colon);
+    if (host.empty()) return fail(error, "empty host");
+    if (!isValidHostName(host))
+        return fail(error, "invalid host name '" + quoteForLog(host) + "'");
+    parts.host = std::string(host);
+    if (colon != std::string_view::npos) {
+        const std::string_view port = hostport.substr(colon + 1);
+        uint64_t value = 0;
+        if (isAllDigits(port) && port.size() <= 5)
+            for (char c : port) value = value * 10 + static_cast<uint64_t>(c - '0');
+        if (!isAllDigits(port) || port.size() > 5 || value < 1 || value > 65535)
+            return fail(error, "invalid port '" + quoteForLog(port) + "'");
+        parts.port = static_cast<uint16_t>(value);
+    }
+    return true;
+}
+
 std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
-                                     ImapUrlParseNotes* notes) {
+                                     ImapUrlParseNotes* notes, ImapUrlServerCache* cache) {
     ImapUrlParseNotes localNotes;
     if (!notes) notes = &localNotes;
     *notes = ImapUrlParseNotes{};
@@ -113,59 +171,23 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
         return fail(error, "'?' in the server part"), std::nullopt;
 
     ImapUrlParts parts;
-    parts.auth.clear();
-    const size_t at = authority.find('@');
-    std::string_view hostport = authority;
-    if (at != std::string_view::npos) {
-        const std::string_view userinfo = authority.substr(0, at);
-        hostport = authority.substr(at + 1);
-        if (hostport.find('@') != std::string_view::npos)
-            return fail(error, "unencoded '@' in the user name"), std::nullopt;
-        if (userinfo.empty()) return fail(error, "empty user information before '@'"), std::nullopt;
-        const size_t semi = userinfo.find(';');
-        const std::string_view encUser = userinfo.substr(0, semi);
-        if (!percentDecode(encUser, kCharSets.achar, "the user name", &parts.user, error))
-            return std::nullopt;
-        if (!checkImapUrlName(parts.user, "the user name", error)) return std::nullopt;
-        if (semi != std::string_view::npos) {
-            const std::string_view iauth = userinfo.substr(semi);
-            if (!startsWithIgnoreCase(iauth, ";AUTH="))
-                return fail(error, "unknown parameter in the user information"), std::nullopt;
-            const std::string_view encAuth = iauth.substr(6);
-            if (encAuth == "*") {
-                parts.auth = "*";
-            } else {
-                if (!percentDecode(encAuth, kCharSets.achar, "the ;AUTH= mechanism", &parts.auth, error))
-                    return std::nullopt;
-                if (parts.auth == "*")
-                    return fail(error, "';AUTH=%2A' is not ';AUTH=*' (R5092-6)"), std::nullopt;
-                if (!isValidSaslMechanism(parts.auth))
-                    return fail(error, "invalid ;AUTH= mechanism name"), std::nullopt;
-            }
-        } else if (parts.user.empty()) {
-            return fail(error, "empty user name"), std::nullopt;
+    if (cache != nullptr && cache->valid && authority == cache->authority) {
+        // The previous URL's server part, which parsed: the same text gives
+        // the same parts.
+        parts.user = cache->parts.user;
+        parts.auth = cache->parts.auth;
+        parts.host = cache->parts.host;
+        parts.port = cache->parts.port;
+    } else {
+        if (!parseServerPart(authority, &parts, error)) return std::nullopt;
+        if (cache != nullptr) {
+            cache->valid = false;  // until both are stored
+            cache->authority.assign(authority);
+            cache->parts = parts;
+            cache->valid = true;
         }
     }
     notes->anonymous = parts.user.empty() && parts.auth.empty();
-
-    if (!hostport.empty() && hostport.front() == '[')
-        return fail(error, "IPv6 literal hosts cannot be sent in a REFERRAL (R3501-1, D-4)"),
-               std::nullopt;
-    const size_t colon = hostport.find(':');
-    const std::string_view host = hostport.substr(0, colon);
-    if (host.empty()) return fail(error, "empty host"), std::nullopt;
-    if (!isValidHostName(host))
-        return fail(error, "invalid host name '" + quoteForLog(host) + "'"), std::nullopt;
-    parts.host = std::string(host);
-    if (colon != std::string_view::npos) {
-        const std::string_view port = hostport.substr(colon + 1);
-        uint64_t value = 0;
-        if (isAllDigits(port) && port.size() <= 5)
-            for (char c : port) value = value * 10 + static_cast<uint64_t>(c - '0');
-        if (!isAllDigits(port) || port.size() > 5 || value < 1 || value > 65535)
-            return fail(error, "invalid port '" + quoteForLog(port) + "'"), std::nullopt;
-        parts.port = static_cast<uint16_t>(value);
-    }
 
     if (path.empty()) return parts;
     if (path.find('?') != std::string_view::npos)
@@ -217,8 +239,19 @@ std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* erro
 std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error,
                                          ImapUrlParseNotes* notes) {
     try {
-        return parseUrl(url, error, notes);
+        return parseUrl(url, error, notes, nullptr);
     } catch (...) {
+        fail(error, "out of memory");
+        return std::nullopt;
+    }
+}
+
+std::optional<ImapUrlParts> ImapUrlParser::parse(std::string_view url, std::string* error,
+                                                 ImapUrlParseNotes* notes) {
+    try {
+        return parseUrl(url, error, notes, &server_);
+    } catch (...) {
+        server_.valid = false;
         fail(error, "out of memory");
         return std::nullopt;
     }

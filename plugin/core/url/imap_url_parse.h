@@ -36,4 +36,28 @@ std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* erro
 std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* error,
                                          ImapUrlParseNotes* notes);
 
+// The server part (user, ;AUTH=, host, port) of the last URL whose server
+// part parsed, as ImapUrlParser keeps it.
+struct ImapUrlServerCache {
+    bool valid = false;
+    std::string authority;  // the text between "imap://" and the first '/'
+    ImapUrlParts parts;     // user, auth, host and port parsed from it
+};
+
+// parseImapUrl for many URLs in a row, e.g. the locations of a directory
+// answer, which name one server for most of its mailboxes (issue 13 item 4:
+// the host check was a sixth of a URL's parse): a URL whose server part is
+// the very text of the previous one whose server part parsed takes that
+// one's user, auth, host and port instead of parsing them again.  Every
+// other check runs as in parseImapUrl, so every URL gets exactly
+// parseImapUrl's result, error and notes.
+class ImapUrlParser {
+public:
+    std::optional<ImapUrlParts> parse(std::string_view url, std::string* error,
+                                      ImapUrlParseNotes* notes = nullptr);
+
+private:
+    ImapUrlServerCache server_;
+};
+
 }  // namespace dref
