@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora tests/fuzz/corpus/<target>/ from the unit-test
-vectors (tests/unit/*_test.cpp string literals) and a few hand-made inputs.
+vectors (tests/unit/*/*_test.cpp string literals) and a few hand-made inputs.
 Re-run after adding vectors; libFuzzer finds the rest.  Existing files that
 are not seeds (reproducers named regress-*) are kept."""
 import hashlib
@@ -56,7 +56,7 @@ def write(target, seeds):
 
 
 def url_seeds():
-    urls = [s for f in ("tests/unit/imap_url_test.cpp", "tests/unit/imap_url_vectors_test.cpp",
+    urls = [s for f in ("tests/unit/url/imap_url_test.cpp", "tests/unit/url/imap_url_vectors_test.cpp",
                         "tests/directory/entry_mapping_test.cpp")
             for s in c_literals(f) if s.lower().startswith(b"imap:")]
     urls.append(b"imap://fred;AUTH=*@server2/" + b"a" * 2030)
@@ -101,7 +101,7 @@ def build_seeds():
 
 
 def mutf7_seeds():
-    lits = c_literals("tests/unit/mutf7_test.cpp")
+    lits = c_literals("tests/unit/text/mutf7_test.cpp")
     return [s for s in lits if len(s) < 200 and not s.startswith(b"%")]
 
 
@@ -157,7 +157,7 @@ def settings_seeds():
             b"nokey\n", b" = v\n", b"a = \"unterminated\n", b"a = b\r\n", b"a = \0\n",
             b"x" * 4097 + b"\n"]:
         seeds.append(base + extra)
-    seeds += [s for s in c_literals("tests/unit/settings_file_test.cpp") if b"=" in s]
+    seeds += [s for s in c_literals("tests/unit/settings/settings_file_test.cpp") if b"=" in s]
     return seeds
 
 

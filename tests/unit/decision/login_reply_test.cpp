@@ -4,7 +4,7 @@
 // glue around it is covered by tests/integration/login/test_login_presentation_*.
 #include <gtest/gtest.h>
 
-#include "../../plugin/login/login_reply.cpp"
+#include "../../../plugin/login/login_reply.cpp"
 
 namespace dref {
 namespace {
