@@ -7,8 +7,8 @@
 
 #include "ascii.h"
 #include "mutf7.h"
-#include "referral_decision.h"
 #include "response_text.h"
+#include "target_verdicts.h"
 
 namespace dref {
 namespace {
@@ -99,42 +99,6 @@ std::string describe(const RemoteMailbox& m) {
     return "remote mailbox " + quoteForLog(m.name) + " (" + quoteForLog(m.dn) + ")";
 }
 
-// Where a location may be referred to: isThisServer and isAllowedTarget
-// for its host and port, asked once per run of locations on the same
-// server.  Most answers name one or a few servers, and the two checks (a
-// glob match per allowed_hosts pattern, a host comparison per local name)
-// were 40 % of the instructions of a 1,000-entry build (issue 13 item 4);
-// both depend on the host and port alone.
-class TargetVerdicts {
-public:
-    enum class Verdict { Usable, ThisServer, NotAllowed };
-    TargetVerdicts(const std::vector<std::string>& localNames,
-                   const std::vector<std::string>& allowedHosts)
-        : localNames_(localNames), allowedHosts_(allowedHosts) {}
-
-    Verdict of(const ImapUrlParts& loc) {
-        if (known_ && loc.port == port_ && loc.host == host_) return verdict_;
-        if (isThisServer(HomeServer{loc.host, loc.port}, localNames_))
-            verdict_ = Verdict::ThisServer;  // R2193-3: a referral to ourselves would loop
-        else if (!isAllowedTarget(loc.host, allowedHosts_))
-            verdict_ = Verdict::NotAllowed;
-        else
-            verdict_ = Verdict::Usable;
-        host_ = loc.host;
-        port_ = loc.port;
-        known_ = true;
-        return verdict_;
-    }
-
-private:
-    const std::vector<std::string>& localNames_;
-    const std::vector<std::string>& allowedHosts_;
-    bool known_ = false;
-    std::string host_;
-    uint16_t port_ = 0;
-    Verdict verdict_ = Verdict::Usable;
-};
-
 // An entry that passed the checks, before sorting and duplicate removal.
 struct Candidate {
     uint32_t mailbox;        // index in the input
@@ -187,15 +151,10 @@ RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& m
         for (size_t li = 0; li < m.locations.size(); ++li) {
             const ImapUrlParts& loc = m.locations[li];
             const TargetVerdicts::Verdict verdict = verdicts.of(loc);
-            if (verdict == TargetVerdicts::Verdict::ThisServer) {
-                // R2193-3: a referral to ourselves would loop; serve it here.
-                warn(describe(m) + ": location " + quoteForLog(loc.host) + ":" +
-                     std::to_string(loc.port) + " is this server, treated as local");
-                continue;
-            }
-            if (verdict == TargetVerdicts::Verdict::NotAllowed) {
-                warn(describe(m) + ": location " + quoteForLog(loc.host) + ":" +
-                     std::to_string(loc.port) + " skipped: host not in allowed_hosts");
+            if (verdict != TargetVerdicts::Verdict::Usable) {
+                // Never referred: this server serves the name itself (R2193-3),
+                // a host outside allowed_hosts is no target (§2.6 item 3).
+                warn(describe(m) + ": " + targetVerdictText(loc, verdict));
                 continue;
             }
             if (loc.mailbox && loc.mailbox->size() > UINT16_MAX) {
