@@ -98,21 +98,31 @@ bool sameLocation(const ImapUrlParts& a, const ImapUrlParts& b) {
     return !a.mailbox || a.uidValidity == b.uidValidity;  // ignored without a mailbox
 }
 
-// Validates one location the way entry_mapping does for imapMailboxURL
-// (`parser`: a decoder's URLs in a row, parsed with parseImapUrl's checks).
-std::optional<ImapUrlParts> parseLocation(ImapUrlParser& parser, std::string_view url,
-                                          std::string* why) {
-    // parseImapUrl checks the host with isValidHostName and the mailbox part
-    // (non-empty, UTF-8, no C0 controls); entry_mapping also refuses C1
-    // controls (U+0080..U+009F) and names over 1024 octets in it, and so
-    // does this (found by fuzz_mailbox_cache_file: regress-c1-in-url-mailbox).
-    auto parts = parser.parse(url, why);
+// What entry_mapping checks of an imapMailboxURL beyond parseImapUrl, on
+// that parse's result `parts`.  parseImapUrl checks the host with
+// isValidHostName and the mailbox part (non-empty, UTF-8, no C0 controls);
+// entry_mapping also refuses C1 controls (U+0080..U+009F) and names over
+// 1024 octets in it, and so does this (found by fuzz_mailbox_cache_file:
+// regress-c1-in-url-mailbox).
+std::optional<ImapUrlParts> checkedLocation(std::optional<ImapUrlParts> parts, std::string* why) {
     if (!parts) return std::nullopt;
     if (parts->mailbox && !validText(*parts->mailbox, kMaxNameBytes)) {
         *why = "mailbox part too long or has control characters";
         return std::nullopt;
     }
     return parts;
+}
+
+// Validates one location the way entry_mapping does for imapMailboxURL
+// (`parser`: a decoder's URLs in a row, parsed with parseImapUrl's checks).
+std::optional<ImapUrlParts> parseLocation(ImapUrlParser& parser, std::string_view url,
+                                          std::string* why) {
+    return checkedLocation(parser.parse(url, why), why);
+}
+
+// The same for a single URL.
+std::optional<ImapUrlParts> parseLocation(std::string_view url, std::string* why) {
+    return checkedLocation(parseImapUrl(url, why), why);
 }
 
 bool parseCount(std::string_view text, size_t max, size_t* out) {
@@ -411,8 +421,7 @@ bool appendEntry(const RemoteMailbox& m, const std::vector<std::string_view>* so
             if (sourceUrls != nullptr && i < sourceUrls->size() && (*sourceUrls)[i] == url)
                 continue;  // parsed from this very text: the round trip holds
             std::string why;
-            ImapUrlParser parser;
-            auto back = parseLocation(parser, url, &why);
+            auto back = parseLocation(url, &why);
             if (!back || !sameLocation(*back, loc))
                 return refuse("a location does not survive a round trip" +
                               (why.empty() ? std::string() : ": " + why));

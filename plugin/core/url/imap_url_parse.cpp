@@ -173,11 +173,10 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
     ImapUrlParts parts;
     if (cache != nullptr && cache->valid && authority == cache->authority) {
         // The previous URL's server part, which parsed: the same text gives
-        // the same parts.
-        parts.user = cache->parts.user;
-        parts.auth = cache->parts.auth;
-        parts.host = cache->parts.host;
-        parts.port = cache->parts.port;
+        // the same parts.  cache->parts is what parseServerPart made of a
+        // fresh ImapUrlParts (no mailbox, no UIDVALIDITY), so it is this
+        // URL's parts up to its path.
+        parts = cache->parts;
     } else {
         if (!parseServerPart(authority, &parts, error)) return std::nullopt;
         if (cache != nullptr) {

@@ -41,7 +41,7 @@ std::optional<ImapUrlParts> parseImapUrl(std::string_view url, std::string* erro
 struct ImapUrlServerCache {
     bool valid = false;
     std::string authority;  // the text between "imap://" and the first '/'
-    ImapUrlParts parts;     // user, auth, host and port parsed from it
+    ImapUrlParts parts;     // user, auth, host and port parsed from it; nothing else set
 };
 
 // parseImapUrl for many URLs in a row, e.g. the locations of a directory
