@@ -144,7 +144,7 @@ def check_deb(deb, source, dovecot_version, dovecot_abi, dovecot):
     if not any(re.match(r"libldap[-0-9.]*[0-9] \(>= [0-9]", d) for d in deps):
         problems.append("deb: Depends lacks the libldap package (libldap-X.Y-N or libldapN "
                         "(>= version))")
-    # The login and imap plugins link the C++ runtime statically: Built-Using
+    # The login, imap and auth plugins link the C++ runtime statically: Built-Using
     # must name the gcc source of the building release (Policy 7.8).
     _, built_using = run(["dpkg-deb", "-f", deb, "Built-Using"])
     print("Built-Using: " + built_using.strip())
