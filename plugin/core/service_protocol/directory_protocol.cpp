@@ -98,65 +98,84 @@ ProtocolReader::ProtocolReader(Peer peer, size_t maxPayloadBytes)
 
 bool ProtocolReader::fail(std::string why) {
     if (error_.empty()) error_ = std::move(why);
+    // The messages completed before the error stay for next(): a peer's
+    // answers that arrived whole are delivered before the stream ends.
     buffer_.clear();
-    pos_ = 0;
+    buffer_.shrink_to_fit();
     inPayload_ = false;
     pending_ = ProtocolMessage();
     return false;
 }
 
+void ProtocolReader::queue(ProtocolMessage&& m, size_t wireBytes) {
+    ready_.push_back(ReadyMessage{std::move(m), wireBytes});
+    readyBytes_ += wireBytes;
+}
+
 bool ProtocolReader::feed(std::string_view bytes) {
     if (failed()) return false;
-    if (inPayload_) {
-        // The announced payload's octets go to the payload itself (its room
-        // was reserved when the ANSWER line was read); only what follows it
-        // goes to the line buffer.
-        const size_t take = std::min(bytes.size(), payloadBytes_ - pending_.payload.size());
-        pending_.payload.append(bytes.data(), take);
-        bytes.remove_prefix(take);
-        if (bytes.empty()) return true;
+    while (!bytes.empty()) {
+        if (inPayload_) {
+            // The announced payload's octets go to the payload itself (its
+            // room was reserved when the ANSWER line was read).
+            const size_t take = std::min(bytes.size(), payloadBytes_ - pending_.payload.size());
+            pending_.payload.append(bytes.data(), take);
+            bytes.remove_prefix(take);
+            if (pending_.payload.size() == payloadBytes_ && !finishPayload()) return false;
+            continue;
+        }
+        // A line may be at most kDirectoryProtocolMaxLineBytes long without
+        // its LF: look no further than that for the LF.
+        const size_t room = kDirectoryProtocolMaxLineBytes - buffer_.size();
+        const size_t nl = bytes.substr(0, room + 1).find('\n');
+        if (nl == std::string_view::npos) {
+            if (bytes.size() > room)
+                return fail("line longer than " +
+                            std::to_string(kDirectoryProtocolMaxLineBytes) + " bytes");
+            buffer_.append(bytes.data(), bytes.size());
+            return true;
+        }
+        bool ok;
+        if (buffer_.empty()) {
+            ok = takeLine(bytes.substr(0, nl));
+        } else {
+            buffer_.append(bytes.data(), nl);
+            ok = takeLine(buffer_);
+            buffer_.clear();
+        }
+        if (!ok) return false;
+        bytes.remove_prefix(nl + 1);
     }
-    // Drop what was consumed before growing, so a long stream does not keep
-    // every message it ever carried.
-    if (pos_ > 0 && pos_ == buffer_.size()) {
-        buffer_.clear();
-        pos_ = 0;
-    } else if (pos_ > 65536 && pos_ * 2 > buffer_.size()) {
-        buffer_.erase(0, pos_);
-        pos_ = 0;
+    return true;
+}
+
+bool ProtocolReader::takeLine(std::string_view line) {
+    ProtocolMessage m;
+    if (!parseLine(line, &m)) return false;
+    if (!inPayload_) {
+        queue(std::move(m), line.size() + 1);
+        return true;
     }
-    buffer_.append(bytes.data(), bytes.size());
+    // An ANSWER: its payload follows (an empty one is complete already).
+    if (payloadBytes_ == 0) return finishPayload();
+    return true;
+}
+
+bool ProtocolReader::finishPayload() {
+    inPayload_ = false;
+    if (pending_.status == ServiceAnswerStatus::Unavailable && !printableAscii(pending_.payload))
+        return fail("ANSWER " + std::to_string(pending_.id) +
+                    ": the reason is not printable ASCII");
+    queue(std::move(pending_), payloadBytes_);
+    pending_ = ProtocolMessage();
     return true;
 }
 
 bool ProtocolReader::next(ProtocolMessage* out) {
-    if (failed()) return false;
-    if (inPayload_) {
-        // Payload octets beyond the announced size never go into it: nothing
-        // to check until it is complete.
-        if (pending_.payload.size() < payloadBytes_) return false;
-        inPayload_ = false;
-        if (pending_.status == ServiceAnswerStatus::Unavailable &&
-            !printableAscii(pending_.payload))
-            return fail("ANSWER " + std::to_string(pending_.id) +
-                        ": the reason is not printable ASCII");
-        *out = std::move(pending_);
-        pending_ = ProtocolMessage();
-        return true;
-    }
-    const size_t avail = buffer_.size() - pos_;
-    const size_t limit = std::min(avail, kDirectoryProtocolMaxLineBytes + 1);
-    const size_t nl = std::string_view(buffer_).substr(pos_, limit).find('\n');
-    if (nl == std::string_view::npos) {
-        if (avail > kDirectoryProtocolMaxLineBytes)
-            return fail("line longer than " + std::to_string(kDirectoryProtocolMaxLineBytes) +
-                        " bytes");
-        return false;
-    }
-    std::string_view line(buffer_.data() + pos_, nl);
-    pos_ += nl + 1;
-    if (!parseLine(line, out)) return false;
-    if (inPayload_) return next(out);  // an ANSWER: its payload may be here already
+    if (ready_.empty()) return false;
+    *out = std::move(ready_.front().message);
+    readyBytes_ -= ready_.front().wireBytes;
+    ready_.pop_front();
     return true;
 }
 
@@ -223,12 +242,8 @@ bool ProtocolReader::parseLine(std::string_view line, ProtocolMessage* out) {
     inPayload_ = true;
     // Room for the whole payload at once (at most the limit checked above):
     // a 160 kB answer read in 16 kB pieces would otherwise grow, and copy,
-    // its string again and again.  The payload octets already received
-    // behind this line move over; the rest arrive through feed().
+    // its string again and again.  Its octets arrive through feed().
     pending_.payload.reserve(payloadBytes_);
-    const size_t take = std::min(buffer_.size() - pos_, payloadBytes_);
-    pending_.payload.append(buffer_, pos_, take);
-    pos_ += take;
     return true;
 }
 

@@ -35,6 +35,7 @@
 // or finds its answer.  A peer that only prefetches never reads an answer.
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -86,10 +87,14 @@ public:
     // limit of the client's settings).
     ProtocolReader(Peer peer, size_t maxPayloadBytes);
 
-    // Appends received bytes.  False once the stream is broken.
+    // Takes received bytes: complete lines are parsed as they arrive (a
+    // message is then ready for next()), an ANSWER's payload goes straight
+    // into its message.  False once the stream is broken; the messages
+    // completed before the error are still returned by next().
     bool feed(std::string_view bytes);
-    // The next complete message: true and *out, or false when more bytes are
-    // needed or the stream is broken (failed()).
+    // The next complete message, in stream order: true and *out, or false
+    // when none is complete (more bytes are needed, or the stream is broken:
+    // failed()).
     bool next(ProtocolMessage* out);
 
     bool failed() const { return !error_.empty(); }
@@ -97,25 +102,44 @@ public:
     // Bytes received and not yet returned as a message (an ANSWER line
     // already read while its payload arrives is not counted; the payload is).
     size_t buffered() const {
-        return buffer_.size() - pos_ + (inPayload_ ? pending_.payload.size() : 0);
+        return buffer_.size() + readyBytes_ + (inPayload_ ? pending_.payload.size() : 0);
     }
+    // The line buffer's allocation: it holds at most one unfinished line,
+    // never a payload (a 160 kB answer read in one go does not pass through
+    // it; issue 13 item 4).
+    size_t lineBufferCapacity() const { return buffer_.capacity(); }
 
 private:
     bool fail(std::string why);
+    // One complete line (without its LF): a message queued, or an ANSWER
+    // whose payload follows.
+    bool takeLine(std::string_view line);
     bool parseLine(std::string_view line, ProtocolMessage* out);
+    // The pending ANSWER's payload is complete: checked, then queued.
+    bool finishPayload();
+    void queue(ProtocolMessage&& m, size_t wireBytes);
 
     Peer peer_;
     size_t maxPayload_;
-    // Lines not yet parsed (from pos_).  A payload never stays here: from
-    // its ANSWER line on, its octets go straight into pending_.payload, so
-    // a 160 kB answer is copied once from the socket's read buffer and
-    // never moved again (no erase of a consumed prefix in front of it).
+    // The start of a line whose LF has not arrived yet (at most
+    // kDirectoryProtocolMaxLineBytes).  Complete lines are parsed straight
+    // from the received bytes, and a payload never stays here: from its
+    // ANSWER line on, its octets go straight into pending_.payload, so a
+    // 160 kB answer is copied once from the socket's read buffer and never
+    // moved again.
     std::string buffer_;
-    size_t pos_ = 0;
     bool sawVersion_ = false;
     bool inPayload_ = false;   // an ANSWER line was read, its payload not yet complete
     ProtocolMessage pending_;  // that ANSWER; its payload fills up to payloadBytes_
     size_t payloadBytes_ = 0;
+    // Messages parsed and not yet returned, in stream order, and their wire
+    // size (for buffered()).
+    struct ReadyMessage {
+        ProtocolMessage message;
+        size_t wireBytes;
+    };
+    std::deque<ReadyMessage> ready_;
+    size_t readyBytes_ = 0;
     std::string error_;
 };
 

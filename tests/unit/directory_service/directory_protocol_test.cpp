@@ -258,5 +258,53 @@ TEST(DirectoryProtocol, FailureInsidePayloadDropsIt) {
     EXPECT_EQ(r.buffered(), 0u);
 }
 
+// A whole answer read in one go (the imap process reads everything the
+// socket holds before asking for messages): the lines are parsed as they
+// arrive and the payload goes straight into its message, never through the
+// line buffer (issue 13 item 4: a 160 kB answer grew that buffer to 256 kB).
+TEST(DirectoryProtocol, PayloadReadInOneGoSkipsTheLineBuffer) {
+    const std::string payload(170000, 'q');
+    const std::string stream = V + encodeAnswer(9, ServiceAnswerStatus::Found, 0, payload) +
+                               encodeAnswer(10, ServiceAnswerStatus::NotFound, 0, "") + "ANSW";
+    ProtocolReader r(ProtocolReader::Peer::Service, 1 << 20);
+    ASSERT_TRUE(r.feed(stream));
+    EXPECT_LE(r.lineBufferCapacity(), 2 * kDirectoryProtocolMaxLineBytes);
+    // Not yet returned: the VERSION line, the payloads (ANSWER lines are
+    // not counted) and the unfinished "ANSW".
+    EXPECT_EQ(r.buffered(), V.size() + payload.size() + 4);
+    ProtocolMessage m;
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.kind, ProtocolMessage::Kind::Version);
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.id, 9u);
+    EXPECT_TRUE(m.payload == payload);
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.id, 10u);
+    EXPECT_FALSE(r.next(&m));
+    EXPECT_EQ(r.buffered(), 4u);  // "ANSW", waiting for its LF
+    EXPECT_FALSE(r.failed());
+}
+
+// Messages completed before a broken line in the same read are returned
+// before the stream ends; nothing after the error is.
+TEST(DirectoryProtocol, MessagesBeforeAnErrorInOneReadAreReturned) {
+    const std::string stream = V + encodeAnswer(3, ServiceAnswerStatus::Found, 0, "abc") +
+                               "ANSWER 4 bogus 0 0\n" +
+                               encodeAnswer(5, ServiceAnswerStatus::Found, 0, "x");
+    ProtocolReader r(ProtocolReader::Peer::Service, 100);
+    EXPECT_FALSE(r.feed(stream));
+    ASSERT_TRUE(r.failed());
+    EXPECT_NE(r.error().find("unknown ANSWER status"), std::string::npos) << r.error();
+    ProtocolMessage m;
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.kind, ProtocolMessage::Kind::Version);
+    ASSERT_TRUE(r.next(&m));
+    EXPECT_EQ(m.id, 3u);
+    EXPECT_EQ(m.payload, "abc");
+    EXPECT_FALSE(r.next(&m));
+    EXPECT_FALSE(r.feed(encodeAnswer(6, ServiceAnswerStatus::Found, 0, "")));
+    EXPECT_FALSE(r.next(&m));
+}
+
 }  // namespace
 }  // namespace dref
