@@ -37,7 +37,8 @@ on the plain front.  Every user's INBOX holds one message on both fronts.
     bench_mailbox.py --env LAB_ENV --work DIR [--quick] [--full-sizes]
                      [--parts memory,select,rlist,start] [--compare-plugin SO]
                      [--plugin SO] [--service PROGRAM] [--compare-service PROGRAM]
-                     [--compare-service-plugin SO] [--json OUT]
+                     [--compare-service-plugin SO] [--compare-cached]
+                     [--start-rounds N] [--start-every K] [--json OUT]
 
 DREF_BENCH_EXTRA (environment): Dovecot settings appended to the service and
 cache fronts' configuration, e.g. "mail_debug = yes" to have each session
@@ -55,7 +56,20 @@ none then suffices: no passdb driver link, which is one per machine).
 referral-directory is another build's program: start measures "directory
 asked" with both programs, interleaved, in one run.  --compare-service-plugin
 gives that front another build's imap plugin as well (a change on both
-sides of the service's socket, compared in one run).
+sides of the service's socket, compared in one run); --compare-cached adds
+"service-before-cached", the "cached" cases with that build's programs.
+
+Session start runs --start-rounds rounds (default 150); each round runs one
+session of every case, in an order rotated from round to round, except that
+the cases outside item 4's targets (no prefetch, no service, cache dir) run
+in every --start-every-th round only (default 5: 30 sessions each; before
+issue 13's session 12 every case ran 60 times): for the same spread of
+single differences the interval is sqrt(150/60) = 1.6 times narrower, and
+the run takes about as long as the 60 rounds of every case did.  Besides each case's p50/p90 the
+report gives the median of the per-round differences against plugin absent
+with its 95 % interval, for the whole session start and split into LOGIN →
+tagged OK and OK → SELECT's tagged reply, and the load average before and
+after.
 """
 import os
 import re
@@ -67,6 +81,7 @@ import perf_common as pc
 import perf_data
 from imap_client import ImapClient
 from lab_dovecot import conf_passdb_referral, is_24
+from paired_stats import median_ci
 from perf_fronts import BenchFront, ensure_auth_module
 
 
@@ -228,7 +243,24 @@ def service_conf(program, settings_file, home_passdb=False):
     return text + os.environ.get("DREF_BENCH_EXTRA", "")
 
 
-def bench_start(fronts, samples):
+# The cases item 4's targets (issue 13) are about, and the A/B cases of
+# --compare-service: they run in every round of session start, the others
+# (comparisons with the older configurations) in every --start-every-th one.
+START_TARGET_CASES = ("plugin absent", "service, 0 entries, cached", "service, 1k entries, cached",
+                      "service, 0 entries, directory asked",
+                      "service, 1k entries, directory asked")
+
+
+def start_round_order(cases, r):
+    """The cases of round r: a rotation, reversed in every odd round (as
+    bench_login.round_order), so that no case always runs right after the
+    same other one or at the same place in the round."""
+    k = (r // 2) % len(cases)
+    order = cases[k:] + cases[:k]
+    return order[::-1] if r % 2 else order
+
+
+def bench_start(fronts, rounds, every):
     # (plugin with 0 entries separates the fixed cost of a table load, LDAP
     # connect + bind + 3 searches, from the cost of 1,000 entries; "cold"
     # and "warm" are the cache front with and without the user's file;
@@ -249,15 +281,28 @@ def bench_start(fronts, samples):
         # build's program, interleaved with this build's (same run, same load).
         cases += [("before: service, 1k entries, directory asked", "service-before", "mb1k", None),
                   ("before: service, 0 entries, directory asked", "service-before", "mb0", None)]
+    if "service-before-cached" in fronts:
+        cases += [("before: service, 1k entries, cached", "service-before-cached", "mb1k", None),
+                  ("before: service, 0 entries, cached", "service-before-cached", "mb0", None)]
     for user in ("mb1k", "mb0"):
         fill_service(fronts["service"], user)
+        if "service-before-cached" in fronts:
+            fill_service(fronts["service-before-cached"], user)
     if "cache" in fronts:
         cases += [("cache dir, 1k entries, cold", "cache", "mb1k", "cold"),
                   ("cache dir, 1k entries, warm", "cache", "mb1k", "warm"),
                   ("cache dir, 0 entries, warm", "cache", "mb0", "warm")]
     out = {c[0]: [] for c in cases}
-    for i in range(samples):
-        for name, fr, user, cache in cases:
+    # Per round: case -> [LOGIN sent -> tagged OK, OK -> SELECT's tagged
+    # reply] in ms, for the paired differences against plugin absent.
+    per_round = []
+    load_before = pc.load_average()
+    t_start = time.monotonic()
+    for r in range(rounds):
+        this_round = {}
+        for name, fr, user, cache in start_round_order(cases, r):
+            if r % every and name not in START_TARGET_CASES and not name.startswith("before:"):
+                continue
             f = fronts[fr]
             if cache == "cold":
                 remove_cache_file(f, user)
@@ -266,12 +311,17 @@ def bench_start(fronts, samples):
             c = ImapClient.connect(f.addr, f.port, timeout=60)
             t0 = time.perf_counter()
             _, t = c.command("a", "LOGIN %s pw-%s" % (user, user))
+            t1 = time.perf_counter()
             _, t2 = c.command("s", "SELECT INBOX")
-            out[name].append((time.perf_counter() - t0) * 1000.0)
+            t_end = time.perf_counter()
+            out[name].append((t_end - t0) * 1000.0)
+            this_round[name] = [(t1 - t0) * 1000.0, (t_end - t1) * 1000.0]
             if not (t.startswith(b"a OK") and t2.startswith(b"s OK")):
                 raise pc.PerfError("session start at %s: %r %r" % (fr, t, t2))
             c.command("z", "LOGOUT")
             c.close()
+        per_round.append(this_round)
+    pc.log("session start: %d rounds in %.1f s" % (rounds, time.monotonic() - t_start))
     for name, v in out.items():
         pc.log("session start %-28s p50 %.2f ms p90 %.2f ms" % (name, p(v, 0.5), p(v, 0.9)))
     # A service sample that fell back to LDAP of its own would measure the
@@ -291,7 +341,8 @@ def bench_start(fronts, samples):
                                                           or "mailbox_cache_dir" in ln)]
         if bad:
             raise pc.PerfError("cache front: %s" % bad[0].strip())
-    return out
+    return {"sessions": out, "rounds": per_round, "every": every,
+            "load_before": load_before, "load_after": pc.load_average()}
 
 
 def cache_file(front, user):
@@ -435,13 +486,20 @@ def run(args):
                 # passdb, whose driver is the lab's build (one per machine).
                 services.append(("service-before", 12, {"cache_size": "0"}, args.compare_service,
                                  False))
+                if args.compare_cached:
+                    # The cached case with the other build's service and
+                    # imap plugin, with the home server's referral passdb
+                    # as "service" (the auth side is the lab's build in
+                    # both): only the imap process and the service differ.
+                    services.append(("service-before-cached", 17, {}, args.compare_service,
+                                     home))
             for name, n, extra, prog, home_passdb in services:
                 addr = "127.0.0.%d" % (base + n)
                 # The bench users' mailHost is the "mailbox" front: served here too.
                 local = "%s %s" % (addr, mb_addr) if home_passdb else addr
                 ov = dict(overrides, local_names=local, mailbox_directory_service=None, **extra)
                 plugin_so = args.plugin
-                if name == "service-before" and args.compare_service_plugin:
+                if name.startswith("service-before") and args.compare_service_plugin:
                     plugin_so = args.compare_service_plugin
                 if plugin_so:
                     f = ComparePluginFront("bench-" + name, args.work, addr, "mailbox", "sc1",
@@ -484,7 +542,8 @@ def run(args):
         if "rlist" in parts:
             results["rlist"] = bench_rlist(fronts, rounds, 3 if args.quick else 10, n_local)
         if "start" in parts:
-            results["start"] = bench_start(fronts, 10 if args.quick else 60)
+            results["start"] = bench_start(fronts, 10 if args.quick else args.start_rounds,
+                                           1 if args.quick else args.start_every)
     finally:
         for f in fronts.values():
             f.stop()
@@ -529,7 +588,7 @@ def report_rlist(res):
 
 def report_start(res):
     out = []
-    st = res["start"]
+    st = res["start"]["sessions"]
     srows = [[n, "%.2f" % p(v, 0.5), "%.2f" % p(v, 0.9), "%.2f" % max(v), len(v)]
              for n, v in st.items()]
     out.append(pc.table(["session start (LOGIN → first SELECT's tagged reply)", "p50 ms",
@@ -537,19 +596,59 @@ def report_start(res):
     absent = st["plugin absent"]
     lines = ["", "vs plugin absent (targets at p50: cached ≤ +2 ms with 0 entries, ≤ +5 ms "
              "with 1k; directory asked ≤ +10 ms):"]
-    for name in ("service, 0 entries, cached", "service, 1k entries, cached",
-                 "service, 0 entries, directory asked", "service, 1k entries, directory asked",
-                 "service, 0 entries, asked, no prefetch", "service, 1k entries, asked, no prefetch",
-                 "no service, 0 entries", "no service, 1k entries",
-                 "cache dir, 1k entries, cold", "cache dir, 1k entries, warm",
-                 "cache dir, 0 entries, warm", "before: service, 1k entries, directory asked",
-                 "before: service, 0 entries, directory asked"):
+    names = ("service, 0 entries, cached", "service, 1k entries, cached",
+             "service, 0 entries, directory asked", "service, 1k entries, directory asked",
+             "service, 0 entries, asked, no prefetch", "service, 1k entries, asked, no prefetch",
+             "no service, 0 entries", "no service, 1k entries",
+             "cache dir, 1k entries, cold", "cache dir, 1k entries, warm",
+             "cache dir, 0 entries, warm", "before: service, 1k entries, directory asked",
+             "before: service, 0 entries, directory asked", "before: service, 1k entries, cached",
+             "before: service, 0 entries, cached")
+    for name in names:
         if name in st:
             lines.append("- %s: %+.2f ms at p50, %+.2f ms at p90"
                          % (name, p(st[name], 0.5) - p(absent, 0.5),
                             p(st[name], 0.9) - p(absent, 0.9)))
     out.append("\n".join(lines) + "\n")
+    out += report_start_paired(res["start"], names)
     return out
+
+
+def report_start_paired(start, names):
+    """Each case against plugin absent of the same round (run next to it,
+    under the same load): the median of the per-round differences with its
+    95 % interval (paired_stats.median_ci), for the whole session start and
+    for its two parts, LOGIN sent → the tagged OK and OK → the SELECT's
+    tagged reply.  The median of differences, not the difference of two
+    medians: the load moves both sessions of a round together."""
+    def diffs(name, part):
+        return [rd[name][part] - rd["plugin absent"][part] for rd in start["rounds"]
+                if name in rd and "plugin absent" in rd]
+
+    def fmt(values):
+        med, lo, hi, _ = median_ci(values)
+        if med is None:
+            return "-"
+        if lo is None:
+            return "%+.2f" % med
+        return "%+.2f [%+.2f, %+.2f]" % (med, lo, hi)
+
+    rows = []
+    for name in names:
+        total = [a + b for a, b in zip(diffs(name, 0), diffs(name, 1))]
+        if not total:
+            continue
+        rows.append([name, fmt(total), fmt(diffs(name, 0)), fmt(diffs(name, 1)), len(total)])
+    absent_login = [rd["plugin absent"][0] for rd in start["rounds"] if "plugin absent" in rd]
+    absent_select = [rd["plugin absent"][1] for rd in start["rounds"] if "plugin absent" in rd]
+    lb, la = start["load_before"], start["load_after"]
+    head = ("paired against plugin absent of the same round (%d rounds; cases other than the "
+            "targets' every %d rounds; plugin absent p50: LOGIN → OK %.2f ms, OK → SELECT's reply "
+            "%.2f ms; load average %s %s %s before, %s %s %s after)\n"
+            % (len(start["rounds"]), start["every"], p(absent_login, 0.5),
+               p(absent_select, 0.5), lb[0], lb[1], lb[2], la[0], la[1], la[2]))
+    return [head, pc.table(["case", "median Δ ms [95 % interval]", "LOGIN → OK Δ ms",
+                            "OK → SELECT reply Δ ms", "rounds"], rows), ""]
 
 
 def report_memory(res, key="memory"):
@@ -579,6 +678,15 @@ def main(argv=None):
     ap.add_argument("--compare-service-plugin", help="with --compare-service: that front's "
                     "imap plugin (lib95_imap_referral_plugin.so of the same other build)")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--start-rounds", type=int, default=150,
+                    help="session start: rounds, each one session of every target case "
+                         "(plugin absent, service cached / directory asked, 0 and 1k entries)")
+    ap.add_argument("--start-every", type=int, default=5,
+                    help="session start: the other cases (no prefetch, no service, cache dir) "
+                         "in every n-th round only")
+    ap.add_argument("--compare-cached", action="store_true",
+                    help="with --compare-service: also a cached front with that build's "
+                         "service and imap plugin (\"before: service, ... cached\")")
     ap.add_argument("--no-home-passdb", action="store_true",
                     help="service fronts without the referral passdb (passwd-file only, as "
                          "before session 10): no prefetch at login")
