@@ -96,7 +96,7 @@ struct ImapcNamespaceSpec {
     std::string password;      // the master user's password
     std::string remotePrefix;  // imapc_list_prefix: the owner's name of the entry (modified UTF-7)
     unsigned int prefetchCount = 0;  // mail_prefetch_count of the namespace's storage
-    // The connection (plugin/core/mailbox/relay_connection.h: ImapcConnection).
+    // The connection (plugin/core/mailbox_relay/relay_connection.h: ImapcConnection).
     std::string ssl = "no";          // imapc_ssl: no, imaps, starttls
     bool verifyCertificate = true;   // 2.3 imapc_ssl_verify, 2.4 ssl_client_require_valid_cert
     std::string caFile;              // ssl_client_ca_file for this namespace; "" = Dovecot's

@@ -1,5 +1,5 @@
 // Relay of remote mailboxes through Dovecot's own imapc storage (issue 12,
-// docs/mailbox-relay.md).  The decisions are in plugin/core/mailbox/mailbox_relay:
+// docs/mailbox-relay.md).  The decisions are in plugin/core/mailbox_relay/mailbox_relay:
 // this file only
 //  - adds the hidden imapc namespace of a remote entry when a mailbox name
 //    of the entry is first allocated in one of the user's own namespaces,

@@ -1,4 +1,4 @@
-// libFuzzer target: RLIST/RLSUB pattern matching (plugin/core/mailbox/list_pattern.h)
+// libFuzzer target: RLIST/RLSUB pattern matching (plugin/core/mailbox_listing/list_pattern.h)
 // and the remote mailbox table (remote_mailbox_table.h) it walks.
 // Input: separator octet, then fields separated by 0xFF: reference,
 // pattern, then mailbox names (directory form, '/'-separated; a leading

@@ -347,7 +347,7 @@ def bench_start(fronts, rounds, every):
 
 def cache_file(front, user):
     """The front's mailbox_cache_dir file of `user` (FNV-1a 64 of the name,
-    plugin/core/mailbox/remote_mailbox_cache_file.h)."""
+    plugin/core/mailbox_cache/remote_mailbox_cache_file.h)."""
     h = 0xcbf29ce484222325
     for b in user.encode("utf-8"):
         h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF

@@ -204,7 +204,7 @@ def remote_names(testcase, c, tag, pattern="Shared/*"):
 
 def mailbox_cache_path(lab, user):
     """The front's mailbox_cache_dir file of `user`: FNV-1a 64 of the name
-    in hex + ".mailboxes" (plugin/core/mailbox/remote_mailbox_cache_file.h)."""
+    in hex + ".mailboxes" (plugin/core/mailbox_cache/remote_mailbox_cache_file.h)."""
     h = 0xcbf29ce484222325
     for b in user.encode("utf-8"):
         h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF

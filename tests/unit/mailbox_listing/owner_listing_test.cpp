@@ -1,5 +1,5 @@
 // What an owning server lists below a remote entry (issue 12 item 4,
-// plugin/core/mailbox/owner_listing): hostile answers are checked like
+// plugin/core/mailbox_listing/owner_listing): hostile answers are checked like
 // directory values, and the session's cache keeps answers for cache_ttl and
 // failures for negative_cache_ttl.
 #include "owner_listing.h"
@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "list_pattern.h"
-#include "mailbox_session_test_util.h"
+#include "../mailbox_session/mailbox_session_test_util.h"
 
 using dref::OwnerListingCache;
 using dref::OwnerMailbox;

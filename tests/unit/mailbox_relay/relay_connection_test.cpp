@@ -1,5 +1,5 @@
 // The mailbox relay's connections to owning servers (issue 12 item 3,
-// plugin/core/mailbox/relay_connection): the settings keys, their checks,
+// plugin/core/mailbox_relay/relay_connection): the settings keys, their checks,
 // the imapc values they become, and the bound on relayed entries per
 // session with its NO [LIMIT] verdict (mailbox_relay.h).
 #include "relay_connection.h"
@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "mailbox_relay.h"
-#include "mailbox_session_test_util.h"
+#include "../mailbox_session/mailbox_session_test_util.h"
 #include "settings_file.h"
 
 using dref::ImapcConnection;

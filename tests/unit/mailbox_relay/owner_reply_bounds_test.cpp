@@ -1,5 +1,5 @@
 // What an owning server may send the relay's imapc during one command of the
-// client (plugin/core/mailbox/owner_reply_bounds, docs/mailbox-relay.md §3.8).
+// client (plugin/core/mailbox_relay/owner_reply_bounds, docs/mailbox-relay.md §3.8).
 #include "owner_reply_bounds.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The imap plugin's per-session decisions (plugin/core/mailbox_referral_session):
+// The imap plugin's per-session decisions (plugin/core/mailbox_session/mailbox_referral_session):
 // which command refers, which answers as for a nonexistent mailbox, the
 // switches (D-6, D-8, D-9, R2193-21, R2193-26), RENAME pairs (R2193-23) and
 // the table life cycle (outage, refresh).

@@ -1,4 +1,4 @@
-// Relay of remote mailboxes (issue 12, plugin/core/mailbox/mailbox_relay): when a
+// Relay of remote mailboxes (issue 12, plugin/core/mailbox_relay/mailbox_relay): when a
 // session relays, where a name goes (entry, owner's name, login name), the
 // verdict inside a relay namespace, and the settings that enable it.
 #include "mailbox_relay.h"
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "mailbox_session_test_util.h"
+#include "../mailbox_session/mailbox_session_test_util.h"
 #include "settings_file.h"
 
 using dref::MailboxCommand;

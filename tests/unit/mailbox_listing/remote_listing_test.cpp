@@ -1,4 +1,4 @@
-// The remote part of a listing (issue 12 item 4, plugin/core/mailbox/remote_listing):
+// The remote part of a listing (issue 12 item 4, plugin/core/mailbox_listing/remote_listing):
 // directory entries, the inferiors their owners list, the levels leading
 // to them and their attributes, for RLIST/RLSUB/LIST (REMOTE) (R2193-14,
 // R2193-27, R2193-28, RFC 5258) and for LIST/LSUB in a relaying session.
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "mailbox_session_test_util.h"
+#include "../mailbox_session/mailbox_session_test_util.h"
 
 using dref::ListFlavour;
 using dref::ListOptions;
