@@ -64,8 +64,9 @@ session of every case, in an order rotated from round to round, except that
 the cases outside item 4's targets (no prefetch, no service, cache dir) run
 in every --start-every-th round only (default 5: 30 sessions each; before
 issue 13's session 12 every case ran 60 times): for the same spread of
-single differences the interval is sqrt(150/60) = 1.6 times narrower, and
-the run takes about as long as the 60 rounds of every case did.  Besides each case's p50/p90 the
+single differences the interval is sqrt(150/60) = 1.6 times narrower, for
+about 1.33 times the sessions of the 60 rounds of every case (960 against
+720 with the cache front).  Besides each case's p50/p90 the
 report gives the median of the per-round differences against plugin absent
 with its 95 % interval, for the whole session start and split into LOGIN →
 tagged OK and OK → SELECT's tagged reply, and the load average before and
