@@ -26,7 +26,7 @@ while [[ $# -gt 0 ]]; do
 done
 dir=${dir:-$build/lab-valgrind}
 if [[ ${#tests[@]} -eq 0 ]]; then
-  tests=(tests/integration/login/test_referral_login.py
+  tests=(tests/integration/login/passdb/test_referral_login.py
          tests/integration/mailbox/test_mailbox_commands.py
          tests/integration/mailbox/test_mailbox_lists.py)
 fi
@@ -39,6 +39,9 @@ stop_lab() { lab stop >/dev/null 2>&1 || true; }
 trap stop_lab EXIT
 lab start --addr-base "$addr_base" --plugins build --build-dir "$build" --valgrind
 export DREF_LAB_ENV=$dir/lab.env DREF_BUILD_DIR=$build
+# The login tests import their shared helpers from tests/integration/login
+# (as ctest runs them: tests/integration/login/CMakeLists.txt).
+export PYTHONPATH=$root/tests/integration/login${PYTHONPATH:+:$PYTHONPATH}
 
 test_rc=0
 for t in "${tests[@]}"; do

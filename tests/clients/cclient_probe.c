@@ -1,7 +1,7 @@
 /*
  * dref-cclient-probe: an IMAP client on UW c-client that follows login
  * referrals the way c-client applications (Alpine) do, for the integration
- * tests (tests/integration/login/test_login_clients.py, issue 11).
+ * tests (tests/integration/login/clients/test_login_clients.py, issue 11).
  *
  *   DREF_PROBE_PASSWORD=secret dref-cclient-probe HOST PORT USER [MAILBOX]
  *

@@ -5,6 +5,11 @@
   failure delay are per client IP, so every test that must measure time
   uses a source address of its own (127.0.1.x; all of 127/8 is loopback).
 - exact expected lines for referrals and failures.
+
+The tests sit in one folder per concern below this directory and import this
+module from here: ctest puts this directory on PYTHONPATH (CMakeLists.txt);
+by hand, `PYTHONPATH=tests/integration/login python3 tests/integration/login/
+passdb/test_referral_login.py` (with the lab's DREF_LAB_ENV, as ctest sets it).
 """
 import os
 import re

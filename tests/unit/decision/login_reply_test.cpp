@@ -1,7 +1,7 @@
 // Unit tests of the login plugin's wire text (plugin/login/login_reply.cpp,
 // which has no Dovecot include).  The source is compiled into this binary
 // directly so that tests/unit/CMakeLists.txt stays untouched; the Dovecot
-// glue around it is covered by tests/integration/login/test_login_presentation_*.
+// glue around it is covered by tests/integration/login/presentation/.
 #include <gtest/gtest.h>
 
 #include "../../../plugin/login/login_reply.cpp"

@@ -33,11 +33,9 @@ import poplib
 import re
 import smtplib
 import socket
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (ImapClient, PrivateServersTest,  # noqa: E402
                               assert_local_login, fresh_source,
                               login_and_read_inbox, private_dovecot, private_front_settings,

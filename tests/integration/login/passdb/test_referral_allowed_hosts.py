@@ -8,10 +8,8 @@ mailbox Archive/Rogue.  Neither may ever reach the wire, and neither a
 referral nor the proxy may go there.
 """
 import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import AUTH_FAILED, REJECT, Lab, assert_local_login, login  # noqa: E402
 from dovecot_version import passdb_log  # noqa: E402
 

@@ -11,13 +11,10 @@ accepts its referral_config only while our settings module is in
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+from referral_support import SOURCE_DIR  # noqa: E402  (also puts tests/support on sys.path)
 from dovecot_version import is_24  # noqa: E402
 
 SNIPPET_23 = os.path.join(SOURCE_DIR, "conf.d", "95-referral.conf")

@@ -8,11 +8,9 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import AUTH_FAILED, Lab, assert_local_login, login, send_id  # noqa: E402
 from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, passdb_log  # noqa: E402
 from dovecot_processes import restart_auth  # noqa: E402

@@ -31,11 +31,9 @@ stopped here, also on failure.
 """
 import os
 import socket
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient,  # noqa: E402
                               assert_local_login, build_dir, fresh_source,
                               login_and_read_inbox, PrivateServersTest, private_front_settings, private_dovecot, private_slapd, work_dir)

@@ -12,12 +12,10 @@ D-12, D-13, D-14, D-17.
 """
 import base64
 import os
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_login_presentation_front import (  # noqa: E402
+from presentation_support import (  # noqa: E402
     REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, metric_counts)
 from dovecot_version import is_24, login_ok_text  # noqa: E402  (tests/support, on sys.path through the module above)
 

@@ -31,7 +31,6 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, REJECT, ImapClient,  # noqa: E402
                               PrivateServersTest, assert_local_login, build_dir, fresh_source,
                               inbox_subject, login, private_dovecot, private_slapd, work_dir)

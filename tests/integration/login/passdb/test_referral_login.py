@@ -9,12 +9,10 @@ import imaplib
 import os
 import re
 import socket
-import sys
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (AUTH_FAILED, REJECT, Lab, assert_local_login,  # noqa: E402
                               fresh_source, login, send_id)
 from dovecot_version import (auth_log_prefix, login_end_log, login_end_prefix,  # noqa: E402

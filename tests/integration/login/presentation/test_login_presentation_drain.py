@@ -8,14 +8,11 @@ DovecotInstance, its own settings file with drain_host set), and stops it.
 Requirements: R2221-6, R2221-7, R2221-8, R2221-13, R3501-5, R5092-1, D-1,
 D-2, D-16.
 """
-import os
 import socket
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_login_presentation_front import (  # noqa: E402
+from presentation_support import (  # noqa: E402
     DRAIN_ADDR, REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server,
     metric_counts)
 from dovecot_version import login_end_prefix, login_ok_prefix  # noqa: E402  (tests/support, on sys.path through the module above)

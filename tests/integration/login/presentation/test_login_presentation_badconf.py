@@ -9,14 +9,12 @@ close without a byte, and the log carries
 `imap-login: Fatal: <file>:<line>: <key>: <message>`.
 """
 import os
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import socket  # noqa: E402
 
-from test_login_presentation_front import (  # noqa: E402
+from presentation_support import (  # noqa: E402
     SETTINGS_BASE, PluginFront)
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]

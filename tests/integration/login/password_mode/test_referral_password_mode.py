@@ -44,8 +44,7 @@ import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
+from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, SOURCE_DIR, ImapClient,  # noqa: E402
                               PrivateServersTest, build_dir, fresh_source, ldif_value,
                               private_dovecot, private_slapd, without_template_passdb, work_dir)
 
@@ -53,7 +52,7 @@ import dovecot_processes  # noqa: E402
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402
 import slapd_server  # noqa: E402
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "perf"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "perf"))
 import perf_common  # noqa: E402
 
 FRONT_ADDR = "127.0.0.100"

@@ -27,11 +27,9 @@ Everything started here is stopped here, also on failure.
 import os
 import re
 import socket
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
                               PrivateServersTest, build_dir, fresh_source, ldif_value, login,
                               private_dovecot, private_slapd, work_dir)

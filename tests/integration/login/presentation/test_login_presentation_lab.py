@@ -16,12 +16,10 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_login_presentation_front import (  # noqa: E402
+from presentation_support import (  # noqa: E402
     ImapClient, check_referral_line)
 from dovecot_version import login_ok_log  # noqa: E402  (tests/support, on sys.path through the module above)
 import lab  # noqa: E402  (tests/lab, on sys.path through the module above)

@@ -17,14 +17,10 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE_DIR = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "lab"))
-sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "support"))
+import referral_support  # noqa: E402,F401  (puts tests/lab and tests/support on sys.path)
 
 import lab_dovecot  # noqa: E402
 import lab_process  # noqa: E402

@@ -20,10 +20,8 @@ Everything started here is stopped here, also on failure.
 """
 import os
 import shutil
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (first_login_answer, wait_log, without_template_passdb,  # noqa: E402
                               work_dir)
 

@@ -9,11 +9,9 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (SOURCE_DIR, ImapClient, assert_local_login,  # noqa: E402
                               build_dir, first_login_answer, fresh_source, login, send_id,
                               work_dir)

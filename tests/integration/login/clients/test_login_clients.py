@@ -34,11 +34,9 @@ links.  Everything started here is stopped here, also on failure.
 """
 import os
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from referral_support import (PrivateServersTest, build_dir, private_dovecot,  # noqa: E402
                               private_slapd, work_dir)
 import client_runners as clients  # noqa: E402
