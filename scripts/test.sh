@@ -14,6 +14,7 @@
 # the end).  Each Dovecot prints its own ctest summary line; the last lines
 # repeat them.  Exit status: 0 only if every ctest run and the hardening
 # step passed.  DREF_TEST_HARDENING=0 skips the hardening step.
+# The 2.4 and hardening builds run in the background from the start (below).
 # Run as root on Debian 12 from a clone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -38,26 +39,102 @@ bash scripts/install-deps.sh
 
 declare -A summary=() status=() seconds=()
 overall=0
+hardening=1
+[[ ${DREF_TEST_HARDENING:-1} != 0 ]] || hardening=0
 
-# ctest of one Dovecot: $1 = version, $2 = build dir, rest = how to run a
-# command for that Dovecot (empty for the host).
+# ---- Builds in the background ----
+# The builds that start no server (Dovecot 2.4's, then the hardening step's
+# ASan+UBSan and fuzz builds) run in one background chain at SCHED_IDLE
+# (chrt --idle): they get only the CPU time nothing else wants, which is most
+# of it while the integration tests wait on their servers, and a test process
+# that wakes preempts them at once.  Started before the 2.3 build, they are
+# done or nearly so when their step comes (2.4: after the 2.3 ctest;
+# hardening: after the 2.4 ctest).  Each build writes its output to a log and
+# its exit status to a file; the step that needs it waits for that file and
+# prints the log.  The Debian 13 root is made (ensure) first, in the
+# foreground, as the 2.4 build needs it.
+bg_pid=
+bg_dir=$PWD/build/test-sh-background
+stop_background() {
+  # The chain runs in its own process group (set -m below): end all of it.
+  if [[ -n $bg_pid ]] && kill -0 "$bg_pid" 2>/dev/null; then
+    kill -- -"$bg_pid" 2>/dev/null || true
+    wait "$bg_pid" 2>/dev/null || true
+  fi
+}
+# Waits until the background build $1 has written its status, prints its
+# log, and returns its exit status.
+background_result() {
+  local name=$1
+  until [[ -s $bg_dir/$name.status ]]; do
+    if [[ -n $bg_pid ]] && ! kill -0 "$bg_pid" 2>/dev/null && [[ ! -s $bg_dir/$name.status ]]; then
+      echo "== test.sh: the background build $name ended without a status"
+      return 1
+    fi
+    sleep 2
+  done
+  cat "$bg_dir/$name.log"
+  return "$(cat "$bg_dir/$name.status")"
+}
+
+# The background chain (runs in its own process group at SCHED_IDLE): the
+# c-client probe and the 2.4 build when $1 is 1, then the hardening builds
+# when $2 is 1.
+background_builds() {
+  set +e
+  if [[ $1 -eq 1 ]]; then
+    {
+      # The UW c-client probe of the client tests, built on the host (the
+      # root has no c-client) and bundled with the host's libraries; a
+      # failure here makes that test fail in the 2.4 run.
+      mkdir -p build-2.4
+      bash scripts/cclient-probe.sh build-2.4/cclient-probe ||
+        echo "== test.sh: no c-client probe for 2.4 (scripts/cclient-probe.sh failed)"
+      bash scripts/debian13-root.sh run cmake -S . -B build-2.4 -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+        bash scripts/debian13-root.sh run cmake --build build-2.4 -j"$(nproc)"
+    } >"$bg_dir/build-2.4.log" 2>&1
+    echo $? >"$bg_dir/build-2.4.status"
+  fi
+  if [[ $2 -eq 1 ]]; then
+    # The hardening step's builds (see there).
+    { cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDREF_SANITIZE=ON \
+        -DDREF_BUILD_PLUGINS=OFF >/dev/null &&
+        cmake --build build-asan -j"$(nproc)"; } >"$bg_dir/build-asan.log" 2>&1
+    echo $? >"$bg_dir/build-asan.status"
+    DREF_FUZZ_BUILD_DIR=$PWD/build-fuzz bash scripts/fuzz.sh --build-only \
+      >"$bg_dir/build-fuzz.log" 2>&1
+    echo $? >"$bg_dir/build-fuzz.status"
+  fi
+}
+
+# ctest of one Dovecot: $1 = version, $2 = build dir, $3 = where it is
+# built ("here": configure and build now; "background": wait for the
+# background build), rest = how to run a command for that Dovecot (empty for
+# the host).
 run_suite() {
-  local version=$1 build=$2; shift 2
+  local version=$1 build=$2 where=$3; shift 3
   local runner=("$@") t0 rc log
   t0=$(date +%s)
   log=$build/ctest-output.log
   echo
-  echo "== test.sh: Dovecot $version: configure and build in $build"
   set +e
-  "${runner[@]}" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-    "${runner[@]}" cmake --build "$build" -j"$(nproc)"
-  rc=$?
+  if [[ $where == background ]]; then
+    echo "== test.sh: Dovecot $version: configure and build in $build (in the background; waiting for it)"
+    background_result "build-$version"
+    rc=$?
+  else
+    echo "== test.sh: Dovecot $version: configure and build in $build"
+    "${runner[@]}" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+      "${runner[@]}" cmake --build "$build" -j"$(nproc)"
+    rc=$?
+  fi
   if [[ $rc -eq 0 ]]; then
     mkdir -p "$build"
     echo "== test.sh: Dovecot $version: ctest"
     "${runner[@]}" ctest --test-dir "$build" --output-on-failure 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
   else
+    mkdir -p "$build"
     echo "build failed" >"$build/ctest-output.log" 2>/dev/null || true
   fi
   set -e
@@ -69,27 +146,40 @@ run_suite() {
 }
 
 root_used=0
-cleanup_root() {
+cleanup() {
+  stop_background
   if [[ $root_used -eq 1 ]]; then bash scripts/debian13-root.sh umount || true; fi
 }
-trap cleanup_root EXIT
+trap cleanup EXIT
+
+# The root first (the 2.4 build needs it), then the background chain.
+build_24=0
+for v in "${dovecots[@]}"; do
+  if [[ $v == 2.4 ]]; then
+    root_used=1
+    if bash scripts/debian13-root.sh ensure; then
+      build_24=1
+    else
+      status[2.4]=1 seconds[2.4]=0 summary[2.4]="no ctest summary (the Debian 13 root could not be built)"
+      overall=1
+    fi
+  fi
+done
+rm -rf "$bg_dir"
+mkdir -p "$bg_dir"
+if [[ $build_24 -eq 1 || $hardening -eq 1 ]]; then
+  set -m   # its own process group, so that stop_background ends all of it
+  ( chrt --idle -p 0 "$BASHPID" >/dev/null; background_builds "$build_24" "$hardening" ) &
+  bg_pid=$!
+  set +m
+fi
 
 for v in "${dovecots[@]}"; do
   case $v in
-    2.3) run_suite 2.3 build ;;
+    2.3) run_suite 2.3 build here ;;
     2.4)
-      root_used=1
-      if bash scripts/debian13-root.sh ensure; then
-        # The UW c-client probe of the client tests, built on the host (the
-        # root has no c-client) and bundled with the host's libraries; a
-        # failure here makes that test fail in the run below.
-        mkdir -p build-2.4
-        bash scripts/cclient-probe.sh build-2.4/cclient-probe ||
-          echo "== test.sh: no c-client probe for 2.4 (scripts/cclient-probe.sh failed)"
-        run_suite 2.4 build-2.4 bash scripts/debian13-root.sh run
-      else
-        status[2.4]=1 seconds[2.4]=0 summary[2.4]="no ctest summary (the Debian 13 root could not be built)"
-        overall=1
+      if [[ $build_24 -eq 1 ]]; then
+        run_suite 2.4 build-2.4 background bash scripts/debian13-root.sh run
       fi
       ;;
   esac
@@ -101,29 +191,33 @@ done
 #    instrumented inside an uninstrumented Dovecot), in ./build-asan;
 # 2. the short libFuzzer run (ctest -L fuzz) in a clang build, ./build-fuzz.
 # Debug (-O0) for the ASan build: half the compile time of -O2, same checks.
+# Both are built in the background chain (see above); the step waits for them.
 # It leaves out slapd_server_helper: a Python test of the slapd helper,
 # nothing of ours instrumented in it, that both ctest runs above have run.
 hard_msg="skipped (DREF_TEST_HARDENING=0)"
-if [[ ${DREF_TEST_HARDENING:-1} != 0 ]]; then
+if [[ $hardening -eq 1 ]]; then
   hard_start=$(date +%s)
   mkdir -p build
   hard_log=build/hardening-output.log
   set +e
   {
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDREF_SANITIZE=ON \
-      -DDREF_BUILD_PLUGINS=OFF >/dev/null &&
-      cmake --build build-asan -j"$(nproc)" &&
+    echo "== test.sh: hardening: ASan+UBSan build in build-asan (in the background; waiting for it)"
+    background_result build-asan &&
       ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:strict_string_checks=1 \
       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       ctest --test-dir build-asan -L 'unit|directory' -E '^slapd_server_helper$' \
         -j"$(nproc)" --output-on-failure
   } 2>&1 | tee "$hard_log"
   asan_rc=${PIPESTATUS[0]}
-  DREF_FUZZ_BUILD_DIR=$PWD/build-fuzz bash scripts/fuzz.sh --ctest 2>&1 | tee -a "$hard_log"
+  {
+    echo "== test.sh: hardening: fuzz build in build-fuzz (in the background; waiting for it)"
+    background_result build-fuzz &&
+      DREF_FUZZ_BUILD_DIR=$PWD/build-fuzz bash scripts/fuzz.sh --ctest
+  } 2>&1 | tee -a "$hard_log"
   fuzz_rc=${PIPESTATUS[0]}
   set -e
   [[ $asan_rc -eq 0 && $fuzz_rc -eq 0 ]] || overall=1
-  hard_msg="ASan+UBSan unit|directory exit $asan_rc, fuzz exit $fuzz_rc ($(( $(date +%s) - hard_start ))s)"
+  hard_msg="ASan+UBSan unit|directory exit $asan_rc, fuzz exit $fuzz_rc ($(( $(date +%s) - hard_start ))s after the 2.4 run, builds included)"
 fi
 # ---- end of the hardening step ----
 
