@@ -28,8 +28,8 @@ from lab_logs import LabLogs  # noqa: E402
 
 # Dovecot's fixed texts (login-common), as the client sees them.
 AUTH_FAILED = b"NO [AUTHENTICATIONFAILED] Authentication failed."
-# plugin/auth/passdb_reply.cpp kRejectText: a user whose home server is
-# missing or unusable (D-17).
+# plugin/core/passdb_answer/passdb_reply.cpp kRejectText: a user whose home
+# server is missing or unusable (D-17).
 REJECT = b"NO [CONTACTADMIN] Your mailbox cannot be reached from this server."
 # conf.d/dovecot-referral.conf.ext default referral_text.
 DEFAULT_REFERRAL_TEXT = b"Your mailbox is on another server."

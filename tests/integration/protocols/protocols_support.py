@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration", "login"))
 from referral_support import Lab, fresh_source  # noqa: E402
 
 SERVERS = ("FRONT", "HOME1", "HOME2")
-# plugin/auth/passdb_reply.cpp kRejectText (D-17), as pop3-login words it.
+# plugin/core/passdb_answer/passdb_reply.cpp kRejectText (D-17), as pop3-login words it.
 REJECT_TEXT = b"Your mailbox cannot be reached from this server."
 
 

@@ -37,13 +37,13 @@ import subprocess
 import time
 import unittest
 
-from referral_support import (PrivateServersTest, build_dir, private_dovecot,  # noqa: E402
+from referral_support import (PrivateServersTest, build_dir, private_dovecot,
                               private_slapd, work_dir)
-import client_runners as clients  # noqa: E402
+import client_runners as clients
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
+import lab_dovecot
+import lab_process
+import slapd_server
 
 BASE = int(os.environ.get("DREF_CLIENTS_ADDR_BASE", "90"))
 FRONT_ADDR, HOME1_ADDR, HOME2_ADDR, SLAPD_ADDR = ("127.0.0.%d" % (BASE + i) for i in range(4))

@@ -14,8 +14,8 @@ import subprocess
 import tempfile
 import unittest
 
-from referral_support import SOURCE_DIR  # noqa: E402  (also puts tests/support on sys.path)
-from dovecot_version import is_24  # noqa: E402
+from referral_support import SOURCE_DIR  # also puts tests/support on sys.path
+from dovecot_version import is_24
 
 SNIPPET_23 = os.path.join(SOURCE_DIR, "conf.d", "95-referral.conf")
 SNIPPET_24 = os.path.join(SOURCE_DIR, "conf.d", "dovecot-2.4", "95-referral.conf")

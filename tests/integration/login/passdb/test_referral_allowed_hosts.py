@@ -10,8 +10,8 @@ referral nor the proxy may go there.
 import os
 import unittest
 
-from referral_support import AUTH_FAILED, REJECT, Lab, assert_local_login, login  # noqa: E402
-from dovecot_version import passdb_log  # noqa: E402
+from referral_support import AUTH_FAILED, REJECT, Lab, assert_local_login, login
+from dovecot_version import passdb_log
 
 ROGUE_HOST = "rogue.example.org"
 

@@ -13,9 +13,9 @@ import threading
 import time
 import unittest
 
-from referral_support import (AUTH_FAILED, REJECT, Lab, assert_local_login,  # noqa: E402
+from referral_support import (AUTH_FAILED, REJECT, Lab, assert_local_login,
                               fresh_source, login, send_id)
-from dovecot_version import (auth_log_prefix, login_end_log, login_end_prefix,  # noqa: E402
+from dovecot_version import (auth_log_prefix, login_end_log, login_end_prefix,
                              login_ok_log, passdb_log)
 
 

@@ -30,14 +30,14 @@ import socket
 import time
 import unittest
 
-from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,  # noqa: E402
+from referral_support import (REJECT, DEFAULT_REFERRAL_TEXT, ImapClient,
                               PrivateServersTest, build_dir, fresh_source, ldif_value, login,
                               private_dovecot, private_slapd, work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
-from dovecot_version import is_24, passdb_log  # noqa: E402
+import lab_dovecot
+import lab_process
+import slapd_server
+from dovecot_version import is_24, passdb_log
 
 FRONT_ADDR = "127.0.0.46"
 SLAPD_ADDR = "127.0.0.47"

@@ -12,15 +12,15 @@ import subprocess
 import time
 import unittest
 
-from referral_support import (SOURCE_DIR, ImapClient, assert_local_login,  # noqa: E402
+from referral_support import (SOURCE_DIR, ImapClient, assert_local_login,
                               build_dir, first_login_answer, fresh_source, login, send_id,
                               work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
-from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, is_24, passdb_log  # noqa: E402
-from lab_logs import wait_settled  # noqa: E402
+import lab_dovecot
+import lab_process
+import slapd_server
+from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, is_24, passdb_log
+from lab_logs import wait_settled
 
 FRONT_ADDR = "127.0.0.20"
 SLAPD_ADDR = "127.0.0.21"

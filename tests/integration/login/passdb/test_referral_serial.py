@@ -11,9 +11,9 @@ import subprocess
 import time
 import unittest
 
-from referral_support import AUTH_FAILED, Lab, assert_local_login, login, send_id  # noqa: E402
-from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, passdb_log  # noqa: E402
-from dovecot_processes import restart_auth  # noqa: E402
+from referral_support import AUTH_FAILED, Lab, assert_local_login, login, send_id
+from dovecot_version import INTERNAL_FAILURE_DELAY_MAX, passdb_log
+from dovecot_processes import restart_auth
 
 # tests/lab/conf/dovecot-referral.conf.ext.in
 LDAP_TIMEOUT = 2.0

@@ -44,14 +44,14 @@ import sys
 import time
 import unittest
 
-from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, SOURCE_DIR, ImapClient,  # noqa: E402
+from referral_support import (AUTH_FAILED, DEFAULT_REFERRAL_TEXT, SOURCE_DIR, ImapClient,
                               PrivateServersTest, build_dir, fresh_source, ldif_value,
                               private_dovecot, private_slapd, without_template_passdb, work_dir)
 
-import dovecot_processes  # noqa: E402
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
+import dovecot_processes
+import lab_dovecot
+import lab_process
+import slapd_server
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "perf"))
 import perf_common  # noqa: E402
 

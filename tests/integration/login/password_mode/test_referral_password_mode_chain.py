@@ -22,12 +22,12 @@ import os
 import shutil
 import unittest
 
-from referral_support import (first_login_answer, wait_log, without_template_passdb,  # noqa: E402
+from referral_support import (first_login_answer, wait_log, without_template_passdb,
                               work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-from dovecot_version import is_24  # noqa: E402
+import lab_dovecot
+import lab_process
+from dovecot_version import is_24
 
 FRONT_ADDR = "127.0.0.103"
 SETTINGS = ("ldap_uris = ldap://127.0.0.104:389\nuser_base = ou=people,dc=example,dc=test\n"

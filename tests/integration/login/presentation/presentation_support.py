@@ -20,11 +20,11 @@ import subprocess
 import tempfile
 import time
 
-import referral_support  # noqa: E402,F401  (puts tests/lab and tests/support on sys.path)
+import referral_support  # noqa: F401  (puts tests/lab and tests/support on sys.path)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-from imap_client import ImapClient, ImapError  # noqa: E402,F401
+import lab_dovecot
+import lab_process
+from imap_client import ImapClient, ImapError  # noqa: F401
 
 PLUGIN_FILE = "lib95_referral_login_plugin.so"
 # The login tests' own addresses (CONTRACTS.md: LOGIN 127.0.0.30-39).

@@ -12,9 +12,9 @@ import os
 import time
 import unittest
 
-import socket  # noqa: E402
+import socket
 
-from presentation_support import (  # noqa: E402
+from presentation_support import (
     SETTINGS_BASE, PluginFront)
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]

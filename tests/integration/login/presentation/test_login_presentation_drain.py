@@ -12,11 +12,11 @@ import socket
 import time
 import unittest
 
-from presentation_support import (  # noqa: E402
+from presentation_support import (
     DRAIN_ADDR, REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, closed_by_server,
     metric_counts)
-from dovecot_version import login_end_prefix, login_ok_prefix  # noqa: E402  (tests/support, on sys.path through the module above)
-from lab_logs import wait_settled  # noqa: E402
+from dovecot_version import login_end_prefix, login_ok_prefix  # tests/support, on sys.path through the module above
+from lab_logs import wait_settled
 
 PASSWD = ["alice:{PLAIN}pw-alice::::::"]
 TEXT = "Maintenance: this server is closed, use other.example.test."

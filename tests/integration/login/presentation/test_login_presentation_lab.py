@@ -19,10 +19,10 @@ import subprocess
 import time
 import unittest
 
-from presentation_support import (  # noqa: E402
+from presentation_support import (
     ImapClient, check_referral_line)
-from dovecot_version import login_ok_log  # noqa: E402  (tests/support, on sys.path through the module above)
-import lab  # noqa: E402  (tests/lab, on sys.path through the module above)
+from dovecot_version import login_ok_log  # tests/support, on sys.path through the module above
+import lab  # tests/lab, on sys.path through the module above
 
 SOURCE_ADDR = os.environ.get("DREF_LOGIN_SOURCE_ADDR", "127.0.0.37")
 DEFAULT_TEXT = "Your mailbox is on another server."

@@ -15,9 +15,9 @@ import os
 import time
 import unittest
 
-from presentation_support import (  # noqa: E402
+from presentation_support import (
     REPLY_METRIC, SETTINGS_BASE, PluginFront, check_referral_line, metric_counts)
-from dovecot_version import is_24, login_ok_text  # noqa: E402  (tests/support, on sys.path through the module above)
+from dovecot_version import is_24, login_ok_text  # tests/support, on sys.path through the module above
 
 TEXT = "Your mailbox moved to your home server."
 UNAVAILABLE = b"NO [UNAVAILABLE] Your home server cannot be reached from here."

@@ -34,13 +34,13 @@ import socket
 import time
 import unittest
 
-from referral_support import (SOURCE_DIR, ImapClient,  # noqa: E402
+from referral_support import (SOURCE_DIR, ImapClient,
                               assert_local_login, build_dir, fresh_source,
                               login_and_read_inbox, PrivateServersTest, private_front_settings, private_dovecot, private_slapd, work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-from dovecot_version import is_24, login_ok_log  # noqa: E402
+import lab_dovecot
+import lab_process
+from dovecot_version import is_24, login_ok_log
 
 FRONT_ADDR = "127.0.0.40"
 SLAPD_ADDR = "127.0.0.41"

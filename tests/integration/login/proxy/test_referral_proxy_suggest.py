@@ -31,15 +31,15 @@ import sys
 import time
 import unittest
 
-from referral_support import (AUTH_FAILED, REJECT, ImapClient,  # noqa: E402
+from referral_support import (AUTH_FAILED, REJECT, ImapClient,
                               PrivateServersTest, assert_local_login, build_dir, fresh_source,
                               inbox_subject, login, private_dovecot, private_slapd, work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import slapd_server  # noqa: E402
-from dovecot_version import auth_log_prefix, login_ok_log  # noqa: E402
-from lab_logs import wait_settled  # noqa: E402
+import lab_dovecot
+import lab_process
+import slapd_server
+from dovecot_version import auth_log_prefix, login_ok_log
+from lab_logs import wait_settled
 
 FRONT_ADDR = "127.0.0.60"
 SLAPD_ADDR = "127.0.0.61"

@@ -36,17 +36,17 @@ import socket
 import time
 import unittest
 
-from referral_support import (ImapClient, PrivateServersTest,  # noqa: E402
+from referral_support import (ImapClient, PrivateServersTest,
                               assert_local_login, fresh_source,
                               login_and_read_inbox, private_dovecot, private_front_settings,
                               private_slapd,
                               read_env, work_dir)
 
-import lab_dovecot  # noqa: E402
-import lab_process  # noqa: E402
-import lab_tls  # noqa: E402
-from dovecot_version import login_ok_log  # noqa: E402
-from tcp_listener import TcpListener  # noqa: E402
+import lab_dovecot
+import lab_process
+import lab_tls
+from dovecot_version import login_ok_log
+from tcp_listener import TcpListener
 
 FRONT_ADDR = "127.0.0.120"
 IMPOSTOR_ADDR = "127.0.0.121"

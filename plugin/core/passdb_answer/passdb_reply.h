@@ -29,7 +29,7 @@ struct PassdbReply {
     bool noDelay = false;
     // No text: buildPassdbReply()'s line is passdbReplyLogLine(), built
     // only when written; the other answers' callers write their own
-    // (pending_lookup.h).
+    // (plugin/auth/pending_lookup.h).
 };
 
 // What buildPassdbReply() needs of the login settings, copied and prepared
