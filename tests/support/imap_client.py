@@ -49,8 +49,11 @@ class ImapClient:
 
     # -- connection --------------------------------------------------------
     @classmethod
-    def connect(cls, host, port, timeout=DEFAULT_TIMEOUT, read_greeting=True):
-        sock = socket.create_connection((host, port), timeout=timeout)
+    def connect(cls, host, port, timeout=DEFAULT_TIMEOUT, read_greeting=True, source=None):
+        """source: the local address to connect from (None: the kernel's
+        choice, 127.0.0.1 on loopback)."""
+        sock = socket.create_connection((host, port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
         client = cls(sock, timeout)
         if read_greeting:
             client.greeting = client.read_line()
