@@ -1,10 +1,9 @@
-// Unit tests of the login plugin's wire text (plugin/login/login_reply.cpp,
-// which has no Dovecot include).  The source is compiled into this binary
-// directly so that tests/unit/CMakeLists.txt stays untouched; the Dovecot
-// glue around it is covered by tests/integration/login/presentation/.
-#include <gtest/gtest.h>
+// Unit tests of the login plugin's wire text
+// (plugin/core/decision/login_reply.cpp); the Dovecot glue around it is
+// covered by tests/integration/login/presentation/.
+#include "login_reply.h"
 
-#include "../../../plugin/login/login_reply.cpp"
+#include <gtest/gtest.h>
 
 namespace dref {
 namespace {

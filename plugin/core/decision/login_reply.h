@@ -2,8 +2,8 @@
 // The wire text of the login plugin, with no Dovecot include: what a login
 // referral and a drain-mode greeting look like (RFC 2221 §4, RFC 5092,
 // REQUIREMENTS.md D-2, D-3, D-4, D-12, D-16, D-17).  The glue in
-// login_client.cpp only feeds Dovecot's state into these functions and writes
-// their result with imap-login's own reply functions.
+// plugin/login/login_client.cpp only feeds Dovecot's state into these
+// functions and writes their result with imap-login's own reply functions.
 #include <cstdint>
 #include <string>
 #include <string_view>
