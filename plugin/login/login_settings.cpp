@@ -1,61 +1,12 @@
 #include "login_settings.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "login_reply.h"
 #include "process_secrets.h"
+#include "settings_file.h"
 
 namespace dref {
-
-namespace {
-
-// The same limit as readSettingsFile() (plugin/core/settings/settings_file.cpp).
-constexpr size_t kMaxSettingsFileSize = 1024 * 1024;
-
-// Reads the whole file with plain POSIX calls instead of readSettingsFile():
-// that one uses std::ifstream, which drags libstdc++'s locale and iostream
-// code into this module (statically linked, see CMakeLists.txt) and builds
-// the global locale at the first use, in every imap-login process
-// (docs/login-plugin.md, "Cost per login process").  Same messages.
-bool readWholeFile(const std::string& path, std::string* text, std::string* error) {
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *error = path + ": cannot open: " + std::strerror(errno);
-        return false;
-    }
-    struct stat st;
-    bool ok = true;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-        *error = path + ": is a directory";
-        ok = false;
-    }
-    char buf[8192];
-    while (ok) {
-        const ssize_t n = read(fd, buf, sizeof buf);
-        if (n == 0) break;
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            *error = path + ": read error: " + std::strerror(errno);
-            ok = false;
-        } else if (text->size() + static_cast<size_t>(n) > kMaxSettingsFileSize) {
-            *error = path + ": larger than " + std::to_string(kMaxSettingsFileSize) + " octets";
-            ok = false;
-        } else {
-            text->append(buf, static_cast<size_t>(n));
-        }
-    }
-    close(fd);
-    wipeBytes(buf, sizeof buf);  // the file's last octets, passwords included
-    return ok;
-}
-
-}  // namespace
 
 std::string settingsPathFromEnvironment() {
     const char* env = std::getenv(DREF_SETTINGS_ENV);
@@ -65,7 +16,7 @@ std::string settingsPathFromEnvironment() {
 bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error) {
     std::string text;
     SettingsFile file;
-    const bool loaded = readWholeFile(path, &text, error) &&
+    const bool loaded = readSettingsText(path, &text, error) &&
                         parseSettingsText(text, path, &file, error) &&
                         loadSettings(file, &out->settings, error);
     // This process faces unauthenticated clients for the rest of its life

@@ -1,13 +1,15 @@
 #include "settings_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
+#include "process_secrets.h"
 #include "response_text.h"
 
 namespace dref {
@@ -98,37 +100,64 @@ bool parseSettingsText(std::string_view text, const std::string& path, SettingsF
     }
 }
 
-bool readSettingsFile(const std::string& path, SettingsFile* out, std::string* error) {
-    try {
-        struct stat st;
-        if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (error) *error = path + ": is a directory";
-            return false;
-        }
-        std::ifstream in(path, std::ios::binary);
-        if (!in) {
-            const int err = errno;
-            if (error) *error = path + ": cannot open: " + std::strerror(err);
-            return false;
-        }
-        std::string text;
-        char buf[8192];
-        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-            text.append(buf, static_cast<size_t>(in.gcount()));
-            if (text.size() > kMaxFileSize) {
-                if (error) *error = path + ": larger than " + std::to_string(kMaxFileSize) + " octets";
-                return false;
-            }
-        }
-        if (in.bad()) {
-            if (error) *error = path + ": read error";
-            return false;
-        }
-        return parseText(text, path, out, error);
-    } catch (...) {
-        if (error) *error = path + ": cannot read (out of memory)";
+bool readSettingsText(const std::string& path, std::string* text, std::string* error) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int err = errno;
+        if (error) *error = path + ": cannot open: " + std::strerror(err);
         return false;
     }
+    std::string got;
+    bool ok = true;
+    char buf[8192];
+    try {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (error) *error = path + ": is a directory";
+            ok = false;
+        }
+        while (ok) {
+            const ssize_t n = read(fd, buf, sizeof buf);
+            if (n == 0) break;
+            if (n < 0) {
+                const int err = errno;
+                if (err == EINTR) continue;
+                if (error) *error = path + ": read error: " + std::strerror(err);
+                ok = false;
+            } else if (got.size() + static_cast<size_t>(n) > kMaxFileSize) {
+                if (error) *error = path + ": larger than " + std::to_string(kMaxFileSize) + " octets";
+                ok = false;
+            } else {
+                got.append(buf, static_cast<size_t>(n));
+            }
+        }
+    } catch (...) {
+        if (error) *error = path + ": cannot read (out of memory)";
+        ok = false;
+    }
+    close(fd);
+    wipeBytes(buf, sizeof buf);  // the file's last octets, passwords included
+    if (!ok) {
+        wipeString(&got);
+        return false;
+    }
+    text->swap(got);
+    return true;
+}
+
+bool readSettingsFile(const std::string& path, SettingsFile* out, std::string* error) {
+    std::string text;
+    bool ok = readSettingsText(path, &text, error);
+    if (ok) {
+        try {
+            ok = parseText(text, path, out, error);
+        } catch (...) {
+            if (error) *error = path + ": cannot read (out of memory)";
+            ok = false;
+        }
+    }
+    wipeString(&text);
+    return ok;
 }
 
 }  // namespace dref

@@ -32,7 +32,17 @@ struct SettingsFile {
 bool parseSettingsText(std::string_view text, const std::string& path, SettingsFile* out,
                        std::string* error);
 
-// Reads and parses a file; a missing or unreadable file is an error.
+// Reads a whole file (at most 1 MiB) into *text with plain POSIX calls.  Not
+// an std::ifstream: the modules link the C++ runtime statically, and
+// iostreams would bring libstdc++'s locale code into each of them and build
+// the global locale in every process that reads the file: in Dovecot's
+// default mode one imap process per session (docs/benchmarks.md, issue 13
+// item 4, session 13).  The read buffer is wiped (the file may hold a bind
+// password); *text is the caller's to wipe.  *text is untouched on failure.
+bool readSettingsText(const std::string& path, std::string* text, std::string* error);
+
+// readSettingsText + parseSettingsText; a missing or unreadable file is an
+// error.  The raw text is wiped once parsed.
 bool readSettingsFile(const std::string& path, SettingsFile* out, std::string* error);
 
 }  // namespace dref

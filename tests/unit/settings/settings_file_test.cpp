@@ -154,5 +154,74 @@ TEST(SettingsFile, ReadErrorNamesFileAndLine) {
     EXPECT_EQ(error, std::string(name) + ":3: not: expected \"key = value\"");
 }
 
+// A file of `size` octets of comment lines, written to a fresh temporary
+// name (returned; the caller unlinks it).
+std::string writeCommentFile(size_t size) {
+    char name[] = "/tmp/dref-settings-XXXXXX";
+    const int fd = mkstemp(name);
+    if (fd < 0) return std::string();
+    std::string text;
+    while (text.size() < size) {
+        std::string line = "# " + std::to_string(text.size()) + "\n";
+        text += line;
+    }
+    text.resize(size);
+    if (!text.empty()) text.back() = '\n';
+    const bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok ? std::string(name) : std::string();
+}
+
+TEST(SettingsFile, ReadTextWholeFileAcrossReads) {
+    // Larger than the 8 KiB read buffer, not a multiple of it.
+    const std::string name = writeCommentFile(3 * 8192 + 17);
+    ASSERT_FALSE(name.empty());
+    std::string text;
+    std::string error;
+    EXPECT_TRUE(readSettingsText(name, &text, &error)) << error;
+    unlink(name.c_str());
+    EXPECT_EQ(text.size(), 3u * 8192 + 17);
+    EXPECT_EQ(text.rfind("# 0\n# 4\n", 0), 0u);
+}
+
+TEST(SettingsFile, ReadTextAtTheSizeLimit) {
+    const std::string name = writeCommentFile(1024 * 1024);
+    ASSERT_FALSE(name.empty());
+    std::string text;
+    std::string error;
+    EXPECT_TRUE(readSettingsText(name, &text, &error)) << error;
+    EXPECT_EQ(text.size(), 1024u * 1024);
+    SettingsFile f;
+    EXPECT_TRUE(readSettingsFile(name, &f, &error)) << error;
+    unlink(name.c_str());
+    EXPECT_TRUE(f.lines.empty());
+}
+
+TEST(SettingsFile, ReadTextOverTheSizeLimit) {
+    const std::string name = writeCommentFile(1024 * 1024 + 1);
+    ASSERT_FALSE(name.empty());
+    std::string text = "untouched";
+    std::string error;
+    EXPECT_FALSE(readSettingsText(name, &text, &error));
+    EXPECT_EQ(error, name + ": larger than 1048576 octets");
+    EXPECT_EQ(text, "untouched");
+    SettingsFile f;
+    error.clear();
+    EXPECT_FALSE(readSettingsFile(name, &f, &error));
+    unlink(name.c_str());
+    EXPECT_EQ(error, name + ": larger than 1048576 octets");
+}
+
+TEST(SettingsFile, ReadTextErrorsLeaveTextUntouched) {
+    std::string text = "untouched";
+    std::string error;
+    EXPECT_FALSE(readSettingsText("/tmp", &text, &error));
+    EXPECT_EQ(error, "/tmp: is a directory");
+    EXPECT_EQ(text, "untouched");
+    EXPECT_FALSE(readSettingsText("/nonexistent/dovecot-referral.conf.ext", &text, &error));
+    EXPECT_EQ(error.rfind("/nonexistent/dovecot-referral.conf.ext: cannot open: ", 0), 0u) << error;
+    EXPECT_EQ(text, "untouched");
+}
+
 }  // namespace
 }  // namespace dref
