@@ -16,6 +16,7 @@
 #include "home_server.h"
 #include "ldap_client.h"
 #include "remote_mailbox.h"
+#include "remote_mailbox_table.h"
 #include "settings.h"
 
 namespace dref {
@@ -58,6 +59,13 @@ struct MailboxLookupResult {
     std::string encodedLines;
     size_t encodedCount = 0;
     std::string encodeError;
+    // A Found answer of the referral-directory service that the imap
+    // process decoded straight into the session's table
+    // (DirectoryServiceClient::lookup with a TableBuilderFn; issue 13 item
+    // 4): the table, `mailboxes` empty, and the warnings of the table's
+    // build (RemoteMailboxTable::build's) in tableWarnings.
+    std::shared_ptr<RemoteMailboxTable> table;
+    std::vector<std::string> tableWarnings;
 };
 
 struct DirectoryStats {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ bool DirectoryServiceClient::connect(ServiceReply* failure) {
 }
 
 uint64_t DirectoryServiceClient::lookup(const std::string& user, Callback callback,
-                                        ServiceReply* failure) {
+                                        ServiceReply* failure, TableBuilderFn makeBuilder) {
     if (!connection_.isOpen() && !connect(failure)) return 0;
     const uint64_t id = nextId_++;
     std::string error;
@@ -48,7 +49,7 @@ uint64_t DirectoryServiceClient::lookup(const std::string& user, Callback callba
         if (pending_.empty()) connection_.close();
         return 0;
     }
-    pending_.emplace(id, Pending{user, std::move(callback)});
+    pending_.emplace(id, Pending{user, std::move(callback), std::move(makeBuilder)});
     connection_.updateWatch();
     return id;
 }
@@ -100,8 +101,13 @@ ServiceReply DirectoryServiceClient::toReply(const Pending& p, ProtocolMessage&&
         return r;
     }
     std::string error;
+    std::unique_ptr<RemoteMailboxTable::Builder> builder;
+    if (p.makeBuilder && m.status == ServiceAnswerStatus::Found)
+        builder = p.makeBuilder(&res.tableWarnings);
     std::optional<MailboxCacheRecord> rec =
-        decodeMailboxCache(m.payload, p.user, identity_, limits_, &error);
+        builder ? decodeMailboxCacheInto(m.payload, p.user, identity_, limits_, builder.get(),
+                                         &error)
+                : decodeMailboxCache(m.payload, p.user, identity_, limits_, &error);
     if (!rec) {
         r.kind = ServiceReply::Kind::Failed;
         r.error = path_ + ": answer for the user refused: " + error;
@@ -114,7 +120,18 @@ ServiceReply DirectoryServiceClient::toReply(const Pending& p, ProtocolMessage&&
         return r;
     }
     res.status = found ? DirectoryStatus::Found : DirectoryStatus::NotFound;
-    res.mailboxes = std::move(rec->mailboxes);
+    if (builder) {
+        // The answer's bytes first: the table's build allocates its own.
+        std::string().swap(m.payload);
+        try {
+            res.table = std::make_shared<RemoteMailboxTable>(builder->finish());
+        } catch (const std::exception& e) {
+            r.kind = ServiceReply::Kind::Failed;
+            r.error = path_ + ": answer for the user not taken: " + e.what();
+        }
+    } else {
+        res.mailboxes = std::move(rec->mailboxes);
+    }
     return r;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,12 @@ class DirectoryServiceClient {
 public:
     using WatchFn = WatchedServiceConnection::WatchFn;
     using Callback = std::function<void(ServiceReply&&)>;
+    // Makes the builder a Found answer is decoded into, when it arrives
+    // (the table's separator and target checks are the session's, known by
+    // then); its warnings go to *warnings.  nullptr: the answer is decoded
+    // into result.mailboxes instead.
+    using TableBuilderFn = std::function<std::unique_ptr<RemoteMailboxTable::Builder>(
+        std::vector<std::string>* warnings)>;
 
     // socketPath: the service's UNIX socket; identity: mailboxCacheIdentity()
     // of this process's directory settings; limits: bound of one answer.
@@ -52,7 +59,10 @@ public:
     // Starts a lookup.  The callback never runs inside this call: when the
     // service cannot be reached now, the result is 0 and *failure says why
     // (NoService or Failed).
-    uint64_t lookup(const std::string& user, Callback callback, ServiceReply* failure);
+    // With makeBuilder, a Found answer comes as result.table (decoded
+    // straight into it, with every check) instead of result.mailboxes.
+    uint64_t lookup(const std::string& user, Callback callback, ServiceReply* failure,
+                    TableBuilderFn makeBuilder = nullptr);
     void cancel(uint64_t id);
 
     void onReadable();
@@ -64,6 +74,7 @@ private:
     struct Pending {
         std::string user;
         Callback callback;
+        TableBuilderFn makeBuilder;
     };
     using Ready = std::vector<std::pair<Callback, ServiceReply>>;
     bool connect(ServiceReply* failure);

@@ -106,7 +106,8 @@ uint64_t ReferralProcess::askDirectory(uint64_t id, const std::string& user, str
 }
 
 uint64_t ReferralProcess::lookupMailboxes(const std::string& user, struct event* event,
-                                          MailboxCallback callback) {
+                                          MailboxCallback callback,
+                                          DirectoryServiceClient::TableBuilderFn makeBuilder) {
     const uint64_t id = nextId_++;
     if (!service_) return askDirectory(id, user, event, std::move(callback));
     ServiceReply failure;
@@ -129,7 +130,7 @@ uint64_t ReferralProcess::lookupMailboxes(const std::string& user, struct event*
             callback(std::move(r));
         }
     };
-    const uint64_t inner = service_->lookup(user, onReply, &failure);
+    const uint64_t inner = service_->lookup(user, onReply, &failure, std::move(makeBuilder));
     if (inner != 0) {
         lookups_[id] = Lookup{true, inner};
         return id;

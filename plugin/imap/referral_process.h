@@ -41,8 +41,12 @@ public:
     // own directory when no service is configured or the service fails
     // (logged on `event`).  The callback never runs inside this call.  0 when
     // neither can be asked (the directory could not be set up; logged).
+    // With makeBuilder, the service's Found answer comes as the result's
+    // table (DirectoryServiceClient::lookup); the process's own directory
+    // always gives `mailboxes`.
     uint64_t lookupMailboxes(const std::string& user, struct event* event,
-                             MailboxCallback callback);
+                             MailboxCallback callback,
+                             DirectoryServiceClient::TableBuilderFn makeBuilder = nullptr);
     void cancel(uint64_t id);
 
 private:

@@ -77,6 +77,14 @@ void logWarnings(SessionGlue* g, const std::vector<std::string>& warnings, bool 
                   warnings.size() - kMaxWarningLines);
 }
 
+// The namespace separator the table's names use: the INBOX namespace's.
+char separatorOf(SessionGlue* g) {
+    struct mail_namespace* inbox = g->user->namespaces == nullptr
+                                       ? nullptr
+                                       : mail_namespace_find_inbox(g->user->namespaces);
+    return inbox != nullptr ? mail_namespace_get_sep(inbox) : '/';
+}
+
 void finishLookup(SessionGlue* g) {
     g->lookupPending = false;
     if (g->guard != nullptr) timeout_remove(&g->guard);
@@ -129,19 +137,27 @@ void onMailboxes(SessionGlue* g, MailboxLookupResult&& result) {
                         : "keeping the previous table");
     } else {
         std::vector<std::string> warnings = result.warnings;
-        struct mail_namespace* inbox = g->user->namespaces == nullptr
-                                           ? nullptr
-                                           : mail_namespace_find_inbox(g->user->namespaces);
-        char sep = inbox != nullptr ? mail_namespace_get_sep(inbox) : '/';
         const size_t skippedByDirectory = result.warnings.size();
         size_t before = warnings.size();
-        // The directory answer is freed as soon as the table holds it.
-        std::vector<RemoteMailbox> mailboxes = std::move(result.mailboxes);
-        const size_t freed = mailboxes.size() + g->session->table().size();
-        RemoteMailboxTable table = RemoteMailboxTable::build(
-            mailboxes, sep, g->session->settings().decision.localNames,
-            g->session->settings().decision.allowedHosts, &warnings);
-        std::vector<RemoteMailbox>().swap(mailboxes);
+        RemoteMailboxTable table;
+        size_t freed = g->session->table().size();
+        if (result.table) {
+            // Decoded straight into the table (startLookup's makeBuilder): its build's
+            // warnings come with it.
+            table = std::move(*result.table);
+            result.table.reset();
+            warnings.insert(warnings.end(), result.tableWarnings.begin(),
+                            result.tableWarnings.end());
+            freed += table.size();
+        } else {
+            // The directory answer is freed as soon as the table holds it.
+            std::vector<RemoteMailbox> mailboxes = std::move(result.mailboxes);
+            freed += mailboxes.size();
+            table = RemoteMailboxTable::build(mailboxes, separatorOf(g),
+                                              g->session->settings().decision.localNames,
+                                              g->session->settings().decision.allowedHosts,
+                                              &warnings);
+        }
         size_t entries = table.size();
         size_t tableBytes = table.memoryBytes();
         g->session->tableLoaded(std::move(table), nowMs());
@@ -172,8 +188,19 @@ void startLookup(SessionGlue* g) {
     g->lookupPending = true;
     g->lookupStartUs = nowUs();
     g->session->startRefresh();
+    // The service's answer is decoded straight into the table when it
+    // arrives after v.init (the usual case: the separator is known) and no
+    // mailbox_cache_dir wants the decoded list written out.
+    auto makeBuilder = [g](std::vector<std::string>* warnings)
+        -> std::unique_ptr<RemoteMailboxTable::Builder> {
+        if (!g->initDone || !g->session->settings().mailbox.cacheDir.empty()) return nullptr;
+        return std::make_unique<RemoteMailboxTable::Builder>(
+            separatorOf(g), g->session->settings().decision.localNames,
+            g->session->settings().decision.allowedHosts, warnings);
+    };
     g->lookupId = g->process->lookupMailboxes(
-        g->user->username, g->event, [g](MailboxLookupResult&& r) {
+        g->user->username, g->event,
+        [g](MailboxLookupResult&& r) {
             try {
                 onMailboxes(g, std::move(r));
             } catch (const std::exception& e) {
@@ -181,7 +208,8 @@ void startLookup(SessionGlue* g) {
                 g->session->tableUnavailable(nowMs());
                 resumeParked(g);
             }
-        });
+        },
+        makeBuilder);
     if (g->lookupId == 0) {  // nothing could be asked (logged): local mailboxes only
         finishLookup(g);
         g->session->tableUnavailable(nowMs());

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <exception>
 
 #include "imap_url.h"
 #include "mutf7.h"
@@ -203,11 +204,17 @@ bool splitFields(std::string_view value, size_t n, std::vector<std::string_view>
     return out->size() == n;
 }
 
+// The decoder; `take` gets each checked mailbox as it is decoded, in a
+// RemoteMailbox it may move from (decodeMailboxCache keeps them in the
+// record) or only read (decodeMailboxCacheInto: the same object is reused
+// for the next mailbox, so its buffers are allocated once).
+template <typename Take>
 std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
                                                 std::string_view expectedUser,
                                                 std::string_view expectedIdentity,
                                                 const MailboxCacheLimits& limits,
-                                                std::string* error, bool* mismatch) {
+                                                std::string* error, bool* mismatch,
+                                                Take&& take) {
     if (bytes.size() > limits.maxBytes) {
         fail(error, "file of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
                         std::to_string(limits.maxBytes));
@@ -287,12 +294,12 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
         fail(error, r.where() + "entry count larger than the file can hold");
         return std::nullopt;
     }
-    rec.mailboxes.reserve(count);
     std::vector<std::string_view> f;
     ImapUrlParser urls;
+    RemoteMailbox m;
     for (size_t i = 0; i < count; ++i) {
         if (!r.next("mailbox", &v, error)) return std::nullopt;
-        RemoteMailbox m;
+        m.locations.clear();
         size_t urlCount = 0;
         if (!splitFields(v, 4, &f) || (f[0] != "personal" && f[0] != "shared") ||
             !parseCount(f[3], kMailboxCacheMaxUrlsPerMailbox, &urlCount) || urlCount == 0) {
@@ -323,7 +330,7 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
             }
             m.locations.push_back(std::move(*parts));
         }
-        rec.mailboxes.push_back(std::move(m));
+        take(m, count);
     }
     if (!r.atEnd()) {
         fail(error, "more lines than the entry count says");
@@ -484,7 +491,38 @@ std::optional<MailboxCacheRecord> decodeMailboxCache(std::string_view bytes,
                                                      std::string* error, bool* mismatch) {
     if (mismatch) *mismatch = false;
     try {
-        return decodeChecked(bytes, expectedUser, expectedIdentity, limits, error, mismatch);
+        std::vector<RemoteMailbox> mailboxes;
+        auto rec = decodeChecked(bytes, expectedUser, expectedIdentity, limits, error, mismatch,
+                                 [&mailboxes](RemoteMailbox& m, size_t count) {
+                                     if (mailboxes.empty()) mailboxes.reserve(count);
+                                     mailboxes.push_back(std::move(m));
+                                 });
+        if (rec) rec->mailboxes = std::move(mailboxes);
+        return rec;
+    } catch (...) {
+        fail(error, "out of memory");
+        return std::nullopt;
+    }
+}
+
+std::optional<MailboxCacheRecord> decodeMailboxCacheInto(std::string_view bytes,
+                                                         std::string_view expectedUser,
+                                                         std::string_view expectedIdentity,
+                                                         const MailboxCacheLimits& limits,
+                                                         RemoteMailboxSink* sink,
+                                                         std::string* error, bool* mismatch) {
+    if (mismatch) *mismatch = false;
+    try {
+        bool reserved = false;
+        return decodeChecked(bytes, expectedUser, expectedIdentity, limits, error, mismatch,
+                             [sink, &reserved](const RemoteMailbox& m, size_t count) {
+                                 if (!reserved) sink->reserve(count);
+                                 reserved = true;
+                                 sink->add(viewOf(m));
+                             });
+    } catch (const std::exception& e) {
+        fail(error, std::string("mailboxes not taken: ") + e.what());
+        return std::nullopt;
     } catch (...) {
         fail(error, "out of memory");
         return std::nullopt;

@@ -118,4 +118,23 @@ std::optional<MailboxCacheRecord> decodeMailboxCache(std::string_view bytes,
                                                      std::string* error,
                                                      bool* mismatch = nullptr);
 
+// decodeMailboxCache for a caller that keeps no list (the imap process
+// decodes the referral-directory service's answer straight into its table,
+// RemoteMailboxTable::Builder; issue 13 item 4): once the entry count is
+// read, sink->reserve(count); then every mailbox, with every check of
+// decodeMailboxCache passed, goes to sink->add as it is decoded, in file
+// order (the view is valid during the call only); the record returned has
+// no mailboxes.  The same bytes are refused with the same *error as by
+// decodeMailboxCache, but a refusal may come after the sink has taken some
+// mailboxes: the caller then drops what it made of them.  An exception of
+// the sink (out of memory, a table over 4 GiB) refuses the answer with its
+// reason.
+std::optional<MailboxCacheRecord> decodeMailboxCacheInto(std::string_view bytes,
+                                                         std::string_view expectedUser,
+                                                         std::string_view expectedIdentity,
+                                                         const MailboxCacheLimits& limits,
+                                                         RemoteMailboxSink* sink,
+                                                         std::string* error,
+                                                         bool* mismatch = nullptr);
+
 }  // namespace dref

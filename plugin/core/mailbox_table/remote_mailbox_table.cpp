@@ -95,18 +95,9 @@ bool appendVname(std::string_view dirName, char sep, std::string* out, std::stri
     return true;
 }
 
-std::string describe(const RemoteMailbox& m) {
-    return "remote mailbox " + quoteForLog(m.name) + " (" + quoteForLog(m.dn) + ")";
+std::string describe(std::string_view name, std::string_view dn) {
+    return "remote mailbox " + quoteForLog(name) + " (" + quoteForLog(dn) + ")";
 }
-
-// An entry that passed the checks, before sorting and duplicate removal.
-struct Candidate {
-    uint32_t mailbox;        // index in the input
-    uint32_t nameOffset;     // vname in the scratch buffer
-    uint32_t nameLength;
-    uint32_t firstLocation;  // its usable locations in the scratch list
-    uint32_t locationCount;
-};
 
 uint32_t checkedOffset(size_t size) {
     if (size > UINT32_MAX) throw std::length_error("remote mailbox table larger than 4 GiB");
@@ -122,171 +113,210 @@ RemoteMailboxTable RemoteMailboxTable::build(const std::vector<RemoteMailbox>& m
                                              const std::vector<std::string>& localNames,
                                              const std::vector<std::string>& allowedHosts,
                                              std::vector<std::string>* warnings, EntryDns dns) {
-    auto warn = [&](std::string text) {
-        if (warnings != nullptr) warnings->push_back(std::move(text));
-    };
-    RemoteMailboxTable table;
-    table.separator_ = separator;
+    Builder builder(separator, localNames, allowedHosts, warnings, dns);
+    builder.reserve(mailboxes.size());
+    for (const RemoteMailbox& m : mailboxes) builder.add(viewOf(m));
+    return builder.finish();
+}
 
-    // Pass 1: names and usable locations of the entries that can be
-    // represented, in a scratch buffer (freed before returning).
-    std::string names;
-    size_t nameBytes = 0;
-    for (const RemoteMailbox& m : mailboxes) nameBytes += std::min(m.name.size(), kMaxNameLength);
-    names.reserve(nameBytes);
-    std::vector<Candidate> candidates;
-    candidates.reserve(mailboxes.size());
-    std::vector<uint32_t> usable;  // location indices within their mailbox
-    usable.reserve(mailboxes.size());
-    TargetVerdicts verdicts(localNames, allowedHosts);
-    for (size_t mi = 0; mi < mailboxes.size(); ++mi) {
-        const RemoteMailbox& m = mailboxes[mi];
-        std::string why;
-        const size_t nameStart = names.size();
-        if (!appendVname(m.name, separator, &names, &why)) {
-            warn(describe(m) + " skipped: " + why);
-            continue;
-        }
-        const size_t firstUsable = usable.size();
-        for (size_t li = 0; li < m.locations.size(); ++li) {
-            const ImapUrlParts& loc = m.locations[li];
-            const TargetVerdicts::Verdict verdict = verdicts.of(loc);
-            if (verdict != TargetVerdicts::Verdict::Usable) {
-                // Never referred: this server serves the name itself (R2193-3),
-                // a host outside allowed_hosts is no target (§2.6 item 3).
-                warn(describe(m) + ": " + targetVerdictText(loc, verdict));
-                continue;
-            }
-            if (loc.mailbox && loc.mailbox->size() > UINT16_MAX) {
-                warn(describe(m) + ": location " + quoteForLog(loc.host) +
-                     " skipped: mailbox name too long");
-                continue;
-            }
-            usable.push_back(checkedOffset(li));
-        }
-        if (usable.size() == firstUsable) {
-            warn(describe(m) + " skipped: no usable location, the name stays local");
-            names.resize(nameStart);
-            continue;
-        }
-        candidates.push_back(Candidate{checkedOffset(mi), checkedOffset(nameStart),
-                                       checkedOffset(names.size() - nameStart),
-                                       checkedOffset(firstUsable),
-                                       checkedOffset(usable.size() - firstUsable)});
+RemoteMailboxTable::Builder::Builder(char separator, const std::vector<std::string>& localNames,
+                                     const std::vector<std::string>& allowedHosts,
+                                     std::vector<std::string>* warnings, EntryDns dns)
+    : separator_(separator), dns_(dns), warnings_(warnings), verdicts_(localNames, allowedHosts) {}
+
+void RemoteMailboxTable::Builder::reserve(size_t entries) {
+    candidates_.reserve(entries);
+    pending_.reserve(entries);
+    // The vname and DN of a typical entry (tests/perf's: 19 and ~60 octets).
+    scratch_.reserve(std::min<size_t>(entries, 1u << 20) * 96);
+}
+
+void RemoteMailboxTable::Builder::warn(std::string text) {
+    if (warnings_ != nullptr) warnings_->push_back(std::move(text));
+}
+
+uint32_t RemoteMailboxTable::Builder::keepText(std::string_view s) {
+    const uint32_t offset = checkedOffset(scratch_.size());
+    scratch_.append(s);
+    checkedOffset(scratch_.size());
+    return offset;
+}
+
+uint32_t RemoteMailboxTable::Builder::serverOf(const ImapUrlParts& loc) {
+    // Most answers name one or a few servers: a location usually repeats
+    // the previous one's and needs no key or probe.
+    if (lastServer_ != UINT32_MAX) {
+        const PendingServer& last = servers_[lastServer_];
+        if (loc.port == last.port && loc.host == last.host && loc.user == last.user &&
+            loc.auth == last.auth)
+            return lastServer_;
     }
+    std::string key = loc.host;
+    key.push_back('\0');
+    key.append(std::to_string(loc.port)).push_back('\0');
+    key.append(loc.user).push_back('\0');
+    key.append(loc.auth);
+    auto [it, added] = serverIds_.emplace(std::move(key), 0);
+    if (added) {
+        it->second = checkedOffset(servers_.size());
+        servers_.push_back(PendingServer{loc.host, loc.user, loc.auth, loc.port});
+    }
+    lastServer_ = it->second;
+    return lastServer_;
+}
+
+// Pass 1, per entry: its vname and usable locations, or the warning why it
+// is skipped.
+void RemoteMailboxTable::Builder::add(const RemoteMailboxView& m) {
+    const uint32_t input = checkedOffset(inputs_);
+    ++inputs_;
+    std::string why;
+    const size_t nameStart = scratch_.size();
+    if (!appendVname(m.name, separator_, &scratch_, &why)) {
+        warn(describe(m.name, m.dn) + " skipped: " + why);
+        return;
+    }
+    const size_t nameLength = scratch_.size() - nameStart;
+    const size_t firstUsable = pending_.size();
+    for (size_t li = 0; li < m.locationCount; ++li) {
+        const ImapUrlParts& loc = m.locations[li];
+        const TargetVerdicts::Verdict verdict = verdicts_.of(loc);
+        if (verdict != TargetVerdicts::Verdict::Usable) {
+            // Never referred: this server serves the name itself (R2193-3),
+            // a host outside allowed_hosts is no target (§2.6 item 3).
+            warn(describe(m.name, m.dn) + ": " + targetVerdictText(loc, verdict));
+            continue;
+        }
+        if (loc.mailbox && loc.mailbox->size() > UINT16_MAX) {
+            warn(describe(m.name, m.dn) + ": location " + quoteForLog(loc.host) +
+                 " skipped: mailbox name too long");
+            continue;
+        }
+        PendingLocation l{serverOf(loc), 0, 0, 0, 0};
+        if (loc.mailbox) {
+            if (*loc.mailbox == m.name) {
+                l.flags |= kMailboxIsDirectoryName;
+            } else {
+                l.mailboxLength = checkedOffset(loc.mailbox->size());
+                l.mailboxOffset = keepText(*loc.mailbox);
+                l.flags |= kHasMailbox;
+            }
+        }
+        if (loc.uidValidity) {
+            l.uidValidity = *loc.uidValidity;
+            l.flags |= kHasUidValidity;
+        }
+        pending_.push_back(l);
+    }
+    if (pending_.size() == firstUsable) {
+        warn(describe(m.name, m.dn) + " skipped: no usable location, the name stays local");
+        scratch_.resize(nameStart);
+        return;
+    }
+    Candidate c;
+    c.input = input;
+    c.nameOffset = checkedOffset(nameStart);
+    c.nameLength = checkedOffset(nameLength);
+    // The directory name is kept only when the vname does not spell it
+    // (another separator, INBOX re-cased).
+    c.dirLength = checkedOffset(m.name.size());
+    c.dirOffset = scratchText(c.nameOffset, c.nameLength) == m.name ? c.nameOffset
+                                                                     : keepText(m.name);
+    c.dnLength = checkedOffset(m.dn.size());
+    c.dnOffset = keepText(m.dn);
+    c.firstLocation = checkedOffset(firstUsable);
+    c.locationCount = checkedOffset(pending_.size() - firstUsable);
+    c.personal = m.personal;
+    candidates_.push_back(c);
+}
+
+RemoteMailboxTable RemoteMailboxTable::Builder::finish() {
+    RemoteMailboxTable table;
+    table.separator_ = separator_;
 
     // Name order; within one name the preferred entry first: personal, then
     // the smallest DN (then input order, so equal entries sort stably).
-    auto nameOf = [&names](const Candidate& c) {
-        return std::string_view(names).substr(c.nameOffset, c.nameLength);
-    };
+    auto nameOf = [this](const Candidate& c) { return scratchText(c.nameOffset, c.nameLength); };
     auto before = [&](const Candidate& x, const Candidate& y) {
         int c = nameOf(x).compare(nameOf(y));
         if (c != 0) return c < 0;
-        const RemoteMailbox& a = mailboxes[x.mailbox];
-        const RemoteMailbox& b = mailboxes[y.mailbox];
-        if (a.personal != b.personal) return a.personal;
-        int d = a.dn.compare(b.dn);
+        if (x.personal != y.personal) return x.personal;
+        int d = scratchText(x.dnOffset, x.dnLength).compare(scratchText(y.dnOffset, y.dnLength));
         if (d != 0) return d < 0;
-        return x.mailbox < y.mailbox;
+        return x.input < y.input;
     };
     // The order is total (input order breaks the last ties), so input that
     // is already in it stays as it is: a directory often returns entries in
     // the order they were added, i.e. sorted, and a sort of 1,000 names
     // with long common prefixes was a tenth of the build (issue 13 item 4).
-    if (!std::is_sorted(candidates.begin(), candidates.end(), before))
-        std::sort(candidates.begin(), candidates.end(), before);
+    if (!std::is_sorted(candidates_.begin(), candidates_.end(), before))
+        std::sort(candidates_.begin(), candidates_.end(), before);
 
     // Pass 2: the kept entries into the arena and records.
     std::vector<const Candidate*> kept;
-    kept.reserve(candidates.size());
+    kept.reserve(candidates_.size());
     size_t arenaBytes = 0, locationCount = 0;
-    for (const Candidate& c : candidates) {
+    for (const Candidate& c : candidates_) {
         if (!kept.empty() && nameOf(*kept.back()) == nameOf(c)) {
-            const RemoteMailbox& m = mailboxes[c.mailbox];
-            warn("remote mailbox " + quoteForLog(m.name) + " (" + quoteForLog(m.dn) +
-                 ") skipped: duplicate name, " + quoteForLog(mailboxes[kept.back()->mailbox].dn) +
+            warn("remote mailbox " + quoteForLog(scratchText(c.dirOffset, c.dirLength)) + " (" +
+                 quoteForLog(scratchText(c.dnOffset, c.dnLength)) +
+                 ") skipped: duplicate name, " +
+                 quoteForLog(scratchText(kept.back()->dnOffset, kept.back()->dnLength)) +
                  " is preferred");
             continue;
         }
         kept.push_back(&c);
         arenaBytes += c.nameLength;
-        if (dns == EntryDns::Kept) arenaBytes += mailboxes[c.mailbox].dn.size();
+        if (dns_ == EntryDns::Kept) arenaBytes += c.dnLength;
         locationCount += c.locationCount;
     }
     table.arena_.reserve(arenaBytes);
     table.records_.reserve(kept.size());
     table.locations_.reserve(locationCount);
-    if (dns == EntryDns::Kept) table.dns_.reserve(kept.size());
-    std::unordered_map<std::string, uint32_t> serverIds;  // host\0port\0user\0auth
-    // The server of the previous location: most answers name one or a few
-    // servers, so a location usually repeats it and needs no key or probe.
-    const ImapUrlParts* lastServer = nullptr;
-    uint32_t lastServerId = 0;
+    if (dns_ == EntryDns::Kept) table.dns_.reserve(kept.size());
     auto store = [&table](std::string_view s) {
         Text t{checkedOffset(table.arena_.size()), checkedOffset(s.size())};
         table.arena_.append(s);
         checkedOffset(table.arena_.size());
         return t;
     };
-    auto serverId = [&](const ImapUrlParts& loc) {
-        std::string key = loc.host;
-        key.push_back('\0');
-        key.append(std::to_string(loc.port)).push_back('\0');
-        key.append(loc.user).push_back('\0');
-        key.append(loc.auth);
-        auto [it, added] = serverIds.emplace(std::move(key), 0);
-        if (added) {
-            it->second = checkedOffset(table.servers_.size());
-            Server s;
-            s.host = store(loc.host);
-            s.user = store(loc.user);
-            s.auth = store(loc.auth);
-            s.port = loc.port;
-            table.servers_.push_back(s);
-        }
-        return it->second;
-    };
+    // A server goes into the table when a kept location first names it.
+    std::vector<uint32_t> serverIds(servers_.size(), UINT32_MAX);
     for (const Candidate* c : kept) {
-        const RemoteMailbox& m = mailboxes[c->mailbox];
         const uint32_t record = checkedOffset(table.records_.size());
         const std::string_view vname = nameOf(*c);
+        const std::string_view dirName = scratchText(c->dirOffset, c->dirLength);
         Record r{checkedOffset(table.arena_.size()), checkedOffset(table.locations_.size()),
                  static_cast<uint16_t>(vname.size()), 0};
         table.arena_.append(vname);
-        if (m.personal) r.flags |= kPersonal;
-        if (vname.compare(0, kInbox.size(), m.name, 0, kInbox.size()) != 0 &&
-            inboxFirstLevel(m.name, '/')) {
+        if (c->personal) r.flags |= kPersonal;
+        if (vname.compare(0, kInbox.size(), dirName, 0, kInbox.size()) != 0 &&
+            inboxFirstLevel(dirName, '/')) {
             // "inbox/x" is stored as "INBOX/x"; the URL keeps the directory's spelling.
             r.flags |= kStoredDirectoryName;
-            table.directoryNames_.push_back(DirectoryName{record, store(m.name)});
+            table.directoryNames_.push_back(DirectoryName{record, store(dirName)});
         }
-        if (dns == EntryDns::Kept) table.dns_.push_back(store(m.dn));
+        if (dns_ == EntryDns::Kept) table.dns_.push_back(store(scratchText(c->dnOffset, c->dnLength)));
         table.maxNameLength_ = std::max<uint32_t>(table.maxNameLength_, r.nameLength);
         table.records_.push_back(r);
         for (uint32_t u = c->firstLocation; u < c->firstLocation + c->locationCount; ++u) {
-            const ImapUrlParts& loc = m.locations[usable[u]];
-            Location l{lastServerId, 0, 0, 0, 0};
-            if (lastServer == nullptr || loc.port != lastServer->port ||
-                loc.host != lastServer->host || loc.user != lastServer->user ||
-                loc.auth != lastServer->auth) {
-                l.server = serverId(loc);
-                lastServer = &loc;
-                lastServerId = l.server;
+            const PendingLocation& p = pending_[u];
+            uint32_t& server = serverIds[p.server];
+            if (server == UINT32_MAX) {
+                server = checkedOffset(table.servers_.size());
+                const PendingServer& ps = servers_[p.server];
+                Server sv;
+                sv.host = store(ps.host);
+                sv.user = store(ps.user);
+                sv.auth = store(ps.auth);
+                sv.port = ps.port;
+                table.servers_.push_back(sv);
             }
-            if (loc.mailbox) {
-                if (*loc.mailbox == m.name) {
-                    l.flags |= kMailboxIsDirectoryName;
-                } else {
-                    Text t = store(*loc.mailbox);
-                    l.mailboxOffset = t.offset;
-                    l.mailboxLength = static_cast<uint16_t>(t.length);
-                    l.flags |= kHasMailbox;
-                }
-            }
-            if (loc.uidValidity) {
-                l.uidValidity = *loc.uidValidity;
-                l.flags |= kHasUidValidity;
+            Location l{server, 0, p.uidValidity, 0, p.flags};
+            if (p.flags & kHasMailbox) {
+                Text t = store(scratchText(p.mailboxOffset, p.mailboxLength));
+                l.mailboxOffset = t.offset;
+                l.mailboxLength = static_cast<uint16_t>(t.length);
             }
             table.locations_.push_back(l);
         }

@@ -24,11 +24,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "imap_url.h"
 #include "list_pattern.h"
 #include "remote_mailbox.h"
+#include "target_verdicts.h"
 
 namespace dref {
 
@@ -140,6 +142,71 @@ public:
                                     const std::vector<std::string>& allowedHosts,
                                     std::vector<std::string>* warnings,
                                     EntryDns dns = EntryDns::Dropped);
+
+    // build() one entry at a time, for a caller that has the entries one by
+    // one and keeps no list of them: the imap process decodes the
+    // referral-directory service's answer straight into its table (issue 13
+    // item 4: the list of 1,000 decoded RemoteMailbox objects was ~400 kB of
+    // fresh heap, a hundred page faults, per session start).  add() takes
+    // what build() reads of one input entry, in input order; finish() gives
+    // the table build() gives for those entries, with the same warnings in
+    // the same order.  The lists and *warnings are referred to, not copied:
+    // they must outlive the builder.
+    class Builder final : public RemoteMailboxSink {
+    public:
+        Builder(char separator, const std::vector<std::string>& localNames,
+                const std::vector<std::string>& allowedHosts, std::vector<std::string>* warnings,
+                EntryDns dns = EntryDns::Dropped);
+        void reserve(size_t entries) override;
+        void add(const RemoteMailboxView& mailbox) override;
+        // The table; the builder is spent.
+        RemoteMailboxTable finish();
+
+    private:
+        // An entry that passed the checks, before sorting and duplicate
+        // removal: its texts in scratch_, its usable locations in pending_.
+        struct Candidate {
+            uint32_t input;          // position among the add() calls
+            uint32_t nameOffset;     // vname in scratch_
+            uint32_t nameLength;
+            uint32_t dirOffset;      // the directory name in scratch_
+            uint32_t dirLength;
+            uint32_t dnOffset;       // the DN in scratch_
+            uint32_t dnLength;
+            uint32_t firstLocation;  // its usable locations in pending_
+            uint32_t locationCount;
+            bool personal;
+        };
+        struct PendingLocation {
+            uint32_t server;  // in servers_ (of this builder)
+            uint32_t mailboxOffset;
+            uint32_t mailboxLength;
+            uint32_t uidValidity;
+            uint8_t flags;  // Location::flags
+        };
+        struct PendingServer {
+            std::string host, user, auth;
+            uint16_t port;
+        };
+        std::string_view scratchText(uint32_t offset, uint32_t length) const {
+            return std::string_view(scratch_).substr(offset, length);
+        }
+        uint32_t keepText(std::string_view s);
+        uint32_t serverOf(const ImapUrlParts& location);
+        void warn(std::string text);
+
+        char separator_;
+        EntryDns dns_;
+        std::vector<std::string>* warnings_;
+        TargetVerdicts verdicts_;
+        std::string scratch_;
+        std::vector<Candidate> candidates_;
+        std::vector<PendingLocation> pending_;
+        std::vector<PendingServer> servers_;
+        std::unordered_map<std::string, uint32_t> serverIds_;  // host\0port\0user\0auth
+        uint32_t lastServer_ = UINT32_MAX;  // the previous location's, reused without a probe
+        uint32_t inputs_ = 0;
+    };
 
     // The entry covering `vname` (itself or an ancestor), or nullopt.
     std::optional<RemoteMailboxMatch> find(std::string_view vname) const;

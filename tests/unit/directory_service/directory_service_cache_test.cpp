@@ -183,4 +183,55 @@ TEST_F(DirectoryServiceTest, EncodedAnswerIsPassedOnAsTheSameTable) {
     pumpUntil([&] { return directory_.requests.size() == 1; });  // not kept
 }
 
+// The imap process's way since issue 13's session 14: a Found answer
+// decoded straight into the session's table (the builder made when the
+// answer arrives), with the build's warnings; a NotFound answer needs no
+// builder; a cached answer comes the same way.
+TEST_F(DirectoryServiceTest, FoundAnswerDecodedStraightIntoTheTable_R2193_3) {
+    startService(settings_);
+    auto& c = client();
+    const std::vector<std::string> local = {"home2.lab.test"};
+    const std::vector<std::string> allowed;
+    int builders = 0;
+    auto makeBuilder = [&](std::vector<std::string>* warnings) {
+        ++builders;
+        return std::make_unique<RemoteMailboxTable::Builder>('/', local, allowed, warnings);
+    };
+    MailboxLookupResult answer = found("Shared/Projects");
+    answer.mailboxes.push_back(found("Shared/Archive").mailboxes[0]);
+    answer.mailboxes.back().locations[0].host = "home1.lab.test";
+    for (int round = 0; round < 2; ++round) {  // from the directory, then from the cache
+        ServiceReply r;
+        bool done = false;
+        ask(c, "carol", &r, &done, makeBuilder);
+        if (round == 0) {
+            pumpUntil([&] { return directory_.requests.size() == 1; });
+            directory_.answer(answer);
+        }
+        pumpUntil([&] { return done; });
+        ASSERT_EQ(r.kind, ServiceReply::Kind::Answer) << r.error;
+        ASSERT_EQ(r.result.status, DirectoryStatus::Found);
+        EXPECT_TRUE(r.result.mailboxes.empty());
+        ASSERT_TRUE(r.result.table);
+        // home2.lab.test is this server here: never a referral to ourselves.
+        ASSERT_EQ(r.result.table->size(), 1u);
+        EXPECT_TRUE(r.result.table->find("Shared/Archive"));
+        EXPECT_FALSE(r.result.table->find("Shared/Projects"));
+        ASSERT_EQ(r.result.tableWarnings.size(), 2u);
+        EXPECT_NE(r.result.tableWarnings[0].find("this server"), std::string::npos)
+            << r.result.tableWarnings[0];
+        EXPECT_EQ(builders, round + 1);
+    }
+    ServiceReply r;
+    bool done = false;
+    ask(c, "dave", &r, &done, makeBuilder);
+    pumpUntil([&] { return directory_.requests.size() == 1; });
+    directory_.answer(MailboxLookupResult{});
+    pumpUntil([&] { return done; });
+    ASSERT_EQ(r.kind, ServiceReply::Kind::Answer) << r.error;
+    EXPECT_EQ(r.result.status, DirectoryStatus::NotFound);
+    EXPECT_FALSE(r.result.table);
+    EXPECT_EQ(builders, 2);
+}
+
 }  // namespace dref::testing_service

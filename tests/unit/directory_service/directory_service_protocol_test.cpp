@@ -45,12 +45,20 @@ TEST_F(DirectoryServiceTest, ServiceWithOtherSettingsIsNotUsed) {
 // lookup with a reason and never builds a table from it.
 class HostileServiceTest : public DirectoryServiceTest {
 protected:
-    ServiceReply against(const std::string& bytes) {
+    // With intoTable, the client decodes a Found answer straight into a
+    // table (as the imap process does): the same refusals.
+    ServiceReply against(const std::string& bytes, bool intoTable = false) {
         listen();
         auto& c = client();
         ServiceReply r;
         bool done = false;
-        ask(c, "carol", &r, &done);
+        DirectoryServiceClient::TableBuilderFn makeBuilder;
+        if (intoTable)
+            makeBuilder = [this](std::vector<std::string>* warnings) {
+                return std::make_unique<RemoteMailboxTable::Builder>('/', noNames_, noNames_,
+                                                                     warnings);
+            };
+        ask(c, "carol", &r, &done, makeBuilder);
         int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
         EXPECT_GE(fd, 0);
         // Read the client's VERSION and LOOKUP (sent at once by lookup()):
@@ -66,6 +74,7 @@ protected:
         return r;
     }
     std::string version() { return encodeVersionLine(mailboxCacheIdentity(settings_.directory)); }
+    const std::vector<std::string> noNames_;
 };
 
 TEST_F(HostileServiceTest, Garbage) {
@@ -104,6 +113,29 @@ TEST_F(HostileServiceTest, DamagedPayload) {
     bad[bad.find("home2")] = 'H';  // the checksum no longer matches
     ServiceReply r = against(version() + encodeAnswer(1, ServiceAnswerStatus::Found, 0, bad));
     EXPECT_EQ(r.kind, ServiceReply::Kind::Failed);
+}
+
+TEST_F(HostileServiceTest, DamagedPayloadIntoATableIsRefusedToo) {
+    MailboxCacheRecord rec;
+    rec.user = "carol";
+    rec.identity = mailboxCacheIdentity(settings_.directory);
+    rec.mailboxes.push_back(found("Shared/Projects").mailboxes[0]);
+    rec.mailboxes.push_back(found("Shared/Archive").mailboxes[0]);
+    std::string error;
+    auto payload = encodeMailboxCache(rec, {}, &error);
+    ASSERT_TRUE(payload) << error;
+    // A URL the checks refuse in the second entry, after the first was
+    // taken into the table; sealed again, so that only the URL check is left.
+    std::string bad = *payload;
+    const size_t at = bad.rfind("url imap://") + 4;
+    bad.replace(at, 7, "http://");
+    const std::string body = bad.substr(0, bad.rfind("end "));
+    bad = body + "end " + mailboxCacheChecksum(body) + "\n";
+    ServiceReply r =
+        against(version() + encodeAnswer(1, ServiceAnswerStatus::Found, 0, bad), true);
+    EXPECT_EQ(r.kind, ServiceReply::Kind::Failed);
+    EXPECT_NE(r.error.find("URL rejected"), std::string::npos) << r.error;
+    EXPECT_FALSE(r.result.table);
 }
 
 TEST_F(HostileServiceTest, StatusAndPayloadDisagree) {

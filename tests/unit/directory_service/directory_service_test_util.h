@@ -168,11 +168,13 @@ protected:
     }
 
     // A lookup whose reply is stored in *out (kind Failed until it arrives).
-    uint64_t ask(DirectoryServiceClient& c, const std::string& user, ServiceReply* out, bool* done) {
+    // With makeBuilder, a Found answer is decoded straight into a table.
+    uint64_t ask(DirectoryServiceClient& c, const std::string& user, ServiceReply* out, bool* done,
+                 DirectoryServiceClient::TableBuilderFn makeBuilder = nullptr) {
         *done = false;
         ServiceReply failure;
         uint64_t id = c.lookup(user, [out, done](ServiceReply&& r) { *out = std::move(r); *done = true; },
-                               &failure);
+                               &failure, std::move(makeBuilder));
         if (id == 0) {
             *out = failure;
             *done = true;
