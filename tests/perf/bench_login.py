@@ -211,9 +211,7 @@ def run(args):
         pc.log("placement: " + placement.describe())
     users = [perf_data.bench_user(i) for i in range(n_users)]
     plain = [perf_data.passwd_line(u) for u in users]
-    static = [perf_data.passwd_line(u, "host=%s port=%s nologin=y reason=Your mailbox is on "
-                                       "another server." % (env["HOME1_ADDR"], env["HOME_PORT"]))
-              for u in users]
+    static = [perf_data.passwd_line(u, perf_data.static_referral_fields(env)) for u in users]
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
               "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": [],
               AA_CONTROL: []}

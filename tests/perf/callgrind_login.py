@@ -15,7 +15,15 @@ the difference is what one cold login costs.  The per-function profiles
 stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
 
     callgrind_login.py --env LAB_ENV --build-dir B --work DIR [--logins N] [--cold]
-                       [--variants ours,native,...] [--before-build B0] [--json OUT]
+                       [--variants ours,native,static,...] [--before-build B0]
+                       [--valgrind LAUNCHER] [--json OUT]
+
+Variant static is ours' password passdb (passwd-file) with Dovecot's own
+referral from its extra fields in place of the referral passdb and the
+plugins: ours against static compares the two referrals behind the same
+password check.  On Dovecot 2.4 the Debian 13 root has no valgrind;
+--valgrind takes a wrapper of one unpacked there without installing it
+(docs/benchmarks.md, "Session 14: where 2.4's warm login costs us more").
 
 With --before-build B0, a variant named <variant>@before (e.g. ours@before,
 ours-ldapf@before) is that variant with the plugins of build tree B0 (the
@@ -40,17 +48,19 @@ BINARIES = {"auth": "/usr/lib/dovecot/auth", "imap-login": "/usr/lib/dovecot/ima
             "log": "/usr/lib/dovecot/log"}
 
 
-def valgrind_conf(out_dir, cache_sim=False):
+def valgrind_conf(out_dir, cache_sim=False, valgrind="/usr/bin/valgrind"):
     """Service blocks that run the measured processes under callgrind
     (imap-login unchrooted: valgrind is not inside the chroot).  cache_sim:
     callgrind also simulates the caches (first-level and last-level misses
     of instruction fetches, reads and writes), for work that the
-    instruction count does not show."""
+    instruction count does not show.  valgrind: the launcher (a wrapper
+    script of an unpacked valgrind where none is installed, as in the
+    Debian 13 root of Dovecot 2.4)."""
     conf = lab_dovecot.conf_import_environment({"GDB": 1})
     for name in PROCESSES:
-        conf += ("service %s {\n  executable = /usr/bin/valgrind --tool=callgrind -q %s"
+        conf += ("service %s {\n  executable = %s --tool=callgrind -q %s"
                  "--callgrind-out-file=%s/%s.%%p.out %s\n%s}\n"
-                 % (name, "--cache-sim=yes " if cache_sim else "", out_dir, name,
+                 % (name, valgrind, "--cache-sim=yes " if cache_sim else "", out_dir, name,
                     BINARIES[name], "  chroot =\n" if name == "imap-login" else ""))
     return conf
 
@@ -91,6 +101,18 @@ def totals(out_dir, events=None):
     return by
 
 
+def passwd_lines(kind, base, plain, env):
+    """The front's passwd-file lines: none where LDAP has the passwords
+    (native, the LDAP chains), with Dovecot's own referral fields for
+    static (its referral comes from the password passdb), else plain."""
+    if kind == "native" or base in LDAP_CHAIN:
+        return []
+    if kind == "static":
+        return [perf_data.passwd_line(line.split(":", 1)[0], perf_data.static_referral_fields(env))
+                for line in plain]
+    return plain
+
+
 def run(args):
     env = pc.read_lab_env(args.env)
     loadgen = pc.find_loadgen(args.build_dir)
@@ -117,9 +139,9 @@ def run(args):
             base, kind, build = variant_plugins(args, v)
             front = BenchFront("cg-%s" % v.replace("@", "-"), args.work,
                                front_addr(args, v, args.variants.split(",")), kind, "sc0",
-                               env, [] if kind == "native" or base in LDAP_CHAIN else plain,
+                               env, passwd_lines(kind, base, plain, env),
                                settings_overrides={"cache_ttl": "60s", "negative_cache_ttl": "10s"},
-                               extra_conf=valgrind_conf(out_dir, args.cache_sim),
+                               extra_conf=valgrind_conf(out_dir, args.cache_sim, args.valgrind),
                                password_ldap=LDAP_CHAIN.get(base), plugin_build=build)
             passes = []
             try:
@@ -191,6 +213,9 @@ def main(argv=None):
                          "of the front has seen")
     ap.add_argument("--cache-sim", action="store_true",
                     help="callgrind's cache simulation too: cache misses per warm login")
+    ap.add_argument("--valgrind", default="/usr/bin/valgrind",
+                    help="valgrind launcher the services run (default /usr/bin/valgrind); "
+                         "the path must be one the lab's Dovecot can execute")
     ap.add_argument("--before-build",
                     help="build tree of the variants <variant>@before (ours* only)")
     add_front_base_argument(ap)

@@ -68,6 +68,13 @@ def passwd_line(user, extra=""):
     return "%s:{PLAIN}pw-%s::::::%s" % (user, user, extra)
 
 
+def static_referral_fields(env):
+    """The extra fields of variant static's passwd-file lines: Dovecot's own
+    login referral to the first home server, from the password passdb."""
+    return ("host=%s port=%s nologin=y reason=Your mailbox is on another server."
+            % (env["HOME1_ADDR"], env["HOME_PORT"]))
+
+
 def warm_login_users(env, slapd, n, users_path, sets=1):
     """The n bench users of a warm-login measurement (callgrind_login.py,
     login_costs.py): in slapd (slapadd), as passwd-file lines and as the
