@@ -1,7 +1,7 @@
 #pragma once
 // Relay of remote mailboxes through the home server (issue 12,
 // docs/mailbox-relay.md), the decisions only: whether a session relays,
-// and where one name goes.  The glue (plugin/imap/mailbox_relay_glue.cpp)
+// and where one name goes.  The glue (plugin/imap/relay/mailbox_relay_glue.cpp)
 // turns a RelayTarget into a hidden Dovecot imapc namespace whose prefix is
 // the entry's name in the user's view and whose imapc_list_prefix is the
 // owner's name for it, so that Dovecot itself maps every name below the

@@ -4,7 +4,7 @@
 // entries per session.  The settings file keys (mailbox_relay_tls, ...)
 // are parsed in settings.cpp; this file turns them into the values of
 // Dovecot's imapc storage that the glue writes into each relay namespace
-// (plugin/imap/dovecot_compat.cpp).  No Dovecot include: unit-tested.
+// (plugin/imap/compat/dovecot_compat_relay.cpp).  No Dovecot include: unit-tested.
 #include <cstddef>
 #include <cstdint>
 #include <string>
