@@ -5,11 +5,11 @@
 #include <dlfcn.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 
 #include "dref_version.h"
-#include "login_settings.h"
 
 extern "C" {
 #include "lib-event-private.h"
@@ -75,6 +75,15 @@ void createThenHook(struct client* client, void** other_sets) noexcept {
     g_after_create(client);
 }
 #endif
+
+// $DOVECOT_REFERRAL_CONFIG when it is set and not empty, else "".  On
+// Dovecot 2.3 it names the settings file (passed to imap-login with
+// import_environment, because login processes get no plugin {} settings);
+// loginSettingsPath() decides which source wins on which version.
+std::string settingsPathFromEnvironment() {
+    const char* env = std::getenv(DREF_SETTINGS_ENV);
+    return env != nullptr ? std::string(env) : std::string();
+}
 
 SuperVfuncs g_proxy_super = nullptr;
 ProxyLineFilter g_proxy_filter = nullptr;

@@ -1,6 +1,7 @@
 #pragma once
-// Where the login plugin finds the shared settings file, and what it keeps
-// from it.  No Dovecot include: the glue turns a false return into i_fatal.
+// What the login plugin keeps from the shared settings file.  No Dovecot
+// include: the glue (plugin/login) finds the file and turns a false return
+// into i_fatal.
 #include <string>
 
 #include "login_reply.h"
@@ -16,12 +17,6 @@ struct LoginPluginConfig {
     // drain_host is not set.
     std::string drainGreeting;
 };
-
-// $DOVECOT_REFERRAL_CONFIG when it is set and not empty, else "".  On
-// Dovecot 2.3 it names the settings file (passed to imap-login with
-// import_environment, because login processes get no plugin {} settings);
-// which source wins on which version is decided in dovecot_compat.cpp.
-std::string settingsPathFromEnvironment();
 
 // Reads and checks the file.  On failure *error is
 // "<file>:<line>: <key>: <message>" (or "<file>: <key>: <message>" for a

@@ -1,17 +1,10 @@
 #include "login_settings.h"
 
-#include <cstdlib>
-
 #include "login_reply.h"
 #include "process_secrets.h"
 #include "settings_file.h"
 
 namespace dref {
-
-std::string settingsPathFromEnvironment() {
-    const char* env = std::getenv(DREF_SETTINGS_ENV);
-    return env != nullptr ? std::string(env) : std::string();
-}
 
 bool loadLoginPluginConfig(const std::string& path, LoginPluginConfig* out, std::string* error) {
     std::string text;
