@@ -84,6 +84,7 @@ TEST(ImapUrlRfc, Rfc5092DifferentUsersDifferentMailboxes) {
 }
 
 struct RfcReferral {
+    const char* name;  // the test's name
     const char* url;
     const char* user;
     const char* auth;
@@ -115,12 +116,16 @@ TEST_P(ImapUrlRfc2221Test, ParsesAndRebuilds) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rfc2221And2193, ImapUrlRfc2221Test,
-    ::testing::Values(RfcReferral{"IMAP://user;AUTH=*@SERVER2/", "user", "*", nullptr},
-                      RfcReferral{"IMAP://MIKE@SERVER2/", "MIKE", "", nullptr},
-                      RfcReferral{"IMAP://MATTHEW@SERVER2/", "MATTHEW", "", nullptr},
-                      RfcReferral{"IMAP://user;AUTH=GSSAPI@SERVER2/", "user", "GSSAPI", nullptr},
-                      RfcReferral{"IMAP://user;AUTH=*@SERVER2/SHARED/FOO", "user", "*", "SHARED/FOO"},
-                      RfcReferral{"IMAP://user;AUTH=*@SERVER2/REMOTE", "user", "*", "REMOTE"}));
+    ::testing::Values(
+        RfcReferral{"rfc2221_auth_star", "IMAP://user;AUTH=*@SERVER2/", "user", "*", nullptr},
+        RfcReferral{"rfc2221_mike", "IMAP://MIKE@SERVER2/", "MIKE", "", nullptr},
+        RfcReferral{"rfc2221_matthew", "IMAP://MATTHEW@SERVER2/", "MATTHEW", "", nullptr},
+        RfcReferral{"rfc2221_auth_gssapi", "IMAP://user;AUTH=GSSAPI@SERVER2/", "user", "GSSAPI",
+                    nullptr},
+        RfcReferral{"rfc2193_shared_foo", "IMAP://user;AUTH=*@SERVER2/SHARED/FOO", "user", "*",
+                    "SHARED/FOO"},
+        RfcReferral{"rfc2193_remote", "IMAP://user;AUTH=*@SERVER2/REMOTE", "user", "*", "REMOTE"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 // ---------------------------------------------------------------------------
 // §4.5 negative vectors: rejected or flagged by the parser, never built.

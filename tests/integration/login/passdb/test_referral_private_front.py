@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from referral_support import (SOURCE_DIR, ImapClient, assert_local_login,
+from referral_support import (ImapClient, assert_local_login,
                               build_dir, first_login_answer, fresh_source, login, send_id,
                               work_dir)
 

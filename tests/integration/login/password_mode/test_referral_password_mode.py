@@ -28,8 +28,9 @@ schema.  Checked, on Dovecot 2.3 and 2.4:
   referred (the stale answer's warning), a wrong password still fails.
   This runs last (test_z...).
 
-Private slapd and front on 127.0.0.100-101; nothing listens on the home
-server (referrals only).  The lab fixture is needed only for the passdb
+Private front and slapd on 127.0.0.100-101, home 127.0.0.102, where nothing
+listens (referrals only); DREF_PASSWORD_MODE_ADDR_BASE moves them (and the
+chain test's 103-104).  The lab fixture is needed only for the passdb
 driver link (and the settings module link on 2.4).  Everything started here
 is stopped here, also on failure.
 """
@@ -55,9 +56,9 @@ import slapd_server
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "perf"))
 import perf_common  # noqa: E402
 
-FRONT_ADDR = "127.0.0.100"
-SLAPD_ADDR = "127.0.0.101"
-HOME = "127.0.0.102"  # in allowed_hosts; nothing listens (referrals only)
+ADDR_BASE = int(os.environ.get("DREF_PASSWORD_MODE_ADDR_BASE", "100"))
+FRONT_ADDR, SLAPD_ADDR = ("127.0.0.%d" % (ADDR_BASE + i) for i in range(2))
+HOME = "127.0.0.%d" % (ADDR_BASE + 2)  # in allowed_hosts; nothing listens (referrals only)
 HOME_PORT = 10143
 BASE = "ou=people,dc=example,dc=test"
 CACHE_TTL_S = 3

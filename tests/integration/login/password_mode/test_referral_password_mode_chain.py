@@ -14,7 +14,9 @@ with one clear line, and no login gets through.  On Dovecot 2.3 and 2.4:
   return-fail: a directory failure would not fail the login.
 
 No slapd: the check runs when the auth process starts, before any search.
-Private fronts on 127.0.0.103 (one at a time); the lab fixture is needed
+Private fronts on 127.0.0.103 (one at a time; the directory 127.0.0.104 is
+never asked); DREF_PASSWORD_MODE_ADDR_BASE moves them as base + 3 and + 4,
+next to test_referral_password_mode's base + 0-2.  The lab fixture is needed
 only for the passdb driver link (and the settings module link on 2.4).
 Everything started here is stopped here, also on failure.
 """
@@ -29,10 +31,12 @@ import lab_dovecot
 import lab_process
 from dovecot_version import is_24
 
-FRONT_ADDR = "127.0.0.103"
-SETTINGS = ("ldap_uris = ldap://127.0.0.104:389\nuser_base = ou=people,dc=example,dc=test\n"
+ADDR_BASE = int(os.environ.get("DREF_PASSWORD_MODE_ADDR_BASE", "100"))
+FRONT_ADDR = "127.0.0.%d" % (ADDR_BASE + 3)
+SLAPD_ADDR = "127.0.0.%d" % (ADDR_BASE + 4)  # never asked: the auth process stops first
+SETTINGS = ("ldap_uris = ldap://%s:389\nuser_base = ou=people,dc=example,dc=test\n"
             "password_attribute = userPassword\nlocal_names = %s\ndefault_policy = refer\n"
-            % FRONT_ADDR)
+            % (SLAPD_ADDR, FRONT_ADDR))
 
 
 class PasswordModeChainTest(unittest.TestCase):

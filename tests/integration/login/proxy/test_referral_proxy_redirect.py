@@ -34,7 +34,7 @@ import socket
 import time
 import unittest
 
-from referral_support import (SOURCE_DIR, ImapClient,
+from referral_support import (ImapClient,
                               assert_local_login, build_dir, fresh_source,
                               login_and_read_inbox, PrivateServersTest, private_front_settings, private_dovecot, private_slapd, work_dir)
 
