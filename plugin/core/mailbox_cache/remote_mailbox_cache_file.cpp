@@ -7,6 +7,7 @@
 #include "imap_url.h"
 #include "mutf7.h"
 #include "line_fields.h"
+#include "printable_octets.h"
 
 namespace dref {
 namespace {
@@ -135,33 +136,7 @@ bool parseCount(std::string_view text, size_t max, size_t* out) {
 
 
 // What no line of the file holds: a control octet other than LF, DEL, 8-bit.
-bool badOctet(unsigned char c) { return (c < 0x20 && c != '\n') || c >= 0x7f; }
-
-// Whether any octet of `bytes` is a badOctet, eight at a time (every session
-// start reads a whole answer, 160 kB for 1,000 entries: a table lookup per
-// octet was a tenth of the decoding).  Per octet b of a word, in its top bit:
-// b >= 0x80; (b & 0x7f) + 1 reaches 0x80 only for 0x7f; (b & 0x7f) + 0x60
-// stays below 0x80 only for b < 0x20 (with b < 0x80); b == LF is the exact
-// zero test of b ^ 0x0a.  No sum carries into the next octet.
-bool hasBadOctet(std::string_view bytes) {
-    constexpr uint64_t kOnes = 0x0101010101010101ULL;
-    constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
-    constexpr uint64_t kTop = 0x8080808080808080ULL;
-    uint64_t bad = 0;
-    size_t i = 0;
-    for (; i + 8 <= bytes.size(); i += 8) {
-        uint64_t w;
-        std::memcpy(&w, bytes.data() + i, 8);
-        const uint64_t low = w & kLow7;
-        const uint64_t del = (low + kOnes) & kTop;
-        const uint64_t control = ~(low + 0x6060606060606060ULL) & ~w & kTop;
-        const uint64_t t = w ^ 0x0a0a0a0a0a0a0a0aULL;
-        const uint64_t lf = ~(((t & kLow7) + kLow7) | t) & kTop;
-        bad |= (w & kTop) | del | (control & ~lf);
-    }
-    for (; i < bytes.size(); ++i) bad |= badOctet(static_cast<unsigned char>(bytes[i]));
-    return bad != 0;
-}
+constexpr PrintableRule kFileOctets{0x20, true};
 
 // Reads the file line by line; every error names the line number.
 class Reader {
@@ -220,10 +195,9 @@ std::optional<MailboxCacheRecord> decodeChecked(std::string_view bytes,
                         std::to_string(limits.maxBytes));
         return std::nullopt;
     }
-    if (hasBadOctet(bytes)) {
-        size_t i = 0;
-        while (!badOctet(static_cast<unsigned char>(bytes[i]))) ++i;
-        fail(error, "control or 8-bit octet at offset " + std::to_string(i));
+    const size_t forbidden = findForbiddenOctet(bytes, kFileOctets);
+    if (forbidden != std::string_view::npos) {
+        fail(error, "control or 8-bit octet at offset " + std::to_string(forbidden));
         return std::nullopt;
     }
     // The trailer is checked first: a truncated or altered file stops here

@@ -3,6 +3,7 @@
 #include "ascii.h"
 #include "imap_url_chars.h"
 #include "mutf7.h"
+#include "printable_octets.h"
 #include "response_text.h"
 
 namespace dref {
@@ -143,13 +144,12 @@ std::optional<ImapUrlParts> parseUrl(std::string_view url, std::string* error,
     if (url.size() > kMaxImapUrlLength)
         return fail(error, "URL longer than " + std::to_string(kMaxImapUrlLength) + " octets"),
                std::nullopt;
-    for (size_t i = 0; i < url.size(); ++i) {
-        const auto c = static_cast<unsigned char>(url[i]);
-        if (c <= 0x20 || c >= 0x7f)
-            return fail(error, "URL contains a space, control or 8-bit octet at offset " +
-                                   std::to_string(i)),
-                   std::nullopt;
-    }
+    // No space, control or 8-bit octet raw in a URL.
+    const size_t forbidden = findForbiddenOctet(url, PrintableRule{0x21, false});
+    if (forbidden != std::string_view::npos)
+        return fail(error, "URL contains a space, control or 8-bit octet at offset " +
+                               std::to_string(forbidden)),
+               std::nullopt;
     constexpr std::string_view kScheme = "imap://";
     if (!startsWithIgnoreCase(url, kScheme)) {
         if (url.find("://") != std::string_view::npos || startsWithIgnoreCase(url, "imap:"))

@@ -489,5 +489,39 @@ TEST(ImapUrlSasl, MechanismNames) {
     EXPECT_FALSE(isValidSaslMechanism("GSS API"));
 }
 
+// The raw-octet check reads eight octets per step: every octet value at
+// every position of a word and of the tail must give the answer of a check
+// octet by octet, with the offset of the first forbidden octet (R5092: no
+// space, control or 8-bit octet raw in a URL).
+TEST(ImapUrl, EveryForbiddenRawOctetFoundAtItsOffset) {
+    const std::string good = "imap://h.example.test/Mailbox";  // 29 octets: 3 words + a tail
+    std::string goodError;
+    ASSERT_TRUE(parseImapUrl(good, &goodError)) << goodError;
+    for (size_t pos = 0; pos < good.size(); ++pos) {
+        for (int v = 0; v < 256; ++v) {
+            std::string url = good;
+            url[pos] = static_cast<char>(v);
+            std::string error;
+            auto parts = parseImapUrl(url, &error);
+            const bool forbidden = v <= 0x20 || v >= 0x7f;
+            const std::string expected =
+                "URL contains a space, control or 8-bit octet at offset " + std::to_string(pos);
+            if (forbidden) {
+                EXPECT_FALSE(parts) << pos << " " << v;
+                EXPECT_EQ(error, expected) << pos << " " << v;
+            } else {
+                EXPECT_NE(error, expected) << pos << " " << v;
+            }
+        }
+    }
+    // The first of two is reported.
+    std::string url = good;
+    url[9] = '\x7f';
+    url[25] = ' ';
+    std::string error;
+    EXPECT_FALSE(parseImapUrl(url, &error));
+    EXPECT_EQ(error, "URL contains a space, control or 8-bit octet at offset 9");
+}
+
 }  // namespace
 }  // namespace dref
