@@ -25,6 +25,9 @@ if(DREF_STATIC_CXX_RUNTIME)
   endif()
 endif()
 
+get_filename_component(DREF_TERMINATE_HANDLER_SOURCE
+                       ${CMAKE_CURRENT_LIST_DIR}/../plugin/runtime/terminate_handler.cpp ABSOLUTE)
+
 # dref_link_static_cxx_runtime(<target>): the static runtime and
 # --gc-sections for one plugin module (when the option is on and the archive
 # exists).
@@ -32,5 +35,8 @@ function(dref_link_static_cxx_runtime target)
   if(DREF_STATIC_CXX_RUNTIME AND DREF_HAVE_STATIC_LIBSTDCXX)
     target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc
                         LINKER:--gc-sections LINKER:-O1 LINKER:--as-needed)
+    # Our terminate handler instead of libstdc++'s verbose one, which would
+    # bring the C++ demangler along (plugin/runtime/terminate_handler.cpp).
+    target_sources(${target} PRIVATE ${DREF_TERMINATE_HANDLER_SOURCE})
   endif()
 endfunction()
