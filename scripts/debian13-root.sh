@@ -154,6 +154,21 @@ tree_pids() {
   return 0
 }
 
+# Bind mounts of other source trees that no longer exist on the host (a
+# checkout or worktree removed while still attached): nothing can use them,
+# and they would keep the root's mount table growing.
+umount_stale_trees() {
+  local m real
+  real=$(readlink -f "$ROOT")
+  while read -r m; do
+    case $m in "$real/proc" | "$real/proc/"* | "$real/dev" | "$real/dev/"* | "$real/tmp" | "$real/tmp/"*) continue ;; esac
+    [[ -d ${m#"$real"} ]] && continue
+    log "detaching the bind mount of a removed tree: ${m#"$real"}"
+    umount -R -l "$m" 2>/dev/null || true
+  done < <(awk -v root="$real/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo | sort -u)
+  return 0
+}
+
 # Detaches this tree from the root: stops this tree's processes in it and
 # unmounts its bind mount.  /proc, /dev and /tmp are unmounted only when no
 # process runs in the root any more (another checkout may be using it).
@@ -171,6 +186,7 @@ do_umount() {
   if is_mounted "$ROOT$SRC"; then
     umount -R "$ROOT$SRC" 2>/dev/null || umount -R -l "$ROOT$SRC"
   fi
+  umount_stale_trees
   if [[ -n $(root_pids) ]]; then
     log "other processes still run in the root: /proc, /dev and /tmp stay mounted"
     return 0

@@ -5,6 +5,7 @@
 // because earlier bytes still wait.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -57,6 +58,19 @@ std::string pattern(size_t n, char first) {
     std::string s(n, ' ');
     for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(first + i % 23);
     return s;
+}
+
+// The channel never blocks its owner's event loop: a blocking descriptor
+// (SetUp's socketpair) is made non-blocking, one created non-blocking stays so.
+TEST_F(SocketChannelTest, DescriptorIsNonBlockingWhateverItCameAs) {
+    EXPECT_NE(fcntl(channel_->fd(), F_GETFL) & O_NONBLOCK, 0);
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+    {
+        SocketChannel already(fds[0]);
+        EXPECT_NE(fcntl(already.fd(), F_GETFL) & O_NONBLOCK, 0);
+    }
+    close(fds[1]);
 }
 
 TEST_F(SocketChannelTest, SmallHeadAndBodyGoOutAtOnce) {
