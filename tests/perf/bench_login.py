@@ -19,7 +19,10 @@ against the userPassword its own search reads (one passdb, one search per
 cold login).
 native-aa (only when named in --variants) is a second native front, identical
 to native: the A/A control, whose ratio against native shows the method's
-own spread and any bias of position.
+own spread and any bias of position.  chain-static (only when named) is
+ours' chain with Dovecot's own passdb static in place of passdb referral and
+no plugin (perf_fronts.py): the floor of a two-passdb chain, compared with
+native like ours.
 With --before-build B a variant ours-before runs too: ours with the plugins
 (login, imap and passdb driver) of build tree B, e.g. the previous commit,
 interleaved with ours of --build-dir, which then also uses its own passdb
@@ -60,11 +63,12 @@ import perf_data
 from cpu_placement import Placement, group_sched_ns, group_sched_ns_by_process, sched_ns_by_name
 from interleaved_passes import interleaved_round
 from paired_stats import median_ci, paired
-from perf_fronts import BenchFront, login_mode_label
+from perf_fronts import VARIANTS as FRONT_VARIANTS, BenchFront, login_mode_label
 
 VARIANT_ADDR = {"ours": 64, "native": 65, "static": 66, "local": 67, "ours-nac": 68,
                 "native-nac": 69, "ours-before": 70, "ours-ldap": 71, "ours-ldapb": 72,
-                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75, "ours-ldapp": 76, "native-aa": 77}
+                "ours-ldapf": 73, "ours-ldapfb": 74, "native-b": 75, "ours-ldapp": 76, "native-aa": 77,
+                "chain-static": 78}
 # ours-ldap*: the password passdb is passdb ldap (perf_fronts.password_ldap_conf)
 LDAP_CHAIN = {"ours-ldap": {"bind": False, "fields": False},
               "ours-ldapb": {"bind": True, "fields": False},
@@ -77,6 +81,18 @@ SC0_ONLY = ("ours-nac", "native-nac")
 # must come out at 1.00x; its interval is the method's own resolution, its
 # median any bias of position or address.
 AA_CONTROL = "native-aa"
+# Dovecot's cheapest second passdb behind ours' password passdb (issue 13
+# item 3): what no second passdb can go below.
+CHAIN_FLOOR = "chain-static"
+# Variants run only when --variants names them.
+ON_REQUEST = (AA_CONTROL, CHAIN_FLOOR)
+
+
+def variant_kind(variant):
+    """The perf_fronts.BenchFront variant a bench variant is made of: its
+    name when it is one (chain-static), else the part before the first "-"
+    (ours-ldapf: ours, native-aa: native)."""
+    return variant if variant in FRONT_VARIANTS else variant.split("-")[0]
 
 
 def front_addr(args, variant, variants):
@@ -96,7 +112,7 @@ def variant_plugins(args, variant):
     without the tag those of --build-dir (absolute: the front's service
     paths are made from it); None: the lab's."""
     base, _, tag = variant.partition("@")
-    kind = base.split("-")[0]
+    kind = variant_kind(base)
     if args.before_build and kind == "ours":
         return base, kind, os.path.abspath(args.before_build if tag == "before" else args.build_dir)
     if tag:
@@ -214,7 +230,7 @@ def run(args):
     static = [perf_data.passwd_line(u, perf_data.static_referral_fields(env)) for u in users]
     passwd = {"ours": plain, "native": [], "static": static, "local": plain,
               "ours-nac": plain, "native-nac": [], "ours-before": plain, "native-b": [],
-              AA_CONTROL: []}
+              AA_CONTROL: [], CHAIN_FLOOR: plain}
     passwd.update({v: [] for v in LDAP_CHAIN})
     results = {"modes": {}, "machine": pc.machine_note(), "rounds": rounds,
                "dovecot": pc.dovecot_label(),
@@ -230,6 +246,8 @@ def run(args):
             variants += ["ours-nac", "native-nac"]
         if args.variants and AA_CONTROL in args.variants.split(","):
             variants.insert(variants.index("native") + 1, AA_CONTROL)
+        if args.variants and CHAIN_FLOOR in args.variants.split(","):
+            variants.insert(variants.index("ours") + 1, CHAIN_FLOOR)
         if args.before_build:
             variants.insert(1, "ours-before")
         if args.variants:
@@ -237,7 +255,7 @@ def run(args):
         fronts = {}
         try:
             for v in variants:
-                kind = v.split("-")[0]
+                kind = variant_kind(v)
                 build = None
                 # the shipped defaults, not the lab's 2 s test caches
                 overrides = {"cache_ttl": "60s", "negative_cache_ttl": "10s"}
@@ -322,9 +340,9 @@ def _col(passes, key, fmt="%.1f"):
 
 def reference(v, data):
     """The variant v is compared with (native, or native-nac for -nac), or
-    None: ours* and the A/A control native-aa have one."""
+    None: ours*, the A/A control native-aa and chain-static have one."""
     ref_name = "native" + ("-nac" if v.endswith("-nac") else "")
-    if (v.startswith("ours") or v == AA_CONTROL) and ref_name in data:
+    if (v.startswith("ours") or v in ON_REQUEST) and ref_name in data:
         return ref_name
     return None
 

@@ -21,9 +21,12 @@ stay in WORK/callgrind-<variant>-{0,1}/ for callgrind_annotate.
 Variant static is ours' password passdb (passwd-file) with Dovecot's own
 referral from its extra fields in place of the referral passdb and the
 plugins: ours against static compares the two referrals behind the same
-password check.  On Dovecot 2.4 the Debian 13 root has no valgrind;
---valgrind takes a wrapper of one unpacked there without installing it
-(docs/benchmarks.md, "Session 14: where 2.4's warm login costs us more").
+password check.  Variant chain-static is ours' chain with Dovecot's
+passdb static (static's fields) in place of passdb referral and no
+plugin: the floor of a two-passdb chain.  On Dovecot 2.4 the Debian 13
+root has no valgrind; --valgrind takes a wrapper of one unpacked there
+without installing it (docs/benchmarks.md, "Session 14: where 2.4's warm
+login costs us more").
 
 With --before-build B0, a variant named <variant>@before (e.g. ours@before,
 ours-ldapf@before) is that variant with the plugins of build tree B0 (the

@@ -19,6 +19,12 @@ lines below:
           passdb referral its own search
   static  passwd-file whose extra fields hold host/port/nologin: a referral
           with no directory at all (what Dovecot costs by itself)
+  chain-static  ours' chain with Dovecot's cheapest second passdb in place
+          of passdb referral: the same passwd-file passdb (plain lines, the
+          template's result_success = continue-ok), then `passdb static`
+          giving static's referral fields, with ours' skip and
+          result_internalfail lines; no plugin loaded.  The floor of any
+          two-passdb chain (issue 13 item 3)
   local   passwd-file only, plain local login (no plugins)
   mailbox passwd-file + the imap plugin only (mailbox referral benchmarks)
 
@@ -49,6 +55,7 @@ import shutil
 import subprocess
 
 import perf_common  # noqa: F401  (sets sys.path for the lab modules)
+import perf_data
 import lab_process
 import lab_dovecot
 from lab_dovecot import DovecotInstance, render
@@ -64,7 +71,7 @@ SETTINGS_MODULE_DIR = "/usr/lib/dovecot/modules/settings"
 SETTINGS_MODULE = "libdovecot_referral_settings.so"
 LOGIN_MODULE = "lib95_referral_login_plugin.so"
 MAIL_MODULE = "lib95_imap_referral_plugin.so"
-VARIANTS = ("ours", "native", "static", "local", "mailbox")
+VARIANTS = ("ours", "native", "static", "local", "mailbox", "chain-static")
 MODES = ("sc1", "sc0")
 
 
@@ -154,6 +161,39 @@ def native_ldap_passdb_24(env, home_port, auth_bind=False, fields=None, chain=""
         % (chain, env["LDAP_URI"].rstrip("/"), env["LDAP_ADMIN_DN"], env["LDAP_ADMIN_PW"],
            env["LDAP_BASE"], "yes" if auth_bind else "no",
            "" if auth_bind else "    password = %{ldap:userPassword}\n", fields))
+
+
+def static_passdb_conf(env):
+    """chain-static's second passdb: Dovecot's passdb static with variant
+    static's referral fields (perf_data.static_referral_fields) and
+    nopassword, after the lab template's passwd-file passdb.  Its skip and
+    result_internalfail are those of ours' passdb referral
+    (front-referral.conf.in).  skip = unauthenticated is what keeps a wrong
+    password from a referral here: with nopassword a static passdb reached
+    after a failed one would accept any password.  (After a continue-ok
+    success Dovecot checks no password again; nopassword only spares the
+    static passdb its "No password returned" refusal.)
+
+    Five fields, the fewest that give static's reply: passwd-file (static)
+    splits its extra fields at spaces, so static's reason is "Your" and
+    each further word of the sentence a field of its own that nothing
+    reads; 2.3's args are split the same way, so here those words are left
+    out (each would cost the template export and the field's copy); 2.4's
+    typed fields keep the sentence in reason."""
+    words = ("nopassword=y " + perf_data.static_referral_fields(env)).split(" ")
+    if lab_dovecot.is_24():
+        fields = []
+        for word in words:
+            if "=" in word:
+                fields.append(word.split("=", 1))
+            else:
+                fields[-1][1] += " " + word
+        return ("passdb static {\n  driver = static\n  skip = unauthenticated\n"
+                "  result_internalfail = return-fail\n  fields {\n%s  }\n}\n"
+                % "".join('    %s = "%s"\n' % (k, v) for k, v in fields))
+    return ("passdb {\n  driver = static\n  args = %s\n"
+            "  skip = unauthenticated\n  result_internalfail = return-fail\n}\n"
+            % " ".join(w for w in words if "=" in w))
 
 
 def password_ldap_conf(front):
@@ -335,6 +375,9 @@ class BenchFront:
                 with open(out, "w", encoding="utf-8") as f:
                     f.write(text)
             parts.append("!include %s\n" % out)
+        elif self.variant == "chain-static":
+            # After the lab template's passwd-file passdb, as ours' passdb referral.
+            parts.append(static_passdb_conf(env))
         elif self.variant == "native" and lab_dovecot.is_24():
             # Replaces the lab's passwd-file passdb: the password comes from LDAP.
             parts.append(native_ldap_passdb_24(env, env["HOME_PORT"], self.native_bind))
