@@ -50,7 +50,7 @@ struct MailboxLookupResult {
     int64_t ageMs = 0;
     // DirectoryOptions::encodeMailboxes and a Found answer: the mailboxes
     // are not in `mailboxes` but already in the mailbox cache file's line
-    // form (remote_mailbox_cache_file.h, appendMailboxCacheEntry), made on
+    // form (remote_mailbox_cache_encoder.h, appendMailboxCacheEntry), made on
     // the LDAP worker as the entries arrived: encodedCount mailboxes in
     // encodedLines, for assembleMailboxCache.  encodeError: the first kept
     // mailbox that cannot be encoded (then the answer cannot be passed on,

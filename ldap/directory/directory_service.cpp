@@ -1,5 +1,6 @@
 #include "directory_service.h"
 
+#include "remote_mailbox_cache_encoder.h"
 #include "response_text.h"
 
 #include <chrono>

@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "remote_mailbox_cache_decoder.h"
+
 namespace dref {
 
 DirectoryServiceClient::DirectoryServiceClient(std::string socketPath, std::string identity,

@@ -5,7 +5,7 @@
 
 #include "imap_url_parse.h"
 #include "mutf7.h"
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_encoder.h"
 #include "response_text.h"
 #include "stored_password.h"
 

@@ -9,7 +9,8 @@
 #include <vector>
 
 #include "entry_mapping.h"
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_decoder.h"
+#include "remote_mailbox_cache_encoder.h"
 #include "remote_mailbox_table.h"
 
 namespace {

@@ -2,7 +2,7 @@
 // without a server (hand-made ldap::Entry values).
 #include "entry_mapping.h"
 #include "referral_fields.h"
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_encoder.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_encoder.h"
 
 namespace dref::test {
 namespace {

@@ -15,7 +15,8 @@
 #include "fuzz_support.h"
 #include "imap_url.h"
 #include "mutf7.h"
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_decoder.h"
+#include "remote_mailbox_cache_encoder.h"
 
 namespace {
 

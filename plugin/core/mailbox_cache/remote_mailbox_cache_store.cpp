@@ -9,6 +9,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "remote_mailbox_cache_decoder.h"
+#include "remote_mailbox_cache_encoder.h"
 #include "response_text.h"
 
 namespace dref {

@@ -46,6 +46,10 @@ public:
     // Room for this many entries; the decoder knows the count up front.
     virtual void reserve(size_t entries) = 0;
     virtual void add(const RemoteMailboxView& mailbox) = 0;
+    // add() of a mailbox its producer does not read again (a decoder refills
+    // it for the next one): a sink that keeps RemoteMailbox objects moves
+    // from it instead of copying its strings.
+    virtual void take(RemoteMailbox* mailbox) { add(viewOf(*mailbox)); }
 };
 
 }  // namespace dref

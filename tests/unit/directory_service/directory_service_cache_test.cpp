@@ -2,6 +2,7 @@
 // bounds, shared lookups, what is never kept), through its client over a
 // real UNIX socket (directory_service_test_util.h).
 #include "directory_service_test_util.h"
+#include "remote_mailbox_cache_encoder.h"
 
 namespace dref::testing_service {
 

@@ -2,6 +2,7 @@
 // foreign service, hostile peers on either side, a client gone before its
 // answer (directory_service_test_util.h).
 #include "directory_service_test_util.h"
+#include "remote_mailbox_cache_encoder.h"
 
 namespace dref::testing_service {
 

@@ -6,11 +6,13 @@
 // hostile values must be skipped or refused exactly as on the list's way.
 #include <gtest/gtest.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "remote_mailbox_cache_file.h"
+#include "remote_mailbox_cache_decoder.h"
+#include "remote_mailbox_cache_encoder.h"
 #include "remote_mailbox_table.h"
 
 namespace dref {
@@ -203,6 +205,19 @@ TEST(AnswerIntoTable, ASinkThatThrowsRefusesTheAnswer) {
     EXPECT_FALSE(rec);
     EXPECT_EQ(sink.seen.size(), 2u);
     EXPECT_NE(error.find("larger than 4 GiB"), std::string::npos) << error;
+}
+
+// Out of memory in the sink is the refusal the list decoder gives for it.
+TEST(AnswerIntoTable, ASinkOutOfMemoryRefusesTheAnswerAsOutOfMemory) {
+    class OutOfMemorySink final : public RemoteMailboxSink {
+    public:
+        void reserve(size_t) override {}
+        void add(const RemoteMailboxView&) override { throw std::bad_alloc(); }
+    } sink;
+    std::string error;
+    EXPECT_FALSE(decodeMailboxCacheInto(encodedAnswer(hostileAnswer()), kUser, identity(),
+                                        MailboxCacheLimits{}, &sink, &error));
+    EXPECT_EQ(error, "out of memory");
 }
 
 TEST(AnswerIntoTable, EveryMailboxIsSeenOnceInFileOrderAfterOneReserve) {

@@ -1,9 +1,11 @@
-// The mailbox cache file codec (remote_mailbox_cache_file.h): what the imap
-// plugin keeps of a directory answer between sessions.  The file is
-// untrusted: every test below that damages it expects a clean refusal, never
-// a table (R2193-3 and the directory validation rules of R2193-8/-9 apply to
-// cached values exactly as to directory values).
-#include "remote_mailbox_cache_file.h"
+// The mailbox cache file codec (remote_mailbox_cache_encoder.h and
+// remote_mailbox_cache_decoder.h): what the imap plugin keeps of a directory
+// answer between sessions.  The file is untrusted: every test below that
+// damages it expects a clean refusal, never a table (R2193-3 and the
+// directory validation rules of R2193-8/-9 apply to cached values exactly as
+// to directory values).
+#include "remote_mailbox_cache_decoder.h"
+#include "remote_mailbox_cache_encoder.h"
 
 #include <gtest/gtest.h>
 
