@@ -56,9 +56,9 @@ def write(target, seeds):
 
 
 def url_seeds():
-    urls = [s for f in ("tests/unit/url/imap_url_test.cpp", "tests/unit/url/imap_url_vectors_test.cpp",
-                        "tests/directory/entry_mapping_test.cpp")
-            for s in c_literals(f) if s.lower().startswith(b"imap:")]
+    sources = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests/unit/url").glob("*_test.cpp"))
+    sources.append("tests/directory/entry_mapping_test.cpp")
+    urls = [s for f in sources for s in c_literals(f) if s.lower().startswith(b"imap:")]
     urls.append(b"imap://fred;AUTH=*@server2/" + b"a" * 2030)
     return urls
 

@@ -1,10 +1,12 @@
-// RFC 5092 IMAP URLs: the RFC-provided vectors and the §4.5 negative vectors
-// (REQUIREMENTS.md §4.5), checked against the parser and the builder.
+// RFC 5092 IMAP URLs: the RFC-provided vectors and the §4.5 table's worked
+// and negative vectors (REQUIREMENTS.md §4.4-4.5), checked against the
+// parser and the builder.
 #include "imap_url.h"
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <regex>
 #include <string>
 
 #include "imap_url_test_util.h"
@@ -126,6 +128,116 @@ INSTANTIATE_TEST_SUITE_P(
                     "SHARED/FOO"},
         RfcReferral{"rfc2193_remote", "IMAP://user;AUTH=*@SERVER2/REMOTE", "user", "*", "REMOTE"}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// ---------------------------------------------------------------------------
+// §4.5 worked vectors: build == canonical, parse(canonical) == input parts,
+// build(parse(canonical)) == canonical.
+struct Vector {
+    const char* name;
+    ImapUrlParts parts;
+    const char* canonical;
+};
+
+ImapUrlParts withPort(ImapUrlParts p, uint16_t port) {
+    p.port = port;
+    return p;
+}
+
+const Vector kVectors[] = {
+    {"user_at_sign_R5092_8", server("fred@example.com"),
+     "imap://fred%40example.com;AUTH=*@server2.example.org/"},
+    {"user_semicolon_R5092_8", server("a;b"), "imap://a%3Bb;AUTH=*@server2.example.org/"},
+    {"user_slash", server("a/b"), "imap://a%2Fb;AUTH=*@server2.example.org/"},
+    {"user_colon", server("a:b"), "imap://a%3Ab;AUTH=*@server2.example.org/"},
+    {"user_space_R5092_8", server("a b"), "imap://a%20b;AUTH=*@server2.example.org/"},
+    {"user_subdelims_kept", server("o'neil+tag"), "imap://o'neil+tag;AUTH=*@server2.example.org/"},
+    {"user_utf8_R5092_11", server("j\xC3\xBCrgen"), "imap://j%C3%BCrgen;AUTH=*@server2.example.org/"},
+    {"auth_gssapi_R5092_5", server("fred", "GSSAPI"), "imap://fred;AUTH=GSSAPI@server2.example.org/"},
+    {"auth_scram", server("fred", "SCRAM-SHA-256"),
+     "imap://fred;AUTH=SCRAM-SHA-256@server2.example.org/"},
+    {"user_without_auth_R5092_7", server("MIKE", "", "SERVER2"), "imap://MIKE@SERVER2/"},
+    {"greeting_no_user_D2", server(""), "imap://;AUTH=*@server2.example.org/"},
+    {"mailbox_inbox", mailbox("INBOX", ""), "imap://;AUTH=*@server2.example.org/INBOX"},
+    {"mailbox_umlaut_R5092_10", mailbox("Entw\xC3\xBCrfe"),
+     "imap://fred;AUTH=*@server2.example.org/Entw%C3%BCrfe"},
+    {"mailbox_space_slash_R5092_14", mailbox("a b/c"),
+     "imap://fred;AUTH=*@server2.example.org/a%20b/c"},
+    {"mailbox_ampersand_bchar", mailbox("Shared/Sales & Ops"),
+     "imap://fred;AUTH=*@server2.example.org/Shared/Sales%20&%20Ops"},
+    {"mailbox_percent_question_R5092_9", mailbox("100% done?"),
+     "imap://fred;AUTH=*@server2.example.org/100%25%20done%3F"},
+    {"mailbox_brackets_R3501_1", mailbox("[Gmail]/Sent Mail"),
+     "imap://fred;AUTH=*@server2.example.org/%5BGmail%5D/Sent%20Mail"},
+    {"mailbox_semicolon_hash", mailbox("a;b#c"), "imap://fred;AUTH=*@server2.example.org/a%3Bb%23c"},
+    {"mailbox_leading_slash_R5092_12", mailbox("/leading"),
+     "imap://fred;AUTH=*@server2.example.org/%2Fleading"},
+    {"mailbox_dot_segments_R5092_12", mailbox("../up/./x"),
+     "imap://fred;AUTH=*@server2.example.org/%2E%2E/up/%2E/x"},
+    {"mailbox_quote_backslash", mailbox("q\"uote\\back"),
+     "imap://fred;AUTH=*@server2.example.org/q%22uote%5Cback"},
+    {"mailbox_cjk_rfc5092_s9", mailbox("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E/\xE5\x8F\xB0\xE5\x8C\x97"),
+     "imap://fred;AUTH=*@server2.example.org/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97"},
+    {"mailbox_astral_4byte", mailbox("\xF0\x9F\x98\x80"),
+     "imap://fred;AUTH=*@server2.example.org/%F0%9F%98%80"},
+    {"host_ipv4", server("fred", "*", "192.0.2.7"), "imap://fred;AUTH=*@192.0.2.7/"},
+    {"port_10143", withPort(server("fred"), 10143), "imap://fred;AUTH=*@server2.example.org:10143/"},
+    {"port_143_omitted_R5092_1", withPort(server("fred"), 143), "imap://fred;AUTH=*@server2.example.org/"},
+};
+
+class ImapUrlVectorTest : public ::testing::TestWithParam<Vector> {};
+
+TEST_P(ImapUrlVectorTest, BuildsCanonicalForm_D12) {
+    EXPECT_EQ(build(GetParam().parts), GetParam().canonical);
+}
+
+TEST_P(ImapUrlVectorTest, ParsesBackToSameParts) {
+    std::string error;
+    ImapUrlParseNotes notes;
+    auto parsed = parseImapUrl(GetParam().canonical, &error, &notes);
+    ASSERT_TRUE(parsed.has_value()) << error;
+    expectSameParts(*parsed, GetParam().parts);
+    EXPECT_FALSE(notes.anonymous);
+    EXPECT_FALSE(notes.missingSlash);
+    EXPECT_FALSE(notes.mailboxLooksLikeMutf7);
+    EXPECT_EQ(build(*parsed), GetParam().canonical);
+}
+
+// R3501-4, D-12, D-1, R3501-1: 7-bit, uppercase hex, "/" after authority, no "]".
+TEST_P(ImapUrlVectorTest, WireShape) {
+    const std::string url = GetParam().canonical;
+    for (unsigned char c : url) {
+        EXPECT_TRUE(c > 0x20 && c < 0x7f) << url;
+        EXPECT_NE(c, ']');
+    }
+    EXPECT_FALSE(std::regex_search(url, std::regex("%[0-9A-F]?[a-f]"))) << url;
+    EXPECT_NE(url.find('/', 7), std::string::npos);
+    EXPECT_EQ(url.find("%2A"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Section45, ImapUrlVectorTest, ::testing::ValuesIn(kVectors),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// Wire names of the §4.5 table go through mUTF-7 first (§4.4).
+TEST(ImapUrl, WireMailboxToUrl_Section44) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"Entw&APw-rfe", "imap://fred;AUTH=*@server2.example.org/Entw%C3%BCrfe"},
+        {"Shared/Sales &- Ops", "imap://fred;AUTH=*@server2.example.org/Shared/Sales%20&%20Ops"},
+        {"&ZeVnLIqe-/&U,BTFw-",
+         "imap://fred;AUTH=*@server2.example.org/%E6%97%A5%E6%9C%AC%E8%AA%9E/%E5%8F%B0%E5%8C%97"},
+        {"&2D3eAA-", "imap://fred;AUTH=*@server2.example.org/%F0%9F%98%80"},
+    };
+    for (const auto& [wire, url] : cases) {
+        auto utf8 = mutf7ToUtf8(wire);
+        ASSERT_TRUE(utf8.has_value()) << wire;
+        EXPECT_EQ(build(mailbox(*utf8)), url);
+    }
+}
+
+TEST(ImapUrl, Ipv6HostNotSendable_D4) {
+    EXPECT_NE(buildError(server("fred", "*", "2001:db8::7")).find("host"), std::string::npos);
+    buildError(server("fred", "*", "[2001:db8::7]"));
+    buildError(server("fred", "*", "::1"));
+}
 
 // ---------------------------------------------------------------------------
 // §4.5 negative vectors: rejected or flagged by the parser, never built.
