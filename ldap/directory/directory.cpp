@@ -8,6 +8,7 @@
 #include <chrono>
 #include <climits>
 #include <limits>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,7 +17,9 @@
 #include <unordered_set>
 
 #include "entry_mapping.h"
+#include "process_secrets.h"
 #include "ttl_cache.h"
+#include "user_answer_blob.h"
 
 namespace dref {
 namespace {
@@ -71,7 +74,8 @@ public:
     DirectoryImpl(const DirectorySettings& s, ldap::Scope userScope,
                   std::unique_ptr<ldap::Client> client, const DirectoryOptions& options)
         : s_(withoutPasswords(s, options)), userScope_(userScope), client_(std::move(client)),
-          users_(s.cacheSize, std::numeric_limits<size_t>::max(), TtlCache<UserLookupResult>::Expired::Keep),
+          users_(s.cacheSize, std::numeric_limits<size_t>::max(), TtlCache<std::pmr::string>::Expired::Keep,
+                 &userMemory_),
           mailboxes_(options.cacheMailboxes ? s.cacheSize : 0),
           encodeMailboxes_(options.encodeMailboxes) {
         for (const std::string* a : {&s_.homeServerAttribute, &s_.homeUrlAttribute,
@@ -83,6 +87,10 @@ public:
             }
         }
         if (userAttributes_.empty()) userAttributes_.push_back("1.1");  // RFC 4511: no attributes
+    }
+
+    ~DirectoryImpl() override {
+        if (hit_.record.password) overwriteString(&*hit_.record.password);
     }
 
     int eventFd() const override { return client_->eventFd(); }
@@ -178,12 +186,14 @@ private:
 
     // The live cache entry of `loginName`, counted as a hit; nullptr when
     // there is none (not counted: the caller's search counts the miss).
+    // The answer is decoded into hit_, whose strings keep their storage
+    // from one hit to the next: a warm login allocates nothing here.
     const UserLookupResult* cachedHit(const std::string& loginName) {
-        const UserLookupResult* hit = users_.get(loginName, Clock::now());
-        if (hit == nullptr) return nullptr;
+        const std::pmr::string* blob = users_.get(loginName, Clock::now());
+        if (blob == nullptr || !decodeUserAnswer(*blob, &hit_)) return nullptr;
         ++stats_.cacheHits;
-        if (hit->status == DirectoryStatus::NotFound) ++stats_.negativeHits;
-        return hit;
+        if (hit_.status == DirectoryStatus::NotFound) ++stats_.negativeHits;
+        return &hit_;
     }
 
     // The user's last answer, however old, marked stale with a warning that
@@ -191,10 +201,9 @@ private:
     // asked, evicted, or cache_ttl = 0).
     std::optional<UserLookupResult> lastKnownUser(const std::string& loginName, const std::string& error) {
         Clock::duration expiredFor{};
-        const UserLookupResult* last = users_.lastKnown(loginName, Clock::now(), &expiredFor);
-        if (last == nullptr) return std::nullopt;
-        UserLookupResult stale = *last;
-        stale.fromCache = true;
+        const std::pmr::string* last = users_.lastKnown(loginName, Clock::now(), &expiredFor);
+        UserLookupResult stale;
+        if (last == nullptr || !decodeUserAnswer(*last, &stale)) return std::nullopt;
         stale.stale = true;
         stale.warnings.push_back(
             "directory unavailable (" + error + "): using the last answer, " +
@@ -260,11 +269,8 @@ private:
         case UserMappingStatus::Ambiguous: r.status = DirectoryStatus::Found; break;
         }
         const int ttlMs = r.status == DirectoryStatus::NotFound ? s_.negativeCacheTtlMs : s_.cacheTtlMs;
-        // Stored as every reader of the cache sees it (cachedUser() hands
-        // out the entry itself).
-        UserLookupResult cached = r;
-        cached.fromCache = true;
-        cached.elapsedUs = 0;
+        std::pmr::string cached(&userMemory_);
+        encodeUserAnswer(r, &cached);
         users_.put(loginName, std::move(cached), std::chrono::milliseconds(ttlMs), Clock::now());
         return r;
     }
@@ -436,7 +442,11 @@ private:
     ldap::Scope userScope_;
     std::unique_ptr<ldap::Client> client_;
     std::vector<std::string> userAttributes_;
-    TtlCache<UserLookupResult> users_;
+    // The user cache's entries, in blocks of their own (ttl_cache.h says
+    // why); declared before the cache, which it must outlive.
+    std::pmr::unsynchronized_pool_resource userMemory_;
+    TtlCache<std::pmr::string> users_;
+    UserLookupResult hit_;  // cachedHit()'s answer
     TtlCache<MailboxLookupResult> mailboxes_;
     const bool encodeMailboxes_;
     DirectoryStats stats_;

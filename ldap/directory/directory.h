@@ -130,9 +130,10 @@ public:
     // counted as a cache hit), else nullptr: no callback, no search.  For a
     // caller that can answer on the spot (the passdb driver answers a warm
     // login inside Dovecot's call, as passwd-file does) and uses
-    // lookupUser() only on nullptr.  The cache's own entry, not a copy (a
-    // warm login read and freed a copy of the whole record, password
-    // included): valid until the next call of this directory.
+    // lookupUser() only on nullptr.  The directory's own decoded copy of
+    // the cache entry, kept from one call to the next so that a warm login
+    // allocates nothing (password included: overwritten at the next call):
+    // valid until the next call of this directory.
     virtual const UserLookupResult* cachedUser(const std::string& loginName) = 0;
     // lookupUser() without the cache: always searches, and the answer
     // replaces the cached one (the outage fallback to the last answer

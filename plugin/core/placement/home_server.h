@@ -13,7 +13,9 @@ struct HomeServer {
     uint16_t port = 143;  // from imapHomeServerURL, else the configured home_port
 };
 
-// The directory's answer for one user, after mapping (ldap/directory).
+// The directory's answer for one user, after mapping (ldap/directory).  A
+// new field goes into the directory cache's form too
+// (ldap/directory/user_answer_blob.cpp).
 struct UserRecord {
     std::string dn;
     std::optional<HomeServer> home;        // absent: no (or no usable) home server

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstddef>
+#include <memory_resource>
 #include <string>
 
 #include "ttl_cache.h"
@@ -129,6 +131,48 @@ TEST(TtlCache, KeptExpiredEntryNeverOutlivesANewerAnswerOrTheBound) {
     EXPECT_EQ(keep.lastKnown("b", later, &expiredFor), nullptr);
     EXPECT_NE(keep.lastKnown("c", later, &expiredFor), nullptr);
     EXPECT_EQ(keep.size(), 2u);
+}
+
+// A resource that counts what is outstanding, on top of the default one.
+class CountingResource : public std::pmr::memory_resource {
+public:
+    size_t outstanding = 0;
+
+private:
+    void* do_allocate(size_t bytes, size_t align) override {
+        outstanding += bytes;
+        return std::pmr::new_delete_resource()->allocate(bytes, align);
+    }
+    void do_deallocate(void* p, size_t bytes, size_t align) override {
+        outstanding -= bytes;
+        std::pmr::new_delete_resource()->deallocate(p, bytes, align);
+    }
+    bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override {
+        return this == &other;
+    }
+};
+
+// An entry lives in the cache's resource, key and a std::pmr::string value
+// included, however the value was built; and goes back to it with the entry.
+TEST(TtlCache, EntriesAndTheirStringsLiveInTheGivenResource) {
+    CountingResource memory;
+    const std::string longKey(40, 'k');
+    const std::string longValue(500, 'v');
+    {
+        TtlCache<std::pmr::string> c(10, 100000, TtlCache<std::pmr::string>::Expired::Drop, &memory);
+        const auto now = Cache::Clock::now();
+        c.put(longKey, std::pmr::string(longValue), kTtl, now);  // built with the default resource
+        EXPECT_GE(memory.outstanding, longKey.size() + longValue.size());
+        const std::pmr::string* v = c.get(longKey, now);
+        ASSERT_NE(v, nullptr);
+        EXPECT_EQ(std::string_view(*v), longValue);
+        EXPECT_EQ(v->get_allocator().resource(), &memory);
+        const size_t withOne = memory.outstanding;
+        c.put(longKey + "2", std::pmr::string(longValue, &memory), kTtl, now);
+        EXPECT_GT(memory.outstanding, withOne);
+        c.clear();
+    }
+    EXPECT_EQ(memory.outstanding, 0u);
 }
 
 }  // namespace
